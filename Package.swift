@@ -1,0 +1,53 @@
+// swift-tools-version: 6.0
+// cptui — a terminal lab for continual pre-training of language models.
+// Module map (one job each; see docs/DECISIONS.md):
+//   COpenBLAS, CNcursesw  C shims (only Tensor sees BLAS, only Terminal sees ncurses)
+//   Tensor      BLAS wrapper, kernel selection, SIMD helpers, seeded RNG
+//   Model       GPT-NeoX-style transformer: forward, backward, loss, AdamW, safetensors checkpoints
+//   Corpus      datasets, byte-level BPE tokenizer, token caches, batches, replay
+//   RunLog      run-log events and JSONL reading/writing
+//   Experiment  configs, LR schedules, stages, the trainer loop
+//   Controller  the actor between trainer and screen; pure screen-state folding
+//   Terminal    cell grid and curses backend
+//   Screens     charts, panels, themes, key table
+//   cptui       the command line
+import PackageDescription
+
+let package = Package(
+  name: "cptui",
+  products: [
+    .executable(name: "cptui", targets: ["cptui"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+  ],
+  targets: [
+    .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("openblas")]),
+    .target(name: "CNcursesw", linkerSettings: [.linkedLibrary("ncursesw")]),
+    .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+    .target(name: "Model", dependencies: ["Tensor"]),
+    .target(name: "Corpus"),
+    .target(name: "RunLog"),
+    .target(
+      name: "Experiment",
+      dependencies: ["Model", "Corpus", "RunLog", .product(name: "Yams", package: "Yams")]),
+    .target(name: "Terminal", dependencies: ["CNcursesw"]),
+    .target(name: "Screens", dependencies: ["Terminal"]),
+    .target(name: "Controller", dependencies: ["RunLog", "Screens"]),
+    .executableTarget(
+      name: "cptui",
+      dependencies: [
+        "Tensor", "Model", "Corpus", "RunLog", "Experiment", "Controller", "Screens", "Terminal",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+    .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
+    .testTarget(name: "RunLogTests", dependencies: ["RunLog"]),
+    .testTarget(name: "ExperimentTests", dependencies: ["Experiment"]),
+    .testTarget(name: "ControllerTests", dependencies: ["Controller"]),
+    .testTarget(name: "ScreensTests", dependencies: ["Screens", "Terminal"]),
+    .testTarget(name: "CLITests", dependencies: ["cptui"]),
+  ]
+)

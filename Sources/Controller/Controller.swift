@@ -1,0 +1,1 @@
+// The Controller module. See Package.swift for what it is for.

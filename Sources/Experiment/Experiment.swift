@@ -1,0 +1,1 @@
+// The Experiment module. See Package.swift for what it is for.

@@ -1,0 +1,1 @@
+// The RunLog module. See Package.swift for what it is for.

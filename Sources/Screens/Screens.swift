@@ -1,0 +1,1 @@
+// The Screens module. See Package.swift for what it is for.

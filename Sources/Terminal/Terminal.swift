@@ -1,0 +1,1 @@
+// The Terminal module. See Package.swift for what it is for.
