@@ -41,7 +41,9 @@ public struct ModelConfig: Sendable, Hashable, Codable {
   /// Checks every field; the error names the field that is wrong.
   public func validate() throws(ModelConfigError) {
     func positive(_ value: Int, _ field: String) throws(ModelConfigError) {
-      if value <= 0 { throw ModelConfigError(field: field, message: "must be positive, got \(value)") }
+      if value <= 0 {
+        throw ModelConfigError(field: field, message: "must be positive, got \(value)")
+      }
     }
     try positive(layers, "layers")
     try positive(heads, "heads")

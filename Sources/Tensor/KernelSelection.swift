@@ -25,7 +25,8 @@ public enum KernelSelection {
 
   /// The best OpenBLAS core type for the CPU's features, strongest first.
   public static func bestCoreType(for features: Set<String>) -> String? {
-    if features.contains("avx512f") && features.contains("avx512bw") && features.contains("avx512vl")
+    if features.contains("avx512f") && features.contains("avx512bw")
+      && features.contains("avx512vl")
     {
       return "SkylakeX"
     }
@@ -59,8 +60,9 @@ public enum KernelSelection {
       let text = String(cString: line)
       if text.hasPrefix("flags") {
         guard let colon = text.firstIndex(of: ":") else { continue }
-        return Set(text[text.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\n" })
-          .map(String.init))
+        return Set(
+          text[text.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\n" })
+            .map(String.init))
       }
     }
     return []

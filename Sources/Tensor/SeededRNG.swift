@@ -54,4 +54,3 @@ public struct SeededRNG: RandomNumberGenerator, Sendable, Hashable, Codable {
     return r * cos(2 * Double.pi * u2)
   }
 }
-

@@ -1,1 +1,150 @@
+import Foundation
 import Testing
+
+@testable import Model
+@testable import Tensor
+
+struct ModelBehaviourTests {
+  @Test func configErrorsNameTheField() {
+    let cases: [(ModelConfig, String)] = [
+      (ModelConfig(layers: 2, heads: 3, width: 8, context: 4, vocab: 10), "width"),
+      (ModelConfig(layers: 0, heads: 2, width: 8, context: 4, vocab: 10), "layers"),
+      (ModelConfig(layers: 1, heads: 2, width: 8, context: -1, vocab: 10), "context"),
+      (ModelConfig(layers: 1, heads: 2, width: 8, context: 4, vocab: 0), "vocab"),
+      (
+        ModelConfig(layers: 1, heads: 2, width: 8, context: 4, vocab: 5, rotaryFraction: 2),
+        "rotaryFraction"
+      ),
+    ]
+    for (config, field) in cases {
+      #expect(throws: ModelConfigError.self) { try config.validate() }
+      do {
+        try config.validate()
+      } catch {
+        #expect(error.field == field)
+        #expect(error.description.contains("model.\(field)"))
+      }
+    }
+  }
+
+  @Test func sameSeedSameLosses() throws {
+    func run() throws -> [Float] {
+      let config = ModelConfig(layers: 2, heads: 2, width: 16, context: 8, vocab: 20)
+      let model = try GPTNeoX(config: config, seed: 42)
+      let optimizer = AdamW(layout: model.layout)
+      var rng = SeededRNG(seed: 1)
+      var losses: [Float] = []
+      for _ in 0..<5 {
+        let tokens = (0..<(4 * 9)).map { _ in Int32(rng.nextInt(below: 20)) }
+        model.zeroGradients()
+        losses.append(model.forward(tokens: tokens, batch: 4, length: 8, training: true))
+        model.backward()
+        optimizer.update(model: model, learningRate: 1e-2)
+      }
+      return losses
+    }
+    let a = try run()
+    let b = try run()
+    #expect(a == b)
+    #expect(a.allSatisfy { $0.isFinite })
+  }
+
+  @Test func evaluationMatchesTrainingForward() throws {
+    let config = ModelConfig(layers: 3, heads: 2, width: 16, context: 8, vocab: 20)
+    let model = try GPTNeoX(config: config, seed: 3)
+    var rng = SeededRNG(seed: 2)
+    let tokens = (0..<(3 * 9)).map { _ in Int32(rng.nextInt(below: 20)) }
+    let train = model.forward(tokens: tokens, batch: 3, length: 8, training: true)
+    let eval = model.loss(tokens: tokens, batch: 3, length: 8)
+    #expect(abs(train - eval) < 1e-6)
+    // A shorter window than the context works too.
+    let short = Array(tokens[0..<(3 * 5)])
+    #expect(model.loss(tokens: short, batch: 3, length: 4).isFinite)
+  }
+
+  @Test func initialLossIsNearLogV() throws {
+    let config = ModelConfig(layers: 2, heads: 2, width: 32, context: 16, vocab: 64)
+    let model = try GPTNeoX(config: config, seed: 5)
+    var rng = SeededRNG(seed: 6)
+    let tokens = (0..<(8 * 17)).map { _ in Int32(rng.nextInt(below: 64)) }
+    let loss = model.loss(tokens: tokens, batch: 8, length: 16)
+    #expect(abs(Double(loss) - log(64)) < 0.3)
+  }
+
+  /// A tiny model on a tiny repetitive text reaches a loss far below log(V).
+  @Test func lossGoesDown() throws {
+    let text = Array("the quick brown fox jumps over the lazy dog. ".utf8)
+    let vocab = 64
+    let ids = text.map { Int32($0 % UInt8(vocab)) }
+    let config = ModelConfig(layers: 2, heads: 2, width: 32, context: 16, vocab: vocab)
+    let model = try GPTNeoX(config: config, seed: 11)
+    let optimizer = AdamW(layout: model.layout)
+    var rng = SeededRNG(seed: 12)
+    let (b, t) = (8, 16)
+    var tokens = [Int32](repeating: 0, count: b * (t + 1))
+    var last: Float = .infinity
+    for step in 0..<150 {
+      for row in 0..<b {
+        let start = rng.nextInt(below: ids.count)
+        for k in 0...t { tokens[row * (t + 1) + k] = ids[(start + k) % ids.count] }
+      }
+      model.zeroGradients()
+      last = model.forward(tokens: tokens, batch: b, length: t, training: true)
+      model.backward()
+      let lr: Float = step < 10 ? 3e-3 * Float(step + 1) / 10 : 3e-3
+      optimizer.update(model: model, learningRate: lr)
+    }
+    #expect(Double(last) < 0.1 * log(Double(vocab)), "final loss \(last)")
+  }
+
+  @Test func adamWMatchesTheFormula() throws {
+    // One parameter tensor, two steps, against a hand computation of torch.optim.AdamW.
+    let config = ModelConfig(layers: 1, heads: 1, width: 4, context: 2, vocab: 3)
+    let model = try GPTNeoX(config: config, seed: 1)
+    var hyper = AdamW.Hyperparameters()
+    hyper.clipNorm = 0
+    let optimizer = AdamW(layout: model.layout, hyper: hyper)
+    let k = model.layout.embedIn  // a decayed matrix
+    let bias = model.layout.blocks[0].qkvBias  // not decayed
+    var p = Double(model.parameters[k])
+    var pb = Double(model.parameters[bias])
+    var m = 0.0
+    var v = 0.0
+    var mb = 0.0
+    var vb = 0.0
+    let lr = 0.01
+    for step in 1...2 {
+      model.zeroGradients()
+      let g = 0.5 * Double(step)
+      model.gradients[k] = Float(g)
+      model.gradients[bias] = Float(g)
+      optimizer.update(model: model, learningRate: Float(lr))
+      func adam(_ p: inout Double, _ m: inout Double, _ v: inout Double, decay: Double) {
+        p *= 1 - lr * decay
+        m = 0.9 * m + 0.1 * g
+        v = 0.95 * v + 0.05 * g * g
+        let bc1 = 1 - pow(0.9, Double(step))
+        let bc2 = 1 - pow(0.95, Double(step))
+        p -= lr / bc1 * m / (v.squareRoot() / bc2.squareRoot() + 1e-8)
+      }
+      adam(&p, &m, &v, decay: 0.1)
+      adam(&pb, &mb, &vb, decay: 0)
+    }
+    #expect(abs(Double(model.parameters[k]) - p) < 1e-6)
+    #expect(abs(Double(model.parameters[bias]) - pb) < 1e-6)
+  }
+
+  @Test func clippingScalesTheGlobalNorm() throws {
+    let config = ModelConfig(layers: 1, heads: 1, width: 4, context: 2, vocab: 3)
+    let model = try GPTNeoX(config: config, seed: 1)
+    model.zeroGradients()
+    model.gradients[0] = 3
+    model.gradients[1] = 4
+    let optimizer = AdamW(layout: model.layout)
+    let norm = optimizer.update(model: model, learningRate: 0)
+    #expect(abs(norm - 5) < 1e-9)
+    // After clipping to 1, the first moment holds (1-β1)·g·(1/5).
+    #expect(abs(Double(optimizer.m[0]) - 0.1 * 3 / 5) < 1e-6)
+    #expect(abs(Double(optimizer.m[1]) - 0.1 * 4 / 5) < 1e-6)
+  }
+}

@@ -1,0 +1,85 @@
+/// Every buffer a forward and backward pass needs, allocated once for a batch shape and reused each
+/// step (no allocation on the hot path). N = B·T rows; sizes in floats unless said otherwise.
+final class ActivationArena {
+  /// Per-layer activations kept for backward.
+  struct Layer {
+    var ln1, ln2: UnsafeMutablePointer<Float>  // [N×C] LayerNorm outputs
+    var ln1Mean, ln1Rstd, ln2Mean, ln2Rstd: UnsafeMutablePointer<Float>  // [N]
+    var qkv: UnsafeMutablePointer<Float>  // [N×3C], q and k rotated
+    var probs: UnsafeMutablePointer<Float>  // [B×H×T×T] attention probabilities
+    var attY: UnsafeMutablePointer<Float>  // [N×C] attention output before the dense projection
+    var fc: UnsafeMutablePointer<Float>  // [N×4C] MLP pre-activation
+    var fcGelu: UnsafeMutablePointer<Float>  // [N×4C] MLP activation
+  }
+
+  let batch: Int
+  let length: Int
+  let slots: Int
+  private var layers: [Layer] = []
+  private var residuals: [UnsafeMutablePointer<Float>] = []  // L+1 × [N×C]
+  private var owned: [UnsafeMutablePointer<Float>] = []
+
+  let inputs: UnsafeMutablePointer<Int32>  // [N]
+  let targets: UnsafeMutablePointer<Int32>  // [N]
+  let lnf, lnfMean, lnfRstd: UnsafeMutablePointer<Float>  // [N×C], [N], [N]
+  let logits: UnsafeMutablePointer<Float>  // [N×V]; after a training forward, dLoss/dLogits
+  // Backward scratch, shared by all layers.
+  let dlnf, dResidual, dLn1, dLn2, dAttY: UnsafeMutablePointer<Float>  // [N×C]
+  let dQkv: UnsafeMutablePointer<Float>  // [N×3C]
+  let dFc: UnsafeMutablePointer<Float>  // [N×4C]
+  let dProbs: UnsafeMutablePointer<Float>  // [T×T]
+
+  init(config: ModelConfig, batch: Int, length: Int, slots: Int) {
+    self.batch = batch
+    self.length = length
+    self.slots = slots
+    let n = batch * length
+    let c = config.width
+    var owned: [UnsafeMutablePointer<Float>] = []
+    func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+      let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+      p.initialize(repeating: 0, count: max(count, 1))
+      owned.append(p)
+      return p
+    }
+    for _ in 0..<slots {
+      layers.append(
+        Layer(
+          ln1: buffer(n * c), ln2: buffer(n * c), ln1Mean: buffer(n), ln1Rstd: buffer(n),
+          ln2Mean: buffer(n), ln2Rstd: buffer(n), qkv: buffer(n * 3 * c),
+          probs: buffer(batch * config.heads * length * length), attY: buffer(n * c),
+          fc: buffer(n * 4 * c), fcGelu: buffer(n * 4 * c)))
+    }
+    residuals = (0...max(config.layers, 1)).map { _ in buffer(n * c) }
+    lnf = buffer(n * c)
+    lnfMean = buffer(n)
+    lnfRstd = buffer(n)
+    logits = buffer(n * config.vocab)
+    dlnf = buffer(n * c)
+    dResidual = buffer(n * c)
+    dLn1 = buffer(n * c)
+    dLn2 = buffer(n * c)
+    dAttY = buffer(n * c)
+    dQkv = buffer(n * 3 * c)
+    dFc = buffer(n * 4 * c)
+    dProbs = buffer(length * length)
+    inputs = .allocate(capacity: max(n, 1))
+    targets = .allocate(capacity: max(n, 1))
+    self.owned = owned
+  }
+
+  deinit {
+    for p in owned { p.deallocate() }
+    inputs.deallocate()
+    targets.deallocate()
+  }
+
+  /// True when this arena can hold a pass of this shape with this many kept layers. Buffers are
+  /// laid out for exactly `batch × length`, so the shape must match.
+  func fits(batch: Int, length: Int, slots: Int) -> Bool {
+    batch == self.batch && length == self.length && slots <= self.slots
+  }
+
+  func layer(_ i: Int) -> Layer { layers[i] }
+  func residual(_ i: Int) -> UnsafeMutablePointer<Float> { residuals[i] }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import Tensor
+
+/// A GPT-NeoX-style decoder-only transformer with hand-written forward and backward passes.
+///
+/// Architecture: token embedding → L blocks → final LayerNorm → untied output projection to V logits.
+/// Block (parallel residual): x + Attn(LN1 x) + MLP(LN2 x); causal multi-head attention with rotary
+/// position embedding on the first `rotaryDims` dimensions of each head; MLP C → 4C → C with exact GELU.
+///
+/// Input batches are `B × (T+1)` token ids, row-major: each row's first T ids are the inputs and its
+/// last T ids the next-token targets. All matrix products go through `BLAS.gemm`.
+///
+/// Not thread-safe: one thread (the trainer's) uses a model at a time.
+public final class GPTNeoX: @unchecked Sendable {
+  public let config: ModelConfig
+  public let layout: ParameterLayout
+  /// All parameters, `layout.count` floats, laid out as `layout.entries`.
+  public let parameters: UnsafeMutablePointer<Float>
+  /// Gradients of the mean loss, same layout; accumulated by `backward`, cleared by `zeroGradients`.
+  public let gradients: UnsafeMutablePointer<Float>
+
+  private let cosTable: UnsafeMutablePointer<Float>
+  private let sinTable: UnsafeMutablePointer<Float>
+  private var arena: ActivationArena?
+  /// Batch shape of the last training forward pass (nil when backward is not possible).
+  private var pendingBackward: (batch: Int, length: Int)?
+
+  /// Builds a model with GPT-NeoX initialisation drawn from `seed` (see `initialize(seed:)`).
+  public init(config: ModelConfig, seed: UInt64) throws(ModelConfigError) {
+    try config.validate()
+    self.config = config
+    self.layout = ParameterLayout(config: config)
+    parameters = .allocate(capacity: layout.count)
+    gradients = .allocate(capacity: layout.count)
+    gradients.initialize(repeating: 0, count: layout.count)
+    let half = config.rotaryDims / 2
+    cosTable = .allocate(capacity: max(config.context * half, 1))
+    sinTable = .allocate(capacity: max(config.context * half, 1))
+    for t in 0..<config.context {
+      for i in 0..<half {
+        let invFreq = 1 / pow(config.rotaryBase, Double(2 * i) / Double(config.rotaryDims))
+        let angle = Double(t) * invFreq
+        cosTable[t * half + i] = Float(Foundation.cos(angle))
+        sinTable[t * half + i] = Float(Foundation.sin(angle))
+      }
+    }
+    initialize(seed: seed)
+  }
+
+  deinit {
+    parameters.deallocate()
+    gradients.deallocate()
+    cosTable.deallocate()
+    sinTable.deallocate()
+  }
+
+  /// GPT-NeoX initialisation: every weight matrix ~ N(0, small_init²) with small_init = √(2/(5C))
+  /// (Nguyen & Salazar 2019), except the two output projections of each block (attention dense and
+  /// MLP 4h→h), which use wang_init = 2/(L·√C); biases 0, LayerNorm gains 1. Draws are in layout order.
+  public func initialize(seed: UInt64) {
+    var rng = SeededRNG(seed: seed)
+    let c = Double(config.width)
+    let smallInit = (2 / (5 * c)).squareRoot()
+    let wangInit = 2 / (Double(config.layers) * c.squareRoot())
+    for entry in layout.entries {
+      let p = parameters + entry.offset
+      if entry.name.hasSuffix("layernorm.weight") || entry.name.hasSuffix("final_layer_norm.weight")
+      {
+        p.update(repeating: 1, count: entry.count)
+      } else if entry.shape.count == 1 {
+        p.update(repeating: 0, count: entry.count)
+      } else {
+        let outputLayer =
+          entry.name.hasSuffix("attention.dense.weight")
+          || entry.name.hasSuffix("dense_4h_to_h.weight")
+        let std = outputLayer ? wangInit : smallInit
+        for i in 0..<entry.count { p[i] = Float(rng.nextNormal() * std) }
+      }
+    }
+  }
+
+  /// Sets every gradient to zero.
+  public func zeroGradients() { gradients.update(repeating: 0, count: layout.count) }
+
+  // MARK: - Forward
+
+  /// Forward pass over `batch` rows of `length + 1` tokens; returns the mean next-token loss.
+  /// With `training`, keeps every layer's activations so that `backward()` can follow.
+  /// Token ids must be in 0..<V and `length` ≤ T.
+  public func forward(tokens: UnsafePointer<Int32>, batch: Int, length: Int, training: Bool)
+    -> Float
+  {
+    precondition(batch > 0 && length > 0 && length <= config.context, "bad batch shape")
+    let arena = arenaFor(batch: batch, length: length, training: training)
+    let c = config.width
+    let n = batch * length
+    let v = config.vocab
+    // Inputs and targets.
+    for b in 0..<batch {
+      for t in 0..<length {
+        arena.inputs[b * length + t] = tokens[b * (length + 1) + t]
+        arena.targets[b * length + t] = tokens[b * (length + 1) + t + 1]
+      }
+    }
+    // Embedding: x0[n] = W_emb[token].
+    let x0 = arena.residual(0)
+    for b in 0..<batch {
+      for t in 0..<length {
+        let id = Int(tokens[b * (length + 1) + t])
+        precondition(id >= 0 && id < v, "token id \(id) outside vocabulary 0..<\(v)")
+        (x0 + (b * length + t) * c).update(from: parameters + layout.embedIn + id * c, count: c)
+      }
+    }
+    // Training keeps every layer's input residual; evaluation ping-pongs between buffers 0 and 1.
+    func residualIndex(_ l: Int) -> Int { training ? l : l % 2 }
+    for l in 0..<config.layers {
+      blockForward(
+        l, arena: arena, slot: training ? l : 0, x: arena.residual(residualIndex(l)),
+        out: arena.residual(residualIndex(l + 1)), batch: batch, length: length)
+    }
+    // Final LayerNorm and output projection.
+    let xL = arena.residual(residualIndex(config.layers))
+    Kernels.layerNormForward(
+      x: xL, weight: parameters + layout.lnfWeight, bias: parameters + layout.lnfBias,
+      out: arena.lnf, mean: arena.lnfMean, rstd: arena.lnfRstd, rows: n, cols: c)
+    BLAS.gemm(
+      transB: true, m: n, n: v, k: c, a: arena.lnf, lda: c, b: parameters + layout.embedOut, ldb: c,
+      c: arena.logits, ldc: v)
+    let total = Kernels.crossEntropy(
+      logits: arena.logits, targets: arena.targets, rows: n, vocab: v,
+      gradScale: training ? 1 / Float(n) : 0)
+    pendingBackward = training ? (batch, length) : nil
+    return Float(total / Double(n))
+  }
+
+  private func blockForward(
+    _ l: Int, arena: ActivationArena, slot: Int, x: UnsafeMutablePointer<Float>,
+    out: UnsafeMutablePointer<Float>, batch: Int, length: Int
+  ) {
+    let c = config.width
+    let n = batch * length
+    let heads = config.heads
+    let hs = config.headSize
+    let p = layout.blocks[l]
+    let w = parameters
+    let a = arena.layer(slot)
+
+    Kernels.layerNormForward(
+      x: x, weight: w + p.ln1Weight, bias: w + p.ln1Bias, out: a.ln1, mean: a.ln1Mean,
+      rstd: a.ln1Rstd, rows: n, cols: c)
+    Kernels.layerNormForward(
+      x: x, weight: w + p.ln2Weight, bias: w + p.ln2Bias, out: a.ln2, mean: a.ln2Mean,
+      rstd: a.ln2Rstd, rows: n, cols: c)
+    // Attention.
+    Linear.forward(
+      x: a.ln1, weight: w + p.qkvWeight, bias: w + p.qkvBias, y: a.qkv, rows: n, inputs: c,
+      outputs: 3 * c)
+    Kernels.rotary(
+      qkv: a.qkv, cos: cosTable, sin: sinTable, batch: batch, length: length, heads: heads,
+      headSize: hs, rotaryDims: config.rotaryDims, inverse: false)
+    let scale = 1 / Float(hs).squareRoot()
+    for b in 0..<batch {
+      for h in 0..<heads {
+        let q = UnsafePointer(a.qkv + b * length * 3 * c + h * 3 * hs)
+        let probs = a.probs + (b * heads + h) * length * length
+        BLAS.gemm(
+          transB: true, m: length, n: length, k: hs, alpha: scale, a: q, lda: 3 * c, b: q + hs,
+          ldb: 3 * c, c: probs, ldc: length)
+        Kernels.causalSoftmax(probs, length: length)
+        BLAS.gemm(
+          m: length, n: hs, k: length, a: probs, lda: length, b: q + 2 * hs, ldb: 3 * c,
+          c: a.attY + b * length * c + h * hs, ldc: c)
+      }
+    }
+    // out = x + dense(attY) + proj(gelu(fc(ln2))).
+    out.update(from: x, count: n * c)
+    Linear.forward(
+      x: a.attY, weight: w + p.denseWeight, bias: w + p.denseBias, y: out, rows: n, inputs: c,
+      outputs: c, accumulate: true)
+    Linear.forward(
+      x: a.ln2, weight: w + p.fcWeight, bias: w + p.fcBias, y: a.fc, rows: n, inputs: c,
+      outputs: 4 * c)
+    Kernels.geluForward(a.fc, a.fcGelu, n * 4 * c)
+    Linear.forward(
+      x: a.fcGelu, weight: w + p.projWeight, bias: w + p.projBias, y: out, rows: n,
+      inputs: 4 * c, outputs: c, accumulate: true)
+  }
+
+  // MARK: - Backward
+
+  /// Backward pass of the last training `forward`: accumulates d(mean loss)/d(parameters) into
+  /// `gradients`.
+  public func backward() {
+    guard let (batch, length) = pendingBackward, let arena else {
+      preconditionFailure("backward() needs a preceding forward(training: true)")
+    }
+    pendingBackward = nil
+    let c = config.width
+    let n = batch * length
+    let v = config.vocab
+    let g = gradients
+    // Output projection: logits now hold dLogits.
+    BLAS.gemm(
+      transA: true, m: v, n: c, k: n, a: arena.logits, lda: v, b: arena.lnf, ldb: c, beta: 1,
+      c: g + layout.embedOut, ldc: c)
+    BLAS.gemm(
+      m: n, n: c, k: v, a: arena.logits, lda: v, b: parameters + layout.embedOut, ldb: c,
+      c: arena.dlnf, ldc: c)
+    let dResidual = arena.dResidual
+    dResidual.update(repeating: 0, count: n * c)
+    Kernels.layerNormBackward(
+      dout: arena.dlnf, x: arena.residual(config.layers), weight: parameters + layout.lnfWeight,
+      mean: arena.lnfMean, rstd: arena.lnfRstd, dx: dResidual, dWeight: g + layout.lnfWeight,
+      dBias: g + layout.lnfBias, rows: n, cols: c)
+    for l in stride(from: config.layers - 1, through: 0, by: -1) {
+      blockBackward(l, arena: arena, batch: batch, length: length)
+    }
+    // Embedding.
+    let dEmb = g + layout.embedIn
+    for r in 0..<n {
+      Vec.add(dResidual + r * c, into: dEmb + Int(arena.inputs[r]) * c, c)
+    }
+  }
+
+  private func blockBackward(_ l: Int, arena: ActivationArena, batch: Int, length: Int) {
+    let c = config.width
+    let n = batch * length
+    let heads = config.heads
+    let hs = config.headSize
+    let p = layout.blocks[l]
+    let w = parameters
+    let g = gradients
+    let a = arena.layer(l)
+    let x = arena.residual(l)
+    let dOut = arena.dResidual  // d loss / d(block output); becomes d loss / d(block input)
+
+    // MLP branch.
+    Linear.backward(
+      dy: dOut, x: a.fcGelu, weight: w + p.projWeight, dx: arena.dFc, dWeight: g + p.projWeight,
+      dBias: g + p.projBias, rows: n, inputs: 4 * c, outputs: c)
+    Kernels.geluBackward(a.fc, arena.dFc, n * 4 * c)
+    Linear.backward(
+      dy: arena.dFc, x: a.ln2, weight: w + p.fcWeight, dx: arena.dLn2, dWeight: g + p.fcWeight,
+      dBias: g + p.fcBias, rows: n, inputs: c, outputs: 4 * c)
+    // Attention branch.
+    Linear.backward(
+      dy: dOut, x: a.attY, weight: w + p.denseWeight, dx: arena.dAttY, dWeight: g + p.denseWeight,
+      dBias: g + p.denseBias, rows: n, inputs: c, outputs: c)
+    let scale = 1 / Float(hs).squareRoot()
+    let dProbs = arena.dProbs
+    for b in 0..<batch {
+      for h in 0..<heads {
+        let base = b * length * 3 * c + h * 3 * hs
+        let q = UnsafePointer(a.qkv + base)
+        let dq = arena.dQkv + base
+        let probs = UnsafePointer(a.probs + (b * heads + h) * length * length)
+        let dy = UnsafePointer(arena.dAttY + b * length * c + h * hs)
+        BLAS.gemm(
+          transB: true, m: length, n: length, k: hs, a: dy, lda: c, b: q + 2 * hs, ldb: 3 * c,
+          c: dProbs, ldc: length)
+        BLAS.gemm(
+          transA: true, m: length, n: hs, k: length, a: probs, lda: length, b: dy, ldb: c,
+          c: dq + 2 * hs, ldc: 3 * c)
+        Kernels.causalSoftmaxBackward(probs: probs, dProbsInOut: dProbs, length: length)
+        BLAS.gemm(
+          m: length, n: hs, k: length, alpha: scale, a: dProbs, lda: length, b: q + hs,
+          ldb: 3 * c, c: dq, ldc: 3 * c)
+        BLAS.gemm(
+          transA: true, m: length, n: hs, k: length, alpha: scale, a: dProbs, lda: length, b: q,
+          ldb: 3 * c, c: dq + hs, ldc: 3 * c)
+      }
+    }
+    Kernels.rotary(
+      qkv: arena.dQkv, cos: cosTable, sin: sinTable, batch: batch, length: length, heads: heads,
+      headSize: hs, rotaryDims: config.rotaryDims, inverse: true)
+    Linear.backward(
+      dy: arena.dQkv, x: a.ln1, weight: w + p.qkvWeight, dx: arena.dLn1, dWeight: g + p.qkvWeight,
+      dBias: g + p.qkvBias, rows: n, inputs: c, outputs: 3 * c)
+    // Both LayerNorms feed from x; the identity path keeps dOut itself.
+    Kernels.layerNormBackward(
+      dout: arena.dLn1, x: x, weight: w + p.ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd,
+      dx: dOut, dWeight: g + p.ln1Weight, dBias: g + p.ln1Bias, rows: n, cols: c)
+    Kernels.layerNormBackward(
+      dout: arena.dLn2, x: x, weight: w + p.ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd,
+      dx: dOut, dWeight: g + p.ln2Weight, dBias: g + p.ln2Bias, rows: n, cols: c)
+  }
+
+  // MARK: - Evaluation and helpers
+
+  /// Mean next-token loss without keeping activations for backward.
+  public func loss(tokens: UnsafePointer<Int32>, batch: Int, length: Int) -> Float {
+    forward(tokens: tokens, batch: batch, length: length, training: false)
+  }
+
+  /// √(Σ g²) over all gradients.
+  public func gradientNorm() -> Double {
+    Vec.sumOfSquares(gradients, layout.count).squareRoot()
+  }
+
+  /// The logits of the last forward pass (valid only after `forward(training: false)`), [B·T × V].
+  public var lastLogits: UnsafePointer<Float>? { arena.map { UnsafePointer($0.logits) } }
+
+  private func arenaFor(batch: Int, length: Int, training: Bool) -> ActivationArena {
+    let slots = training ? config.layers : 1
+    if let arena, arena.fits(batch: batch, length: length, slots: slots) { return arena }
+    let newArena = ActivationArena(
+      config: config, batch: max(batch, arena?.batch ?? 0), length: max(length, arena?.length ?? 0),
+      slots: max(slots, arena?.slots ?? 0))
+    arena = newArena
+    return newArena
+  }
+}

@@ -1,0 +1,269 @@
+import Foundation
+import Testing
+
+@testable import Model
+@testable import Tensor
+
+/// Finite-difference gradient checks: per kernel (LayerNorm, GELU, rotary, causal softmax, cross
+/// entropy, linear) and for every parameter tensor of a whole tiny model.
+struct GradientCheckTests {
+  /// Central difference of `f` with respect to `x[i]`.
+  static func numericGradient(
+    _ x: UnsafeMutablePointer<Float>, _ i: Int, epsilon: Float = 1e-2, _ f: () -> Double
+  ) -> Double {
+    let saved = x[i]
+    x[i] = saved + epsilon
+    let up = f()
+    x[i] = saved - epsilon
+    let down = f()
+    x[i] = saved
+    return (up - down) / (2 * Double(epsilon))
+  }
+
+  static func expectClose(
+    _ analytic: Double, _ numeric: Double, _ what: String, atol: Double = 3e-4, rtol: Double = 2e-2,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    let ok = abs(analytic - numeric) <= atol + rtol * abs(numeric)
+    #expect(
+      ok, "\(what): analytic \(analytic) vs numeric \(numeric)", sourceLocation: sourceLocation)
+  }
+
+  static func randomBuffer(_ n: Int, _ rng: inout SeededRNG, scale: Double = 1)
+    -> UnsafeMutablePointer<
+      Float
+    >
+  {
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    for i in 0..<n { p[i] = Float(rng.nextNormal() * scale) }
+    return p
+  }
+
+  /// Σ out·R for a fixed random R: a scalar whose gradient w.r.t. out is R.
+  static func project(_ out: UnsafePointer<Float>, _ r: UnsafePointer<Float>, _ n: Int) -> Double {
+    var s: Double = 0
+    for i in 0..<n { s += Double(out[i]) * Double(r[i]) }
+    return s
+  }
+
+  @Test func layerNorm() {
+    var rng = SeededRNG(seed: 1)
+    let rows = 3
+    let cols = 7
+    let n = rows * cols
+    let x = Self.randomBuffer(n, &rng)
+    let w = Self.randomBuffer(cols, &rng)
+    let b = Self.randomBuffer(cols, &rng)
+    let r = Self.randomBuffer(n, &rng)
+    let out = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    let mean = UnsafeMutablePointer<Float>.allocate(capacity: rows)
+    let rstd = UnsafeMutablePointer<Float>.allocate(capacity: rows)
+    func f() -> Double {
+      Kernels.layerNormForward(
+        x: x, weight: w, bias: b, out: out, mean: mean, rstd: rstd, rows: rows, cols: cols)
+      return Self.project(out, r, n)
+    }
+    _ = f()
+    let dx = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    dx.initialize(repeating: 0, count: n)
+    let dw = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+    dw.initialize(repeating: 0, count: cols)
+    let db = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+    db.initialize(repeating: 0, count: cols)
+    Kernels.layerNormBackward(
+      dout: r, x: x, weight: w, mean: mean, rstd: rstd, dx: dx, dWeight: dw, dBias: db, rows: rows,
+      cols: cols)
+    for i in 0..<n { Self.expectClose(Double(dx[i]), Self.numericGradient(x, i, f), "dx[\(i)]") }
+    for i in 0..<cols {
+      Self.expectClose(Double(dw[i]), Self.numericGradient(w, i, f), "dw[\(i)]")
+      Self.expectClose(Double(db[i]), Self.numericGradient(b, i, f), "db[\(i)]")
+    }
+  }
+
+  @Test func gelu() {
+    var rng = SeededRNG(seed: 2)
+    let n = 40
+    let x = Self.randomBuffer(n, &rng, scale: 2)
+    let r = Self.randomBuffer(n, &rng)
+    let out = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    func f() -> Double {
+      Kernels.geluForward(x, out, n)
+      return Self.project(out, r, n)
+    }
+    let d = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    d.update(from: r, count: n)
+    Kernels.geluBackward(x, d, n)
+    for i in 0..<n { Self.expectClose(Double(d[i]), Self.numericGradient(x, i, f), "gelu[\(i)]") }
+  }
+
+  @Test func rotaryIsAnOrthogonalMap() {
+    // Backward of a rotation is its transpose: check it against finite differences.
+    var rng = SeededRNG(seed: 3)
+    let (batch, length, heads, hs, rot) = (2, 5, 2, 8, 4)
+    let n = batch * length * 3 * heads * hs
+    let half = rot / 2
+    let cosT = UnsafeMutablePointer<Float>.allocate(capacity: length * half)
+    let sinT = UnsafeMutablePointer<Float>.allocate(capacity: length * half)
+    for t in 0..<length {
+      for i in 0..<half {
+        let angle = Double(t) / pow(10_000, Double(2 * i) / Double(rot))
+        cosT[t * half + i] = Float(cos(angle))
+        sinT[t * half + i] = Float(sin(angle))
+      }
+    }
+    let x = Self.randomBuffer(n, &rng)
+    let r = Self.randomBuffer(n, &rng)
+    let work = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    func f() -> Double {
+      work.update(from: x, count: n)
+      Kernels.rotary(
+        qkv: work, cos: cosT, sin: sinT, batch: batch, length: length, heads: heads, headSize: hs,
+        rotaryDims: rot, inverse: false)
+      return Self.project(work, r, n)
+    }
+    let d = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    d.update(from: r, count: n)
+    Kernels.rotary(
+      qkv: d, cos: cosT, sin: sinT, batch: batch, length: length, heads: heads, headSize: hs,
+      rotaryDims: rot, inverse: true)
+    for i in stride(from: 0, to: n, by: 3) {
+      Self.expectClose(Double(d[i]), Self.numericGradient(x, i, f), "rotary[\(i)]")
+    }
+  }
+
+  @Test func causalSoftmax() {
+    var rng = SeededRNG(seed: 4)
+    let length = 6
+    let n = length * length
+    let s = Self.randomBuffer(n, &rng, scale: 2)
+    let r = Self.randomBuffer(n, &rng)
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    func f() -> Double {
+      p.update(from: s, count: n)
+      Kernels.causalSoftmax(p, length: length)
+      return Self.project(p, r, n)
+    }
+    _ = f()
+    let d = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    d.update(from: r, count: n)
+    Kernels.causalSoftmaxBackward(probs: p, dProbsInOut: d, length: length)
+    for i in 0..<n {
+      Self.expectClose(Double(d[i]), Self.numericGradient(s, i, f), "softmax[\(i)]")
+    }
+  }
+
+  @Test func crossEntropy() {
+    var rng = SeededRNG(seed: 5)
+    let (rows, vocab) = (4, 9)
+    let n = rows * vocab
+    let logits = Self.randomBuffer(n, &rng, scale: 2)
+    let targets = UnsafeMutablePointer<Int32>.allocate(capacity: rows)
+    for r in 0..<rows { targets[r] = Int32(rng.nextInt(below: vocab)) }
+    let work = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    func f() -> Double {
+      work.update(from: logits, count: n)
+      return Kernels.crossEntropy(
+        logits: work, targets: targets, rows: rows, vocab: vocab, gradScale: 0) / Double(rows)
+    }
+    let lossOnly = f()
+    work.update(from: logits, count: n)
+    let withGrad =
+      Kernels.crossEntropy(
+        logits: work, targets: targets, rows: rows, vocab: vocab, gradScale: 1 / Float(rows))
+      / Double(rows)
+    #expect(abs(lossOnly - withGrad) < 1e-6)
+    let grad = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    grad.update(from: work, count: n)
+    for i in 0..<n {
+      Self.expectClose(Double(grad[i]), Self.numericGradient(logits, i, f), "dlogits[\(i)]")
+    }
+  }
+
+  @Test func linear() {
+    var rng = SeededRNG(seed: 6)
+    let (rows, inputs, outputs) = (3, 5, 4)
+    let x = Self.randomBuffer(rows * inputs, &rng)
+    let w = Self.randomBuffer(outputs * inputs, &rng)
+    let b = Self.randomBuffer(outputs, &rng)
+    let r = Self.randomBuffer(rows * outputs, &rng)
+    let y = UnsafeMutablePointer<Float>.allocate(capacity: rows * outputs)
+    func f() -> Double {
+      Linear.forward(x: x, weight: w, bias: b, y: y, rows: rows, inputs: inputs, outputs: outputs)
+      return Self.project(y, r, rows * outputs)
+    }
+    let dx = UnsafeMutablePointer<Float>.allocate(capacity: rows * inputs)
+    let dw = UnsafeMutablePointer<Float>.allocate(capacity: outputs * inputs)
+    dw.initialize(repeating: 0, count: outputs * inputs)
+    let db = UnsafeMutablePointer<Float>.allocate(capacity: outputs)
+    db.initialize(repeating: 0, count: outputs)
+    Linear.backward(
+      dy: r, x: x, weight: w, dx: dx, dWeight: dw, dBias: db, rows: rows, inputs: inputs,
+      outputs: outputs)
+    for i in 0..<(rows * inputs) {
+      Self.expectClose(Double(dx[i]), Self.numericGradient(x, i, f), "dx[\(i)]")
+    }
+    for i in 0..<(outputs * inputs) {
+      Self.expectClose(Double(dw[i]), Self.numericGradient(w, i, f), "dw[\(i)]")
+    }
+    for i in 0..<outputs {
+      Self.expectClose(Double(db[i]), Self.numericGradient(b, i, f), "db[\(i)]")
+    }
+  }
+
+  /// A tiny model whose LayerNorm gains and biases are randomised too, so no gradient is trivially 0.
+  static func tinyModel(rotaryFraction: Double = 0.5) throws -> GPTNeoX {
+    let config = ModelConfig(
+      layers: 2, heads: 2, width: 8, context: 6, vocab: 11, rotaryFraction: rotaryFraction)
+    let model = try GPTNeoX(config: config, seed: 7)
+    var rng = SeededRNG(seed: 8)
+    for entry in model.layout.entries where entry.shape.count == 1 {
+      for i in 0..<entry.count {
+        model.parameters[entry.offset + i] += Float(rng.nextNormal() * 0.3)
+      }
+    }
+    for entry in model.layout.entries where entry.shape.count == 2 {
+      for i in 0..<entry.count { model.parameters[entry.offset + i] *= 4 }
+    }
+    return model
+  }
+
+  static func batch(_ model: GPTNeoX, batch: Int, length: Int, seed: UInt64) -> [Int32] {
+    var rng = SeededRNG(seed: seed)
+    return (0..<(batch * (length + 1))).map { _ in Int32(rng.nextInt(below: model.config.vocab)) }
+  }
+
+  @Test(arguments: [0.5, 0.0, 1.0])
+  func wholeModelEveryParameter(rotaryFraction: Double) throws {
+    let model = try Self.tinyModel(rotaryFraction: rotaryFraction)
+    let (b, t) = (2, 5)
+    let tokens = Self.batch(model, batch: b, length: t, seed: 9)
+    model.zeroGradients()
+    _ = model.forward(tokens: tokens, batch: b, length: t, training: true)
+    model.backward()
+    func f() -> Double { Double(model.loss(tokens: tokens, batch: b, length: t)) }
+    for entry in model.layout.entries {
+      // Every element of small tensors, a spread of elements of the larger ones.
+      let step = max(1, entry.count / 24)
+      for i in stride(from: 0, to: entry.count, by: step) {
+        let k = entry.offset + i
+        Self.expectClose(
+          Double(model.gradients[k]), Self.numericGradient(model.parameters, k, epsilon: 5e-3, f),
+          "\(entry.name)[\(i)] rotary \(rotaryFraction)", atol: 5e-4, rtol: 3e-2)
+      }
+    }
+  }
+
+  @Test func gradientsAccumulateAcrossBackwardCalls() throws {
+    let model = try Self.tinyModel()
+    let tokens = Self.batch(model, batch: 2, length: 5, seed: 10)
+    model.zeroGradients()
+    _ = model.forward(tokens: tokens, batch: 2, length: 5, training: true)
+    model.backward()
+    let once = Array(UnsafeBufferPointer(start: model.gradients, count: model.layout.count))
+    _ = model.forward(tokens: tokens, batch: 2, length: 5, training: true)
+    model.backward()
+    for i in stride(from: 0, to: once.count, by: 17) {
+      #expect(abs(model.gradients[i] - 2 * once[i]) <= 1e-5 + 1e-5 * abs(once[i]))
+    }
+  }
+}
