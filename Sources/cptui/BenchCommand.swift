@@ -1,7 +1,62 @@
 import ArgumentParser
+import Foundation
+import Model
+import Tensor
 
 /// `cptui bench`: training speed of the engine on a given model config.
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "bench", abstract: "Measure training tokens/s, ms/step and GFLOP/s.")
+    commandName: "bench",
+    abstract: "Measure training tokens/s, ms/step and GFLOP/s on random tokens.",
+    discussion: """
+      Reference configs: A = --layers 4 --heads 4 --width 256 --context 256 --vocab 4096 (batch 16);
+      B = the defaults (L4 H4 C128 T128 V512, batch 16). GFLOP/s counts 6·N_nonembedding + 12·L·C·T
+      FLOPs per token.
+      """)
+
+  @OptionGroup var model: ModelOptions
+  @Option(help: "Sequences per batch (B).") var batch = 16
+  @Option(help: "Timed training steps (and as many evaluation passes).") var steps = 10
+  @Option(help: "Untimed steps first.") var warmup = 2
+  @Option(help: "OpenBLAS threads (default: what OpenBLAS chose).") var threads: Int?
+  @Flag(help: "Print one JSON object instead of text.") var json = false
+
+  func validate() throws {
+    if batch <= 0 { throw ValidationError("--batch must be positive") }
+    if steps <= 0 { throw ValidationError("--steps must be positive") }
+    if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+  }
+
+  func run() throws {
+    if let threads { BLAS.threads = threads }
+    let bench = EngineBenchmark(
+      config: model.config, batch: batch, steps: steps, warmupSteps: warmup)
+    let r = try bench.run()
+    let c = model.config
+    if json {
+      let object: [String: Any] = [
+        "tokens_per_second": r.tokensPerSecond, "ms_per_step": r.millisecondsPerStep,
+        "gflops_per_second": r.gigaflopsPerSecond, "eval_tokens_per_second": r.evalTokensPerSecond,
+        "final_loss": Double(r.finalLoss), "kernel": BLAS.coreName, "threads": BLAS.threads,
+        "layers": c.layers, "heads": c.heads, "width": c.width, "context": c.context,
+        "vocab": c.vocab, "batch": batch, "steps": steps,
+      ]
+      let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+      print(String(decoding: data, as: UTF8.self))
+    } else {
+      print(
+        "config      L\(c.layers) H\(c.heads) C\(c.width) T\(c.context) V\(c.vocab) B\(batch)")
+      print(
+        "kernel      OpenBLAS \(BLAS.coreName) (\(KernelSelection.origin.rawValue)), \(BLAS.threads) thread(s)"
+      )
+      print(
+        String(
+          format: "train       %.0f tokens/s, %.1f ms/step, %.1f GFLOP/s", r.tokensPerSecond,
+          r.millisecondsPerStep, r.gigaflopsPerSecond))
+      print(
+        String(
+          format: "eval        %.0f tokens/s (%.2f× training)", r.evalTokensPerSecond,
+          r.evalTokensPerSecond / r.tokensPerSecond))
+    }
+  }
 }

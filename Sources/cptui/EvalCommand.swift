@@ -1,7 +1,74 @@
 import ArgumentParser
+import Foundation
+import Model
 
 /// `cptui eval`: mean next-token loss of a checkpoint on a token file.
 struct EvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "eval", abstract: "Mean next-token loss of a checkpoint on a uint16 token file.")
+    commandName: "eval",
+    abstract: "Mean next-token loss of a checkpoint on a uint16 token file.",
+    discussion: """
+      The token file holds little-endian uint16 ids (the nanoGPT/llm.c layout). It is cut into
+      consecutive windows of T+1 ids that overlap by one (T = --context, default the checkpoint's);
+      the loss is the mean over every predicted token.
+      """)
+
+  @Option(help: "A cptui checkpoint (.safetensors).") var checkpoint: String
+  @Option(help: "A file of little-endian uint16 token ids.") var tokens: String
+  @Option(help: "Window length (default: the checkpoint's context).") var context: Int?
+  @Option(help: "Windows per forward pass.") var batch = 8
+
+  func run() throws {
+    let loaded: Checkpoint.Loaded
+    do {
+      loaded = try Checkpoint.load(from: checkpoint)
+    } catch {
+      throw CLIError(error.description)
+    }
+    let model = loaded.model
+    let length = context ?? model.config.context
+    guard length > 0, length <= model.config.context else {
+      throw CLIError(
+        "--context \(length) must be between 1 and the checkpoint's context \(model.config.context)"
+      )
+    }
+    let ids = try TokenFileReader.readUInt16(path: tokens)
+    if let bad = ids.first(where: { Int($0) >= model.config.vocab }) {
+      throw CLIError(
+        "\(tokens): token id \(bad) is outside the model's vocabulary 0..<\(model.config.vocab)")
+    }
+    guard
+      let result = Evaluation.meanLoss(
+        model: model, tokens: ids, length: length, batch: max(batch, 1))
+    else {
+      throw CLIError("\(tokens): \(ids.count) tokens do not fill one window of \(length + 1)")
+    }
+    print(
+      String(
+        format: "loss %.6f over %d windows of %d tokens (%d predictions)", result.loss,
+        result.windows, length, result.windows * length))
+  }
+}
+
+/// Reads token files in the nanoGPT/llm.c layout.
+enum TokenFileReader {
+  static func readUInt16(path: String) throws -> [Int32] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CLIError("\(path): no such file or not readable")
+    }
+    guard data.count % 2 == 0 else {
+      throw CLIError("\(path): \(data.count) bytes is not a whole number of uint16 token ids")
+    }
+    return data.withUnsafeBytes { raw in
+      (0..<(data.count / 2)).map {
+        Int32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))
+      }
+    }
+  }
+}
+
+/// A fatal command-line error: printed as one line on stderr, exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+  var description: String
+  init(_ message: String) { description = message }
 }

@@ -1,0 +1,103 @@
+import Foundation
+import Tensor
+
+/// Losses of a model over a long token sequence, the way `cptui eval` and the PyTorch cross-check
+/// script compute them.
+public enum Evaluation {
+  /// Mean next-token loss over consecutive, non-overlapping windows: window i holds tokens
+  /// [i·T, i·T + T] (T+1 ids: T inputs, T targets). A tail shorter than T+1 ids is not used.
+  /// Windows go through the model `batch` at a time. Returns nil when not one window fits.
+  public static func meanLoss(
+    model: GPTNeoX, tokens: [Int32], length: Int, batch: Int = 8
+  ) -> (loss: Double, windows: Int)? {
+    let windows = tokens.count > length ? (tokens.count - 1) / length : 0
+    guard windows > 0 else { return nil }
+    var buffer = [Int32](repeating: 0, count: batch * (length + 1))
+    var total: Double = 0
+    var w = 0
+    while w < windows {
+      let rows = min(batch, windows - w)
+      for r in 0..<rows {
+        let start = (w + r) * length
+        for k in 0...length { buffer[r * (length + 1) + k] = tokens[start + k] }
+      }
+      let loss = buffer.withUnsafeBufferPointer {
+        model.loss(tokens: $0.baseAddress!, batch: rows, length: length)
+      }
+      total += Double(loss) * Double(rows)
+      w += rows
+    }
+    return (total / Double(windows), windows)
+  }
+}
+
+/// Timing of training and evaluation steps on random tokens, for `cptui bench`.
+public struct EngineBenchmark: Sendable {
+  public var config: ModelConfig
+  public var batch: Int
+  public var steps: Int
+  public var warmupSteps: Int
+  public var seed: UInt64
+
+  public init(config: ModelConfig, batch: Int, steps: Int, warmupSteps: Int = 2, seed: UInt64 = 1) {
+    self.config = config
+    self.batch = batch
+    self.steps = steps
+    self.warmupSteps = warmupSteps
+    self.seed = seed
+  }
+
+  public struct Result: Sendable, Codable {
+    public var tokensPerSecond: Double
+    public var millisecondsPerStep: Double
+    public var gigaflopsPerSecond: Double
+    public var evalTokensPerSecond: Double
+    public var finalLoss: Float
+  }
+
+  /// Runs warm-up steps, then `steps` timed training steps (forward, backward, AdamW) and as many
+  /// timed evaluation passes.
+  public func run() throws -> Result {
+    let model = try GPTNeoX(config: config, seed: seed)
+    let optimizer = AdamW(layout: model.layout)
+    var rng = SeededRNG(seed: seed &+ 1)
+    let t = config.context
+    var tokens = [Int32](repeating: 0, count: batch * (t + 1))
+    func refill() {
+      for i in tokens.indices { tokens[i] = Int32(rng.nextInt(below: config.vocab)) }
+    }
+    var loss: Float = 0
+    func trainStep() {
+      refill()
+      model.zeroGradients()
+      loss = tokens.withUnsafeBufferPointer {
+        model.forward(tokens: $0.baseAddress!, batch: batch, length: t, training: true)
+      }
+      model.backward()
+      optimizer.update(model: model, learningRate: 1e-3)
+    }
+    for _ in 0..<warmupSteps { trainStep() }
+    let start = Clock.now
+    for _ in 0..<steps { trainStep() }
+    let trainSeconds = Clock.seconds(since: start)
+    let evalStart = Clock.now
+    for _ in 0..<steps {
+      _ = tokens.withUnsafeBufferPointer {
+        model.loss(tokens: $0.baseAddress!, batch: batch, length: t)
+      }
+    }
+    let evalSeconds = Clock.seconds(since: evalStart)
+    let tokensPerStep = Double(batch * t)
+    let tps = tokensPerStep * Double(steps) / trainSeconds
+    return Result(
+      tokensPerSecond: tps, millisecondsPerStep: 1000 * trainSeconds / Double(steps),
+      gigaflopsPerSecond: tps * config.trainingFlopsPerToken / 1e9,
+      evalTokensPerSecond: tokensPerStep * Double(steps) / evalSeconds, finalLoss: loss)
+  }
+}
+
+/// Monotonic wall-clock seconds.
+enum Clock {
+  static var now: UInt64 { DispatchTime.now().uptimeNanoseconds }
+  static func seconds(since start: UInt64) -> Double { Double(now - start) / 1e9 }
+}
