@@ -38,6 +38,8 @@ public struct EngineBenchmark: Sendable {
   public var steps: Int
   public var warmupSteps: Int
   public var seed: UInt64
+  /// Record time per operation kind during the timed training steps.
+  public var profile = false
 
   public init(config: ModelConfig, batch: Int, steps: Int, warmupSteps: Int = 2, seed: UInt64 = 1) {
     self.config = config
@@ -53,6 +55,8 @@ public struct EngineBenchmark: Sendable {
     public var gigaflopsPerSecond: Double
     public var evalTokensPerSecond: Double
     public var finalLoss: Float
+    /// Seconds per operation kind over the timed steps (empty unless `profile`), and their sum.
+    public var profile: [String: Double]
   }
 
   /// Runs warm-up steps, then `steps` timed training steps (forward, backward, AdamW) and as many
@@ -67,19 +71,23 @@ public struct EngineBenchmark: Sendable {
       for i in tokens.indices { tokens[i] = Int32(rng.nextInt(below: config.vocab)) }
     }
     var loss: Float = 0
+    let profiler: StepProfiler? = profile ? StepProfiler() : nil
     func trainStep() {
-      refill()
-      model.zeroGradients()
+      profiler.measure(.data) { refill() }
+      profiler.measure(.optimizer) { model.zeroGradients() }
       loss = tokens.withUnsafeBufferPointer {
         model.forward(tokens: $0.baseAddress!, batch: batch, length: t, training: true)
       }
       model.backward()
-      optimizer.update(model: model, learningRate: 1e-3)
+      profiler.measure(.optimizer) { _ = optimizer.update(model: model, learningRate: 1e-3) }
     }
     for _ in 0..<warmupSteps { trainStep() }
+    profiler?.reset()
+    model.profiler = profiler
     let start = Clock.now
     for _ in 0..<steps { trainStep() }
     let trainSeconds = Clock.seconds(since: start)
+    model.profiler = nil
     let evalStart = Clock.now
     for _ in 0..<steps {
       _ = tokens.withUnsafeBufferPointer {
@@ -92,7 +100,9 @@ public struct EngineBenchmark: Sendable {
     return Result(
       tokensPerSecond: tps, millisecondsPerStep: 1000 * trainSeconds / Double(steps),
       gigaflopsPerSecond: tps * config.trainingFlopsPerToken / 1e9,
-      evalTokensPerSecond: tokensPerStep * Double(steps) / evalSeconds, finalLoss: loss)
+      evalTokensPerSecond: tokensPerStep * Double(steps) / evalSeconds, finalLoss: loss,
+      profile: Dictionary(
+        uniqueKeysWithValues: (profiler?.seconds ?? [:]).map { ($0.key.rawValue, $0.value) }))
   }
 }
 

@@ -24,6 +24,8 @@ public final class GPTNeoX: @unchecked Sendable {
   private var arena: ActivationArena?
   /// Batch shape of the last training forward pass (nil when backward is not possible).
   private var pendingBackward: (batch: Int, length: Int)?
+  /// When set, forward and backward record the time spent per operation kind.
+  public var profiler: StepProfiler?
 
   /// Builds a model with GPT-NeoX initialisation drawn from `seed` (see `initialize(seed:)`).
   public init(config: ModelConfig, seed: UInt64) throws(ModelConfigError) {
@@ -104,11 +106,13 @@ public final class GPTNeoX: @unchecked Sendable {
     }
     // Embedding: x0[n] = W_emb[token].
     let x0 = arena.residual(0)
-    for b in 0..<batch {
-      for t in 0..<length {
-        let id = Int(tokens[b * (length + 1) + t])
-        precondition(id >= 0 && id < v, "token id \(id) outside vocabulary 0..<\(v)")
-        (x0 + (b * length + t) * c).update(from: parameters + layout.embedIn + id * c, count: c)
+    profiler.measure(.embedding) {
+      for b in 0..<batch {
+        for t in 0..<length {
+          let id = Int(tokens[b * (length + 1) + t])
+          precondition(id >= 0 && id < v, "token id \(id) outside vocabulary 0..<\(v)")
+          (x0 + (b * length + t) * c).update(from: parameters + layout.embedIn + id * c, count: c)
+        }
       }
     }
     // Training keeps every layer's input residual; evaluation ping-pongs between buffers 0 and 1.
@@ -120,15 +124,21 @@ public final class GPTNeoX: @unchecked Sendable {
     }
     // Final LayerNorm and output projection.
     let xL = arena.residual(residualIndex(config.layers))
-    Kernels.layerNormForward(
-      x: xL, weight: parameters + layout.lnfWeight, bias: parameters + layout.lnfBias,
-      out: arena.lnf, mean: arena.lnfMean, rstd: arena.lnfRstd, rows: n, cols: c)
-    BLAS.gemm(
-      transB: true, m: n, n: v, k: c, a: arena.lnf, lda: c, b: parameters + layout.embedOut, ldb: c,
-      c: arena.logits, ldc: v)
-    let total = Kernels.crossEntropy(
-      logits: arena.logits, targets: arena.targets, rows: n, vocab: v,
-      gradScale: training ? 1 / Float(n) : 0)
+    profiler.measure(.layerNorm) {
+      Kernels.layerNormForward(
+        x: xL, weight: parameters + layout.lnfWeight, bias: parameters + layout.lnfBias,
+        out: arena.lnf, mean: arena.lnfMean, rstd: arena.lnfRstd, rows: n, cols: c)
+    }
+    profiler.measure(.outputProjection) {
+      BLAS.gemm(
+        transB: true, m: n, n: v, k: c, a: arena.lnf, lda: c, b: parameters + layout.embedOut,
+        ldb: c, c: arena.logits, ldc: v)
+    }
+    let total = profiler.measure(.loss) {
+      Kernels.crossEntropy(
+        logits: arena.logits, targets: arena.targets, rows: n, vocab: v,
+        gradScale: training ? 1 / Float(n) : 0)
+    }
     pendingBackward = training ? (batch, length) : nil
     return Float(total / Double(n))
   }
@@ -145,45 +155,63 @@ public final class GPTNeoX: @unchecked Sendable {
     let w = parameters
     let a = arena.layer(slot)
 
-    Kernels.layerNormForward(
-      x: x, weight: w + p.ln1Weight, bias: w + p.ln1Bias, out: a.ln1, mean: a.ln1Mean,
-      rstd: a.ln1Rstd, rows: n, cols: c)
-    Kernels.layerNormForward(
-      x: x, weight: w + p.ln2Weight, bias: w + p.ln2Bias, out: a.ln2, mean: a.ln2Mean,
-      rstd: a.ln2Rstd, rows: n, cols: c)
+    profiler.measure(.layerNorm) {
+      Kernels.layerNormForward(
+        x: x, weight: w + p.ln1Weight, bias: w + p.ln1Bias, out: a.ln1, mean: a.ln1Mean,
+        rstd: a.ln1Rstd, rows: n, cols: c)
+    }
+    profiler.measure(.layerNorm) {
+      Kernels.layerNormForward(
+        x: x, weight: w + p.ln2Weight, bias: w + p.ln2Bias, out: a.ln2, mean: a.ln2Mean,
+        rstd: a.ln2Rstd, rows: n, cols: c)
+    }
     // Attention.
-    Linear.forward(
-      x: a.ln1, weight: w + p.qkvWeight, bias: w + p.qkvBias, y: a.qkv, rows: n, inputs: c,
-      outputs: 3 * c)
-    Kernels.rotary(
-      qkv: a.qkv, cos: cosTable, sin: sinTable, batch: batch, length: length, heads: heads,
-      headSize: hs, rotaryDims: config.rotaryDims, inverse: false)
+    profiler.measure(.linear) {
+      Linear.forward(
+        x: a.ln1, weight: w + p.qkvWeight, bias: w + p.qkvBias, y: a.qkv, rows: n, inputs: c,
+        outputs: 3 * c)
+    }
+    profiler.measure(.rotary) {
+      Kernels.rotary(
+        qkv: a.qkv, cos: cosTable, sin: sinTable, batch: batch, length: length, heads: heads,
+        headSize: hs, rotaryDims: config.rotaryDims, inverse: false)
+    }
     let scale = 1 / Float(hs).squareRoot()
-    for b in 0..<batch {
-      for h in 0..<heads {
-        let q = UnsafePointer(a.qkv + b * length * 3 * c + h * 3 * hs)
-        let probs = a.probs + (b * heads + h) * length * length
-        BLAS.gemm(
-          transB: true, m: length, n: length, k: hs, alpha: scale, a: q, lda: 3 * c, b: q + hs,
-          ldb: 3 * c, c: probs, ldc: length)
-        Kernels.causalSoftmax(probs, length: length)
-        BLAS.gemm(
-          m: length, n: hs, k: length, a: probs, lda: length, b: q + 2 * hs, ldb: 3 * c,
-          c: a.attY + b * length * c + h * hs, ldc: c)
+    profiler.measure(.attention) {
+      for b in 0..<batch {
+        for h in 0..<heads {
+          let q = UnsafePointer(a.qkv + b * length * 3 * c + h * 3 * hs)
+          let probs = a.probs + (b * heads + h) * length * length
+          BLAS.gemm(
+            transB: true, m: length, n: length, k: hs, alpha: scale, a: q, lda: 3 * c, b: q + hs,
+            ldb: 3 * c, c: probs, ldc: length)
+          Kernels.causalSoftmax(probs, length: length)
+          BLAS.gemm(
+            m: length, n: hs, k: length, a: probs, lda: length, b: q + 2 * hs, ldb: 3 * c,
+            c: a.attY + b * length * c + h * hs, ldc: c)
+        }
       }
     }
     // out = x + dense(attY) + proj(gelu(fc(ln2))).
     out.update(from: x, count: n * c)
-    Linear.forward(
-      x: a.attY, weight: w + p.denseWeight, bias: w + p.denseBias, y: out, rows: n, inputs: c,
-      outputs: c, accumulate: true)
-    Linear.forward(
-      x: a.ln2, weight: w + p.fcWeight, bias: w + p.fcBias, y: a.fc, rows: n, inputs: c,
-      outputs: 4 * c)
-    Kernels.geluForward(a.fc, a.fcGelu, n * 4 * c)
-    Linear.forward(
-      x: a.fcGelu, weight: w + p.projWeight, bias: w + p.projBias, y: out, rows: n,
-      inputs: 4 * c, outputs: c, accumulate: true)
+    profiler.measure(.linear) {
+      Linear.forward(
+        x: a.attY, weight: w + p.denseWeight, bias: w + p.denseBias, y: out, rows: n, inputs: c,
+        outputs: c, accumulate: true)
+    }
+    profiler.measure(.linear) {
+      Linear.forward(
+        x: a.ln2, weight: w + p.fcWeight, bias: w + p.fcBias, y: a.fc, rows: n, inputs: c,
+        outputs: 4 * c)
+    }
+    profiler.measure(.gelu) {
+      Kernels.geluForward(a.fc, a.fcGelu, n * 4 * c)
+    }
+    profiler.measure(.linear) {
+      Linear.forward(
+        x: a.fcGelu, weight: w + p.projWeight, bias: w + p.projBias, y: out, rows: n,
+        inputs: 4 * c, outputs: c, accumulate: true)
+    }
   }
 
   // MARK: - Backward
@@ -200,25 +228,31 @@ public final class GPTNeoX: @unchecked Sendable {
     let v = config.vocab
     let g = gradients
     // Output projection: logits now hold dLogits.
-    BLAS.gemm(
-      transA: true, m: v, n: c, k: n, a: arena.logits, lda: v, b: arena.lnf, ldb: c, beta: 1,
-      c: g + layout.embedOut, ldc: c)
-    BLAS.gemm(
-      m: n, n: c, k: v, a: arena.logits, lda: v, b: parameters + layout.embedOut, ldb: c,
-      c: arena.dlnf, ldc: c)
+    profiler.measure(.outputProjection) {
+      BLAS.gemm(
+        transA: true, m: v, n: c, k: n, a: arena.logits, lda: v, b: arena.lnf, ldb: c, beta: 1,
+        c: g + layout.embedOut, ldc: c)
+      BLAS.gemm(
+        m: n, n: c, k: v, a: arena.logits, lda: v, b: parameters + layout.embedOut, ldb: c,
+        c: arena.dlnf, ldc: c)
+    }
     let dResidual = arena.dResidual
     dResidual.update(repeating: 0, count: n * c)
-    Kernels.layerNormBackward(
-      dout: arena.dlnf, x: arena.residual(config.layers), weight: parameters + layout.lnfWeight,
-      mean: arena.lnfMean, rstd: arena.lnfRstd, dx: dResidual, dWeight: g + layout.lnfWeight,
-      dBias: g + layout.lnfBias, rows: n, cols: c)
+    profiler.measure(.layerNorm) {
+      Kernels.layerNormBackward(
+        dout: arena.dlnf, x: arena.residual(config.layers), weight: parameters + layout.lnfWeight,
+        mean: arena.lnfMean, rstd: arena.lnfRstd, dx: dResidual, dWeight: g + layout.lnfWeight,
+        dBias: g + layout.lnfBias, rows: n, cols: c)
+    }
     for l in stride(from: config.layers - 1, through: 0, by: -1) {
       blockBackward(l, arena: arena, batch: batch, length: length)
     }
     // Embedding.
     let dEmb = g + layout.embedIn
-    for r in 0..<n {
-      Vec.add(dResidual + r * c, into: dEmb + Int(arena.inputs[r]) * c, c)
+    profiler.measure(.embedding) {
+      for r in 0..<n {
+        Vec.add(dResidual + r * c, into: dEmb + Int(arena.inputs[r]) * c, c)
+      }
     }
   }
 
@@ -235,54 +269,72 @@ public final class GPTNeoX: @unchecked Sendable {
     let dOut = arena.dResidual  // d loss / d(block output); becomes d loss / d(block input)
 
     // MLP branch.
-    Linear.backward(
-      dy: dOut, x: a.fcGelu, weight: w + p.projWeight, dx: arena.dFc, dWeight: g + p.projWeight,
-      dBias: g + p.projBias, rows: n, inputs: 4 * c, outputs: c)
-    Kernels.geluBackward(a.fc, arena.dFc, n * 4 * c)
-    Linear.backward(
-      dy: arena.dFc, x: a.ln2, weight: w + p.fcWeight, dx: arena.dLn2, dWeight: g + p.fcWeight,
-      dBias: g + p.fcBias, rows: n, inputs: c, outputs: 4 * c)
+    profiler.measure(.linear) {
+      Linear.backward(
+        dy: dOut, x: a.fcGelu, weight: w + p.projWeight, dx: arena.dFc, dWeight: g + p.projWeight,
+        dBias: g + p.projBias, rows: n, inputs: 4 * c, outputs: c)
+    }
+    profiler.measure(.gelu) {
+      Kernels.geluBackward(a.fc, arena.dFc, n * 4 * c)
+    }
+    profiler.measure(.linear) {
+      Linear.backward(
+        dy: arena.dFc, x: a.ln2, weight: w + p.fcWeight, dx: arena.dLn2, dWeight: g + p.fcWeight,
+        dBias: g + p.fcBias, rows: n, inputs: c, outputs: 4 * c)
+    }
     // Attention branch.
-    Linear.backward(
-      dy: dOut, x: a.attY, weight: w + p.denseWeight, dx: arena.dAttY, dWeight: g + p.denseWeight,
-      dBias: g + p.denseBias, rows: n, inputs: c, outputs: c)
+    profiler.measure(.linear) {
+      Linear.backward(
+        dy: dOut, x: a.attY, weight: w + p.denseWeight, dx: arena.dAttY, dWeight: g + p.denseWeight,
+        dBias: g + p.denseBias, rows: n, inputs: c, outputs: c)
+    }
     let scale = 1 / Float(hs).squareRoot()
     let dProbs = arena.dProbs
-    for b in 0..<batch {
-      for h in 0..<heads {
-        let base = b * length * 3 * c + h * 3 * hs
-        let q = UnsafePointer(a.qkv + base)
-        let dq = arena.dQkv + base
-        let probs = UnsafePointer(a.probs + (b * heads + h) * length * length)
-        let dy = UnsafePointer(arena.dAttY + b * length * c + h * hs)
-        BLAS.gemm(
-          transB: true, m: length, n: length, k: hs, a: dy, lda: c, b: q + 2 * hs, ldb: 3 * c,
-          c: dProbs, ldc: length)
-        BLAS.gemm(
-          transA: true, m: length, n: hs, k: length, a: probs, lda: length, b: dy, ldb: c,
-          c: dq + 2 * hs, ldc: 3 * c)
-        Kernels.causalSoftmaxBackward(probs: probs, dProbsInOut: dProbs, length: length)
-        BLAS.gemm(
-          m: length, n: hs, k: length, alpha: scale, a: dProbs, lda: length, b: q + hs,
-          ldb: 3 * c, c: dq, ldc: 3 * c)
-        BLAS.gemm(
-          transA: true, m: length, n: hs, k: length, alpha: scale, a: dProbs, lda: length, b: q,
-          ldb: 3 * c, c: dq + hs, ldc: 3 * c)
+    profiler.measure(.attention) {
+      for b in 0..<batch {
+        for h in 0..<heads {
+          let base = b * length * 3 * c + h * 3 * hs
+          let q = UnsafePointer(a.qkv + base)
+          let dq = arena.dQkv + base
+          let probs = UnsafePointer(a.probs + (b * heads + h) * length * length)
+          let dy = UnsafePointer(arena.dAttY + b * length * c + h * hs)
+          BLAS.gemm(
+            transB: true, m: length, n: length, k: hs, a: dy, lda: c, b: q + 2 * hs, ldb: 3 * c,
+            c: dProbs, ldc: length)
+          BLAS.gemm(
+            transA: true, m: length, n: hs, k: length, a: probs, lda: length, b: dy, ldb: c,
+            c: dq + 2 * hs, ldc: 3 * c)
+          Kernels.causalSoftmaxBackward(probs: probs, dProbsInOut: dProbs, length: length)
+          BLAS.gemm(
+            m: length, n: hs, k: length, alpha: scale, a: dProbs, lda: length, b: q + hs,
+            ldb: 3 * c, c: dq, ldc: 3 * c)
+          BLAS.gemm(
+            transA: true, m: length, n: hs, k: length, alpha: scale, a: dProbs, lda: length, b: q,
+            ldb: 3 * c, c: dq + hs, ldc: 3 * c)
+        }
       }
     }
-    Kernels.rotary(
-      qkv: arena.dQkv, cos: cosTable, sin: sinTable, batch: batch, length: length, heads: heads,
-      headSize: hs, rotaryDims: config.rotaryDims, inverse: true)
-    Linear.backward(
-      dy: arena.dQkv, x: a.ln1, weight: w + p.qkvWeight, dx: arena.dLn1, dWeight: g + p.qkvWeight,
-      dBias: g + p.qkvBias, rows: n, inputs: c, outputs: 3 * c)
+    profiler.measure(.rotary) {
+      Kernels.rotary(
+        qkv: arena.dQkv, cos: cosTable, sin: sinTable, batch: batch, length: length, heads: heads,
+        headSize: hs, rotaryDims: config.rotaryDims, inverse: true)
+    }
+    profiler.measure(.linear) {
+      Linear.backward(
+        dy: arena.dQkv, x: a.ln1, weight: w + p.qkvWeight, dx: arena.dLn1, dWeight: g + p.qkvWeight,
+        dBias: g + p.qkvBias, rows: n, inputs: c, outputs: 3 * c)
+    }
     // Both LayerNorms feed from x; the identity path keeps dOut itself.
-    Kernels.layerNormBackward(
-      dout: arena.dLn1, x: x, weight: w + p.ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd,
-      dx: dOut, dWeight: g + p.ln1Weight, dBias: g + p.ln1Bias, rows: n, cols: c)
-    Kernels.layerNormBackward(
-      dout: arena.dLn2, x: x, weight: w + p.ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd,
-      dx: dOut, dWeight: g + p.ln2Weight, dBias: g + p.ln2Bias, rows: n, cols: c)
+    profiler.measure(.layerNorm) {
+      Kernels.layerNormBackward(
+        dout: arena.dLn1, x: x, weight: w + p.ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd,
+        dx: dOut, dWeight: g + p.ln1Weight, dBias: g + p.ln1Bias, rows: n, cols: c)
+    }
+    profiler.measure(.layerNorm) {
+      Kernels.layerNormBackward(
+        dout: arena.dLn2, x: x, weight: w + p.ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd,
+        dx: dOut, dWeight: g + p.ln2Weight, dBias: g + p.ln2Bias, rows: n, cols: c)
+    }
   }
 
   // MARK: - Evaluation and helpers
@@ -296,9 +348,6 @@ public final class GPTNeoX: @unchecked Sendable {
   public func gradientNorm() -> Double {
     Vec.sumOfSquares(gradients, layout.count).squareRoot()
   }
-
-  /// The logits of the last forward pass (valid only after `forward(training: false)`), [B·T × V].
-  public var lastLogits: UnsafePointer<Float>? { arena.map { UnsafePointer($0.logits) } }
 
   private func arenaFor(batch: Int, length: Int, training: Bool) -> ActivationArena {
     let slots = training ? config.layers : 1

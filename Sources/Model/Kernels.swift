@@ -63,27 +63,78 @@ enum Kernels {
     }
   }
 
-  /// Exact GELU, 0.5·x·(1 + erf(x/√2)), as GPT-NeoX's `gelu`.
+  /// GELU with the exact normal CDF, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as GPT-NeoX's `gelu`
+  /// (Φ from FastMath, within 2e-7).
   static func geluForward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
-    let invSqrt2: Float = 0.707_106_781_186_547_5
-    for i in 0..<n {
-      let v = x[i]
-      out[i] = 0.5 * v * (1 + erff(v * invSqrt2))
+    var i = 0
+    while i + 16 <= n {
+      let v = FastMath.load(x + i)
+      FastMath.store(v * FastMath.normalCDFAndPDF(v).cdf, out + i)
+      i += 16
+    }
+    if i < n {
+      let v = FastMath.loadPartial(x + i, n - i)
+      FastMath.storePartial(v * FastMath.normalCDFAndPDF(v).cdf, out + i, n - i)
     }
   }
 
-  /// d[i] = dout[i] · gelu'(x[i]), written over `dout` in place.
+  /// d[i] = dout[i] · gelu'(x[i]) with gelu'(x) = Φ(x) + x·φ(x), written over `dout` in place.
   static func geluBackward(
     _ x: UnsafePointer<Float>, _ dInOut: UnsafeMutablePointer<Float>, _ n: Int
   ) {
-    let invSqrt2: Float = 0.707_106_781_186_547_5
-    let invSqrt2Pi: Float = 0.398_942_280_401_432_7
-    for i in 0..<n {
-      let v = x[i]
-      let cdf = 0.5 * (1 + erff(v * invSqrt2))
-      let pdf = invSqrt2Pi * expf(-0.5 * v * v)
-      dInOut[i] *= cdf + v * pdf
+    var i = 0
+    while i + 16 <= n {
+      let v = FastMath.load(x + i)
+      let (cdf, pdf) = FastMath.normalCDFAndPDF(v)
+      FastMath.store(FastMath.load(dInOut + i) * (cdf + v * pdf), dInOut + i)
+      i += 16
     }
+    if i < n {
+      let v = FastMath.loadPartial(x + i, n - i)
+      let (cdf, pdf) = FastMath.normalCDFAndPDF(v)
+      let d = FastMath.loadPartial(dInOut + i, n - i)
+      FastMath.storePartial(d * (cdf + v * pdf), dInOut + i, n - i)
+    }
+  }
+
+  /// row[j] = exp(row[j] − shift) for j < count; returns their sum.
+  @inline(__always)
+  static func expShiftInPlace(_ row: UnsafeMutablePointer<Float>, _ count: Int, shift: Float)
+    -> Float
+  {
+    var acc = FastMath.V16(repeating: 0)
+    let s = FastMath.V16(repeating: shift)
+    var j = 0
+    while j + 16 <= count {
+      let e = FastMath.exp(FastMath.load(row + j) - s)
+      FastMath.store(e, row + j)
+      acc += e
+      j += 16
+    }
+    if j < count {
+      // Padding lanes hold −∞ − shift → exp 0, so they add nothing to the sum.
+      let e = FastMath.exp(FastMath.loadPartial(row + j, count - j, fill: -.infinity) - s)
+      FastMath.storePartial(e, row + j, count - j)
+      acc += e
+    }
+    return acc.sum()
+  }
+
+  /// max(row[0..<count]).
+  @inline(__always)
+  static func maximum(_ row: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc = FastMath.V16(repeating: -.infinity)
+    var j = 0
+    while j + 16 <= count {
+      acc = FastMath.max(acc, FastMath.load(row + j))
+      j += 16
+    }
+    var m = acc.max()
+    while j < count {
+      m = max(m, row[j])
+      j += 1
+    }
+    return m
   }
 
   /// Rotates the first `rotaryDims` dims of q and k of every head in `qkv[B·T × 3C]` in place
@@ -122,21 +173,9 @@ enum Kernels {
   static func causalSoftmax(_ scores: UnsafeMutablePointer<Float>, length: Int) {
     for t in 0..<length {
       let row = scores + t * length
-      var maxValue = -Float.infinity
-      for j in 0...t where row[j] > maxValue { maxValue = row[j] }
-      var total: Float = 0
-      for j in 0...t {
-        let e = expf(row[j] - maxValue)
-        row[j] = e
-        total += e
-      }
-      let inv = 1 / total
-      for j in 0...t { row[j] *= inv }
-      var j = t + 1
-      while j < length {
-        row[j] = 0
-        j += 1
-      }
+      let total = expShiftInPlace(row, t + 1, shift: maximum(row, t + 1))
+      Vec.scale(row, by: 1 / total, t + 1)
+      (row + t + 1).update(repeating: 0, count: length - t - 1)
     }
   }
 
@@ -167,24 +206,14 @@ enum Kernels {
     var total: Double = 0
     for r in 0..<rows {
       let row = logits + r * vocab
-      var maxValue = -Float.infinity
-      for j in 0..<vocab where row[j] > maxValue { maxValue = row[j] }
-      var sum: Float = 0
+      let maxValue = maximum(row, vocab)
       let target = Int(targets[r])
       let targetLogit = row[target] - maxValue
+      let sum = expShiftInPlace(row, vocab, shift: maxValue)
+      total -= Double(targetLogit - logf(sum))
       if gradScale != 0 {
-        for j in 0..<vocab {
-          let e = expf(row[j] - maxValue)
-          row[j] = e
-          sum += e
-        }
-        total -= Double(targetLogit - logf(sum))
-        let inv = gradScale / sum
-        for j in 0..<vocab { row[j] *= inv }
+        Vec.scale(row, by: gradScale / sum, vocab)
         row[target] -= gradScale
-      } else {
-        for j in 0..<vocab { sum += expf(row[j] - maxValue) }
-        total -= Double(targetLogit - logf(sum))
       }
     }
     return total

@@ -102,7 +102,7 @@ public enum SafeTensors {
       }
       var values = [Float](repeating: 0, count: count)
       values.withUnsafeMutableBytes { dst in
-        bytes.copyBytes(
+        _ = bytes.copyBytes(
           to: dst,
           from: (bytes.startIndex + dataStart + begin)..<(bytes.startIndex + dataStart + end))
       }

@@ -15,6 +15,8 @@ public enum KernelSelection {
   public static let coreTypeVariable = "OPENBLAS_CORETYPE"
   /// Set by cptui on its re-exec so it never loops.
   public static let reexecMarker = "CPTUI_OPENBLAS_REEXEC"
+  /// Test hook: pretend OpenBLAS picked this core, to exercise the re-exec path on any machine.
+  public static let assumeCoreVariable = "CPTUI_TEST_ASSUME_CORE"
 
   /// How the kernel came to be chosen, for `cptui doctor` and `cptui bench`.
   public enum Origin: String, Sendable {
@@ -81,9 +83,11 @@ public enum KernelSelection {
   public static func ensureBestKernel(arguments: [String] = CommandLine.arguments) {
     if getenv(coreTypeVariable) != nil || getenv(reexecMarker) != nil { return }
     guard let best = bestCoreType(for: cpuFeatures()) else { return }
-    if strength(ofCore: BLAS.coreName) >= strength(ofCore: best) { return }
+    let current = getenv(assumeCoreVariable).map { String(cString: $0) } ?? BLAS.coreName
+    if strength(ofCore: current) >= strength(ofCore: best) { return }
     setenv(coreTypeVariable, best, 1)
     setenv(reexecMarker, "1", 1)
+    unsetenv(assumeCoreVariable)
     var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
     cArgs.append(nil)
     execv("/proc/self/exe", cArgs)

@@ -20,6 +20,7 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Untimed steps first.") var warmup = 2
   @Option(help: "OpenBLAS threads (default: what OpenBLAS chose).") var threads: Int?
   @Flag(help: "Print one JSON object instead of text.") var json = false
+  @Flag(help: "Also print the share of step time per operation kind.") var profile = false
 
   func validate() throws {
     if batch <= 0 { throw ValidationError("--batch must be positive") }
@@ -29,8 +30,9 @@ struct BenchCommand: ParsableCommand {
 
   func run() throws {
     if let threads { BLAS.threads = threads }
-    let bench = EngineBenchmark(
+    var bench = EngineBenchmark(
       config: model.config, batch: batch, steps: steps, warmupSteps: warmup)
+    bench.profile = profile
     let r = try bench.run()
     let c = model.config
     if json {
@@ -39,7 +41,7 @@ struct BenchCommand: ParsableCommand {
         "gflops_per_second": r.gigaflopsPerSecond, "eval_tokens_per_second": r.evalTokensPerSecond,
         "final_loss": Double(r.finalLoss), "kernel": BLAS.coreName, "threads": BLAS.threads,
         "layers": c.layers, "heads": c.heads, "width": c.width, "context": c.context,
-        "vocab": c.vocab, "batch": batch, "steps": steps,
+        "vocab": c.vocab, "batch": batch, "steps": steps, "profile_seconds": r.profile,
       ]
       let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
       print(String(decoding: data, as: UTF8.self))
@@ -57,6 +59,24 @@ struct BenchCommand: ParsableCommand {
         String(
           format: "eval        %.0f tokens/s (%.2f× training)", r.evalTokensPerSecond,
           r.evalTokensPerSecond / r.tokensPerSecond))
+      if profile { printProfile(r) }
     }
+  }
+
+  /// Share of step time per operation kind, largest first, with what no category measured.
+  func printProfile(_ r: EngineBenchmark.Result) {
+    let stepSeconds = r.millisecondsPerStep / 1000
+    let perStep = r.profile.mapValues { $0 / Double(steps) }
+    print("profile     share of training step time:")
+    for (name, seconds) in perStep.sorted(by: { $0.value > $1.value }) {
+      print(
+        "  "
+          + String(format: "%5.1f %%  %8.2f ms/step  ", 100 * seconds / stepSeconds, 1000 * seconds)
+          + name)
+    }
+    let other = stepSeconds - perStep.values.reduce(0, +)
+    print(
+      "  " + String(format: "%5.1f %%  %8.2f ms/step  ", 100 * other / stepSeconds, 1000 * other)
+        + "other (unmeasured)")
   }
 }

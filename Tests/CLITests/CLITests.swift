@@ -1,1 +1,148 @@
+import Foundation
 import Testing
+
+/// Runs the built `cptui` binary (it sits next to the test bundle) and returns status and output.
+enum CLI {
+  static var binary: String {
+    let bundle = URL(fileURLWithPath: Bundle.main.bundlePath)
+    for dir in [bundle, bundle.deletingLastPathComponent()] {
+      let candidate = dir.appendingPathComponent("cptui").path
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return "cptui"
+  }
+
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  static func run(
+    _ arguments: [String], environment: [String: String] = [:], removing: [String] = []
+  )
+    throws -> Result
+  {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for key in removing { env.removeValue(forKey: key) }
+    env.merge(environment) { $1 }
+    process.environment = env
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Result(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+}
+
+struct KernelCLITests {
+  static let clean = ["OPENBLAS_CORETYPE", "CPTUI_OPENBLAS_REEXEC", "CPTUI_TEST_ASSUME_CORE"]
+
+  @Test func weakKernelIsCorrectedByReexec() throws {
+    // Pretend OpenBLAS fell back to its generic kernel: cptui must re-exec with the best one.
+    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    guard cpuinfo.contains(" avx2") || cpuinfo.contains(" avx512f") else { return }
+    let r = try CLI.run(
+      ["doctor"], environment: ["CPTUI_TEST_ASSUME_CORE": "Prescott"], removing: Self.clean)
+    #expect(r.status == 0)
+    #expect(r.stdout.contains("corrected by cptui"), "\(r.stdout)")
+    #expect(!r.stdout.contains("Prescott"))
+  }
+
+  @Test func userChoiceIsRespected() throws {
+    let r = try CLI.run(
+      ["doctor"], environment: ["OPENBLAS_CORETYPE": "Haswell"], removing: Self.clean)
+    #expect(r.status == 0)
+    #expect(r.stdout.contains("OpenBLAS kernel:  Haswell (set by the user"), "\(r.stdout)")
+  }
+
+  @Test func noVariableGivesTheBestKernel() throws {
+    let r = try CLI.run(["doctor"], removing: Self.clean)
+    #expect(r.status == 0)
+    let kernelLine =
+      r.stdout.split(separator: "\n").first { $0.hasPrefix("OpenBLAS kernel:") } ?? ""
+    let bestLine = r.stdout.split(separator: "\n").first { $0.hasPrefix("best for CPU:") } ?? ""
+    let best = bestLine.split(separator: " ").last.map(String.init) ?? ""
+    if best == "SkylakeX" {
+      #expect(
+        ["SkylakeX", "Cooperlake", "SapphireRapids"].contains { kernelLine.contains($0) },
+        "\(r.stdout)")
+    }
+  }
+}
+
+struct EngineCLITests {
+  @Test func badModelConfigNamesTheField() throws {
+    let r = try CLI.run(["bench", "--heads", "3"])
+    #expect(r.status != 0)
+    #expect(
+      r.stderr.contains("--width") && r.stderr.contains("not divisible by heads 3"), "\(r.stderr)")
+    let zero = try CLI.run(["bench", "--layers", "0"])
+    #expect(zero.status != 0)
+    #expect(zero.stderr.contains("--layers"), "\(zero.stderr)")
+  }
+
+  @Test func benchPrintsJSON() throws {
+    let r = try CLI.run(
+      [
+        "bench", "--json", "--layers", "1", "--width", "32", "--context", "16", "--vocab", "64",
+        "--steps", "2", "--warmup", "0", "--batch", "2",
+      ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+    #expect((object?["tokens_per_second"] as? Double ?? 0) > 0)
+    #expect(object?["kernel"] is String)
+  }
+
+  @Test func evalReportsMissingAndForeignFiles() throws {
+    let missing = try CLI.run([
+      "eval", "--checkpoint", "/nonexistent.safetensors", "--tokens", "/x",
+    ])
+    #expect(missing.status != 0)
+    #expect(missing.stderr.contains("/nonexistent.safetensors: no such file"), "\(missing.stderr)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cptui-cli-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let foreign = dir.appendingPathComponent("foreign.safetensors").path
+    try "not a checkpoint at all".write(toFile: foreign, atomically: true, encoding: .utf8)
+    let r = try CLI.run(["eval", "--checkpoint", foreign, "--tokens", "/x"])
+    #expect(r.status != 0)
+    #expect(r.stderr.contains(foreign) && r.stderr.contains("not safetensors"), "\(r.stderr)")
+  }
+
+  @Test func evalMatchesTheLibrary() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-eval-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let fixture = try CLI.run(["dev", "fixture", "--out", dir.path])
+    #expect(fixture.status == 0, "\(fixture.stderr)")
+    // 101 ids: 12 windows of 8+1 with T = 8.
+    var data = Data()
+    for i in 0..<101 {
+      withUnsafeBytes(of: UInt16(i * 7 % 37).littleEndian) { data.append(contentsOf: $0) }
+    }
+    let tokens = dir.appendingPathComponent("tokens.bin").path
+    try data.write(to: URL(fileURLWithPath: tokens))
+    let r = try CLI.run([
+      "eval", "--checkpoint", dir.appendingPathComponent("tiny.safetensors").path, "--tokens",
+      tokens,
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("over 12 windows of 8 tokens (96 predictions)"), "\(r.stdout)")
+    let odd = dir.appendingPathComponent("odd.bin").path
+    try Data([1, 2, 3]).write(to: URL(fileURLWithPath: odd))
+    let bad = try CLI.run([
+      "eval", "--checkpoint", dir.appendingPathComponent("tiny.safetensors").path, "--tokens", odd,
+    ])
+    #expect(bad.status != 0)
+    #expect(bad.stderr.contains("not a whole number of uint16"), "\(bad.stderr)")
+  }
+}
