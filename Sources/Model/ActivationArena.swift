@@ -27,9 +27,15 @@ final class ActivationArena {
   let dlnf, dResidual, dLn1, dLn2, dAttY: UnsafeMutablePointer<Float>  // [N×C]
   let dQkv: UnsafeMutablePointer<Float>  // [N×3C]
   let dFc: UnsafeMutablePointer<Float>  // [N×4C]
-  let dProbs: UnsafeMutablePointer<Float>  // [T×T]
+  let dProbs: UnsafeMutablePointer<Float>  // [parts × T×T], one T×T scratch per thread
+  /// Per-thread partial sums (LayerNorm and bias gradients): [parts × 8C].
+  let partials: UnsafeMutablePointer<Float>
+  let partialStride: Int
+  /// Threads this arena has scratch for.
+  let parts: Int
 
-  init(config: ModelConfig, batch: Int, length: Int, slots: Int) {
+  init(config: ModelConfig, batch: Int, length: Int, slots: Int, parts: Int) {
+    self.parts = parts
     self.batch = batch
     self.length = length
     self.slots = slots
@@ -62,7 +68,9 @@ final class ActivationArena {
     dAttY = buffer(n * c)
     dQkv = buffer(n * 3 * c)
     dFc = buffer(n * 4 * c)
-    dProbs = buffer(length * length)
+    dProbs = buffer(parts * length * length)
+    partialStride = 8 * c
+    partials = buffer(parts * partialStride)
     inputs = .allocate(capacity: max(n, 1))
     targets = .allocate(capacity: max(n, 1))
     self.owned = owned
@@ -74,10 +82,10 @@ final class ActivationArena {
     targets.deallocate()
   }
 
-  /// True when this arena can hold a pass of this shape with this many kept layers. Buffers are
-  /// laid out for exactly `batch × length`, so the shape must match.
-  func fits(batch: Int, length: Int, slots: Int) -> Bool {
-    batch == self.batch && length == self.length && slots <= self.slots
+  /// True when this arena can hold a pass of this shape, kept layers and threads. Every buffer is
+  /// indexed by rows (b·T + t), by (b·H + h)·T² or by T², so smaller shapes fit in larger buffers.
+  func fits(batch: Int, length: Int, slots: Int, parts: Int) -> Bool {
+    batch <= self.batch && length <= self.length && slots <= self.slots && parts <= self.parts
   }
 
   func layer(_ i: Int) -> Layer { layers[i] }

@@ -71,16 +71,20 @@ public final class AdamW: @unchecked Sendable {
     let eps = hyper.epsilon
     let p = model.parameters
     let g = model.gradients
+    let m = self.m
+    let v = self.v
     for (offset, n, decayed) in spans {
       let decay: Float = decayed ? 1 - lr * hyper.weightDecay : 1
-      for i in offset..<(offset + n) {
-        let grad = g[i] * gradScale
-        let mi = b1 * m[i] + (1 - b1) * grad
-        let vi = b2 * v[i] + (1 - b2) * grad * grad
-        m[i] = mi
-        v[i] = vi
-        let denominator = vi.squareRoot() * invSqrtBc2 + eps
-        p[i] = p[i] * decay - stepSize * mi / denominator
+      Parallel.forEachSlice(n, threads: model.threads, minimumPerPart: 16_384) { _, range in
+        for i in (offset + range.lowerBound)..<(offset + range.upperBound) {
+          let grad = g[i] * gradScale
+          let mi = b1 * m[i] + (1 - b1) * grad
+          let vi = b2 * v[i] + (1 - b2) * grad * grad
+          m[i] = mi
+          v[i] = vi
+          let denominator = vi.squareRoot() * invSqrtBc2 + eps
+          p[i] = p[i] * decay - stepSize * mi / denominator
+        }
       }
     }
     return norm

@@ -40,6 +40,8 @@ public struct EngineBenchmark: Sendable {
   public var seed: UInt64
   /// Record time per operation kind during the timed training steps.
   public var profile = false
+  /// Engine threads for the model's own loops (set OpenBLAS's with `BLAS.threads`).
+  public var threads = 1
 
   public init(config: ModelConfig, batch: Int, steps: Int, warmupSteps: Int = 2, seed: UInt64 = 1) {
     self.config = config
@@ -63,6 +65,7 @@ public struct EngineBenchmark: Sendable {
   /// timed evaluation passes.
   public func run() throws -> Result {
     let model = try GPTNeoX(config: config, seed: seed)
+    model.threads = threads
     let optimizer = AdamW(layout: model.layout)
     var rng = SeededRNG(seed: seed &+ 1)
     let t = config.context

@@ -26,6 +26,12 @@ public final class GPTNeoX: @unchecked Sendable {
   private var pendingBackward: (batch: Int, length: Int)?
   /// When set, forward and backward record the time spent per operation kind.
   public var profiler: StepProfiler?
+  /// Threads for the non-GEMM work of forward, backward and the optimizer (OpenBLAS's own count is
+  /// set separately with `BLAS.threads`). Results are deterministic for a given value.
+  public var threads: Int = 1 {
+    didSet { threads = max(1, threads) }
+  }
+  private var kernels: ParallelKernels { ParallelKernels(threads: threads) }
 
   /// Builds a model with GPT-NeoX initialisation drawn from `seed` (see `initialize(seed:)`).
   public init(config: ModelConfig, seed: UInt64) throws(ModelConfigError) {
@@ -125,7 +131,7 @@ public final class GPTNeoX: @unchecked Sendable {
     // Final LayerNorm and output projection.
     let xL = arena.residual(residualIndex(config.layers))
     profiler.measure(.layerNorm) {
-      Kernels.layerNormForward(
+      kernels.layerNormForward(
         x: xL, weight: parameters + layout.lnfWeight, bias: parameters + layout.lnfBias,
         out: arena.lnf, mean: arena.lnfMean, rstd: arena.lnfRstd, rows: n, cols: c)
     }
@@ -135,7 +141,7 @@ public final class GPTNeoX: @unchecked Sendable {
         ldb: c, c: arena.logits, ldc: v)
     }
     let total = profiler.measure(.loss) {
-      Kernels.crossEntropy(
+      kernels.crossEntropy(
         logits: arena.logits, targets: arena.targets, rows: n, vocab: v,
         gradScale: training ? 1 / Float(n) : 0)
     }
@@ -156,30 +162,33 @@ public final class GPTNeoX: @unchecked Sendable {
     let a = arena.layer(slot)
 
     profiler.measure(.layerNorm) {
-      Kernels.layerNormForward(
+      kernels.layerNormForward(
         x: x, weight: w + p.ln1Weight, bias: w + p.ln1Bias, out: a.ln1, mean: a.ln1Mean,
         rstd: a.ln1Rstd, rows: n, cols: c)
     }
     profiler.measure(.layerNorm) {
-      Kernels.layerNormForward(
+      kernels.layerNormForward(
         x: x, weight: w + p.ln2Weight, bias: w + p.ln2Bias, out: a.ln2, mean: a.ln2Mean,
         rstd: a.ln2Rstd, rows: n, cols: c)
     }
     // Attention.
     profiler.measure(.linear) {
-      Linear.forward(
+      kernels.linearForward(
         x: a.ln1, weight: w + p.qkvWeight, bias: w + p.qkvBias, y: a.qkv, rows: n, inputs: c,
         outputs: 3 * c)
     }
     profiler.measure(.rotary) {
-      Kernels.rotary(
-        qkv: a.qkv, cos: cosTable, sin: sinTable, batch: batch, length: length, heads: heads,
+      kernels.rotary(
+        qkv: a.qkv, cos: cosTable, sin: sinTable, rows: n, length: length, heads: heads,
         headSize: hs, rotaryDims: config.rotaryDims, inverse: false)
     }
     let scale = 1 / Float(hs).squareRoot()
     profiler.measure(.attention) {
-      for b in 0..<batch {
-        for h in 0..<heads {
+      // One (batch row, head) pair per item, split over the threads.
+      Parallel.forEachSlice(batch * heads, threads: threads) { _, items in
+        for item in items {
+          let b = item / heads
+          let h = item % heads
           let q = UnsafePointer(a.qkv + b * length * 3 * c + h * 3 * hs)
           let probs = a.probs + (b * heads + h) * length * length
           BLAS.gemm(
@@ -195,20 +204,20 @@ public final class GPTNeoX: @unchecked Sendable {
     // out = x + dense(attY) + proj(gelu(fc(ln2))).
     out.update(from: x, count: n * c)
     profiler.measure(.linear) {
-      Linear.forward(
+      kernels.linearForward(
         x: a.attY, weight: w + p.denseWeight, bias: w + p.denseBias, y: out, rows: n, inputs: c,
         outputs: c, accumulate: true)
     }
     profiler.measure(.linear) {
-      Linear.forward(
+      kernels.linearForward(
         x: a.ln2, weight: w + p.fcWeight, bias: w + p.fcBias, y: a.fc, rows: n, inputs: c,
         outputs: 4 * c)
     }
     profiler.measure(.gelu) {
-      Kernels.geluForward(a.fc, a.fcGelu, n * 4 * c)
+      kernels.geluForward(a.fc, a.fcGelu, n * 4 * c)
     }
     profiler.measure(.linear) {
-      Linear.forward(
+      kernels.linearForward(
         x: a.fcGelu, weight: w + p.projWeight, bias: w + p.projBias, y: out, rows: n,
         inputs: 4 * c, outputs: c, accumulate: true)
     }
@@ -239,10 +248,10 @@ public final class GPTNeoX: @unchecked Sendable {
     let dResidual = arena.dResidual
     dResidual.update(repeating: 0, count: n * c)
     profiler.measure(.layerNorm) {
-      Kernels.layerNormBackward(
+      kernels.layerNormBackward(
         dout: arena.dlnf, x: arena.residual(config.layers), weight: parameters + layout.lnfWeight,
         mean: arena.lnfMean, rstd: arena.lnfRstd, dx: dResidual, dWeight: g + layout.lnfWeight,
-        dBias: g + layout.lnfBias, rows: n, cols: c)
+        dBias: g + layout.lnfBias, rows: n, cols: c, arena: arena)
     }
     for l in stride(from: config.layers - 1, through: 0, by: -1) {
       blockBackward(l, arena: arena, batch: batch, length: length)
@@ -270,29 +279,31 @@ public final class GPTNeoX: @unchecked Sendable {
 
     // MLP branch.
     profiler.measure(.linear) {
-      Linear.backward(
+      kernels.linearBackward(
         dy: dOut, x: a.fcGelu, weight: w + p.projWeight, dx: arena.dFc, dWeight: g + p.projWeight,
-        dBias: g + p.projBias, rows: n, inputs: 4 * c, outputs: c)
+        dBias: g + p.projBias, rows: n, inputs: 4 * c, outputs: c, arena: arena)
     }
     profiler.measure(.gelu) {
-      Kernels.geluBackward(a.fc, arena.dFc, n * 4 * c)
+      kernels.geluBackward(a.fc, arena.dFc, n * 4 * c)
     }
     profiler.measure(.linear) {
-      Linear.backward(
+      kernels.linearBackward(
         dy: arena.dFc, x: a.ln2, weight: w + p.fcWeight, dx: arena.dLn2, dWeight: g + p.fcWeight,
-        dBias: g + p.fcBias, rows: n, inputs: c, outputs: 4 * c)
+        dBias: g + p.fcBias, rows: n, inputs: c, outputs: 4 * c, arena: arena)
     }
     // Attention branch.
     profiler.measure(.linear) {
-      Linear.backward(
+      kernels.linearBackward(
         dy: dOut, x: a.attY, weight: w + p.denseWeight, dx: arena.dAttY, dWeight: g + p.denseWeight,
-        dBias: g + p.denseBias, rows: n, inputs: c, outputs: c)
+        dBias: g + p.denseBias, rows: n, inputs: c, outputs: c, arena: arena)
     }
     let scale = 1 / Float(hs).squareRoot()
-    let dProbs = arena.dProbs
     profiler.measure(.attention) {
-      for b in 0..<batch {
-        for h in 0..<heads {
+      Parallel.forEachSlice(batch * heads, threads: threads) { part, items in
+        let dProbs = arena.dProbs + part * length * length
+        for item in items {
+          let b = item / heads
+          let h = item % heads
           let base = b * length * 3 * c + h * 3 * hs
           let q = UnsafePointer(a.qkv + base)
           let dq = arena.dQkv + base
@@ -315,25 +326,25 @@ public final class GPTNeoX: @unchecked Sendable {
       }
     }
     profiler.measure(.rotary) {
-      Kernels.rotary(
-        qkv: arena.dQkv, cos: cosTable, sin: sinTable, batch: batch, length: length, heads: heads,
+      kernels.rotary(
+        qkv: arena.dQkv, cos: cosTable, sin: sinTable, rows: n, length: length, heads: heads,
         headSize: hs, rotaryDims: config.rotaryDims, inverse: true)
     }
     profiler.measure(.linear) {
-      Linear.backward(
+      kernels.linearBackward(
         dy: arena.dQkv, x: a.ln1, weight: w + p.qkvWeight, dx: arena.dLn1, dWeight: g + p.qkvWeight,
-        dBias: g + p.qkvBias, rows: n, inputs: c, outputs: 3 * c)
+        dBias: g + p.qkvBias, rows: n, inputs: c, outputs: 3 * c, arena: arena)
     }
     // Both LayerNorms feed from x; the identity path keeps dOut itself.
     profiler.measure(.layerNorm) {
-      Kernels.layerNormBackward(
+      kernels.layerNormBackward(
         dout: arena.dLn1, x: x, weight: w + p.ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd,
-        dx: dOut, dWeight: g + p.ln1Weight, dBias: g + p.ln1Bias, rows: n, cols: c)
+        dx: dOut, dWeight: g + p.ln1Weight, dBias: g + p.ln1Bias, rows: n, cols: c, arena: arena)
     }
     profiler.measure(.layerNorm) {
-      Kernels.layerNormBackward(
+      kernels.layerNormBackward(
         dout: arena.dLn2, x: x, weight: w + p.ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd,
-        dx: dOut, dWeight: g + p.ln2Weight, dBias: g + p.ln2Bias, rows: n, cols: c)
+        dx: dOut, dWeight: g + p.ln2Weight, dBias: g + p.ln2Bias, rows: n, cols: c, arena: arena)
     }
   }
 
@@ -346,15 +357,28 @@ public final class GPTNeoX: @unchecked Sendable {
 
   /// √(Σ g²) over all gradients.
   public func gradientNorm() -> Double {
-    Vec.sumOfSquares(gradients, layout.count).squareRoot()
+    let count = layout.count
+    let g = gradients
+    let threads = self.threads
+    var sums = [Double](
+      repeating: 0, count: Parallel.partCount(count, threads: threads, minimumPerPart: 65_536))
+    sums.withUnsafeMutableBufferPointer { s in
+      Parallel.forEachSlice(count, threads: threads, minimumPerPart: 65_536) { part, r in
+        s[part] = Vec.sumOfSquares(g + r.lowerBound, r.count)
+      }
+    }
+    return sums.reduce(0, +).squareRoot()
   }
 
   private func arenaFor(batch: Int, length: Int, training: Bool) -> ActivationArena {
     let slots = training ? config.layers : 1
-    if let arena, arena.fits(batch: batch, length: length, slots: slots) { return arena }
+    let parts = threads
+    if let arena, arena.fits(batch: batch, length: length, slots: slots, parts: parts) {
+      return arena
+    }
     let newArena = ActivationArena(
       config: config, batch: max(batch, arena?.batch ?? 0), length: max(length, arena?.length ?? 0),
-      slots: max(slots, arena?.slots ?? 0))
+      slots: max(slots, arena?.slots ?? 0), parts: max(parts, arena?.parts ?? 0))
     arena = newArena
     return newArena
   }

@@ -137,32 +137,31 @@ enum Kernels {
     return m
   }
 
-  /// Rotates the first `rotaryDims` dims of q and k of every head in `qkv[B·T × 3C]` in place
-  /// (GPT-NeoX rotate-half convention). `cos`/`sin` are [Tmax × rotaryDims/2]. With `inverse` it
-  /// applies the transposed rotation, which is the backward of the forward rotation.
+  /// Rotates the first `rotaryDims` dims of q and k of every head in rows `rows` of `qkv[B·T × 3C]`
+  /// in place (GPT-NeoX rotate-half convention; row r is position r mod T). `cos`/`sin` are
+  /// [Tmax × rotaryDims/2]. With `inverse` it applies the transposed rotation, the backward.
   static func rotary(
     qkv: UnsafeMutablePointer<Float>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
-    batch: Int, length: Int, heads: Int, headSize: Int, rotaryDims: Int, inverse: Bool
+    rows: Range<Int>, length: Int, heads: Int, headSize: Int, rotaryDims: Int, inverse: Bool
   ) {
     let half = rotaryDims / 2
     if half == 0 { return }
     let c3 = 3 * heads * headSize
     let sign: Float = inverse ? -1 : 1
-    for b in 0..<batch {
-      for t in 0..<length {
-        let row = qkv + (b * length + t) * c3
-        let cr = cos + t * half
-        let sr = sin + t * half
-        for h in 0..<heads {
-          for part in 0..<2 {  // q, then k
-            let v = row + h * 3 * headSize + part * headSize
-            for i in 0..<half {
-              let x1 = v[i]
-              let x2 = v[i + half]
-              let s = sign * sr[i]
-              v[i] = x1 * cr[i] - x2 * s
-              v[i + half] = x2 * cr[i] + x1 * s
-            }
+    for r in rows {
+      let row = qkv + r * c3
+      let t = r % length
+      let cr = cos + t * half
+      let sr = sin + t * half
+      for h in 0..<heads {
+        for part in 0..<2 {  // q, then k
+          let v = row + h * 3 * headSize + part * headSize
+          for i in 0..<half {
+            let x1 = v[i]
+            let x2 = v[i + half]
+            let s = sign * sr[i]
+            v[i] = x1 * cr[i] - x2 * s
+            v[i + half] = x2 * cr[i] + x1 * s
           }
         }
       }

@@ -18,7 +18,8 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Sequences per batch (B).") var batch = 16
   @Option(help: "Timed training steps (and as many evaluation passes).") var steps = 10
   @Option(help: "Untimed steps first.") var warmup = 2
-  @Option(help: "OpenBLAS threads (default: what OpenBLAS chose).") var threads: Int?
+  @Option(help: "Engine threads: OpenBLAS and cptui's own loops (default: what OpenBLAS chose).")
+  var threads: Int?
   @Flag(help: "Print one JSON object instead of text.") var json = false
   @Flag(help: "Also print the share of step time per operation kind.") var profile = false
 
@@ -29,10 +30,12 @@ struct BenchCommand: ParsableCommand {
   }
 
   func run() throws {
-    if let threads { BLAS.threads = threads }
+    let threads = self.threads ?? BLAS.threads
+    BLAS.threads = threads
     var bench = EngineBenchmark(
       config: model.config, batch: batch, steps: steps, warmupSteps: warmup)
     bench.profile = profile
+    bench.threads = threads
     let r = try bench.run()
     let c = model.config
     if json {

@@ -117,14 +117,16 @@ struct GradientCheckTests {
     func f() -> Double {
       work.update(from: x, count: n)
       Kernels.rotary(
-        qkv: work, cos: cosT, sin: sinT, batch: batch, length: length, heads: heads, headSize: hs,
+        qkv: work, cos: cosT, sin: sinT, rows: 0..<(batch * length), length: length, heads: heads,
+        headSize: hs,
         rotaryDims: rot, inverse: false)
       return Self.project(work, r, n)
     }
     let d = UnsafeMutablePointer<Float>.allocate(capacity: n)
     d.update(from: r, count: n)
     Kernels.rotary(
-      qkv: d, cos: cosT, sin: sinT, batch: batch, length: length, heads: heads, headSize: hs,
+      qkv: d, cos: cosT, sin: sinT, rows: 0..<(batch * length), length: length, heads: heads,
+      headSize: hs,
       rotaryDims: rot, inverse: true)
     for i in stride(from: 0, to: n, by: 3) {
       Self.expectClose(Double(d[i]), Self.numericGradient(x, i, f), "rotary[\(i)]")

@@ -147,4 +147,38 @@ struct ModelBehaviourTests {
     #expect(abs(Double(optimizer.m[0]) - 0.1 * 3 / 5) < 1e-6)
     #expect(abs(Double(optimizer.m[1]) - 0.1 * 4 / 5) < 1e-6)
   }
+
+  /// Two threads split rows, heads and parameters: the result matches one thread to rounding, and
+  /// repeats bit for bit.
+  @Test func twoThreadsAgreeAndAreDeterministic() throws {
+    let config = ModelConfig(layers: 2, heads: 4, width: 64, context: 32, vocab: 300)
+    var rng = SeededRNG(seed: 4)
+    let (b, t) = (8, 32)
+    let tokens = (0..<(b * (t + 1))).map { _ in Int32(rng.nextInt(below: 300)) }
+    func run(threads: Int) throws -> (losses: [Float], grads: [Float]) {
+      let model = try GPTNeoX(config: config, seed: 1)
+      model.threads = threads
+      let optimizer = AdamW(layout: model.layout)
+      var losses: [Float] = []
+      for _ in 0..<3 {
+        model.zeroGradients()
+        losses.append(model.forward(tokens: tokens, batch: b, length: t, training: true))
+        model.backward()
+        optimizer.update(model: model, learningRate: 3e-3)
+      }
+      model.zeroGradients()
+      _ = model.forward(tokens: tokens, batch: b, length: t, training: true)
+      model.backward()
+      return (losses, Array(UnsafeBufferPointer(start: model.gradients, count: model.layout.count)))
+    }
+    let one = try run(threads: 1)
+    let two = try run(threads: 2)
+    let twoAgain = try run(threads: 2)
+    #expect(two.losses == twoAgain.losses)
+    #expect(two.grads == twoAgain.grads)
+    for (x, y) in zip(one.losses, two.losses) { #expect(abs(x - y) < 1e-5) }
+    let scale = one.grads.map { abs($0) }.max() ?? 1
+    let worst = zip(one.grads, two.grads).map { abs($0 - $1) }.max() ?? 0
+    #expect(worst / scale < 1e-4, "worst relative difference \(worst / scale)")
+  }
 }
