@@ -32,49 +32,60 @@ public enum Downsample {
     oy.reserveCapacity(4 * buckets + 8)
     let lo = range.lowerBound
     let scale = Double(buckets) / max(range.upperBound - lo, .leastNonzeroMagnitude)
-    var bucket = Int.min
+    // The open bucket: the indices of its first, lowest and highest point.
     var first = -1
-    var minI = -1
-    var maxI = -1
-    var last = -1
-
-    func flush() {
-      guard first >= 0 else { return }
-      var idx = [first, minI, maxI, last]
-      idx.sort()
-      var prev = -1
-      for i in idx where i != prev {
-        ox.append(xs[i])
-        oy.append(ys[i])
-        prev = i
+    var minI = 0
+    var maxI = 0
+    var minY = 0.0
+    var maxY = 0.0
+    // Points arrive in x order, so a bucket ends when x passes its right edge: one comparison per
+    // point instead of a division and a floor.
+    var edge = -Double.infinity
+    xs.withUnsafeBufferPointer { xb in
+      ys.withUnsafeBufferPointer { yb in
+        var i = start
+        while i <= end {
+          // i == end closes the last bucket.
+          let y = i < end ? yb[i] : .nan
+          let x = i < end ? xb[i] : .nan
+          let newBucket = !y.isFinite || !(x < edge) || first < 0
+          if newBucket && first >= 0 {
+            // Close the open bucket: its points in x order, each once.
+            let a = min(minI, maxI)
+            let c = max(minI, maxI)
+            var emitted = -1
+            for k in [first, a, c, i - 1] where k != emitted {
+              ox.append(xb[k])
+              oy.append(yb[k])
+              emitted = k
+            }
+            first = -1
+          }
+          if i == end { break }
+          if !y.isFinite {
+            ox.append(x)
+            oy.append(y)
+            edge = -Double.infinity
+          } else if first < 0 {
+            let b = ((x - lo) * scale).rounded(.down)
+            edge = lo + (b + 1) / scale
+            if !(edge > x) { edge = x.nextUp }
+            first = i
+            minI = i
+            maxI = i
+            minY = y
+            maxY = y
+          } else if y < minY {
+            minY = y
+            minI = i
+          } else if y > maxY {
+            maxY = y
+            maxI = i
+          }
+          i += 1
+        }
       }
-      first = -1
     }
-
-    for i in start..<end {
-      let y = ys[i]
-      if !y.isFinite {
-        flush()
-        ox.append(xs[i])
-        oy.append(y)
-        bucket = Int.min
-        continue
-      }
-      let b = Int(((xs[i] - lo) * scale).rounded(.down))
-      if b != bucket || first < 0 {
-        flush()
-        bucket = b
-        first = i
-        minI = i
-        maxI = i
-        last = i
-      } else {
-        if y < ys[minI] { minI = i }
-        if y > ys[maxI] { maxI = i }
-        last = i
-      }
-    }
-    flush()
     return (ox, oy)
   }
 

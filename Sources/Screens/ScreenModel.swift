@@ -28,7 +28,11 @@ public struct Series: Sendable, Equatable {
   /// The last finite y value.
   public var lastFinite: Double? { ys.last(where: { $0.isFinite }) }
   /// The smallest finite y value.
-  public var minFinite: Double? { ys.filter { $0.isFinite }.min() }
+  public var minFinite: Double? {
+    var m = Double.infinity
+    for y in ys where y.isFinite && y < m { m = y }
+    return m.isFinite ? m : nil
+  }
 }
 
 /// A vertical line where a stage begins.

@@ -6,18 +6,27 @@ public enum Smoothing {
   /// The debiased EMA of `ys` with weight `weight` in [0, 1).
   public static func ema(_ ys: [Double], weight: Double) -> [Double] {
     let w = min(max(weight, 0), 0.999)
-    var out = [Double](repeating: .nan, count: ys.count)
+    if w == 0 { return ys }
     var last = 0.0
-    var debias = 1.0
-    for (i, y) in ys.enumerated() {
-      guard y.isFinite else {
-        out[i] = y
-        continue
+    var debias = 1.0  // w^n; once it is negligible, dividing by 1 - w^n changes nothing.
+    return [Double](unsafeUninitializedCapacity: ys.count) { out, count in
+      ys.withUnsafeBufferPointer { yb in
+        for i in 0..<yb.count {
+          let y = yb[i]
+          guard y.isFinite else {
+            out[i] = y
+            continue
+          }
+          last = last * w + (1 - w) * y
+          if debias > 1e-18 {
+            debias *= w
+            out[i] = last / (1 - debias)
+          } else {
+            out[i] = last
+          }
+        }
       }
-      last = last * w + (1 - w) * y
-      debias *= w
-      out[i] = w == 0 ? y : last / (1 - debias)
+      count = ys.count
     }
-    return out
   }
 }
