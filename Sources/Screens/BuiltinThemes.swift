@@ -12,11 +12,16 @@ enum BuiltinThemes {
     # role@8 = ... gives the look on 8-colour terminals (else the nearest basic colour is used).
     name = dark
     text = 252
+    text@8 = white
     muted = 244
+    muted@8 = white dim
     border = 240
+    border@8 = white
     title = 231 bold
     axis = 244
+    axis@8 = white
     label = 248
+    label@8 = white
     accent = 75
     key = 222 bold
     selection = 231 on 25 bold

@@ -19,6 +19,7 @@ public enum CursesDemo {
     var theme =
       (try? themes.load(model.view.themeName)) ?? Theme(name: "none", palette: .monochrome)
     return try CursesTerminal.run(palette: theme.palette) { term in
+      term.setPalette(themes.palette(for: theme, colors: term.capabilities.colors))
       var running = true
       while running {
         var grid = term.makeGrid()
@@ -32,7 +33,7 @@ public enum CursesDemo {
           case .themeChanged(let name):
             if let t = try? themes.load(name) {
               theme = t
-              term.setPalette(t.palette)
+              term.setPalette(themes.palette(for: t, colors: term.capabilities.colors))
             }
           case .togglePause:
             model.status.mode = model.status.mode == .paused ? .live : .paused

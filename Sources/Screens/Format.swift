@@ -67,13 +67,15 @@ public enum Format {
     return s
   }
 
-  /// A count with k/M/G suffixes ("950", "1.5k", "250k", "2M").
-  public static func count(_ v: Double) -> String {
+  /// A count with k/M/G suffixes ("950", "1.5k", "250k", "2M"); `decimals` after the point at
+  /// most (axis ticks use 2 so that 1.25M is not shown as 1.3M).
+  public static func count(_ v: Double, decimals: Int = 1) -> String {
     let a = abs(v)
     let (d, suffix): (Double, String) =
       a >= 1e9 ? (1e9, "G") : a >= 1e6 ? (1e6, "M") : a >= 1e3 ? (1e3, "k") : (1, "")
     let q = v / d
-    let s = abs(q) >= 100 || suffix.isEmpty ? fixed(q, 0) : trimmed((q * 10).rounded() / 10)
+    let scale = pow10(decimals)
+    let s = abs(q) >= 100 || suffix.isEmpty ? fixed(q, 0) : trimmed((q * scale).rounded() / scale)
     return s + suffix
   }
 

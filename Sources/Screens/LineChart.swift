@@ -243,7 +243,7 @@ public enum LineChart {
       let col = Int(((t - lo) * xScale).rounded()) / 2
       guard col >= 0, col < pw else { continue }
       if px + col < unitStart - 1 { grid.set(px + col, ay, g.tickDown, axis) }
-      let text = Format.count(t)
+      let text = Format.count(t, decimals: 2)
       let start = max(r.x, min(px + col - text.count / 2, r.maxX - text.count))
       if start >= nextFree {
         grid.put(text, x: start, y: ay + 1, style: label)

@@ -78,7 +78,7 @@ public enum ThemeParser {
       if eight {
         rs.foreground8 = spec.0
         if let bg = spec.1 { rs.background8 = bg }
-        if !spec.2.isEmpty { rs.attributes = spec.2 }
+        rs.attributes8 = spec.2
       } else {
         rs.foreground = spec.0
         rs.background = spec.1 ?? .terminalDefault
@@ -196,6 +196,13 @@ public struct ThemeLoader: Sendable {
       file: nameOrPath, line: 0, field: "",
       message:
         "no theme named `\(nameOrPath)` (available: \(availableNames().joined(separator: ", ")))")
+  }
+
+  /// The palette to use on a terminal with `colors` colours: with none (NO_COLOR, or a terminal
+  /// without colour) the monochrome theme, whose lines differ by attributes, whatever was chosen.
+  public func palette(for theme: Theme, colors: Int) -> Palette {
+    guard colors == 0, theme.name != "mono" else { return theme.palette }
+    return (try? load("mono").palette) ?? .monochrome
   }
 
   /// Reads and parses one file.

@@ -233,7 +233,9 @@ public final class CursesTerminal {
 
   private func put(_ cell: Cell, x: Int, y: Int, win: UnsafeMutablePointer<WINDOW>?) {
     let rs = palette[cell.style.role]
-    let attrs = cell.style.attributes.union(rs.attributes)
+    let colors = capabilities.colors
+    let themeAttrs = colors > 0 && colors < 256 ? (rs.attributes8 ?? rs.attributes) : rs.attributes
+    let attrs = cell.style.attributes.union(themeAttrs)
     var a = cptui_a_normal()
     if attrs.contains(.bold) { a |= cptui_a_bold() }
     if attrs.contains(.dim) { a |= cptui_a_dim() }

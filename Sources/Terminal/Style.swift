@@ -118,16 +118,20 @@ public struct RoleStyle: Sendable, Hashable {
   /// Optional colours for 8-colour terminals; when nil, the nearest basic colour is used.
   public var foreground8: TermColor?
   public var background8: TermColor?
+  /// Optional attributes for 8-colour terminals; when nil, `attributes`.
+  public var attributes8: TextAttributes?
 
   public init(
     foreground: TermColor = .terminalDefault, background: TermColor = .terminalDefault,
-    attributes: TextAttributes = [], foreground8: TermColor? = nil, background8: TermColor? = nil
+    attributes: TextAttributes = [], foreground8: TermColor? = nil, background8: TermColor? = nil,
+    attributes8: TextAttributes? = nil
   ) {
     self.foreground = foreground
     self.background = background
     self.attributes = attributes
     self.foreground8 = foreground8
     self.background8 = background8
+    self.attributes8 = attributes8
   }
 }
 

@@ -30,6 +30,7 @@ struct ThemeTests {
     #expect(t.palette[.series1].foreground == .index(12))
     #expect(t.palette[.series1].attributes == .bold)
     #expect(t.palette[.series1].foreground8 == .index(6))
+    #expect(t.palette[.series1].attributes8 == [])  // an @8 line describes the whole 8-colour look
     #expect(t.palette[.axis] == t.palette[.text])  // unset roles fall back to text
   }
 
