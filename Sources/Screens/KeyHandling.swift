@@ -106,7 +106,7 @@ extension ScreenModel {
       view.overlay = .none
       return [.quit]
     case .scrollUp: view.helpScroll = max(0, view.helpScroll - 1)
-    case .scrollDown: view.helpScroll += 1
+    case .scrollDown: view.helpScroll = min(view.helpScroll + 1, KeyTable.bindings.count)
     case .sortPrevious, .sortNext:
       let n = max(1, comparison?.columns.count ?? 1)
       view.sortColumn = (view.sortColumn + (action == .sortNext ? 1 : n - 1)) % n
