@@ -11,6 +11,9 @@ extension ScreenModel {
     guard let action = KeyTable.action(for: key, in: KeyTable.contexts(for: self)) else {
       return []
     }
+    if status.mode == .replay && view.overlay == .none && Self.trainingOnly.contains(action) {
+      return []
+    }
     return apply(action, key: key)
   }
 
@@ -114,6 +117,12 @@ extension ScreenModel {
     }
     return []
   }
+
+  /// Actions that mean nothing without a trainer (ignored in replay).
+  static let trainingOnly: [Action] = [
+    .openStagePanel, .checkpoint, .warmupDown, .warmupUp, .replayDown, .replayUp, .lrMaxDown,
+    .lrMaxUp,
+  ]
 
   /// How many entries `1`–`9` toggle: datasets of the one run, or runs in an overlay.
   public var legendGroupCount: Int {

@@ -157,17 +157,18 @@ public enum KeyTable {
     KeyBinding([.c("R")], .replayUp, "next stage replay − / +"),
     KeyBinding([.c("e")], .lrMaxDown, "next stage η max − / +"),
     KeyBinding([.c("E")], .lrMaxUp, "next stage η max − / +"),
-    KeyBinding([.c("v")], .comparison, "comparison table of the runs"),
+    KeyBinding([.c("v")], .comparison, "comparison table of the runs", hint: "compare"),
     KeyBinding([.c("t")], .theme, "next theme", hint: "theme"),
     KeyBinding([.c("c")], .checkpoint, "save a checkpoint now"),
     KeyBinding([.c("?"), .c("h")], .help, "this help", hint: "help"),
     KeyBinding([.c("q")], .quit, "quit (asks first while training)", hint: "quit"),
 
-    KeyBinding([.c("<"), .c(",")], .replaySlower, "replay slower / faster", .replay),
+    KeyBinding(
+      [.c("<"), .c(",")], .replaySlower, "replay slower / faster", .replay, hint: "speed"),
     KeyBinding([.c(">"), .c(".")], .replayFaster, "replay slower / faster", .replay),
     KeyBinding([.key(.home)], .seekStart, "jump to start / end", .replay),
     KeyBinding([.key(.end)], .seekEnd, "jump to start / end", .replay),
-    KeyBinding([.key(.pageUp)], .stepBack, "scrub back / forward", .replay),
+    KeyBinding([.key(.pageUp)], .stepBack, "scrub back / forward", .replay, hint: "scrub"),
     KeyBinding([.key(.pageDown)], .stepForward, "scrub back / forward", .replay),
 
     KeyBinding([.key(.up), .key(.backTab)], .fieldPrevious, "previous / next field", .stagePanel),
@@ -230,19 +231,34 @@ public enum KeyTable {
     return out
   }
 
-  /// The hint line's entries for the main screen: ("[n]", "next stage"), with merged keys.
-  public static func hints() -> [(keys: String, text: String)] {
+  /// The hint line's entries for the main screen: ("[n]", "next stage"), with merged keys. In
+  /// replay, the replay keys come first and starting a stage is not offered.
+  public static func hints(replay: Bool = false) -> [(keys: String, text: String)] {
     var out: [(keys: String, text: String)] = []
-    for (i, b) in bindings.enumerated() where b.context == .main {
+    let contexts: [KeyContext] = replay ? [.replay, .main] : [.main]
+    for ctx in contexts {
+      out += hints(in: ctx).filter { !(replay && $0.action == .openStagePanel) }.map {
+        ($0.keys, $0.text)
+      }
+    }
+    return out
+  }
+
+  private static func hints(in context: KeyContext) -> [(
+    keys: String, text: String, action: Action
+  )] {
+    var out: [(keys: String, text: String, action: Action)] = []
+    for (i, b) in bindings.enumerated() where b.context == context {
       guard let hint = b.hint else { continue }
       var keys = b.keyLabel
       // Pair bindings ("←" + "→", "+" + "-") show both keys.
       if i + 1 < bindings.count, bindings[i + 1].help == b.help, bindings[i + 1].hint == nil {
-        keys = keyText(b) + keyText(bindings[i + 1])
+        let (a, c) = (keyText(b), keyText(bindings[i + 1]))
+        keys = a.count == 1 && c.count == 1 ? a + c : a + "/" + c
       } else {
         keys = keyText(b)
       }
-      out.append(("[" + keys + "]", hint))
+      out.append(("[" + keys + "]", hint, b.action))
     }
     return out
   }

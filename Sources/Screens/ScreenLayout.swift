@@ -17,8 +17,9 @@ public struct ScreenLayout: Sendable, Equatable {
   public var measures: Rect
   public var hints: Rect
 
-  /// The layout for a `width`×`height` screen with or without a notice line.
-  public init(width: Int, height: Int, hasNotice: Bool = false) {
+  /// The layout for a `width`×`height` screen with or without a notice line, and with or without
+  /// the next stage's settings (not shown in replay).
+  public init(width: Int, height: Int, hasNotice: Bool = false, hasSettings: Bool = true) {
     let empty = Rect(x: 0, y: 0, width: 0, height: 0)
     tooSmall = width < ScreenLayout.minimumWidth || height < ScreenLayout.minimumHeight
     status = Rect(x: 0, y: 0, width: width, height: 1)
@@ -39,7 +40,7 @@ public struct ScreenLayout: Sendable, Equatable {
     let side = min(44, max(28, width * 3 / 10))
     mainChart = Rect(x: 0, y: middle.y, width: width - side, height: middle.height)
     let sx = width - side
-    let settingsHeight = 9
+    let settingsHeight = hasSettings ? 9 : 0
     var y = middle.y
     let rest = middle.height - settingsHeight
     if rest >= 10 {
@@ -55,7 +56,7 @@ public struct ScreenLayout: Sendable, Equatable {
       learningRate = Rect(x: sx, y: y, width: side, height: middle.height)
       return
     }
-    if middle.height >= settingsHeight {
+    if hasSettings && middle.height >= settingsHeight {
       settings = Rect(x: sx, y: y, width: side, height: settingsHeight)
     }
   }

@@ -10,7 +10,8 @@ public enum ScreenRenderer {
     grid.clear()
     guard grid.width > 0, grid.height > 0 else { return }
     let layout = ScreenLayout(
-      width: grid.width, height: grid.height, hasNotice: !model.notices.isEmpty)
+      width: grid.width, height: grid.height, hasNotice: !model.notices.isEmpty,
+      hasSettings: model.status.mode != .replay)
     if layout.tooSmall {
       drawTooSmall(model: model, grid: &grid)
       return
@@ -26,7 +27,7 @@ public enum ScreenRenderer {
       grid.putTruncated("  " + text, x: r.x, y: r.y, width: r.width, style: Style(.warning))
     }
     drawMeasures(model.measures, in: layout.measures, grid: &grid)
-    drawHints(in: layout.hints, grid: &grid)
+    drawHints(replay: model.status.mode == .replay, in: layout.hints, grid: &grid)
     switch model.view.overlay {
     case .none: break
     case .help: Overlays.drawHelp(model, grid: &grid)
@@ -309,8 +310,8 @@ public enum ScreenRenderer {
     }
   }
 
-  static func drawHints(in r: Rect, grid: inout CellGrid) {
-    var items = KeyTable.hints()
+  static func drawHints(replay: Bool, in r: Rect, grid: inout CellGrid) {
+    var items = KeyTable.hints(replay: replay)
     func width(_ list: [(keys: String, text: String)]) -> Int {
       list.reduce(2) { $0 + $1.keys.terminalWidth + 1 + $1.text.terminalWidth + 2 }
     }

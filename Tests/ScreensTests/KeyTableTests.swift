@@ -82,6 +82,9 @@ struct KeyTableTests {
     var r = Fixtures.overlay3()
     #expect(r.handleKey(.char(">")) == [.replaySpeed(1)])
     #expect(r.handleKey(.end) == [.seekEnd])
+    #expect(r.handleKey(.char("c")).isEmpty)  // nothing to checkpoint in a replay
+    #expect(r.handleKey(.char("n")).isEmpty)
+    #expect(r.view.overlay == .none)
     #expect(r.handleKey(.char("q")) == [.quit])
     #expect(r.handleKey(.interrupted(2)) == [.quit])
   }
