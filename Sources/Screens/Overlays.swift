@@ -116,7 +116,10 @@ enum Overlays {
         style: Style(.error))
     }
     let hint1 = "↑↓ field   ←→ change   type a value (3e-4, 25, 2M)"
-    let hint2 = "Enter starts stage \(model.status.stage + 1)   Esc cancels"
+    let hint2 =
+      v.entryText.isEmpty
+      ? "Enter starts stage \(model.status.stage + 1)   Esc cancels"
+      : "Enter applies the value   Esc clears it"
     grid.putTruncated(
       hint1, x: inner.x, y: inner.maxY - 2, width: inner.width, style: Style(.muted))
     grid.putTruncated(hint2, x: inner.x, y: inner.maxY - 1, width: inner.width, style: Style(.key))

@@ -49,6 +49,20 @@ struct GoldenTests {
     try Golden.check("boundary-panel", Fixtures.stageBoundary(), size.0, size.1)
   }
 
+  @Test func stagePanelWithTypedValueAndError() throws {
+    var m = Fixtures.stageBoundary()
+    m.view.stageField = .lrMax
+    for c in "4e-3" { _ = m.handleKey(.char(c)) }
+    try Golden.check("panel-typing", m, 80, 24)
+    _ = m.handleKey(.enter)
+    _ = m.handleKey(.down)
+    _ = m.handleKey(.down)
+    _ = m.handleKey(.down)
+    for c in "150" { _ = m.handleKey(.char(c)) }
+    _ = m.handleKey(.enter)
+    try Golden.check("panel-error", m, 80, 24)
+  }
+
   @Test(arguments: [(80, 24), (120, 40)])
   func smoothingOn(size: (Int, Int)) throws {
     var m = Fixtures.stageTwo()
