@@ -27,16 +27,17 @@ struct BenchmarkTests {
       name: "lr", xs: m.runs[0].trainLoss.xs,
       ys: m.runs[0].trainLoss.xs.map { 3e-4 / (1 + $0 / 1e6) })
     m.runs[0].stageMarkers = [StageMarker(x: Double(points) * 10, label: "stage 2: warmup 1%")]
-    m.view.smoothing = true
     return m
   }
 
-  @Test func frameTime200x60With100kPoints() {
+  @Test(arguments: [false, true])
+  func frameTime200x60With100kPoints(smoothing: Bool) {
     let full = ProcessInfo.processInfo.environment["CPTUI_BENCH"] == "1"
-    let model = Self.bigModel(points: 100_000)
+    var model = Self.bigModel(points: 100_000)
+    model.view.smoothing = smoothing
     var grid = CellGrid(width: 200, height: 60)
     var times: [Double] = []
-    for _ in 0..<(full ? 50 : 2) {
+    for _ in 0..<(full ? 100 : 2) {
       let start = ContinuousClock.now
       ScreenRenderer.render(model: model, into: &grid)
       let d = ContinuousClock.now - start
@@ -45,8 +46,9 @@ struct BenchmarkTests {
     times.sort()
     let median = times[times.count / 2]
     print(
-      "frame 200x60, 4 series x 100k points, smoothing on: median \(Format.fixed(median, 2)) ms"
-        + " over \(times.count) frames (min \(Format.fixed(times[0], 2)) ms)")
+      "frame 200x60, 4 series x 100k points, smoothing \(smoothing ? "on " : "off"): median "
+        + "\(Format.fixed(median, 2)) ms over \(times.count) frames (min \(Format.fixed(times[0], 2)) ms)"
+    )
     #expect(grid.render().contains("validation loss"))
   }
 }
