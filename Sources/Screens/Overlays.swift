@@ -72,7 +72,6 @@ enum Overlays {
     let r = centeredBox(62, 15, title: title, grid: &grid)
     let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 2)
     guard inner.height >= 3, inner.width >= 20 else { return }
-    let g = grid.glyphs
     let (left, right) = grid.asciiOnly ? ("<", ">") : ("◂", "▸")
     for (k, field) in StageField.allCases.enumerated() {
       let y = inner.y + 1 + k
@@ -123,7 +122,6 @@ enum Overlays {
     grid.putTruncated(
       hint1, x: inner.x, y: inner.maxY - 2, width: inner.width, style: Style(.muted))
     grid.putTruncated(hint2, x: inner.x, y: inner.maxY - 1, width: inner.width, style: Style(.key))
-    _ = g
   }
 
   static func drawQuitConfirm(_ model: ScreenModel, grid: inout CellGrid) {

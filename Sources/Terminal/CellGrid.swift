@@ -200,9 +200,7 @@ public struct CellGrid: Sendable, Equatable {
     set(r.x, r.maxY - 1, g.bottomLeft, style)
     set(r.maxX - 1, r.maxY - 1, g.bottomRight, style)
     if let title, r.width > 4 {
-      let n = putTruncated(
-        " " + title + " ", x: r.x + 1, y: r.y, width: r.width - 3, style: titleStyle)
-      _ = n
+      putTruncated(" " + title + " ", x: r.x + 1, y: r.y, width: r.width - 3, style: titleStyle)
     }
   }
 

@@ -81,6 +81,7 @@ public final class CursesTerminal {
   private var previous: CellGrid?
   private var deliveredSignal = false
   private var savedActions: [Int32: sigaction] = [:]
+  private var screen: OpaquePointer?
 
   public init(palette: Palette = .monochrome) {
     self.palette = palette
@@ -110,7 +111,13 @@ public final class CursesTerminal {
     let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
     let unicode = codeset.uppercased().replacingOccurrences("-", "") == "UTF8"
     if getenv("ESCDELAY") == nil { set_escdelay(25) }
-    guard initscr() != nil else { throw TerminalError.initFailed }
+    // newterm rather than initscr: initscr exits the process on failure, newterm returns nil.
+    guard let output = fdopen(1, "w"), let input = fdopen(0, "r") else {
+      throw TerminalError.initFailed
+    }
+    guard let screen = newterm(nil, output, input) else { throw TerminalError.initFailed }
+    set_term(screen)
+    self.screen = screen
     cursesActive = 1
     isRunning = true
     installSignalHandlers()
@@ -135,6 +142,10 @@ public final class CursesTerminal {
     guard isRunning else { return }
     isRunning = false
     restoreTerminalNow()
+    if let screen {
+      delscreen(screen)
+      self.screen = nil
+    }
     for (sig, var action) in savedActions { sigaction(sig, &action, nil) }
     savedActions = [:]
     pendingSignal = 0
