@@ -6,6 +6,7 @@ public enum Format {
   /// Fixed-point with `digits` decimals ("2.91").
   public static func fixed(_ v: Double, _ digits: Int) -> String {
     guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
+    if abs(v) >= 1e15 { return scientific(v) }
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
     let r = (abs(v) * scale).rounded()
@@ -40,7 +41,7 @@ public enum Format {
   /// Scientific with one or two significant digits ("3e-4", "1.5e-3").
   public static func scientific(_ v: Double) -> String {
     guard v.isFinite else { return fixed(v, 0) }
-    if v == 0 { return "0" }
+    if abs(v) < 1e-300 { return "0" }
     var e = Int((log10(abs(v))).rounded(.down))
     var m = v / pow10(e)
     m = (m * 10).rounded() / 10
@@ -81,7 +82,7 @@ public enum Format {
 
   /// Seconds as "m:ss" or "h:mm:ss".
   public static func duration(_ seconds: Double) -> String {
-    guard seconds.isFinite, seconds >= 0 else { return "--:--" }
+    guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return "--:--" }
     let t = Int(seconds.rounded())
     let h = t / 3600
     let m = (t / 60) % 60
@@ -131,6 +132,8 @@ enum Math {
 
   static func exp(_ v: Double) -> Double {
     guard v.isFinite else { return v > 0 ? v : 0 }
+    if v > 709.7 { return .infinity }
+    if v < -745 { return 0 }
     let k = (v / 0.6931471805599453).rounded()
     let r = v - k * 0.6931471805599453
     var term = 1.0

@@ -72,6 +72,14 @@ public struct ChartSpec: Sendable {
   }
 }
 
+/// A Double as an Int for cell and dot arithmetic: NaN and huge values become far off-screen
+/// positions instead of trapping.
+@inline(__always)
+func cell(_ d: Double) -> Int {
+  guard d.isFinite else { return d == .infinity ? 1 << 30 : -(1 << 30) }
+  return Int(max(-1e9, min(1e9, d)))
+}
+
 public enum LineChart {
   /// Draws `spec` into `rect` of `grid`.
   public static func draw(_ spec: ChartSpec, in rect: Rect, grid: inout CellGrid) {
@@ -92,6 +100,8 @@ public enum LineChart {
     reduced.reserveCapacity(spec.lines.count)
     for line in spec.lines {
       var d = Downsample.minMax(xs: line.xs, ys: line.ys, range: spec.xRange, buckets: roughDots)
+      // Values beyond ±1e12 are junk for a chart (and would overflow its arithmetic).
+      for i in d.ys.indices where !(abs(d.ys[i]) <= 1e12) { d.ys[i] = .nan }
       if spec.logY {
         for i in d.ys.indices { d.ys[i] = d.ys[i] > 0 ? Math.log10(d.ys[i]) : .nan }
       }
@@ -156,8 +166,7 @@ public enum LineChart {
           let dy = (yhi - y) * yScale
           if prevX.isNaN {
             if dx >= 0, dx <= dotW {
-              canvas.set(
-                Int(dx.rounded()), Int(dy.rounded()), line: Int16(k), lineLayer: layer)
+              canvas.set(cell(dx.rounded()), cell(dy.rounded()), line: Int16(k), lineLayer: layer)
             }
           } else {
             canvas.line(
@@ -172,7 +181,7 @@ public enum LineChart {
     // Stage markers under the curves: a dotted column in empty cells.
     var markerColumns: [(col: Int, label: String)] = []
     for m in spec.markers where m.x > lo && m.x <= hi {
-      let col = Int(((m.x - lo) * xScale).rounded()) / 2
+      let col = cell(((m.x - lo) * xScale).rounded()) / 2
       markerColumns.append((col, m.label))
     }
 
@@ -222,7 +231,7 @@ public enum LineChart {
     for row in 0..<plotRows { grid.set(axisX, r.y + row, g.vertical, axis) }
     var usedRows = Set<Int>()
     for (t, text) in zip(ticks, labels) {
-      let row = Int(((yhi - t) / (yhi - ylo) * Double(plotRows * 4 - 1) / 4).rounded(.down))
+      let row = cell(((yhi - t) / (yhi - ylo) * Double(plotRows * 4 - 1) / 4).rounded(.down))
       guard row >= 0, row < plotRows, !usedRows.contains(row) else { continue }
       usedRows.insert(row)
       grid.set(axisX, r.y + row, g.tickLeft, axis)
@@ -240,7 +249,7 @@ public enum LineChart {
     grid.put(" " + unit, x: unitStart - 1, y: ay, style: label)
     var nextFree = r.x
     for t in xTicks(lo: lo, hi: hi, columns: pw) {
-      let col = Int(((t - lo) * xScale).rounded()) / 2
+      let col = cell(((t - lo) * xScale).rounded()) / 2
       guard col >= 0, col < pw else { continue }
       if px + col < unitStart - 1 { grid.set(px + col, ay, g.tickDown, axis) }
       let text = Format.count(t, decimals: 2)
@@ -284,7 +293,7 @@ public enum LineChart {
       // Whole decades (and 2×, 5× when there are few) of a wide range.
       var out: [Double] = []
       let factors: [Double] = hi - lo > 3 ? [1] : [1, 2, 5]
-      var e = Int(lo.rounded(.down))
+      var e = cell(lo.rounded(.down))
       while Double(e) <= hi {
         for f in factors {
           let v = Math.log10(f * Format.pow10(e))
@@ -324,7 +333,7 @@ public enum LineChart {
 
   /// "Nice" ticks (1, 2, 2.5, 5 × 10^k steps) covering [lo, hi].
   static func linearTicks(lo: Double, hi: Double, target: Int) -> [Double] {
-    guard hi > lo, target > 0 else { return [] }
+    guard hi > lo, (hi - lo).isFinite, target > 0 else { return [] }
     let raw = (hi - lo) / Double(target)
     let mag = Format.pow10(Int(Math.log10(raw).rounded(.down)))
     var step = mag

@@ -214,3 +214,20 @@ struct CellGridTests {
     #expect(TermColor.terminalDefault.basic == .terminalDefault)
   }
 }
+
+struct ExtremeNumberTests {
+  @Test(arguments: [
+    0, -0.0, 5e-324, 1e-300, 1e300, -1e300, .infinity, -.infinity, .nan, 9.3e18, 1e15,
+    Double.greatestFiniteMagnitude,
+  ])
+  func formattingNeverTraps(v: Double) {
+    _ = Format.loss(v)
+    _ = Format.signed(v)
+    _ = Format.scientific(v)
+    _ = Format.count(v)
+    _ = Format.percent(v)
+    _ = Format.duration(v)
+    _ = Math.exp10(v)
+    _ = Math.log10(v)
+  }
+}
