@@ -20,6 +20,11 @@ public enum Downsample {
   public static func minMax(
     xs: [Double], ys: [Double], range: ClosedRange<Double>, buckets: Int
   ) -> (xs: [Double], ys: [Double]) {
+    guard xs.count == ys.count else {
+      let n = min(xs.count, ys.count)
+      return minMax(
+        xs: Array(xs.prefix(n)), ys: Array(ys.prefix(n)), range: range, buckets: buckets)
+    }
     guard !xs.isEmpty, buckets > 0 else { return ([], []) }
     let start = max(0, lowerBound(xs, range.lowerBound) - 1)
     let end = min(xs.count, lowerBound(xs, nextUp(range.upperBound)) + 1)

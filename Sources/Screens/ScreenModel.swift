@@ -10,11 +10,12 @@ public struct Series: Sendable, Equatable {
   public var xs: [Double]
   public var ys: [Double]
 
+  /// A series; if `xs` and `ys` differ in length, the longer one is cut (drawing code never traps).
   public init(name: String, xs: [Double] = [], ys: [Double] = []) {
-    precondition(xs.count == ys.count, "a series needs as many x as y values")
+    let n = min(xs.count, ys.count)
     self.name = name
-    self.xs = xs
-    self.ys = ys
+    self.xs = xs.count == n ? xs : Array(xs.prefix(n))
+    self.ys = ys.count == n ? ys : Array(ys.prefix(n))
   }
 
   public var count: Int { xs.count }

@@ -54,6 +54,7 @@ struct RobustnessTests {
       Series(name: "huge", xs: [0, 1, 2], ys: [1e300, -1e300, .infinity]),
     ]
     m.runs[0].trainLoss = Series(name: "t", xs: [0, 0, 0], ys: [1, 2, 3])  // duplicate x
+    m.runs[0].lrPast.xs.append(contentsOf: [1e9, 2e9])  // more x than y values
     var g = CellGrid(width: 120, height: 40)
     ScreenRenderer.render(model: m, into: &g)
     #expect(g.render().contains("validation loss"))
