@@ -37,6 +37,10 @@ static inline int cptui_key_backspace(void) { return KEY_BACKSPACE; }
 static inline int cptui_key_npage(void) { return KEY_NPAGE; }
 static inline int cptui_key_ppage(void) { return KEY_PPAGE; }
 static inline int cptui_key_code_yes(void) { return KEY_CODE_YES; }
+static inline int cptui_key_btab(void) { return KEY_BTAB; }
+static inline int cptui_key_dc(void) { return KEY_DC; }
+static inline int cptui_key_f0(void) { return KEY_F0; }
+static inline int cptui_err(void) { return ERR; }
 
 /// Draws one wide character with attributes and a colour pair (pairs above 255 go through opts).
 static inline int cptui_put_wch(WINDOW *win, int y, int x, wchar_t ch, attr_t attrs, int pair) {

@@ -1,0 +1,149 @@
+// Number formatting for labels: compact, fixed rules, no locale.
+
+import Terminal
+
+public enum Format {
+  /// Fixed-point with `digits` decimals ("2.91").
+  public static func fixed(_ v: Double, _ digits: Int) -> String {
+    guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
+    if abs(v) >= 1e15 { return scientific(v) }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let r = (abs(v) * scale).rounded()
+    let neg = v < 0 && r != 0
+    var whole = String(Int(r / scale))
+    if digits > 0 {
+      var frac = String(Int(r.truncatingRemainder(dividingBy: scale)))
+      while frac.count < digits { frac = "0" + frac }
+      whole += "." + frac
+    }
+    return (neg ? "-" : "") + whole
+  }
+
+  /// A loss value with about three significant digits ("2.91", "12.3", "0.123").
+  public static func loss(_ v: Double) -> String {
+    guard v.isFinite else { return fixed(v, 0) }
+    let a = abs(v)
+    if a >= 100 { return fixed(v, 0) }
+    if a >= 10 { return fixed(v, 1) }
+    if a >= 1 || a == 0 { return fixed(v, 2) }
+    if a >= 0.01 { return fixed(v, 3) }
+    return scientific(v)
+  }
+
+  /// A signed difference with a real minus sign ("+0.27", "−1.10").
+  public static func signed(_ v: Double) -> String {
+    let s = fixed(abs(v), 2)
+    if s == "0.00" { return "±0.00" }
+    return (v < 0 ? "−" : "+") + s
+  }
+
+  /// Scientific with one or two significant digits ("3e-4", "1.5e-3").
+  public static func scientific(_ v: Double) -> String {
+    guard v.isFinite else { return fixed(v, 0) }
+    if abs(v) < 1e-300 { return "0" }
+    var e = Int((log10(abs(v))).rounded(.down))
+    var m = v / pow10(e)
+    m = (m * 10).rounded() / 10
+    if abs(m) >= 10 {
+      m /= 10
+      e += 1
+    }
+    let ms = m == m.rounded() ? String(Int(m)) : fixed(m, 1)
+    return "\(ms)e\(e)"
+  }
+
+  /// A percentage without needless decimals ("1%", "0.5%", "25%").
+  public static func percent(_ p: Double) -> String {
+    trimmed(p) + "%"
+  }
+
+  /// A number with up to two decimals, trailing zeros dropped.
+  public static func trimmed(_ v: Double) -> String {
+    var s = fixed(v, 2)
+    if s.contains(".") {
+      while s.last == "0" { s.removeLast() }
+      if s.last == "." { s.removeLast() }
+    }
+    return s
+  }
+
+  /// A count with k/M/G suffixes ("950", "1.5k", "250k", "2M"); `decimals` after the point at
+  /// most (axis ticks use 2 so that 1.25M is not shown as 1.3M).
+  public static func count(_ v: Double, decimals: Int = 1) -> String {
+    let a = abs(v)
+    let (d, suffix): (Double, String) =
+      a >= 1e9 ? (1e9, "G") : a >= 1e6 ? (1e6, "M") : a >= 1e3 ? (1e3, "k") : (1, "")
+    let q = v / d
+    let scale = pow10(decimals)
+    let s = abs(q) >= 100 || suffix.isEmpty ? fixed(q, 0) : trimmed((q * scale).rounded() / scale)
+    return s + suffix
+  }
+
+  /// Seconds as "m:ss" or "h:mm:ss".
+  public static func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return "--:--" }
+    let t = Int(seconds.rounded())
+    let h = t / 3600
+    let m = (t / 60) % 60
+    let s = t % 60
+    let ss = s < 10 ? "0\(s)" : "\(s)"
+    if h > 0 { return "\(h):" + (m < 10 ? "0\(m)" : "\(m)") + ":" + ss }
+    return "\(m):" + ss
+  }
+
+  static func pow10(_ e: Int) -> Double {
+    var r = 1.0
+    if e >= 0 {
+      for _ in 0..<e { r *= 10 }
+    } else {
+      for _ in 0..<(-e) { r /= 10 }
+    }
+    return r
+  }
+
+  static func log10(_ v: Double) -> Double { Math.log10(v) }
+}
+
+/// The few math functions needed, without Foundation.
+enum Math {
+  static func log10(_ v: Double) -> Double { ln(v) / 2.302585092994046 }
+
+  /// Natural logarithm (range reduction plus atanh series; accurate to ~1e-15).
+  static func ln(_ v: Double) -> Double {
+    guard v > 0 else { return v == 0 ? -.infinity : .nan }
+    guard v.isFinite else { return v }
+    let e = Double(v.exponent)
+    let m = v.significand  // in [1, 2)
+    let z = (m - 1) / (m + 1)
+    let z2 = z * z
+    var term = z
+    var sum = 0.0
+    var k = 1.0
+    while k < 60 {
+      sum += term / k
+      term *= z2
+      k += 2
+    }
+    return 2 * sum + e * 0.6931471805599453
+  }
+
+  static func exp10(_ v: Double) -> Double { exp(v * 2.302585092994046) }
+
+  static func exp(_ v: Double) -> Double {
+    guard v.isFinite else { return v > 0 ? v : 0 }
+    if v > 709.7 { return .infinity }
+    if v < -745 { return 0 }
+    let k = (v / 0.6931471805599453).rounded()
+    let r = v - k * 0.6931471805599453
+    var term = 1.0
+    var sum = 1.0
+    for i in 1..<25 {
+      term *= r / Double(i)
+      sum += term
+    }
+    return sum * Double(sign: .plus, exponent: Int(k), significand: 1)
+  }
+
+  static func pow(_ base: Double, _ e: Double) -> Double { exp(e * ln(base)) }
+}

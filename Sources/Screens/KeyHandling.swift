@@ -1,0 +1,206 @@
+// The pure key handler: (model, key) → (model with new view state and next-stage settings, commands).
+
+import Terminal
+
+extension ScreenModel {
+  /// Applies a key: changes `view` and `nextStage` as the key table says and returns the commands
+  /// for the controller. A key that means nothing here returns no commands and changes nothing.
+  public mutating func handleKey(_ key: Key) -> [Command] {
+    if case .interrupted = key { return [.quit] }
+    if key == .resize { return [] }
+    guard let action = KeyTable.action(for: key, in: KeyTable.contexts(for: self)) else {
+      return []
+    }
+    if status.mode == .replay && view.overlay == .none && Self.trainingOnly.contains(action) {
+      return []
+    }
+    return apply(action, key: key)
+  }
+
+  /// Applies an action (what `handleKey` does once the key is looked up).
+  public mutating func apply(_ action: Action, key: Key? = nil) -> [Command] {
+    switch action {
+    case .openStagePanel:
+      view.overlay = .stagePanel
+      view.stageField = .dataset
+      view.entryText = ""
+      view.entryError = nil
+    case .pause: return [.togglePause]
+    case .smoothing: view.smoothing.toggle()
+    case .logY: view.logY.toggle()
+    case .panLeft: pan(by: -0.25)
+    case .panRight: pan(by: 0.25)
+    case .zoomIn: zoom(by: 0.5)
+    case .zoomOut: zoom(by: 2)
+    case .follow:
+      switch view.xWindow {
+      case .fixed(let lo, let hi): view.xWindow = .follow(width: hi - lo)
+      case .follow: view.xWindow = .all
+      case .all: break
+      }
+    case .toggleSeries(let n):
+      if view.hiddenSeries.contains(n) {
+        view.hiddenSeries.remove(n)
+      } else if n <= legendGroupCount {
+        view.hiddenSeries.insert(n)
+      }
+    case .theme:
+      let names = view.themeNames
+      guard !names.isEmpty else { return [] }
+      let i = names.firstIndex(of: view.themeName).map { ($0 + 1) % names.count } ?? 0
+      view.themeName = names[i]
+      return [.themeChanged(names[i])]
+    case .checkpoint: return [.checkpoint]
+    case .help:
+      view.overlay = .help
+      view.helpScroll = 0
+    case .quit:
+      if status.mode == .live || status.mode == .paused {
+        view.overlay = .quitConfirm
+      } else {
+        return [.quit]
+      }
+    case .comparison: view.overlay = .comparison
+    case .warmupDown: adjust(.warmup, up: false)
+    case .warmupUp: adjust(.warmup, up: true)
+    case .replayDown: adjust(.replay, up: false)
+    case .replayUp: adjust(.replay, up: true)
+    case .lrMaxDown: adjust(.lrMax, up: false)
+    case .lrMaxUp: adjust(.lrMax, up: true)
+    case .replaySlower: return [.replaySpeed(-1)]
+    case .replayFaster: return [.replaySpeed(1)]
+    case .seekStart: return [.seekStart]
+    case .seekEnd: return [.seekEnd]
+    case .stepBack: return [.step(-1)]
+    case .stepForward: return [.step(1)]
+    case .fieldPrevious, .fieldNext:
+      guard commitEntry() else { break }
+      let all = StageField.allCases
+      let d = action == .fieldNext ? 1 : all.count - 1
+      view.stageField = all[(view.stageField.rawValue + d) % all.count]
+    case .valueDecrease, .valueIncrease:
+      view.entryText = ""
+      view.entryError = nil
+      adjust(view.stageField, up: action == .valueIncrease)
+    case .typeText:
+      guard view.stageField.isNumeric, case .char(let c) = key, view.entryText.count < 16 else {
+        break
+      }
+      view.entryText.append(c)
+      view.entryError = nil
+    case .erase:
+      if !view.entryText.isEmpty { view.entryText.removeLast() }
+      view.entryError = nil
+    case .confirm:
+      if !view.entryText.isEmpty {
+        _ = commitEntry()
+      } else {
+        view.overlay = .none
+        return [.startNextStage(nextStage)]
+      }
+    case .cancel:
+      if view.overlay == .stagePanel && !view.entryText.isEmpty {
+        view.entryText = ""
+        view.entryError = nil
+      } else {
+        view.overlay = .none
+      }
+    case .confirmQuit:
+      view.overlay = .none
+      return [.quit]
+    case .scrollUp: view.helpScroll = max(0, view.helpScroll - 1)
+    case .scrollDown: view.helpScroll = min(view.helpScroll + 1, KeyTable.bindings.count)
+    case .sortPrevious, .sortNext:
+      let n = max(1, comparison?.columns.count ?? 1)
+      view.sortColumn = (view.sortColumn + (action == .sortNext ? 1 : n - 1)) % n
+    case .sortReverse: view.sortDescending.toggle()
+    }
+    return []
+  }
+
+  /// Actions that mean nothing without a trainer (ignored in replay).
+  static let trainingOnly: [Action] = [
+    .openStagePanel, .checkpoint, .warmupDown, .warmupUp, .replayDown, .replayUp, .lrMaxDown,
+    .lrMaxUp,
+  ]
+
+  /// How many entries `1`–`9` toggle: datasets of the one run, or runs in an overlay.
+  public var legendGroupCount: Int {
+    runs.count > 1 ? runs.count : (runs.first?.validation.count ?? 0)
+  }
+
+  /// Applies typed text to the focused field. Returns false (and sets an error) if it is invalid.
+  mutating func commitEntry() -> Bool {
+    guard !view.entryText.isEmpty else { return true }
+    switch StageSteps.parse(view.entryText, for: view.stageField) {
+    case .success(let v):
+      set(view.stageField, v)
+      view.entryText = ""
+      view.entryError = nil
+      return true
+    case .failure(let e):
+      view.entryError = e.message
+      return false
+    }
+  }
+
+  mutating func set(_ field: StageField, _ v: Double) {
+    switch field {
+    case .warmup: nextStage.warmupPercent = v
+    case .replay: nextStage.replayPercent = v
+    case .lrMax: nextStage.lrMax = v
+    case .lrMin: nextStage.lrMin = v
+    case .length: nextStage.lengthTokens = v.rounded()
+    case .dataset, .schedule: break
+    }
+  }
+
+  mutating func adjust(_ field: StageField, up: Bool) {
+    var s = nextStage
+    func cycle(_ i: Int, _ n: Int) -> Int { n == 0 ? 0 : (i + (up ? 1 : n - 1)) % n }
+    switch field {
+    case .dataset: s.datasetIndex = cycle(s.datasetIndex, s.datasets.count)
+    case .schedule: s.scheduleIndex = cycle(s.scheduleIndex, s.schedules.count)
+    case .warmup:
+      s.warmupPercent = StageSteps.step(s.warmupPercent, StageSteps.warmupPercent, up: up)
+    case .replay:
+      s.replayPercent = StageSteps.step(s.replayPercent, StageSteps.replayPercent, up: up)
+    case .lrMax: s.lrMax = StageSteps.step(s.lrMax, StageSteps.learningRate, up: up)
+    case .lrMin: s.lrMin = StageSteps.step(s.lrMin, StageSteps.minLearningRate, up: up)
+    case .length: s.lengthTokens = StageSteps.step(s.lengthTokens, StageSteps.lengthTokens, up: up)
+    }
+    nextStage = s
+  }
+
+  mutating func pan(by fraction: Double) {
+    guard let e = xExtent else { return }
+    let r = view.visibleRange(extent: e)
+    let w = r.upperBound - r.lowerBound
+    var lo = r.lowerBound + fraction * w
+    lo = max(e.lowerBound, min(lo, e.upperBound - w))
+    if fraction > 0 && lo + w >= e.upperBound {
+      view.xWindow = w >= e.upperBound - e.lowerBound ? .all : .follow(width: w)
+    } else {
+      view.xWindow = .fixed(lo: lo, hi: lo + w)
+    }
+  }
+
+  mutating func zoom(by factor: Double) {
+    guard let e = xExtent, e.upperBound > e.lowerBound else { return }
+    let full = e.upperBound - e.lowerBound
+    let r = view.visibleRange(extent: e)
+    let w = min(full, max((r.upperBound - r.lowerBound) * factor, full / 4096))
+    switch view.xWindow {
+    case .all, .follow:
+      view.xWindow = w >= full ? .all : .follow(width: w)
+    case .fixed:
+      if w >= full {
+        view.xWindow = .all
+        return
+      }
+      let mid = (r.lowerBound + r.upperBound) / 2
+      let lo = max(e.lowerBound, min(mid - w / 2, e.upperBound - w))
+      view.xWindow = .fixed(lo: lo, hi: lo + w)
+    }
+  }
+}

@@ -1,0 +1,208 @@
+// Boxes drawn over the main screen: help (generated from the key table), the stage panel, the quit
+// confirmation and the comparison table.
+
+import Terminal
+
+enum Overlays {
+  /// A blanked, bordered box of about `width`×`height`, centred and clipped to the grid.
+  static func centeredBox(_ width: Int, _ height: Int, title: String, grid: inout CellGrid) -> Rect
+  {
+    let w = min(width, grid.width - 2)
+    let h = min(height, grid.height - 2)
+    let r = Rect(x: (grid.width - w) / 2, y: max(1, (grid.height - h) / 2), width: w, height: h)
+    grid.fill(r)
+    grid.box(r, title: title, style: Style(.accent), titleStyle: Style(.title, .bold))
+    return r
+  }
+
+  static func drawHelp(_ model: ScreenModel, grid: inout CellGrid) {
+    var lines: [(String, String, Bool)] = []
+    var contexts: [KeyContext] = [.main]
+    if model.status.mode == .replay { contexts.append(.replay) }
+    contexts += [.stagePanel, .comparison]
+    for ctx in contexts {
+      if !lines.isEmpty { lines.append(("", "", false)) }
+      lines.append((ctx == .main ? "keys" : ctx.rawValue, "", true))
+      for l in KeyTable.helpLines(for: ctx) { lines.append((l.keys, l.text, false)) }
+    }
+    let keyW = min(16, lines.map { $0.0.terminalWidth }.max() ?? 8)
+    let textW = lines.map { $0.1.terminalWidth }.max() ?? 20
+    let r = centeredBox(keyW + textW + 7, lines.count + 4, title: "help", grid: &grid)
+    let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 3)
+    guard inner.height > 0, inner.width > 4 else { return }
+    let maxScroll = max(0, lines.count - inner.height)
+    let scroll = min(model.view.helpScroll, maxScroll)
+    for (k, line) in lines.dropFirst(scroll).prefix(inner.height).enumerated() {
+      let y = inner.y + k
+      if line.2 {
+        grid.putTruncated(line.0, x: inner.x, y: y, width: inner.width, style: Style(.title, .bold))
+      } else {
+        grid.putTruncated(line.0, x: inner.x + 1, y: y, width: keyW, style: Style(.key))
+        grid.putTruncated(
+          line.1, x: inner.x + keyW + 3, y: y, width: inner.width - keyW - 3, style: Style(.text))
+      }
+    }
+    let footer = maxScroll > 0 ? "↑↓ scroll · Esc closes" : "Esc closes"
+    grid.putTruncated(footer, x: inner.x, y: r.maxY - 2, width: inner.width, style: Style(.muted))
+  }
+
+  static func ladder(_ values: [Double], current: Double, unit: String, format: (Double) -> String)
+    -> [(String, Bool)]
+  {
+    var out: [(String, Bool)] = []
+    var placed = false
+    for v in values {
+      if !placed && current < v - 1e-12 {
+        out.append(("[" + format(current) + "]", true))
+        placed = true
+      }
+      let on = abs(v - current) <= max(abs(current) * 1e-9, 1e-15)
+      if on { placed = true }
+      out.append((on ? "[" + format(v) + "]" : format(v), on))
+    }
+    if !placed { out.append(("[" + format(current) + "]", true)) }
+    if !unit.isEmpty { out.append((unit, false)) }
+    return out
+  }
+
+  static func drawStagePanel(_ model: ScreenModel, grid: inout CellGrid) {
+    let s = model.nextStage
+    let v = model.view
+    let title = "stage \(model.status.stage + 1): next stage settings"
+    let r = centeredBox(62, 15, title: title, grid: &grid)
+    let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 2)
+    guard inner.height >= 3, inner.width >= 20 else { return }
+    let (left, right) = grid.asciiOnly ? ("<", ">") : ("◂", "▸")
+    for (k, field) in StageField.allCases.enumerated() {
+      let y = inner.y + 1 + k
+      guard y < inner.maxY - 3 else { break }
+      let focused = field == v.stageField
+      grid.put(focused ? right : " ", x: inner.x, y: y, style: Style(.accent, .bold))
+      grid.put(field.title, x: inner.x + 2, y: y, style: Style(focused ? .title : .label))
+      var x = inner.x + 13
+      let maxX = inner.maxX
+      if focused && !v.entryText.isEmpty {
+        let text = TextSanitizer.clean(v.entryText, maxLength: 20) + "_"
+        grid.put(text, x: x, y: y, style: Style(.selection), maxWidth: maxX - x)
+        continue
+      }
+      let items: [(String, Bool)]
+      switch field {
+      case .dataset:
+        items = [(left + " " + TextSanitizer.clean(s.dataset, maxLength: 30) + " " + right, true)]
+      case .schedule:
+        items = [(left + " " + TextSanitizer.clean(s.schedule, maxLength: 30) + " " + right, true)]
+      case .warmup:
+        items = ladder(StageSteps.warmupPercent, current: s.warmupPercent, unit: "%") {
+          Format.trimmed($0)
+        }
+      case .replay:
+        items = ladder(StageSteps.replayPercent, current: s.replayPercent, unit: "%") {
+          Format.trimmed($0)
+        }
+      case .lrMax: items = [(left + " " + Format.scientific(s.lrMax) + " " + right, true)]
+      case .lrMin: items = [(left + " " + Format.scientific(s.lrMin) + " " + right, true)]
+      case .length: items = [(left + " " + Format.count(s.lengthTokens) + " tokens " + right, true)]
+      }
+      for (text, on) in items {
+        let style = on ? Style(focused ? .selection : .text, on ? .bold : []) : Style(.muted)
+        x += grid.put(text, x: x, y: y, style: style, maxWidth: maxX - x) + 1
+      }
+    }
+    if let e = v.entryError {
+      grid.putTruncated(
+        TextSanitizer.clean(e), x: inner.x, y: inner.maxY - 3, width: inner.width,
+        style: Style(.error))
+    }
+    let hint1 = "↑↓ field   ←→ change   type a value (3e-4, 25, 2M)"
+    let hint2 =
+      v.entryText.isEmpty
+      ? "Enter starts stage \(model.status.stage + 1)   Esc cancels"
+      : "Enter applies the value   Esc clears it"
+    grid.putTruncated(
+      hint1, x: inner.x, y: inner.maxY - 2, width: inner.width, style: Style(.muted))
+    grid.putTruncated(hint2, x: inner.x, y: inner.maxY - 1, width: inner.width, style: Style(.key))
+  }
+
+  static func drawQuitConfirm(_ model: ScreenModel, grid: inout CellGrid) {
+    let r = centeredBox(48, 6, title: "quit", grid: &grid)
+    let inner = r.inset(by: 1)
+    guard inner.height >= 2 else { return }
+    let line1 = "Stop training and quit?"
+    let line2 = "The run log and a checkpoint are saved."
+    let line3 = "[y] quit   [n] keep going"
+    grid.putTruncated(
+      line1, x: inner.x + 1, y: inner.y, width: inner.width - 2, style: Style(.title, .bold))
+    if inner.height >= 3 {
+      grid.putTruncated(
+        line2, x: inner.x + 1, y: inner.y + 1, width: inner.width - 2, style: Style(.text))
+    }
+    grid.putTruncated(
+      line3, x: inner.x + 1, y: inner.maxY - 1, width: inner.width - 2, style: Style(.key))
+  }
+
+  static func drawComparison(_ model: ScreenModel, grid: inout CellGrid) {
+    guard let table = model.comparison, !table.columns.isEmpty else {
+      let r = centeredBox(52, 5, title: "comparison", grid: &grid)
+      grid.putTruncated(
+        "no comparison yet: it needs finished runs", x: r.x + 2, y: r.y + 2, width: r.width - 4,
+        style: Style(.muted))
+      return
+    }
+    let cols = table.columns.map { TextSanitizer.clean($0, maxLength: 30) }
+    let sortCol = min(model.view.sortColumn, cols.count - 1)
+    var rows = table.rows
+    rows.sort { a, b in
+      let x = sortCol < a.count ? a[sortCol] : ComparisonCell("")
+      let y = sortCol < b.count ? b[sortCol] : ComparisonCell("")
+      let less: Bool
+      if let xv = x.value, let yv = y.value { less = xv < yv } else { less = x.text < y.text }
+      return model.view.sortDescending ? !less && (x != y) : less
+    }
+    // Best per numeric column.
+    var best: [Double?] = []
+    for c in cols.indices {
+      let vals = rows.compactMap { c < $0.count ? $0[c].value : nil }.filter { $0.isFinite }
+      let higher = c < table.higherIsBetter.count && table.higherIsBetter[c]
+      best.append(higher ? vals.max() : vals.min())
+    }
+    var widths = cols.map { $0.terminalWidth + 2 }
+    for row in rows {
+      for (c, cell) in row.enumerated() where c < widths.count {
+        widths[c] = max(widths[c], TextSanitizer.clean(cell.text, maxLength: 30).terminalWidth)
+      }
+    }
+    let total = widths.reduce(0, +) + 2 * cols.count + 2
+    let r = centeredBox(total + 2, rows.count + 6, title: "comparison", grid: &grid)
+    let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 2)
+    var x = inner.x
+    let arrow =
+      model.view.sortDescending ? (grid.asciiOnly ? "v" : "▼") : (grid.asciiOnly ? "^" : "▲")
+    for (c, name) in cols.enumerated() {
+      let text = name + (c == sortCol ? " " + arrow : "")
+      grid.put(
+        text, x: x, y: inner.y, style: Style(.title, c == sortCol ? .underline : []),
+        maxWidth: inner.maxX - x)
+      x += widths[c] + 2
+    }
+    for (k, row) in rows.enumerated() {
+      let y = inner.y + 1 + k
+      guard y < inner.maxY - 1 else { break }
+      x = inner.x
+      for (c, cell) in row.enumerated() where c < widths.count {
+        let isBest = cell.value != nil && cell.value == best[c] && rows.count > 1
+        let text = TextSanitizer.clean(cell.text, maxLength: 30)
+        let w = text.terminalWidth
+        let start = cell.value != nil ? x + widths[c] - w : x
+        grid.put(
+          text, x: start, y: y, style: isBest ? Style(.good, .bold) : Style(.text),
+          maxWidth: inner.maxX - start)
+        x += widths[c] + 2
+      }
+    }
+    grid.putTruncated(
+      "←→ sort column · r reverses · v/Esc closes", x: inner.x, y: inner.maxY - 1,
+      width: inner.width,
+      style: Style(.muted))
+  }
+}

@@ -1,0 +1,257 @@
+// The screen model: a plain value that says everything the screen shows. The controller builds it
+// from events; `ScreenRenderer.render(model:into:)` turns it into cells. Nothing here knows about
+// training or curses.
+
+import Terminal
+
+/// A line of (x, y) points, x ascending. NaN (or ±inf) in y splits the line.
+public struct Series: Sendable, Equatable {
+  public var name: String
+  public var xs: [Double]
+  public var ys: [Double]
+
+  /// A series; if `xs` and `ys` differ in length, the longer one is cut (drawing code never traps).
+  public init(name: String, xs: [Double] = [], ys: [Double] = []) {
+    let n = min(xs.count, ys.count)
+    self.name = name
+    self.xs = xs.count == n ? xs : Array(xs.prefix(n))
+    self.ys = ys.count == n ? ys : Array(ys.prefix(n))
+  }
+
+  public var count: Int { xs.count }
+  public var isEmpty: Bool { xs.isEmpty }
+
+  public mutating func append(x: Double, y: Double) {
+    xs.append(x)
+    ys.append(y)
+  }
+
+  /// The last finite y value.
+  public var lastFinite: Double? { ys.last(where: { $0.isFinite }) }
+  /// The smallest finite y value.
+  public var minFinite: Double? {
+    var m = Double.infinity
+    for y in ys where y.isFinite && y < m { m = y }
+    return m.isFinite ? m : nil
+  }
+}
+
+/// A vertical line where a stage begins.
+public struct StageMarker: Sendable, Equatable {
+  public var x: Double
+  public var label: String
+
+  public init(x: Double, label: String) {
+    self.x = x
+    self.label = label
+  }
+
+  /// The usual label: "stage 2: warmup 1% · ηmax 3e-4 · r25%".
+  public static func label(stage: Int, settings: StageSettings) -> String {
+    "stage \(stage): warmup \(Format.percent(settings.warmupPercent)) · ηmax "
+      + "\(Format.scientific(settings.lrMax)) · r\(Format.percent(settings.replayPercent))"
+  }
+}
+
+/// One run: what the chart draws for it.
+public struct RunSeries: Sendable, Equatable {
+  /// The run's name, or its distinguishing settings ("replay 25 % · warmup 1 %") in an overlay.
+  public var name: String
+  /// Validation loss per dataset (D0, D1, …), named by dataset ("D0 english").
+  public var validation: [Series]
+  public var trainLoss: Series
+  /// The learning rate so far.
+  public var lrPast: Series
+  /// The learning rate still planned for the current stage (drawn faint).
+  public var lrPlanned: Series
+  public var stageMarkers: [StageMarker]
+
+  public init(
+    name: String, validation: [Series] = [], trainLoss: Series = Series(name: "train"),
+    lrPast: Series = Series(name: "lr"), lrPlanned: Series = Series(name: "lr planned"),
+    stageMarkers: [StageMarker] = []
+  ) {
+    self.name = name
+    self.validation = validation
+    self.trainLoss = trainLoss
+    self.lrPast = lrPast
+    self.lrPlanned = lrPlanned
+    self.stageMarkers = stageMarkers
+  }
+}
+
+/// Whether the screen shows a run being trained, paused, replayed, or followed but stalled.
+public enum RunMode: String, Sendable, Equatable {
+  case live
+  case paused
+  case replay
+  case stalled
+  case finished
+}
+
+/// What the status line says.
+public struct RunStatus: Sendable, Equatable {
+  public var runName: String
+  public var stage: Int
+  public var stageCount: Int
+  /// The current stage's dataset, e.g. "D1 german".
+  public var dataset: String
+  public var step: Int
+  public var totalSteps: Int
+  public var tokensPerSecond: Double?
+  public var etaSeconds: Double?
+  public var mode: RunMode
+  /// Replay speed shown as "10×" when in replay.
+  public var replaySpeed: String?
+
+  public init(
+    runName: String = "", stage: Int = 1, stageCount: Int = 1, dataset: String = "",
+    step: Int = 0, totalSteps: Int = 0, tokensPerSecond: Double? = nil, etaSeconds: Double? = nil,
+    mode: RunMode = .live, replaySpeed: String? = nil
+  ) {
+    self.runName = runName
+    self.stage = stage
+    self.stageCount = stageCount
+    self.dataset = dataset
+    self.step = step
+    self.totalSteps = totalSteps
+    self.tokensPerSecond = tokensPerSecond
+    self.etaSeconds = etaSeconds
+    self.mode = mode
+    self.replaySpeed = replaySpeed
+  }
+}
+
+/// The forgetting/adaptation line.
+public struct Measures: Sendable, Equatable {
+  /// Rise of D0 validation loss since the end of stage 1.
+  public var forgetting: Double?
+  /// Current D1 validation loss.
+  public var adaptation: Double?
+  public var average: Double?
+  public var unionBaseline: Double?
+
+  public init(
+    forgetting: Double? = nil, adaptation: Double? = nil, average: Double? = nil,
+    unionBaseline: Double? = nil
+  ) {
+    self.forgetting = forgetting
+    self.adaptation = adaptation
+    self.average = average
+    self.unionBaseline = unionBaseline
+  }
+}
+
+/// The settings of the next stage, as edited in the settings panel and the stage panel.
+public struct StageSettings: Sendable, Equatable {
+  public var datasets: [String]
+  public var datasetIndex: Int
+  public var warmupPercent: Double
+  public var lrMax: Double
+  public var lrMin: Double
+  public var schedules: [String]
+  public var scheduleIndex: Int
+  public var replayPercent: Double
+  /// The stage's length in tokens.
+  public var lengthTokens: Double
+
+  public init(
+    datasets: [String] = ["D1"], datasetIndex: Int = 0, warmupPercent: Double = 1,
+    lrMax: Double = 3e-4, lrMin: Double = 3e-5,
+    schedules: [String] = ["cosine", "constant", "wsd", "infinite"], scheduleIndex: Int = 0,
+    replayPercent: Double = 0, lengthTokens: Double = 1_000_000
+  ) {
+    self.datasets = datasets
+    self.datasetIndex = datasetIndex
+    self.warmupPercent = warmupPercent
+    self.lrMax = lrMax
+    self.lrMin = lrMin
+    self.schedules = schedules
+    self.scheduleIndex = scheduleIndex
+    self.replayPercent = replayPercent
+    self.lengthTokens = lengthTokens
+  }
+
+  public var dataset: String {
+    datasets.indices.contains(datasetIndex) ? datasets[datasetIndex] : ""
+  }
+  public var schedule: String {
+    schedules.indices.contains(scheduleIndex) ? schedules[scheduleIndex] : ""
+  }
+}
+
+/// One cell of the comparison table: text shown, and the number used for sorting and "best".
+public struct ComparisonCell: Sendable, Equatable {
+  public var text: String
+  public var value: Double?
+
+  public init(_ text: String, value: Double? = nil) {
+    self.text = text
+    self.value = value
+  }
+}
+
+/// The comparison view's table (final losses, forgetting, adaptation, average, vs union).
+public struct ComparisonTable: Sendable, Equatable {
+  public var columns: [String]
+  public var rows: [[ComparisonCell]]
+  /// Per column: whether a higher value is better (else lower is); columns without numbers ignore it.
+  public var higherIsBetter: [Bool]
+
+  public init(columns: [String], rows: [[ComparisonCell]], higherIsBetter: [Bool] = []) {
+    self.columns = columns
+    self.rows = rows
+    self.higherIsBetter = higherIsBetter
+  }
+}
+
+/// Everything the screen shows.
+public struct ScreenModel: Sendable, Equatable {
+  public var status: RunStatus
+  /// One run live; up to 8 in an overlay. Each run gets a stable colour by its index.
+  public var runs: [RunSeries]
+  /// "tokens" or "steps": what the x values of every series are.
+  public var xUnit: XUnit
+  public var measures: Measures
+  public var nextStage: StageSettings
+  public var comparison: ComparisonTable?
+  /// Messages such as "skipped 3 corrupt lines: 12, 40, 41".
+  public var notices: [String]
+  public var view: ViewState
+
+  public init(
+    status: RunStatus = RunStatus(), runs: [RunSeries] = [], xUnit: XUnit = .tokens,
+    measures: Measures = Measures(), nextStage: StageSettings = StageSettings(),
+    comparison: ComparisonTable? = nil, notices: [String] = [], view: ViewState = ViewState()
+  ) {
+    self.status = status
+    self.runs = runs
+    self.xUnit = xUnit
+    self.measures = measures
+    self.nextStage = nextStage
+    self.comparison = comparison
+    self.notices = notices
+    self.view = view
+  }
+
+  /// The smallest and largest x over all runs' measured series (not the planned learning rate).
+  public var xExtent: ClosedRange<Double>? {
+    var lo = Double.infinity
+    var hi = -Double.infinity
+    for run in runs {
+      for s in run.validation + [run.trainLoss, run.lrPast] {
+        if let f = s.xs.first, let l = s.xs.last {
+          lo = min(lo, f)
+          hi = max(hi, l)
+        }
+      }
+    }
+    return lo <= hi ? lo...hi : nil
+  }
+}
+
+/// The unit of the x axis.
+public enum XUnit: String, Sendable, Equatable {
+  case tokens
+  case steps
+}

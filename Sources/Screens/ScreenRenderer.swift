@@ -1,0 +1,327 @@
+// Turns a screen model into cells: the status line, the validation-loss chart, the learning-rate
+// and train-loss panels, the next-stage settings, the measures line, the key hints, and whatever
+// overlay is open.
+
+import Terminal
+
+public enum ScreenRenderer {
+  /// Draws the whole screen for `model` into `grid` (all of it; the grid is cleared first).
+  public static func render(model: ScreenModel, into grid: inout CellGrid) {
+    grid.clear()
+    guard grid.width > 0, grid.height > 0 else { return }
+    let layout = ScreenLayout(
+      width: grid.width, height: grid.height, hasNotice: !model.notices.isEmpty,
+      hasSettings: model.status.mode != .replay)
+    if layout.tooSmall {
+      drawTooSmall(model: model, grid: &grid)
+      return
+    }
+    drawStatus(model, in: layout.status, grid: &grid)
+    let xRange = model.view.visibleRange(extent: model.xExtent)
+    drawValidation(model, xRange: xRange, in: layout.mainChart, grid: &grid)
+    if let r = layout.learningRate { drawLearningRate(model, xRange: xRange, in: r, grid: &grid) }
+    if let r = layout.trainLoss { drawTrainLoss(model, xRange: xRange, in: r, grid: &grid) }
+    if let r = layout.settings { drawSettings(model.nextStage, in: r, grid: &grid) }
+    if let r = layout.notice {
+      let text = model.notices.map { $0.sanitizedForScreen }.joined(separator: " · ")
+      grid.putTruncated("  " + text, x: r.x, y: r.y, width: r.width, style: Style(.warning))
+    }
+    drawMeasures(model.measures, in: layout.measures, grid: &grid)
+    drawHints(replay: model.status.mode == .replay, in: layout.hints, grid: &grid)
+    switch model.view.overlay {
+    case .none: break
+    case .help: Overlays.drawHelp(model, grid: &grid)
+    case .stagePanel: Overlays.drawStagePanel(model, grid: &grid)
+    case .quitConfirm: Overlays.drawQuitConfirm(model, grid: &grid)
+    case .comparison: Overlays.drawComparison(model, grid: &grid)
+    }
+  }
+
+  /// A rendered screen as text (what golden tests compare).
+  public static func renderText(
+    model: ScreenModel, width: Int, height: Int, asciiOnly: Bool = false
+  )
+    -> String
+  {
+    var grid = CellGrid(width: width, height: height, asciiOnly: asciiOnly)
+    render(model: model, into: &grid)
+    return grid.render()
+  }
+
+  // MARK: - too small
+
+  static func drawTooSmall(model: ScreenModel, grid: inout CellGrid) {
+    let need = "\(ScreenLayout.minimumWidth)×\(ScreenLayout.minimumHeight) needed"
+    let have = "now \(grid.width)×\(grid.height)"
+    var lines: [(String, Style)] = [
+      ("terminal too small", Style(.warning, .bold)), (need, Style(.text)), (have, Style(.text)),
+    ]
+    if model.view.overlay == .quitConfirm {
+      lines.append(("quit? y/n", Style(.key, .bold)))
+    } else {
+      lines.append(("q quits", Style(.muted)))
+    }
+    let shown = lines.prefix(grid.height)
+    let top = max(0, (grid.height - shown.count) / 2)
+    for (k, (text, style)) in shown.enumerated() {
+      let t = grid.asciiOnly ? CellGrid.asciiVersion(of: text) : text
+      let w = t.terminalWidth
+      let x = max(0, (grid.width - w) / 2)
+      grid.putTruncated(t, x: x, y: top + k, width: grid.width - x, style: style)
+    }
+  }
+
+  // MARK: - status line
+
+  static func drawStatus(_ model: ScreenModel, in r: Rect, grid: inout CellGrid) {
+    let s = model.status
+    let dot = " " + grid.glyphs.bullet + " "
+    let mode = s.mode.rawValue + (s.mode == .replay ? (s.replaySpeed.map { " " + $0 } ?? "") : "")
+    let modeText = "[" + mode + "]"
+    let modeRole: ColorRole =
+      switch s.mode {
+      case .live: .live
+      case .paused: .paused
+      case .replay: .replay
+      case .stalled: .stalled
+      case .finished: .muted
+      }
+    let right = r.maxX - modeText.count - 1
+    var x = r.x + 1
+    x += grid.put("cptui", x: x, y: r.y, style: Style(.title, .bold), maxWidth: right - x)
+    var parts: [String] = []
+    if !s.runName.isEmpty { parts.append(TextSanitizer.clean(s.runName, maxLength: 40)) }
+    var stage = "stage \(s.stage)/\(s.stageCount)"
+    if !s.dataset.isEmpty { stage += "  " + TextSanitizer.clean(s.dataset, maxLength: 30) }
+    parts.append(stage)
+    if s.totalSteps > 0 {
+      parts.append("step \(s.step)/\(s.totalSteps)")
+    } else {
+      parts.append("step \(s.step)")
+    }
+    if let t = s.tokensPerSecond { parts.append(Format.count(t) + " tok/s") }
+    if let e = s.etaSeconds { parts.append("ETA " + Format.duration(e)) }
+    let text = dot + parts.joined(separator: dot)
+    grid.putTruncated(text, x: x, y: r.y, width: max(0, right - x - 1), style: Style(.text))
+    grid.put(modeText, x: right, y: r.y, style: Style(modeRole, .bold))
+  }
+
+  // MARK: - charts
+
+  /// The style of dataset `d` of run `r`, and whether it is dotted. One run: a colour per dataset.
+  /// An overlay: a colour per run, datasets told apart by line style (odd ones dotted).
+  static func seriesStyle(run r: Int, dataset d: Int, runCount: Int) -> (Style, Bool) {
+    if runCount <= 1 { return (Style(ColorRole.seriesRoles[d % 8]), false) }
+    return (Style(ColorRole.seriesRoles[r % 8]), d % 2 == 1)
+  }
+
+  static func isHidden(_ model: ScreenModel, run r: Int, dataset d: Int) -> Bool {
+    model.view.hiddenSeries.contains(model.runs.count > 1 ? r + 1 : d + 1)
+  }
+
+  /// Adds a series to a chart: smoothed with the raw curve faint underneath, or raw.
+  static func addLines(
+    _ s: Series, style: Style, dotted: Bool, smoothing: Bool, weight: Double,
+    to lines: inout [ChartLine]
+  ) {
+    if smoothing {
+      lines.append(ChartLine(xs: s.xs, ys: s.ys, style: style, faint: true, dotted: dotted))
+      let sm = Smoothing.ema(s.ys, weight: weight)
+      lines.append(ChartLine(xs: s.xs, ys: sm, style: style, dotted: dotted))
+    } else {
+      lines.append(ChartLine(xs: s.xs, ys: s.ys, style: style, dotted: dotted))
+    }
+  }
+
+  static func drawValidation(
+    _ model: ScreenModel, xRange: ClosedRange<Double>, in r: Rect, grid: inout CellGrid
+  ) {
+    var title = "validation loss"
+    if model.view.smoothing { title += " · smoothed " + Format.trimmed(model.view.smoothingWeight) }
+    if model.view.logY { title += " · log-y" }
+    switch model.view.xWindow {
+    case .all: break
+    case .follow: title += " · following"
+    case .fixed: title += " · panned (f follows)"
+    }
+    grid.box(r, title: title)
+    let inner = Rect(x: r.x + 1, y: r.y + 1, width: r.width - 2, height: r.height - 2)
+    var lines: [ChartLine] = []
+    var legend: [LegendEntry] = []
+    let n = model.runs.count
+    var rows:
+      [(name: String, last: String, min: String, style: Style, dotted: Bool, hidden: Bool)] =
+        []
+    for (ri, run) in model.runs.enumerated() {
+      for (di, s) in run.validation.enumerated() {
+        let (style, dotted) = seriesStyle(run: ri, dataset: di, runCount: n)
+        let hidden = isHidden(model, run: ri, dataset: di)
+        if !hidden {
+          addLines(
+            s, style: style, dotted: dotted, smoothing: model.view.smoothing,
+            weight: model.view.smoothingWeight, to: &lines)
+        }
+        let number = n > 1 ? ri + 1 : di + 1
+        let showNumber = n > 1 || run.validation.count > 1
+        var name = TextSanitizer.clean(s.name, maxLength: 32)
+        if n > 1 {
+          let runName = TextSanitizer.clean(run.name, maxLength: 32)
+          name = runName + " · " + (name.split(separator: " ").first.map(String.init) ?? name)
+        }
+        if showNumber { name = "\(number) " + name }
+        rows.append(
+          (
+            name, s.lastFinite.map(Format.loss) ?? "–",
+            s.minFinite.map { "(min " + Format.loss($0) + ")" } ?? "",
+            style, dotted, hidden
+          ))
+      }
+    }
+    let nameW = rows.map { $0.name.terminalWidth }.max() ?? 0
+    let lastW = rows.map { $0.last.count }.max() ?? 0
+    for row in rows {
+      let pad = String(repeating: " ", count: nameW - row.name.terminalWidth)
+      let lastPad = String(repeating: " ", count: lastW - row.last.count)
+      let text =
+        row.hidden
+        ? row.name + pad + "  (hidden)"
+        : row.name + pad + "  " + lastPad + row.last + " " + row.min
+      legend.append(
+        LegendEntry(text: text, style: row.style, dotted: row.dotted, hidden: row.hidden))
+    }
+    let markers = chartMarkers(model)
+    let spec = ChartSpec(
+      lines: lines, xRange: xRange, logY: model.view.logY, xUnit: model.xUnit, markers: markers,
+      legend: legend)
+    LineChart.draw(spec, in: inner, grid: &grid)
+    if model.runs.allSatisfy({ $0.validation.allSatisfy(\.isEmpty) }) {
+      let msg = "waiting for the first evaluation…"
+      let x = inner.x + max(0, (inner.width - msg.count) / 2)
+      grid.putTruncated(
+        msg, x: x, y: inner.y + inner.height / 2, width: inner.width, style: Style(.muted))
+    }
+  }
+
+  /// The stage markers to draw: the first run's; in an overlay, labels that differ between runs
+  /// are cut to "stage N" (the legend names each run's settings).
+  static func chartMarkers(_ model: ScreenModel) -> [StageMarker] {
+    guard let first = model.runs.first else { return [] }
+    return first.stageMarkers.map { m in
+      var label = TextSanitizer.clean(m.label, maxLength: 80)
+      let same = model.runs.dropFirst().allSatisfy { run in
+        run.stageMarkers.contains { $0.x == m.x && $0.label == m.label }
+      }
+      if !same, let colon = label.firstIndex(of: ":") { label = String(label[..<colon]) }
+      return StageMarker(x: m.x, label: label)
+    }
+  }
+
+  static func drawLearningRate(
+    _ model: ScreenModel, xRange: ClosedRange<Double>, in r: Rect, grid: inout CellGrid
+  ) {
+    let current = model.runs.first?.lrPast.lastFinite
+    grid.box(r, title: "learning rate" + (current.map { "  " + Format.scientific($0) } ?? ""))
+    var lines: [ChartLine] = []
+    let n = model.runs.count
+    for (ri, run) in model.runs.enumerated() where !(n > 1 && isHidden(model, run: ri, dataset: 0))
+    {
+      let style = n > 1 ? Style(ColorRole.seriesRoles[ri % 8]) : Style(.accent)
+      lines.append(ChartLine(xs: run.lrPlanned.xs, ys: run.lrPlanned.ys, style: style, faint: true))
+      lines.append(ChartLine(xs: run.lrPast.xs, ys: run.lrPast.ys, style: style))
+    }
+    let markers = (model.runs.first?.stageMarkers ?? []).map { StageMarker(x: $0.x, label: "") }
+    // The planned schedule may reach past the data; show it when following the whole run.
+    var range = xRange
+    if case .all = model.view.xWindow,
+      let hi = model.runs.compactMap({ $0.lrPlanned.xs.last }).max(),
+      hi > range.upperBound
+    {
+      range = range.lowerBound...hi
+    }
+    let spec = ChartSpec(
+      lines: lines, xRange: range, showAxes: false, xUnit: model.xUnit, markers: markers,
+      scientificY: true)
+    LineChart.draw(spec, in: r.inset(by: 1), grid: &grid)
+  }
+
+  static func drawTrainLoss(
+    _ model: ScreenModel, xRange: ClosedRange<Double>, in r: Rect, grid: inout CellGrid
+  ) {
+    let current = model.runs.first?.trainLoss.lastFinite
+    grid.box(r, title: "train loss" + (current.map { "  " + Format.loss($0) } ?? ""))
+    var lines: [ChartLine] = []
+    let n = model.runs.count
+    for (ri, run) in model.runs.enumerated() where !(n > 1 && isHidden(model, run: ri, dataset: 0))
+    {
+      let style = n > 1 ? Style(ColorRole.seriesRoles[ri % 8]) : Style(.series1)
+      addLines(
+        run.trainLoss, style: style, dotted: false, smoothing: model.view.smoothing,
+        weight: model.view.smoothingWeight, to: &lines)
+    }
+    let markers = (model.runs.first?.stageMarkers ?? []).map { StageMarker(x: $0.x, label: "") }
+    let spec = ChartSpec(
+      lines: lines, xRange: xRange, logY: model.view.logY, showAxes: false, xUnit: model.xUnit,
+      markers: markers)
+    LineChart.draw(spec, in: r.inset(by: 1), grid: &grid)
+  }
+
+  // MARK: - panels and lines
+
+  static func drawSettings(_ s: StageSettings, in r: Rect, grid: inout CellGrid) {
+    grid.box(r, title: "next stage")
+    let rows: [(String, String, String)] = [
+      ("dataset", TextSanitizer.clean(s.dataset, maxLength: 40), "[n]"),
+      ("warmup", Format.percent(s.warmupPercent), "[w/W]"),
+      ("replay", Format.percent(s.replayPercent), "[r/R]"),
+      ("η max", Format.scientific(s.lrMax), "[e/E]"),
+      ("η min", Format.scientific(s.lrMin), ""),
+      ("schedule", TextSanitizer.clean(s.schedule, maxLength: 20), ""),
+      ("length", Format.count(s.lengthTokens) + " tokens", ""),
+    ]
+    let inner = r.inset(by: 1)
+    for (k, row) in rows.prefix(inner.height).enumerated() {
+      let y = inner.y + k
+      grid.put(row.0, x: inner.x + 1, y: y, style: Style(.label), maxWidth: 9)
+      let keyW = row.2.count
+      grid.putTruncated(
+        row.1, x: inner.x + 10, y: y, width: inner.width - 11 - keyW - 1, style: Style(.text))
+      grid.put(row.2, x: inner.maxX - keyW - 1, y: y, style: Style(.key))
+    }
+  }
+
+  static func drawMeasures(_ m: Measures, in r: Rect, grid: inout CellGrid) {
+    var x = r.x + 2
+    func part(_ label: String, _ value: String, _ role: ColorRole) {
+      guard x < r.maxX else { return }
+      x += grid.put(label + " ", x: x, y: r.y, style: Style(.muted), maxWidth: r.maxX - x)
+      x += grid.put(value, x: x, y: r.y, style: Style(role, .bold), maxWidth: r.maxX - x)
+      x += 3
+    }
+    if let f = m.forgetting { part("forgetting ΔD0", Format.signed(f), f > 0 ? .bad : .good) }
+    if let a = m.adaptation { part("adaptation D1", Format.loss(a), .text) }
+    if let v = m.average {
+      part("avg", Format.loss(v), .text)
+      if let u = m.unionBaseline {
+        x -= 2
+        part("(union baseline", Format.loss(u) + ")", .text)
+      }
+    } else if let u = m.unionBaseline {
+      part("union baseline", Format.loss(u), .text)
+    }
+  }
+
+  static func drawHints(replay: Bool, in r: Rect, grid: inout CellGrid) {
+    var items = KeyTable.hints(replay: replay)
+    func width(_ list: [(keys: String, text: String)]) -> Int {
+      list.reduce(2) { $0 + $1.keys.terminalWidth + 1 + $1.text.terminalWidth + 2 }
+    }
+    // Drop hints from the middle (help and quit stay) until they fit.
+    while width(items) > r.width && items.count > 2 { items.remove(at: items.count - 3) }
+    var x = r.x + 2
+    for item in items {
+      x += grid.put(item.keys, x: x, y: r.y, style: Style(.key), maxWidth: r.maxX - x)
+      x += grid.put(" " + item.text, x: x, y: r.y, style: Style(.muted), maxWidth: r.maxX - x)
+      x += 2
+    }
+  }
+}

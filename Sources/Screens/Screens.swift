@@ -1,1 +1,0 @@
-// The Screens module. See Package.swift for what it is for.

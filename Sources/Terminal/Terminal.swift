@@ -1,1 +1,0 @@
-// The Terminal module. See Package.swift for what it is for.

@@ -1,0 +1,177 @@
+// The key table: dispatch, the pure key handler, the stage panel, help generated from the table.
+
+import Testing
+
+@testable import Screens
+@testable import Terminal
+
+struct KeyTableTests {
+  @Test func everyMainKeyDispatches() {
+    let ctx: [KeyContext] = [.main]
+    #expect(KeyTable.action(for: .char("n"), in: ctx) == .openStagePanel)
+    #expect(KeyTable.action(for: .char(" "), in: ctx) == .pause)
+    #expect(KeyTable.action(for: .char("3"), in: ctx) == .toggleSeries(3))
+    #expect(KeyTable.action(for: .char("0"), in: ctx) == nil)
+    #expect(KeyTable.action(for: .left, in: ctx) == .panLeft)
+    #expect(KeyTable.action(for: .left, in: [.stagePanel]) == .valueDecrease)
+    #expect(KeyTable.action(for: .char("x"), in: ctx) == nil)
+  }
+
+  @Test func noKeyIsBoundTwiceInOneContext() {
+    for ctx in KeyContext.allCases {
+      var seen = Set<KeyMatch>()
+      for b in KeyTable.bindings where b.context == ctx {
+        for k in b.keys {
+          #expect(!seen.contains(k), "\(k) bound twice in \(ctx)")
+          seen.insert(k)
+        }
+      }
+    }
+  }
+
+  @Test func helpIsGeneratedFromTheTable() {
+    let lines = KeyTable.helpLines(for: .main)
+    #expect(lines.contains { $0.keys == "w W" && $0.text.contains("warmup") })
+    #expect(lines.contains { $0.keys == "? h" })
+    var m = Fixtures.stageTwo()
+    m.view.overlay = .help
+    let text = ScreenRenderer.renderText(model: m, width: 120, height: 60)
+    for b in KeyTable.bindings where b.context == .main {
+      #expect(text.contains(b.help), "help lacks \(b.help)")
+    }
+  }
+
+  @Test func viewKeys() {
+    var m = Fixtures.stageTwo()
+    #expect(m.handleKey(.char("s")).isEmpty)
+    #expect(m.view.smoothing)
+    _ = m.handleKey(.char("l"))
+    #expect(m.view.logY)
+    _ = m.handleKey(.char("+"))
+    #expect(m.view.xWindow == .follow(width: 810_000))
+    _ = m.handleKey(.left)
+    guard case .fixed(let lo, let hi) = m.view.xWindow else {
+      Issue.record("panning should fix the window")
+      return
+    }
+    #expect(hi - lo == 810_000)
+    _ = m.handleKey(.char("f"))
+    #expect(m.view.xWindow == .follow(width: 810_000))
+    _ = m.handleKey(.char("-"))
+    #expect(m.view.xWindow == .all)
+    _ = m.handleKey(.char("2"))
+    #expect(m.view.hiddenSeries == [2])
+    _ = m.handleKey(.char("9"))  // no 9th series
+    #expect(m.view.hiddenSeries == [2])
+    #expect(m.handleKey(.char("t")) == [.themeChanged("light")])
+    #expect(m.view.themeName == "light")
+  }
+
+  @Test func commandsForTheTrainer() {
+    var m = Fixtures.stageTwo()
+    #expect(m.handleKey(.char(" ")) == [.togglePause])
+    #expect(m.handleKey(.char("c")) == [.checkpoint])
+    // Quit asks first while training.
+    #expect(m.handleKey(.char("q")).isEmpty)
+    #expect(m.view.overlay == .quitConfirm)
+    #expect(m.handleKey(.char("n")).isEmpty)
+    #expect(m.view.overlay == .none)
+    _ = m.handleKey(.char("q"))
+    #expect(m.handleKey(.char("y")) == [.quit])
+    // In replay, quit is immediate; replay keys work.
+    var r = Fixtures.overlay3()
+    #expect(r.handleKey(.char(">")) == [.replaySpeed(1)])
+    #expect(r.handleKey(.end) == [.seekEnd])
+    #expect(r.handleKey(.char("c")).isEmpty)  // nothing to checkpoint in a replay
+    #expect(r.handleKey(.char("n")).isEmpty)
+    #expect(r.view.overlay == .none)
+    #expect(r.handleKey(.char("q")) == [.quit])
+    #expect(r.handleKey(.interrupted(2)) == [.quit])
+  }
+
+  @Test func mainViewAdjustsNextStage() {
+    var m = Fixtures.stageTwo()
+    _ = m.handleKey(.char("W"))
+    #expect(m.nextStage.warmupPercent == 2)
+    _ = m.handleKey(.char("w"))
+    _ = m.handleKey(.char("w"))
+    #expect(m.nextStage.warmupPercent == 0.5)
+    _ = m.handleKey(.char("R"))
+    #expect(m.nextStage.replayPercent == 50)
+    _ = m.handleKey(.char("R"))
+    #expect(m.nextStage.replayPercent == 50)
+    _ = m.handleKey(.char("e"))
+    #expect(m.nextStage.lrMax == 2e-4)
+  }
+
+  @Test func stagePanelFlow() {
+    var m = Fixtures.stageBoundary()
+    m.view.overlay = .none
+    _ = m.handleKey(.char("n"))
+    #expect(m.view.overlay == .stagePanel)
+    #expect(m.view.stageField == .dataset)
+    _ = m.handleKey(.right)
+    #expect(m.nextStage.dataset == "D0 english")
+    _ = m.handleKey(.down)  // warmup
+    _ = m.handleKey(.left)
+    #expect(m.nextStage.warmupPercent == 0.5)
+    _ = m.handleKey(.down)  // η max: type a value
+    for c in "4e-3" { _ = m.handleKey(.char(c)) }
+    #expect(m.view.entryText == "4e-3")
+    _ = m.handleKey(.enter)  // applies the value, panel stays
+    #expect(m.nextStage.lrMax == 4e-3)
+    #expect(m.view.overlay == .stagePanel)
+    _ = m.handleKey(.down)
+    _ = m.handleKey(.down)
+    _ = m.handleKey(.down)  // replay
+    #expect(m.view.stageField == .replay)
+    for c in "150" { _ = m.handleKey(.char(c)) }
+    _ = m.handleKey(.enter)
+    #expect(m.view.entryError != nil)
+    #expect(m.nextStage.replayPercent == 25)
+    _ = m.handleKey(.backspace)
+    _ = m.handleKey(.backspace)
+    _ = m.handleKey(.backspace)
+    for c in "5%" { _ = m.handleKey(.char(c)) }
+    _ = m.handleKey(.enter)
+    #expect(m.nextStage.replayPercent == 5)
+    _ = m.handleKey(.down)  // length
+    for c in "2M" { _ = m.handleKey(.char(c)) }
+    _ = m.handleKey(.tab)  // moving on applies it
+    #expect(m.nextStage.lengthTokens == 2_000_000)
+    let cmds = m.handleKey(.enter)
+    #expect(m.view.overlay == .none)
+    guard case .startNextStage(let s) = cmds.first else {
+      Issue.record("Enter should start the next stage")
+      return
+    }
+    #expect(s.replayPercent == 5)
+    #expect(s.lrMax == 4e-3)
+    #expect(s.warmupPercent == 0.5)
+    #expect(s.dataset == "D0 english")
+    // Esc closes without a command.
+    _ = m.handleKey(.char("n"))
+    #expect(m.handleKey(.escape).isEmpty)
+    #expect(m.view.overlay == .none)
+  }
+
+  @Test(arguments: [
+    ("3e-4", StageField.lrMax, 3e-4), ("25%", .replay, 25), ("0.5", .warmup, 0.5),
+    ("250k", .length, 250_000), ("1.5M", .length, 1_500_000),
+  ])
+  func parsesTypedValues(entry: (String, StageField, Double)) throws {
+    let v = try StageSteps.parse(entry.0, for: entry.1).get()
+    #expect(abs(v - entry.2) < 1e-12 * max(1, entry.2))
+  }
+
+  @Test func ladders() {
+    #expect(StageSteps.step(1, StageSteps.warmupPercent, up: true) == 2)
+    #expect(StageSteps.step(1.5, StageSteps.warmupPercent, up: false) == 1)
+    #expect(StageSteps.step(0, StageSteps.replayPercent, up: false) == 0)
+    #expect(StageSteps.step(3e-4, StageSteps.learningRate, up: true) == 5e-4)
+  }
+}
+
+extension KeyMatch: Hashable {
+  public func hash(into h: inout Hasher) { h.combine(String(describing: self)) }
+}

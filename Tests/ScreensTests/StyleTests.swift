@@ -1,0 +1,82 @@
+// Styles the text goldens cannot show: series colours, faint raw curves, dotted overlay lines,
+// the steps axis, sanitised names on screen.
+
+import Testing
+
+@testable import Screens
+@testable import Terminal
+
+struct StyleTests {
+  static func grid(_ m: ScreenModel, _ w: Int = 120, _ h: Int = 40) -> CellGrid {
+    var g = CellGrid(width: w, height: h)
+    ScreenRenderer.render(model: m, into: &g)
+    return g
+  }
+
+  static func brailleStyles(_ g: CellGrid) -> Set<Style> {
+    Set(g.cells.filter { (0x2801...0x28FF).contains($0.scalar.value) }.map(\.style))
+  }
+
+  @Test func oneRunHasAColourPerDatasetAndFaintRawCurvesWhenSmoothed() {
+    var m = Fixtures.stageTwo()
+    let plain = Self.brailleStyles(Self.grid(m))
+    #expect(plain.contains(Style(.series1)))
+    #expect(plain.contains(Style(.series2)))
+    #expect(!plain.contains(Style(.series1, .dim)))
+    m.view.smoothing = true
+    let smooth = Self.brailleStyles(Self.grid(m))
+    #expect(smooth.contains(Style(.series1, .dim)))
+    #expect(smooth.contains(Style(.series1)))
+    #expect(smooth.contains(Style(.accent, .dim)))  // the planned learning rate
+  }
+
+  @Test func overlayColoursRunsAndDotsD1() {
+    let g = Self.grid(Fixtures.overlay3())
+    let styles = Self.brailleStyles(g)
+    for role in [ColorRole.series1, .series2, .series3] { #expect(styles.contains(Style(role))) }
+    #expect(g.render().contains("┅┅ 1 replay 0% · D1"))
+  }
+
+  @Test func markersAndModeIndicator() {
+    let g = Self.grid(Fixtures.stageTwo())
+    #expect(g.cells.contains { $0.scalar == "┊" && $0.style == Style(.marker) })
+    #expect(g.cells.contains { $0.scalar == "l" && $0.style == Style(.live, .bold) })
+  }
+
+  @Test func stepsAxis() {
+    var m = Fixtures.live()
+    m.xUnit = .steps
+    for k in m.runs[0].validation.indices {
+      m.runs[0].validation[k].xs = m.runs[0].validation[k].xs.map { $0 / 512 }
+    }
+    m.runs[0].trainLoss.xs = m.runs[0].trainLoss.xs.map { $0 / 512 }
+    m.runs[0].lrPast.xs = m.runs[0].lrPast.xs.map { $0 / 512 }
+    m.runs[0].lrPlanned = Series(name: "planned")
+    let text = Self.grid(m).render()
+    #expect(text.contains(" steps│"))
+    #expect(text.contains("1k"))
+  }
+
+  @Test func hostileNamesAreCleaned() {
+    var m = Fixtures.stageTwo()
+    m.status.runName = "evil\u{1B}]0;pwned\u{7}\u{202E}run"
+    m.runs[0].validation[0].name = "D0\u{1B}[31m red"
+    m.notices = ["line\u{0}with\u{9B}controls"]
+    let g = Self.grid(m)
+    #expect(!g.cells.contains { TextSanitizer.isUnsafe($0.scalar) && !$0.isContinuation })
+    let text = g.render()
+    #expect(text.contains("evil]0;pwnedrun"))
+    #expect(text.contains("D0[31m red"))
+  }
+
+  @Test func helpScrollsAndStaysInRange() {
+    var m = Fixtures.stageTwo()
+    _ = m.handleKey(.char("?"))
+    for _ in 0..<200 { _ = m.handleKey(.down) }
+    #expect(m.view.helpScroll <= KeyTable.bindings.count)
+    let text = Self.grid(m, 80, 24).render()
+    #expect(text.contains("comparison"))
+    _ = m.handleKey(.escape)
+    #expect(m.view.overlay == .none)
+  }
+}

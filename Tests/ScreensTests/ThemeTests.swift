@@ -1,0 +1,77 @@
+// Theme files: the shipped ones parse and match the built-in copies; bad files name file, line
+// and field; the loader finds names and paths.
+
+import Foundation
+import Testing
+
+@testable import Screens
+@testable import Terminal
+
+struct ThemeTests {
+  static let repoThemes = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("themes").path
+
+  @Test(arguments: ["dark", "light", "high-contrast", "mono"])
+  func shippedThemesParse(name: String) throws {
+    let loader = ThemeLoader(directories: [Self.repoThemes])
+    let theme = try loader.load(name)
+    #expect(theme.name == name)
+    for role in ColorRole.seriesRoles { #expect(theme.palette.roles[role] != nil) }
+    let file = try String(contentsOfFile: Self.repoThemes + "/\(name).theme", encoding: .utf8)
+    #expect(
+      BuiltinThemes.text[name] == file.trimmingCharacters(in: .newlines),
+      "Sources/Screens/BuiltinThemes.swift is out of date with themes/\(name).theme")
+  }
+
+  @Test func valuesAndEightColourOverrides() throws {
+    let t = try ThemeParser.parse(
+      "name = t\ntext = 252 on black\nseries1 = bright-blue bold\nseries1@8 = cyan", file: "t")
+    #expect(t.palette[.text] == RoleStyle(foreground: .index(252), background: .index(0)))
+    #expect(t.palette[.series1].foreground == .index(12))
+    #expect(t.palette[.series1].attributes == .bold)
+    #expect(t.palette[.series1].foreground8 == .index(6))
+    #expect(t.palette[.series1].attributes8 == [])  // an @8 line describes the whole 8-colour look
+    #expect(t.palette[.axis] == t.palette[.text])  // unset roles fall back to text
+  }
+
+  @Test(arguments: [
+    ("name = x\nsereis1 = red", 2, "sereis1", "unknown role"),
+    ("name = x\n\ntext = 300", 3, "text", "0–255"),
+    ("name = x\ntext = red on", 2, "text", "background"),
+    ("name = x\ntext = red blink", 2, "text", "blink"),
+    ("name = x\njust words", 2, "just words", "expected"),
+    ("text = red", 0, "name", "no `name"),
+  ])
+  func errorsNameFileLineAndField(bad: (String, Int, String, String)) {
+    do {
+      _ = try ThemeParser.parse(bad.0, file: "bad.theme")
+      Issue.record("should fail")
+    } catch {
+      #expect(error.file == "bad.theme")
+      #expect(error.line == bad.1)
+      #expect(error.field == bad.2)
+      #expect(error.description.contains(bad.3), "\(error.description)")
+    }
+  }
+
+  @Test func loaderSearchOrder() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-theme-test-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try "name = dark\ntext = red\n".write(
+      to: dir.appendingPathComponent("dark.theme"), atomically: true, encoding: .utf8)
+    try "name = mine\ntext = 1\n".write(
+      to: dir.appendingPathComponent("mine.theme"), atomically: true, encoding: .utf8)
+    let loader = ThemeLoader(directories: [dir.path, Self.repoThemes])
+    #expect(try loader.load("dark").palette[.text].foreground == .index(1))  // user dir wins
+    #expect(try loader.load("mine").name == "mine")
+    #expect(try loader.load(dir.path + "/mine.theme").name == "mine")
+    #expect(loader.availableNames() == ["dark", "light", "high-contrast", "mono", "mine"])
+    #expect(throws: ThemeError.self) { try loader.load("nope") }
+    // With no folders at all, the built-in copies still work.
+    #expect(try ThemeLoader(directories: []).load("mono").name == "mono")
+    let env = ["XDG_CONFIG_HOME": "/x"]
+    #expect(ThemeLoader.standard(environment: env).directories.first == "/x/cptui/themes")
+  }
+}

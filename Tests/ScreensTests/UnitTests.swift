@@ -1,0 +1,233 @@
+// Unit tests of the pieces under the screen: braille bits, downsampling, smoothing, number
+// formatting, text sanitising, the cell grid, key dispatch, themes.
+
+import Foundation
+import Testing
+
+@testable import Screens
+@testable import Terminal
+
+struct BrailleTests {
+  @Test(arguments: [
+    (0, 0, 0x01), (0, 1, 0x02), (0, 2, 0x04), (1, 0, 0x08), (1, 1, 0x10), (1, 2, 0x20),
+    (0, 3, 0x40), (1, 3, 0x80),
+  ])
+  func bitMapping(dot: (Int, Int, Int)) {
+    #expect(BrailleCanvas.bit(dx: dot.0, dy: dot.1) == UInt8(dot.2))
+  }
+
+  @Test func characters() {
+    #expect(BrailleCanvas.character(0) == "\u{2800}")
+    #expect(BrailleCanvas.character(0xFF) == "⣿")
+    var c = BrailleCanvas(columns: 2, rows: 1)
+    c.set(0, 0, line: 0, lineLayer: 1)
+    c.set(3, 3, line: 0, lineLayer: 1)
+    #expect(c.bits == [0x01, 0x80])
+    // A higher layer wipes the cell; a lower one cannot draw over it.
+    c.set(2, 0, line: 1, lineLayer: 2)
+    c.set(3, 1, line: 0, lineLayer: 1)
+    #expect(c.bits[1] == 0x01)
+    #expect(c.owner[1] == 1)
+  }
+
+  @Test func linesAreClippedAndConnected() {
+    var c = BrailleCanvas(columns: 4, rows: 2)
+    c.line(-100, 3, 100, 3, line: 0, lineLayer: 1)
+    // Row 3 of the top cell row in every column: both dots.
+    #expect(c.bits[0..<4].allSatisfy { $0 == 0xC0 })
+    #expect(c.bits[4..<8].allSatisfy { $0 == 0 })
+    var d = BrailleCanvas(columns: 1, rows: 1)
+    d.line(0, 0, 0, 3, line: 0, lineLayer: 1)
+    #expect(d.bits[0] == 0x47)
+  }
+
+  @Test func asciiFallbackCharacters() {
+    #expect(BrailleCanvas.asciiCharacter(0x01) == "'")
+    #expect(BrailleCanvas.asciiCharacter(0x40) == ".")
+    #expect(BrailleCanvas.asciiCharacter(0x02) == "-")
+    #expect(BrailleCanvas.asciiCharacter(0x47) == "|")
+  }
+}
+
+struct DownsampleTests {
+  @Test func keepsExtremesInOrder() {
+    let n = 10_000
+    let xs = (0..<n).map(Double.init)
+    var ys = xs.map { sin($0 / 300) }
+    ys[1234] = 50
+    ys[7777] = -50
+    let d = Downsample.minMax(xs: xs, ys: ys, range: 0...Double(n - 1), buckets: 100)
+    #expect(d.xs.count <= 4 * 101 + 2)
+    #expect(d.ys.max() == 50)
+    #expect(d.ys.min() == -50)
+    #expect(d.xs == d.xs.sorted())
+    #expect(d.xs.first == 0)
+    #expect(d.xs.last == Double(n - 1))
+  }
+
+  @Test func smallSeriesUnchangedWithNeighbours() {
+    let xs: [Double] = [0, 1, 2, 3, 4, 5]
+    let ys: [Double] = [5, 4, 3, 2, 1, 0]
+    let d = Downsample.minMax(xs: xs, ys: ys, range: 2...3, buckets: 10)
+    #expect(d.xs == [1, 2, 3, 4])
+  }
+
+  @Test func nanSurvivesDownsampling() {
+    let xs = (0..<1000).map(Double.init)
+    var ys = xs.map { $0 / 1000 }
+    ys[500] = .nan
+    let d = Downsample.minMax(xs: xs, ys: ys, range: 0...999, buckets: 20)
+    #expect(d.ys.contains { $0.isNaN })
+    #expect(d.xs.count < 200)
+  }
+
+  @Test func emptyAndOutside() {
+    #expect(Downsample.minMax(xs: [], ys: [], range: 0...1, buckets: 10).xs.isEmpty)
+    let d = Downsample.minMax(xs: [0, 1], ys: [1, 2], range: 5...6, buckets: 10)
+    #expect(d.xs == [1])  // the neighbour on the left, so a line could reach the window
+  }
+}
+
+struct SmoothingTests {
+  @Test func debiasedEMA() {
+    let s = Smoothing.ema([1, 1, 1], weight: 0.9)
+    for v in s { #expect(abs(v - 1) < 1e-12) }  // debiasing: a constant stays constant
+    let t = Smoothing.ema([0, 10], weight: 0.5)
+    // last = 0; then 5 → /(1-0.25) = 6.666…
+    #expect(t[0] == 0)
+    #expect(abs(t[1] - 10.0 * 0.5 / 0.75) < 1e-12)
+    #expect(Smoothing.ema([3, 4], weight: 0) == [3, 4])
+  }
+
+  @Test func nanStaysAndDoesNotPoison() {
+    let s = Smoothing.ema([1, .nan, 1], weight: 0.6)
+    #expect(s[1].isNaN)
+    #expect(abs(s[2] - 1) < 1e-12)
+  }
+}
+
+struct FormatTests {
+  @Test func numbers() {
+    #expect(Format.loss(2.914) == "2.91")
+    #expect(Format.loss(12.34) == "12.3")
+    #expect(Format.loss(0.1234) == "0.123")
+    #expect(Format.signed(0.27) == "+0.27")
+    #expect(Format.signed(-1.1) == "−1.10")
+    #expect(Format.scientific(3e-4) == "3e-4")
+    #expect(Format.scientific(1.5e-3) == "1.5e-3")
+    #expect(Format.scientific(0.00099999) == "1e-3")
+    #expect(Format.percent(0.5) == "0.5%")
+    #expect(Format.percent(25) == "25%")
+    #expect(Format.count(250_000) == "250k")
+    #expect(Format.count(1_500_000) == "1.5M")
+    #expect(Format.count(950) == "950")
+    #expect(Format.count(11_800) == "11.8k")
+    #expect(Format.duration(62) == "1:02")
+    #expect(Format.duration(3723) == "1:02:03")
+  }
+
+  @Test func math() {
+    for v in [1e-5, 0.3, 1, 2.5, 10, 12345.6] {
+      #expect(abs(Math.ln(v) - log(v)) < 1e-12)
+      #expect(abs(Math.log10(v) - log10(v)) < 1e-12)
+      #expect(abs(Math.exp10(Math.log10(v)) / v - 1) < 1e-12)
+    }
+  }
+
+  @Test func ticks() {
+    #expect(LineChart.linearTicks(lo: 2.3, hi: 5.6, target: 4) == [3, 4, 5])
+    #expect(LineChart.linearTicks(lo: 2.3, hi: 5.6, target: 7) == [2.5, 3, 3.5, 4, 4.5, 5, 5.5])
+    #expect(LineChart.label(2.5, step: 0.5) == "2.5")
+    #expect(LineChart.label(2.25, step: 0.25) == "2.25")
+    #expect(LineChart.label(3, step: 1) == "3")
+  }
+}
+
+struct SanitizerTests {
+  @Test func stripsControlsAndBidi() {
+    let evil = "run\u{1B}[2J\u{7}na\u{202E}me\u{2066}\u{200F}\u{9B}x\ty\n"
+    #expect(TextSanitizer.clean(evil) == "run[2Jnamex y ")
+  }
+
+  @Test func invalidUTF8AndLength() {
+    let bytes: [UInt8] = [0x61, 0xFF, 0x62, 0xC3]
+    #expect(TextSanitizer.clean(bytes: bytes) == "a?b?")
+    let long = String(repeating: "x", count: 500)
+    let cut = TextSanitizer.clean(long, maxLength: 10)
+    #expect(cut.count == 10)
+    #expect(cut.hasSuffix("…"))
+  }
+
+  @Test func gridNeverStoresControlCharacters() {
+    var g = CellGrid(width: 10, height: 1)
+    g.put("a\u{1B}b\u{0}c", x: 0, y: 0)
+    #expect(g.row(0).hasPrefix("abc "))
+  }
+}
+
+struct CellGridTests {
+  @Test func wideCharactersAndClipping() {
+    var g = CellGrid(width: 5, height: 1)
+    let n = g.put("漢字ab", x: 0, y: 0)
+    #expect(n == 5)
+    #expect(g.render() == "漢字a")
+    g.set(1, 0, "x", .plain)  // overwrite the right half of 漢
+    #expect(g.render() == " x字a")
+    var h = CellGrid(width: 3, height: 1)
+    h.put("a漢字", x: 0, y: 0)  // 字 would cross the edge
+    #expect(h.render() == "a漢")
+  }
+
+  @Test func truncationAndAscii() {
+    var g = CellGrid(width: 8, height: 1)
+    g.putTruncated("validation", x: 0, y: 0, width: 6)
+    #expect(g.render() == "valid…")
+    var a = CellGrid(width: 20, height: 1, asciiOnly: true)
+    a.put("η max · ΔD0 −1", x: 0, y: 0)
+    #expect(a.render() == "eta max | dD0 -1")
+  }
+
+  @Test func zeroSizedGrid() {
+    var g = CellGrid(width: 0, height: 0)
+    g.put("x", x: 0, y: 0)
+    g.box(Rect(x: 0, y: 0, width: 5, height: 5))
+    #expect(g.render() == "")
+  }
+
+  @Test func keyDecoding() {
+    #expect(Key.fromCharacter(13) == .enter)
+    #expect(Key.fromCharacter(27) == .escape)
+    #expect(Key.fromCharacter(127) == .backspace)
+    #expect(Key.fromCharacter(0x71) == .char("q"))
+    #expect(Key.fromCharacter(0x3B7) == .char("η"))
+    #expect(CursesTerminal.decodeKeyCode(0o632) == .resize)
+    #expect(CursesTerminal.decodeKeyCode(0o404) == .left)
+    #expect(CursesTerminal.decodeKeyCode(0o523) == .pageUp)
+  }
+
+  @Test func colourDownsampling() {
+    #expect(TermColor.index(196).basic == .index(1))
+    #expect(TermColor.index(46).basic == .index(2))
+    #expect(TermColor.index(12).basic == .index(4))
+    #expect(TermColor.index(255).basic == .index(7))
+    #expect(TermColor.index(232).basic == .index(0))
+    #expect(TermColor.terminalDefault.basic == .terminalDefault)
+  }
+}
+
+struct ExtremeNumberTests {
+  @Test(arguments: [
+    0, -0.0, 5e-324, 1e-300, 1e300, -1e300, .infinity, -.infinity, .nan, 9.3e18, 1e15,
+    Double.greatestFiniteMagnitude,
+  ])
+  func formattingNeverTraps(v: Double) {
+    _ = Format.loss(v)
+    _ = Format.signed(v)
+    _ = Format.scientific(v)
+    _ = Format.count(v)
+    _ = Format.percent(v)
+    _ = Format.duration(v)
+    _ = Math.exp10(v)
+    _ = Math.log10(v)
+  }
+}
