@@ -47,7 +47,7 @@ let package = Package(
     .testTarget(name: "RunLogTests", dependencies: ["RunLog"]),
     .testTarget(name: "ExperimentTests", dependencies: ["Experiment"]),
     .testTarget(name: "ControllerTests", dependencies: ["Controller"]),
-    .testTarget(name: "ScreensTests", dependencies: ["Screens", "Terminal"]),
+    .testTarget(name: "ScreensTests", dependencies: ["Screens", "Terminal"], exclude: ["Golden"]),
     .testTarget(name: "CLITests", dependencies: ["cptui"]),
   ]
 )
