@@ -101,7 +101,7 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
 
   @Test func numbersParseExactly() throws {
     for value in [
-      0.1, 2.873456716537476, 1e-05, 4e-3, 1.7976931348623157e308, 4.9406564584124654e-324,
+      0.1, 2.873456716537476, 1e-05, 4e-3, 1.7976931348623157e308, .leastNonzeroMagnitude,
       123456.0,
     ] {
       let parsed = try JSONText.parse(JSONText.encode(.double(value)))
