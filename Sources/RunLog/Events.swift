@@ -11,17 +11,20 @@ public enum RunLogSchema {
 /// One line of a run log. Stages count from 1; `step` is the run's global optimizer step (the number
 /// of updates done so far, counted across all stages) and `tokens` the run's training tokens so far.
 /// Every event may carry `time`: seconds since the run started (the header's `startTime`).
+///
+/// Rare, large events are stored out of line (`indirect`) so an array of a million step events
+/// stays compact.
 public enum RunEvent: Sendable, Hashable {
-  case header(RunHeader)
+  indirect case header(RunHeader)
   case step(StepEvent)
   case eval(EvalEvent)
-  case stageStart(StageStartEvent)
-  case stageEnd(StageEndEvent)
-  case checkpoint(CheckpointEvent)
-  case note(NoteEvent)
-  case error(ErrorEvent)
-  case resume(ResumeEvent)
-  case runEnd(RunEndEvent)
+  indirect case stageStart(StageStartEvent)
+  indirect case stageEnd(StageEndEvent)
+  indirect case checkpoint(CheckpointEvent)
+  indirect case note(NoteEvent)
+  indirect case error(ErrorEvent)
+  indirect case resume(ResumeEvent)
+  indirect case runEnd(RunEndEvent)
 
   /// The `type` field that names this event in the log.
   public var typeName: String {

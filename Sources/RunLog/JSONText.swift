@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// JSON text in and out, written for run logs: compact output on one line, object keys in the order
 /// given, non-finite numbers as strings; a parser that works on raw bytes (no Foundation round trip,
 /// so a million-line log reads fast) and accepts the bare `NaN`/`Infinity` tokens Python writes.
@@ -380,9 +384,52 @@ struct JSONParser {
       if scale < 0 { value /= Self.exactPowers[-scale] } else { value *= Self.exactPowers[scale] }
       return .double(negative ? -value : value)
     }
-    let text = String(
-      decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-    guard let value = Double(text) else { throw fail("bad number") }
-    return .double(value)
+    #if arch(x86_64)
+      // Up to 19 digits: one correctly rounded Float80 operation, then rounding to Double, which
+      // is exact unless the Float80 result sits exactly halfway between two Doubles.
+      if digits <= 19, abs(scale) <= 27 {
+        let exact = Float80(mantissa)
+        let power = Self.exactPowers80[abs(scale)]
+        let result = scale < 0 ? exact / power : exact * power
+        if result.significandBitPattern & 0x7FF != 0x400 {
+          return .double(negative ? -Double(result) : Double(result))
+        }
+      }
+    #endif
+    return .double(try slowDouble(from: start))
+  }
+
+  #if arch(x86_64)
+    /// Powers of ten that a Float80 holds exactly (5^27 < 2^64).
+    static let exactPowers80: [Float80] = (0...27).map { exponent in
+      var value: Float80 = 1
+      for _ in 0..<exponent { value *= 10 }
+      return value
+    }
+  #endif
+
+  /// The C locale for number parsing (a UI may have set a locale whose decimal mark is a comma).
+  nonisolated(unsafe) static let cNumericLocale = newlocale(Int32(1 << LC_NUMERIC), "C", nil)
+
+  /// A correctly rounded Double for the number text at `start..<position` (strtod in the C locale).
+  func slowDouble(from start: Int) throws(JSONParseError) -> Double {
+    guard position < bytes.count, let base = bytes.baseAddress, let locale = Self.cNumericLocale
+    else {
+      // No byte after the number to stop strtod: go through a String.
+      let text = String(
+        decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+      guard let value = Double(text) else { throw fail("bad number") }
+      return value
+    }
+    let previous = uselocale(locale)
+    defer { uselocale(previous) }
+    var end: UnsafeMutablePointer<CChar>?
+    let pointer = UnsafeMutableRawPointer(mutating: base + start).assumingMemoryBound(
+      to: CChar.self)
+    let value = strtod(pointer, &end)
+    guard let end, pointer.distance(to: end) == position - start else {
+      throw fail("bad number")
+    }
+    return value
   }
 }

@@ -169,6 +169,10 @@ public struct RunLogDecoder: Sendable {
     if first == line.count { return }  // blank line
     if first > 0 { line = UnsafeBufferPointer(rebasing: line[first...]) }
 
+    if let step = FastStep.decode(line) {
+      accept(.step(step), handle)
+      return
+    }
     let json: JSONValue
     do {
       json = try JSONText.parse(line)
@@ -186,21 +190,30 @@ public struct RunLogDecoder: Sendable {
         unknownTypes[String(type.prefix(40)), default: 0] += 1
         return
       }
-      eventCount += 1
-      if case .header(let found) = event, header == nil {
-        header = found
-        if found.schemaVersion > RunLogSchema.version {
-          warnings.append(
-            "schema version \(found.schemaVersion) is newer than this cptui reads "
-              + "(\(RunLogSchema.version)); reading what it understands")
-        }
-      } else if header == nil, eventCount == 1 {
-        warnings.append("the log does not start with a header")
-      }
-      handle(event)
+      accept(event, handle)
     } catch {
       skip(error.message)
     }
+  }
+
+  static func newerSchemaWarning(_ version: Int) -> String {
+    "schema version \(version) is newer than this cptui reads (\(RunLogSchema.version)); "
+      + "reading what it understands"
+  }
+
+  static let noHeaderWarning = "the log does not start with a header"
+
+  private mutating func accept(_ event: RunEvent, _ handle: (RunEvent) -> Void) {
+    eventCount += 1
+    if case .header(let found) = event, header == nil {
+      header = found
+      if found.schemaVersion > RunLogSchema.version {
+        warnings.append(Self.newerSchemaWarning(found.schemaVersion))
+      }
+    } else if header == nil, eventCount == 1 {
+      warnings.append(Self.noHeaderWarning)
+    }
+    handle(event)
   }
 
   private static func indexOfNewline(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {

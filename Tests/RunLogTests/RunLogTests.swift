@@ -313,3 +313,62 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
     }
   }
 }
+
+@Suite struct RunLogNumbers {
+  @Test func randomDoublesParseExactlyAsSwiftDoes() throws {
+    var rng = SeededGenerator(seed: 42)
+    for index in 0..<20_000 {
+      let value: Double
+      switch index % 3 {
+      case 0: value = Double(Float.random(in: 0..<10, using: &rng))
+      case 1: value = Double.random(in: 0..<1, using: &rng)
+      default:
+        value = Double(
+          bitPattern: UInt64.random(
+            in: 0x3C00_0000_0000_0000..<0x4400_0000_0000_0000, using: &rng))
+      }
+      #expect(try JSONText.parse(value.description).doubleValue == value, "\(value)")
+      let digits = (0..<Int.random(in: 1...19, using: &rng)).map { _ in
+        String(Int.random(in: 0...9, using: &rng))
+      }.joined()
+      let decimal = "0.\(digits)e\(Int.random(in: -5...5, using: &rng))"
+      #expect(try JSONText.parse(decimal).doubleValue == Double(decimal), "\(decimal)")
+    }
+  }
+
+  @Test func fastStepLinesMatchTheGeneralReader() throws {
+    let lines = [
+      #"{"type":"step","stage":1,"step":2,"tokens":8,"lr":0.001,"loss":2.5}"#,
+      #"{"type":"step","stage":1,"step":2,"tokens":8,"lr":0.001,"loss":"NaN","gradNorm":"-Infinity"}"#,
+      #"{"type":"step","stage":1.0,"step":2,"tokens":8e0,"lr":1e-3,"loss":2.5,"extra":[1]}"#,
+      #"{"type":"step","stage":1,"step":2,"tokens":8,"lr":0.001,"loss":2.5,"loss":3.5}"#,
+      #"{"type":"step","stage":1,"step":2.5,"tokens":8,"lr":0.001,"loss":2.5}"#,
+      #"{"type":"step","stage":1,"step":2,"tokens":8,"lr":0.001,"loss":null}"#,
+      #"{"type":"step","stage":1,"step":2,"tokens":8,"lr":0.001,"loss":2.5} x"#,
+    ]
+    for line in lines {
+      let fast = Array(line.utf8).withUnsafeBufferPointer { FastStep.decode($0) }
+      let general: RunEvent?? = try? RunEvent(json: JSONText.parse(line))
+      if let fast {
+        #expect(general??.jsonLine == RunEvent.step(fast).jsonLine, "\(line)")
+      } else {
+        // The general reader decides (and gives the message).
+        let contents = try? RunLogReader.read(bytes: Array((line + "\n").utf8))
+        #expect(contents == nil || contents!.events.count + contents!.skippedCount == 1)
+      }
+    }
+  }
+}
+
+/// SplitMix64, so the random cases are the same on every run.
+struct SeededGenerator: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
