@@ -16,7 +16,9 @@ struct ScheduleCommand: ParsableCommand {
   var config: String = "default"
 
   @Option(
-    name: .customLong("set"), help: "Override a config key, e.g. stages.2.replay=25 (repeatable).")
+    name: .customLong("set"),
+    help: ArgumentHelp(
+      "Override a config key, e.g. stages.2.replay=25 (repeatable).", valueName: "key=value"))
   var overrides: [String] = []
 
   @Option(help: "Plot width in characters.")

@@ -372,3 +372,18 @@ struct SeededGenerator: RandomNumberGenerator {
     return z ^ (z >> 31)
   }
 }
+
+@Suite struct RunLogSchemaFile {
+  @Test func schemaDescribesEveryKnownEventType() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("docs/runlog.schema.json")
+    let schema = try JSONText.parse(String(contentsOf: url, encoding: .utf8))
+    for type in RunEvent.knownTypeNames {
+      #expect(schema["$defs"]?[type]?["properties"]?["type"]?["const"] == .string(type), "\(type)")
+    }
+    #expect(
+      schema["$defs"]?["step"]?["required"]
+        == ["type", "stage", "step", "tokens", "lr", "loss"])
+  }
+}
