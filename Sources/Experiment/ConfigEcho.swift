@@ -86,3 +86,16 @@ extension ExperimentConfig {
     }
   }
 }
+
+extension ExperimentConfig {
+  /// This config with `key.path=value` overrides applied and everything checked again, e.g. a
+  /// sweep's grid point (`stages.2.replay=25`) or a stage the user adds from the keyboard
+  /// (`stages.3.dataset=D1`, `stages.3.tokens=1M`, …). Errors name the override.
+  public func applying(_ overrides: [String], loader: ConfigLoader = ConfigLoader())
+    throws(ConfigError) -> ExperimentConfig
+  {
+    try loader.parse(
+      yaml: JSONText.encode(resolvedJSON), source: name.isEmpty ? "config" : name,
+      overrides: overrides)
+  }
+}

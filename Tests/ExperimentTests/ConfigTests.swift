@@ -468,3 +468,19 @@ let errorCases: [ErrorCase] = [
       fromRepository.map(\.standardizedFileURL.path).contains(Self.folder.standardizedFileURL.path))
   }
 }
+
+@Suite struct ConfigChanges {
+  @Test func applyingOverridesToAResolvedConfig() throws {
+    let base = try parse(head + twoStages)
+    let changed = try base.applying([
+      "stages.2.replay=5", "stages.3.dataset=D1", "stages.3.steps=20",
+    ])
+    #expect(changed.stages.count == 3)
+    #expect(changed.stages[1].replayPercent == 5)
+    #expect(changed.stages[2].dataset == "D1")
+    #expect(changed.stages[2].steps == 20)
+    #expect(changed.stages[2].replayPercent == 0)
+    #expect(changed.stages[0] == base.stages[0])
+    #expect(throws: ConfigError.self) { try base.applying(["stages.2.replay=101"]) }
+  }
+}
