@@ -255,7 +255,12 @@ struct ConfigDecoder {
     let datasets = try decodeDatasets(datasetsValue)
     let names = datasets.map(\.name)
 
-    let tokenizer = try decodeTokenizer(top["tokenizer"], names: names)
+    // A model vocab given without a tokenizer vocab sizes the tokenizer.
+    var modelVocab: Located?
+    if let model = top["model"], let entry = model.node["vocab"], !entry.isNull {
+      modelVocab = Located(node: entry, path: model.path + [.key("vocab")])
+    }
+    let tokenizer = try decodeTokenizer(top["tokenizer"], names: names, modelVocab: modelVocab)
     let model = try decodeModel(top["model"], root: root, tokenizerVocab: tokenizer.vocab)
     let optimizer = try decodeOptimizer(top["optimizer"])
     let evaluation = try decodeEvaluation(top["evaluation"], names: names)
@@ -378,7 +383,9 @@ struct ConfigDecoder {
       var weight = 1.0
       if let weightValue = fields["weight"] {
         weight = try double(weightValue)
-        guard weight > 0 else { throw error(weightValue, "must be positive, got \(weight)") }
+        guard weight > 0 else {
+          throw error(weightValue, "must be positive, got \(short(weight))")
+        }
       }
       return MixtureComponent(dataset: try datasetSpec(dataset, declared: declared), weight: weight)
     }
@@ -400,7 +407,9 @@ struct ConfigDecoder {
 
   // MARK: Sections
 
-  func decodeTokenizer(_ value: Located?, names: [String]) throws(ConfigError) -> TokenizerConfig {
+  func decodeTokenizer(_ value: Located?, names: [String], modelVocab: Located?)
+    throws(ConfigError) -> TokenizerConfig
+  {
     let fields =
       try value.map { value throws(ConfigError) in
         try entries(value.node, value.path, allowed: ConfigKeys.tokenizer)
@@ -414,7 +423,7 @@ struct ConfigDecoder {
       kind = found
     }
     var vocab = kind == .bytes ? 256 : ConfigDefaults.bpeVocab
-    if let vocabValue = fields["vocab"] {
+    if let vocabValue = fields["vocab"] ?? (kind == .bpe ? modelVocab : nil) {
       vocab = try count(vocabValue)
       if kind == .bytes, vocab != 256 {
         throw error(vocabValue, "a byte tokenizer has 256 tokens, got \(vocab)")

@@ -133,9 +133,15 @@ extension JSONValue: Codable {
   }
 
   public func encode(to encoder: any Encoder) throws {
+    if case .object(let members) = self {
+      // A keyed container keeps the members' order with encoders that keep insertion order.
+      var keyed = encoder.container(keyedBy: MemberKey.self)
+      for member in members { try keyed.encode(member.value, forKey: MemberKey(member.key)) }
+      return
+    }
     var container = encoder.singleValueContainer()
     switch self {
-    case .null: try container.encodeNil()
+    case .null, .object: try container.encodeNil()
     case .bool(let flag): try container.encode(flag)
     case .int(let value): try container.encode(value)
     case .double(let value):
@@ -146,10 +152,15 @@ extension JSONValue: Codable {
       }
     case .string(let text): try container.encode(text)
     case .array(let items): try container.encode(items)
-    case .object(let members):
-      var dictionary: [String: JSONValue] = [:]
-      for member in members { dictionary[member.key] = member.value }
-      try container.encode(dictionary)
     }
   }
+}
+
+/// A coding key for any object member name.
+private struct MemberKey: CodingKey {
+  var stringValue: String
+  var intValue: Int? { nil }
+  init(_ name: String) { stringValue = name }
+  init?(stringValue: String) { self.stringValue = stringValue }
+  init?(intValue: Int) { nil }
 }

@@ -484,3 +484,16 @@ let errorCases: [ErrorCase] = [
     #expect(throws: ConfigError.self) { try base.applying(["stages.2.replay=101"]) }
   }
 }
+
+@Suite struct ConfigVocab {
+  @Test func modelVocabSizesAnUnsizedTokenizer() throws {
+    let config = try parse(
+      "model: {vocab: 1024}\ndatasets: {D0: synthetic}\nstages: [{dataset: D0, steps: 5}]")
+    #expect(config.tokenizer.vocab == 1024)
+    #expect(config.model.vocab == 1024)
+    #expect(throws: ConfigError.self) {
+      try parse(
+        "model: {vocab: 100}\ndatasets: {D0: synthetic}\nstages: [{dataset: D0, steps: 5}]")
+    }
+  }
+}

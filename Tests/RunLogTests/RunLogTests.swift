@@ -387,3 +387,32 @@ struct SeededGenerator: RandomNumberGenerator {
         == ["type", "stage", "step", "tokens", "lr", "loss"])
   }
 }
+
+@Suite struct RunLogCodable {
+  @Test func eventsAreCodableInTheirLogForm() throws {
+    let encoder = JSONEncoder()
+    for event in sampleEvents {
+      let data = try encoder.encode(event)
+      let decoded = try JSONDecoder().decode(RunEvent.self, from: data)
+      // Foundation's decoder does not keep key order or tell 10 from 10.0: compare canonically.
+      #expect(canonical(decoded.jsonValue) == canonical(event.jsonValue), "\(event.typeName)")
+    }
+    let value: JSONValue = ["b": 1, "a": [true, nil, 2.5, "x"]]
+    let back = try JSONDecoder().decode(JSONValue.self, from: try encoder.encode(value))
+    #expect(canonical(back) == canonical(value))
+  }
+}
+
+/// Object members sorted by key and integral numbers as integers, recursively.
+func canonical(_ value: JSONValue) -> JSONValue {
+  switch value {
+  case .object(let members):
+    return .object(
+      members.sorted { $0.key < $1.key }.map { JSONMember($0.key, canonical($0.value)) })
+  case .array(let items): return .array(items.map(canonical))
+  case .double(let number):
+    if let integer = value.intValue { return .int(integer) }
+    return .double(number)
+  default: return value
+  }
+}
