@@ -160,6 +160,10 @@ public struct RunLogDecoder: Sendable {
     _ full: UnsafeBufferPointer<UInt8>, isLast: Bool, _ handle: (RunEvent) -> Void
   ) {
     var line = full
+    // A byte-order mark some editors put at the start of a file.
+    if lineCount == 1, line.count >= 3, line[0] == 0xEF, line[1] == 0xBB, line[2] == 0xBF {
+      line = UnsafeBufferPointer(rebasing: line[3...])
+    }
     // Tolerate CRLF and surrounding white space.
     while let last = line.last, last == 0x0D || last == 0x20 || last == 0x09 {
       line = UnsafeBufferPointer(rebasing: line[..<(line.count - 1)])

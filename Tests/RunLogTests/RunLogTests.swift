@@ -134,6 +134,11 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
     #expect(!contents.tornLastLine)
   }
 
+  @Test func byteOrderMarkIsIgnored() throws {
+    let contents = try RunLogReader.read(bytes: [0xEF, 0xBB, 0xBF] + Array((header + "\n").utf8))
+    #expect(contents.header?.runName == "r")
+  }
+
   @Test func unknownTypesAreSkippedQuietly() throws {
     let text = [
       header, #"{"type":"gpuStats","util":0.9}"#, step, #"{"type":"gpuStats"}"#,
