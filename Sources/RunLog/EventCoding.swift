@@ -324,7 +324,7 @@ extension RunEvent {
     case "runEnd":
       self = .runEnd(
         RunEndEvent(
-          status: RunStatus(try fields.optionalString("status") ?? "completed"),
+          status: RunEndStatus(try fields.optionalString("status") ?? "completed"),
           step: try fields.optionalInt("step"), tokens: try fields.optionalInt("tokens"),
           message: try fields.optionalString("message"), time: try fields.optionalDouble("time")))
     default:

@@ -68,19 +68,19 @@ public enum RunEvent: Sendable, Hashable {
 // MARK: - Open sets of names (unknown values survive a round trip)
 
 /// How a run ended. Unknown values read from a log are kept as they are.
-public struct RunStatus: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+public struct RunEndStatus: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
   public var rawValue: String
   public init(rawValue: String) { self.rawValue = rawValue }
   public init(_ rawValue: String) { self.rawValue = rawValue }
   public var description: String { rawValue }
   /// Every stage ran to its end.
-  public static let completed = RunStatus("completed")
+  public static let completed = RunEndStatus("completed")
   /// The user stopped the run (quit, Ctrl-C).
-  public static let stopped = RunStatus("stopped")
+  public static let stopped = RunEndStatus("stopped")
   /// A NaN or infinite loss stopped the run.
-  public static let diverged = RunStatus("diverged")
+  public static let diverged = RunEndStatus("diverged")
   /// An error stopped the run.
-  public static let failed = RunStatus("failed")
+  public static let failed = RunEndStatus("failed")
 }
 
 /// Why a stage ended.
@@ -431,14 +431,14 @@ public struct ResumeEvent: Sendable, Hashable {
 
 /// The last line of a finished run.
 public struct RunEndEvent: Sendable, Hashable {
-  public var status: RunStatus
+  public var status: RunEndStatus
   public var step: Int?
   public var tokens: Int?
   public var message: String?
   public var time: Double?
 
   public init(
-    status: RunStatus, step: Int? = nil, tokens: Int? = nil, message: String? = nil,
+    status: RunEndStatus, step: Int? = nil, tokens: Int? = nil, message: String? = nil,
     time: Double? = nil
   ) {
     self.status = status
