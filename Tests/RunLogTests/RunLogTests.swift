@@ -421,3 +421,54 @@ func canonical(_ value: JSONValue) -> JSONValue {
   default: return value
   }
 }
+
+@Suite struct RunSummaries {
+  func eval(_ stage: Int, _ step: Int, _ d0: Double, _ d1: Double) -> RunEvent {
+    .eval(
+      EvalEvent(
+        stage: stage, step: step, tokens: step * 8,
+        losses: [DatasetLoss("D0", d0), DatasetLoss("D1", d1)]))
+  }
+
+  func start(_ stage: Int, _ dataset: String) -> RunEvent {
+    .stageStart(
+      StageStartEvent(
+        stage: stage, dataset: dataset, steps: 40, tokens: 320, startStep: (stage - 1) * 40,
+        startTokens: 0, schedule: "cosine", warmupFraction: 0.01, lrMax: 4e-3, lrMin: 4e-4))
+  }
+
+  @Test func forgettingAdaptationAndAverage() {
+    let header = RunEvent.header(RunHeader(runName: "r", startTime: "", datasets: ["D0", "D1"]))
+    let events: [RunEvent] = [
+      header, start(1, "D0"), eval(1, 0, 5, 5), eval(1, 10, 3, 4.5), eval(1, 20, 2.6, 4.4),
+      eval(1, 30, 2.5, 4.3), eval(1, 40, 2.4, 4.2), start(2, "D1"), eval(2, 50, 2.8, 3),
+      eval(2, 60, 3, 2.5), eval(2, 70, 3.1, 2.2), eval(2, 80, .nan, 2.1), eval(2, 80, 3.2, 2.1),
+      .runEnd(RunEndEvent(status: .completed)),
+    ]
+    let summary = RunSummary(events: events)
+    #expect(summary.runName == "r")
+    #expect(summary.datasets == ["D0", "D1"])
+    #expect(summary.stageCount == 2)
+    #expect(summary.firstDataset == "D0")
+    #expect(summary.lastDataset == "D1")
+    #expect(abs(summary.firstStageEndLoss! - 2.5) < 1e-12)
+    #expect(abs(summary.finalLosses["D0"]! - 3.1) < 1e-12)
+    #expect(abs(summary.forgetting! - 0.6) < 1e-12)
+    #expect(abs(summary.adaptation! - (2.2 + 2.1 + 2.1) / 3) < 1e-12)
+    #expect(abs(summary.average! - (3.1 + (2.2 + 2.1 + 2.1) / 3) / 2) < 1e-12)
+    #expect(summary.endStatus == .completed)
+  }
+
+  @Test func firstStageOnlyAndUnionRuns() {
+    let running = RunSummary(events: [start(1, "D0"), eval(1, 0, 5, 5), eval(1, 10, 4, 4.5)])
+    #expect(running.forgetting == nil)
+    #expect(running.firstStageEndLoss == nil)
+    #expect(running.adaptation == 4.5)
+    #expect(running.endStatus == nil)
+    // A union baseline trains on a mixture that is not evaluated itself.
+    let union = RunSummary(events: [start(1, "union"), eval(1, 10, 3, 2)], averaging: 1)
+    #expect(union.adaptation == nil)
+    #expect(union.average == 2.5)
+    #expect(union.datasets == ["D0", "D1"])
+  }
+}
