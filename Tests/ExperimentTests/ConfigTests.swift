@@ -497,3 +497,24 @@ let errorCases: [ErrorCase] = [
     }
   }
 }
+
+@Suite struct ConfigInTheRunLog {
+  @Test func aLoggedConfigReadsBackFromTheLogHeader() throws {
+    let config = try Presets.load(named: "strong-shift", in: [PresetFiles.folder])
+    let header = RunEvent.header(
+      RunHeader(
+        runName: config.name, startTime: RunHeader.timestamp(Date(timeIntervalSince1970: 0)),
+        seed: config.seed, datasets: config.datasets.map(\.name), config: config.resolvedJSON))
+    let stage = RunEvent.stageStart(config.stageStartEvent(index: 1))
+    let bytes = Array((header.jsonLine + "\n" + stage.jsonLine + "\n").utf8)
+    let contents = try RunLogReader.read(bytes: bytes)
+    #expect(contents.header?.startTime == "1970-01-01T00:00:00Z")
+    let logged = try #require(contents.header?.config)
+    #expect(try ConfigLoader().parse(yaml: JSONText.encode(logged)) == config)
+    guard case .stageStart(let event) = contents.events[1] else {
+      Issue.record("no stage start")
+      return
+    }
+    #expect(event == config.stageStartEvent(index: 1))
+  }
+}
