@@ -67,9 +67,25 @@ enum FastStep {
       gradNorm: gradNorm, tokensPerSecond: tokensPerSecond, time: time)
   }
 
-  struct Number {
-    var int: Int?
-    var double: Double?
+  /// A number as read: an integer literal or anything else.
+  enum Number {
+    case int(Int)
+    case double(Double)
+
+    /// The value when it is a whole number (`12` or `12.0`).
+    var int: Int? {
+      switch self {
+      case .int(let integer): return integer
+      case .double(let double): return JSONValue.double(double).intValue
+      }
+    }
+
+    var double: Double {
+      switch self {
+      case .int(let integer): return Double(integer)
+      case .double(let double): return double
+      }
+    }
   }
 
   /// A number, or one of the strings "NaN", "Infinity", "-Infinity".
@@ -80,15 +96,14 @@ enum FastStep {
       guard let text = try? parser.parseString(), let value = JSONValue.nonFiniteNumber(text) else {
         return nil
       }
-      return Number(int: nil, double: value)
+      return .double(value)
     }
     guard first == UInt8(ascii: "-") || (first &- UInt8(ascii: "0")) < 10,
       let value = try? parser.parseNumber()
     else { return nil }
     switch value {
-    case .int(let integer): return Number(int: integer, double: Double(integer))
-    case .double(let double):
-      return Number(int: double.isFinite ? JSONValue.double(double).intValue : nil, double: double)
+    case .int(let integer): return .int(integer)
+    case .double(let double): return .double(double)
     default: return nil
     }
   }

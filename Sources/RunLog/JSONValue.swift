@@ -6,7 +6,7 @@ import Foundation
 /// Numbers that JSON cannot spell (NaN, ±Infinity) are written as the strings `"NaN"`, `"Infinity"`
 /// and `"-Infinity"`; the reader also accepts the bare tokens `NaN`, `Infinity` and `-Infinity`
 /// that Python's `json.dumps` writes by default.
-public indirect enum JSONValue: Sendable, Hashable {
+public enum JSONValue: Sendable, Hashable {
   case null
   case bool(Bool)
   case int(Int)

@@ -61,6 +61,7 @@ public struct RunLogDecoder: Sendable {
 
   private var pending: [UInt8] = []
   private var discardingLongLine = false
+  private var sawHeader = false
 
   public init() {}
 
@@ -209,12 +210,13 @@ public struct RunLogDecoder: Sendable {
 
   private mutating func accept(_ event: RunEvent, _ handle: (RunEvent) -> Void) {
     eventCount += 1
-    if case .header(let found) = event, header == nil {
+    if !sawHeader, case .header(let found) = event {
+      sawHeader = true
       header = found
       if found.schemaVersion > RunLogSchema.version {
         warnings.append(Self.newerSchemaWarning(found.schemaVersion))
       }
-    } else if header == nil, eventCount == 1 {
+    } else if eventCount == 1 {
       warnings.append(Self.noHeaderWarning)
     }
     handle(event)
@@ -260,6 +262,11 @@ public enum RunLogReader {
     defer { close(descriptor) }
     var decoder = RunLogDecoder()
     var events: [RunEvent] = []
+    var info = stat()
+    if fstat(descriptor, &info) == 0 {
+      // About 150 bytes per line: grow the array a few times at most.
+      events.reserveCapacity(min(Int(info.st_size) / 150 + 16, 1 << 24))
+    }
     let chunkSize = 1 << 22
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
     defer { buffer.deallocate() }
