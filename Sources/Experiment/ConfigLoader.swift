@@ -327,7 +327,7 @@ struct ConfigDecoder {
     return datasets
   }
 
-  /// A dataset: a built-in name, a path or glob (contains `/` or a glob character), a name declared
+  /// A dataset: a built-in name, a path or glob (contains `/`, `.` or a glob character), a name declared
   /// above, a list (an equal mixture), or a map with exactly one of `builtin`, `files`, `mix`.
   func datasetSpec(_ value: Located, declared: [NamedDataset]) throws(ConfigError) -> DatasetSpec {
     switch value.node.value {
@@ -337,7 +337,7 @@ struct ConfigDecoder {
       let text = try string(value)
       if text.isEmpty { throw error(value, "empty dataset name") }
       if let earlier = declared.first(where: { $0.name == text }) { return earlier.spec }
-      if text.contains("/") || text.contains(where: { "*?[".contains($0) }) || text.hasPrefix("~") {
+      if text.contains(where: { "/.*?[".contains($0) }) || text.hasPrefix("~") {
         return .files([text])
       }
       return try builtin(text, value)

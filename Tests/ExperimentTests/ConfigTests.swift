@@ -327,6 +327,7 @@ let errorCases: [ErrorCase] = [
         D2: {files: [a.txt, b/]}
         D3: {mix: [D0, {dataset: D1, weight: 2}]}
         D4: {builtin: shakespeare}
+        D5: notes.txt
       stages:
         - {dataset: D0, steps: 10}
       """)
@@ -346,6 +347,7 @@ let errorCases: [ErrorCase] = [
           MixtureComponent(dataset: specs[1], weight: 2),
         ]))
     #expect(specs[4] == .builtin("shakespeare"))
+    #expect(specs[5] == .files(["notes.txt"]))
     // BPE by default, trained on the first stage's dataset.
     #expect(config.tokenizer == TokenizerConfig(kind: .bpe, vocab: 512, trainedOn: "D0"))
     #expect(config.model.vocab == 512)
