@@ -1,7 +1,82 @@
 import ArgumentParser
+import Experiment
+import Foundation
 
 /// `cptui schedule CONFIG`: print or plot the planned learning-rate curve without training.
 struct ScheduleCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "schedule", abstract: "Show the planned learning-rate schedule of a config.")
+    commandName: "schedule", abstract: "Show the planned learning-rate schedule of a config.",
+    discussion: """
+      CONFIG is a YAML file or the name of a preset (see presets/). Prints each stage's settings, \
+      the learning rate at key steps and a plot of the whole run, without training.
+      Example: cptui schedule strong-shift --set stages.2.schedule=constant-min
+      """)
+
+  @Argument(help: "A config file or a preset name.")
+  var config: String = "default"
+
+  @Option(
+    name: .customLong("set"),
+    help: ArgumentHelp(
+      "Override a config key, e.g. stages.2.replay=25 (repeatable).", valueName: "key=value"))
+  var overrides: [String] = []
+
+  @Option(help: "Plot width in characters.")
+  var width: Int = 72
+
+  @Option(help: "Plot height in characters.")
+  var height: Int = 12
+
+  @Option(help: "Rows of the step table.")
+  var rows: Int = 16
+
+  @Flag(help: "Draw with ASCII characters instead of braille dots.")
+  var ascii = false
+
+  @Flag(help: "Print step,stage,stage_step,tokens,lr for every step as CSV instead.")
+  var csv = false
+
+  func run() throws {
+    let loaded: ExperimentConfig
+    do {
+      loaded = try Presets.resolve(config, overrides: overrides)
+    } catch {
+      FileHandle.standardError.write(Data("cptui schedule: \(error)\n".utf8))
+      throw ExitCode(2)
+    }
+    let plan = loaded.schedulePlan
+    if csv {
+      print("step,stage,stage_step,tokens,lr")
+      let curve = plan.curve()
+      for (step, lr) in curve.enumerated() {
+        let stage = plan.stageIndex(globalStep: step)
+        print(
+          "\(step),\(stage + 1),\(step - plan.stageStarts[stage]),"
+            + "\(step * loaded.tokensPerStep),\(lr)")
+      }
+      return
+    }
+    let unicode = !ascii && Self.localeIsUTF8()
+    print(
+      "\(loaded.name): \(loaded.stages.count) stage\(loaded.stages.count == 1 ? "" : "s"), "
+        + "\(loaded.totalSteps) steps of \(loaded.tokensPerStep) tokens "
+        + "(\(ScheduleText.compactCount(loaded.totalTokens)) tokens)")
+    let plot = ScheduleText.plot(
+      curve: plan.curve(), stageStarts: plan.stageStarts, width: width, height: height,
+      unicode: unicode)
+    let sections = [
+      ScheduleText.stageTable(loaded), ScheduleText.pointTable(loaded, rows: rows), plot,
+    ]
+    for section in sections {
+      print("")
+      print(section.joined(separator: "\n"))
+    }
+  }
+
+  static func localeIsUTF8() -> Bool {
+    let environment = ProcessInfo.processInfo.environment
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"].compactMap { environment[$0] }.first { !$0.isEmpty }
+    let lower = (locale ?? "").lowercased()
+    return lower.contains("utf-8") || lower.contains("utf8")
+  }
 }

@@ -1,0 +1,291 @@
+import Foundation
+import Yams
+
+/// A config that cannot be used, with where the problem is: the key path (list positions count
+/// from 1, e.g. `stages.2.replay`) and the YAML line and column, or the `--set` override it came from.
+public struct ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
+  /// The file (or other source name) the config came from.
+  public var source: String
+  public var line: Int?
+  public var column: Int?
+  /// e.g. `stages.2.replay`; empty for the whole document.
+  public var keyPath: String
+  public var message: String
+  /// The `--set key=value` text when the offending value came from an override.
+  public var override: String?
+
+  public init(
+    source: String, line: Int? = nil, column: Int? = nil, keyPath: String, message: String,
+    override: String? = nil
+  ) {
+    self.source = source
+    self.line = line
+    self.column = column
+    self.keyPath = keyPath
+    self.message = message
+    self.override = override
+  }
+
+  /// `FILE:LINE:COLUMN: KEY.PATH: MESSAGE`, or `--set K=V: KEY.PATH: MESSAGE` for an override.
+  public var description: String {
+    var place = source
+    if let override {
+      place = "--set \(override)"
+    } else if let line {
+      place += ":\(line)"
+      if let column { place += ":\(column)" }
+    }
+    return keyPath.isEmpty ? "\(place): \(message)" : "\(place): \(keyPath): \(message)"
+  }
+}
+
+/// A parsed YAML document with positions, small enough to edit (overrides) before it is decoded.
+struct ConfigNode {
+  enum Value {
+    case null
+    /// A scalar's text; `quoted` when it was written in quotes (so it is text, never a number).
+    case scalar(String, quoted: Bool)
+    case list([ConfigNode])
+    case map([ConfigEntry])
+  }
+
+  var value: Value
+  var line: Int?
+  var column: Int?
+  /// The override text when this node came from `--set`.
+  var origin: String?
+
+  init(_ value: Value, line: Int? = nil, column: Int? = nil, origin: String? = nil) {
+    self.value = value
+    self.line = line
+    self.column = column
+    self.origin = origin
+  }
+
+  var entries: [ConfigEntry]? {
+    if case .map(let entries) = value { return entries }
+    return nil
+  }
+
+  subscript(key: String) -> ConfigNode? {
+    entries?.first(where: { $0.key == key })?.value
+  }
+
+  /// A short description of the node's kind for type errors.
+  var kindDescription: String {
+    switch value {
+    case .null: return "nothing"
+    case .scalar(let text, _): return "\"\(text)\""
+    case .list: return "a list"
+    case .map: return "a map"
+    }
+  }
+
+  var isNull: Bool {
+    if case .null = value { return true }
+    return false
+  }
+}
+
+struct ConfigEntry {
+  var key: String
+  var keyLine: Int?
+  var keyColumn: Int?
+  var value: ConfigNode
+}
+
+/// One step of a key path: a map key or a list position (from 1).
+enum KeyPathComponent: Equatable, CustomStringConvertible {
+  case key(String)
+  case index(Int)
+  var description: String {
+    switch self {
+    case .key(let key): return key
+    case .index(let index): return String(index)
+    }
+  }
+}
+
+func renderKeyPath(_ path: [KeyPathComponent]) -> String {
+  path.map(\.description).joined(separator: ".")
+}
+
+extension ConfigNode {
+  /// Parses YAML text into a tree. Duplicate keys are an error.
+  static func parse(yaml: String, source: String, origin: String? = nil) throws(ConfigError)
+    -> ConfigNode
+  {
+    let node: Node?
+    do {
+      node = try Yams.compose(yaml: yaml)
+    } catch let error as YamlError {
+      throw yamlError(error, source: source, origin: origin)
+    } catch {
+      throw ConfigError(source: source, keyPath: "", message: "YAML: \(error)", override: origin)
+    }
+    guard let node else { return ConfigNode(.null, line: 1, column: 1, origin: origin) }
+    return try convert(node, path: [], source: source, origin: origin)
+  }
+
+  private static func yamlError(_ error: YamlError, source: String, origin: String?) -> ConfigError
+  {
+    switch error {
+    case .scanner(let context, let problem, let mark, _),
+      .parser(let context, let problem, let mark, _),
+      .composer(let context, let problem, let mark, _):
+      let detail = context.map { "\(problem) \($0.text)" } ?? problem
+      return ConfigError(
+        source: source, line: mark.line, column: mark.column, keyPath: "",
+        message: "YAML syntax: \(detail)", override: origin)
+    default:
+      return ConfigError(source: source, keyPath: "", message: "YAML: \(error)", override: origin)
+    }
+  }
+
+  private static func convert(
+    _ node: Node, path: [KeyPathComponent], source: String, origin: String?
+  ) throws(ConfigError) -> ConfigNode {
+    let line = node.mark?.line
+    let column = node.mark?.column
+    switch node {
+    case .scalar(let scalar):
+      let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
+      if !quoted, ["", "~", "null", "Null", "NULL"].contains(scalar.string) {
+        return ConfigNode(.null, line: line, column: column, origin: origin)
+      }
+      return ConfigNode(
+        .scalar(scalar.string, quoted: quoted), line: line, column: column, origin: origin)
+    case .sequence(let sequence):
+      var items: [ConfigNode] = []
+      for (index, item) in sequence.enumerated() {
+        items.append(
+          try convert(item, path: path + [.index(index + 1)], source: source, origin: origin))
+      }
+      return ConfigNode(.list(items), line: line, column: column, origin: origin)
+    case .mapping(let mapping):
+      var entries: [ConfigEntry] = []
+      for (keyNode, valueNode) in mapping {
+        guard let key = keyNode.scalar?.string else {
+          throw ConfigError(
+            source: source, line: keyNode.mark?.line, column: keyNode.mark?.column,
+            keyPath: renderKeyPath(path), message: "keys must be plain text", override: origin)
+        }
+        if let earlier = entries.first(where: { $0.key == key }) {
+          throw ConfigError(
+            source: source, line: keyNode.mark?.line, column: keyNode.mark?.column,
+            keyPath: renderKeyPath(path + [.key(key)]),
+            message: "appears twice (first on line \(earlier.keyLine ?? 0))", override: origin)
+        }
+        let value = try convert(valueNode, path: path + [.key(key)], source: source, origin: origin)
+        entries.append(
+          ConfigEntry(
+            key: key, keyLine: keyNode.mark?.line, keyColumn: keyNode.mark?.column, value: value))
+      }
+      return ConfigNode(.map(entries), line: line, column: column, origin: origin)
+    }
+  }
+}
+
+// MARK: - Overrides
+
+/// Parses `key.path=value` override texts and applies them to a tree before it is decoded.
+enum ConfigOverrides {
+  /// Splits `stages.2.replay=25` into its path and value; `stage2.x` is read as `stages.2.x`.
+  static func split(_ text: String, source: String) throws(ConfigError) -> (
+    path: [KeyPathComponent], value: String
+  ) {
+    guard let equals = text.firstIndex(of: "=") else {
+      throw ConfigError(
+        source: source, keyPath: "", message: "expected key.path=value", override: text)
+    }
+    let pathText = text[..<equals].trimmingCharacters(in: .whitespaces)
+    let value = String(text[text.index(after: equals)...])
+    guard !pathText.isEmpty else {
+      throw ConfigError(source: source, keyPath: "", message: "missing key path", override: text)
+    }
+    var path: [KeyPathComponent] = []
+    for part in pathText.split(separator: ".", omittingEmptySubsequences: false) {
+      let component = String(part)
+      if component.isEmpty {
+        throw ConfigError(
+          source: source, keyPath: pathText, message: "empty part in key path", override: text)
+      }
+      if let index = Int(component) {
+        path.append(.index(index))
+      } else if component.hasPrefix("stage"), component != "stages",
+        let index = Int(component.dropFirst("stage".count)), path.isEmpty
+      {
+        path += [.key("stages"), .index(index)]
+      } else {
+        path.append(.key(component))
+      }
+    }
+    return (path, value)
+  }
+
+  /// Applies one override to the tree.
+  static func apply(_ text: String, to root: inout ConfigNode, source: String) throws(ConfigError) {
+    let (path, valueText) = try split(text, source: source)
+    var value = try ConfigNode.parse(yaml: valueText, source: source, origin: text)
+    if value.isNull, valueText.trimmingCharacters(in: .whitespaces).isEmpty {
+      value = ConfigNode(.scalar("", quoted: true), origin: text)
+    }
+    try set(value, at: path[...], in: &root, walked: [], source: source, text: text)
+  }
+
+  private static func set(
+    _ value: ConfigNode, at path: ArraySlice<KeyPathComponent>, in node: inout ConfigNode,
+    walked: [KeyPathComponent], source: String, text: String
+  ) throws(ConfigError) {
+    guard let first = path.first else {
+      node = value
+      return
+    }
+    let here = walked + [first]
+    switch first {
+    case .key(let key):
+      if node.isNull { node = ConfigNode(.map([]), origin: text) }
+      guard case .map(var entries) = node.value else {
+        throw ConfigError(
+          source: source, keyPath: renderKeyPath(walked),
+          message: "is \(node.kindDescription), not a map, so it has no key \"\(key)\"",
+          override: text)
+      }
+      if let index = entries.firstIndex(where: { $0.key == key }) {
+        try set(
+          value, at: path.dropFirst(), in: &entries[index].value, walked: here, source: source,
+          text: text)
+      } else {
+        var child = ConfigNode(.null, origin: text)
+        try set(value, at: path.dropFirst(), in: &child, walked: here, source: source, text: text)
+        entries.append(ConfigEntry(key: key, keyLine: nil, keyColumn: nil, value: child))
+      }
+      node.value = .map(entries)
+    case .index(let index):
+      guard case .list(var items) = node.value else {
+        throw ConfigError(
+          source: source, keyPath: renderKeyPath(walked),
+          message: "is \(node.kindDescription), not a list, so it has no entry \(index)",
+          override: text)
+      }
+      guard index >= 1 else {
+        throw ConfigError(
+          source: source, keyPath: renderKeyPath(here),
+          message: "list positions count from 1", override: text)
+      }
+      if index == items.count + 1 {
+        items.append(ConfigNode(.null, origin: text))
+      } else if index > items.count {
+        throw ConfigError(
+          source: source, keyPath: renderKeyPath(here),
+          message:
+            "\(renderKeyPath(walked)) has \(items.count) entr\(items.count == 1 ? "y" : "ies")",
+          override: text)
+      }
+      try set(
+        value, at: path.dropFirst(), in: &items[index - 1], walked: here, source: source,
+        text: text)
+      node.value = .list(items)
+    }
+  }
+}

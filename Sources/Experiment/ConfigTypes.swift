@@ -1,0 +1,245 @@
+import Corpus
+import Foundation
+import Model
+import RunLog
+
+/// A continual pre-training experiment, fully resolved: every default filled in, every stage's
+/// length in steps. Read one with `ConfigLoader`; docs/config.md describes every key.
+public struct ExperimentConfig: Sendable, Hashable {
+  /// Run name (used for log file names and the screen's title).
+  public var name: String
+  /// Free text about the experiment.
+  public var about: String?
+  public var seed: Int
+  public var model: ModelConfig
+  public var tokenizer: TokenizerConfig
+  /// The datasets in declaration order (the first one is D0 for forgetting measures).
+  public var datasets: [NamedDataset]
+  /// Sequences of `model.context` tokens per step (B).
+  public var batchSize: Int
+  public var optimizer: OptimizerConfig
+  public var evaluation: EvaluationConfig
+  public var checkpoints: CheckpointPolicy
+  /// The stages in order (at least one).
+  public var stages: [StageConfig]
+
+  public init(
+    name: String, about: String? = nil, seed: Int, model: ModelConfig,
+    tokenizer: TokenizerConfig, datasets: [NamedDataset], batchSize: Int,
+    optimizer: OptimizerConfig = OptimizerConfig(), evaluation: EvaluationConfig,
+    checkpoints: CheckpointPolicy = CheckpointPolicy(), stages: [StageConfig]
+  ) {
+    self.name = name
+    self.about = about
+    self.seed = seed
+    self.model = model
+    self.tokenizer = tokenizer
+    self.datasets = datasets
+    self.batchSize = batchSize
+    self.optimizer = optimizer
+    self.evaluation = evaluation
+    self.checkpoints = checkpoints
+    self.stages = stages
+  }
+
+  /// Training tokens per optimizer step: B·T.
+  public var tokensPerStep: Int { batchSize * model.context }
+
+  /// Steps of all stages.
+  public var totalSteps: Int { stages.reduce(0) { $0 + $1.steps } }
+
+  /// Training tokens of all stages.
+  public var totalTokens: Int { totalSteps * tokensPerStep }
+
+  /// The spec of a dataset by name.
+  public func dataset(named name: String) -> DatasetSpec? {
+    datasets.first(where: { $0.name == name })?.spec
+  }
+
+  /// Global step index at which each stage starts.
+  public var stageStartSteps: [Int] {
+    var starts: [Int] = []
+    var total = 0
+    for stage in stages {
+      starts.append(total)
+      total += stage.steps
+    }
+    return starts
+  }
+
+  /// The planned learning rate of the whole run.
+  public var schedulePlan: SchedulePlan {
+    SchedulePlan(stages: stages.map(\.stageSchedule))
+  }
+
+  /// The run-log event that starts stage `index` (from 0), with every setting of the stage.
+  public func stageStartEvent(index: Int, time: Double? = nil) -> StageStartEvent {
+    let stage = stages[index]
+    let startStep = stageStartSteps[index]
+    return StageStartEvent(
+      stage: index + 1, name: stage.name, dataset: stage.dataset, steps: stage.steps,
+      tokens: stage.steps * tokensPerStep, startStep: startStep,
+      startTokens: startStep * tokensPerStep, schedule: stage.schedule.kind.rawValue,
+      scheduleParameters: stage.schedule.parameters, warmupFraction: stage.warmupFraction,
+      lrMax: stage.lrMax, lrMin: stage.lrMin, replayPercent: stage.replayPercent,
+      replayFrom: stage.replayFrom, optimizerState: stage.optimizerState, time: time)
+  }
+}
+
+/// A dataset with the name stages refer to it by.
+public struct NamedDataset: Sendable, Hashable {
+  public var name: String
+  public var spec: DatasetSpec
+  public init(name: String, spec: DatasetSpec) {
+    self.name = name
+    self.spec = spec
+  }
+}
+
+/// Which tokenizer the run uses.
+public struct TokenizerConfig: Sendable, Hashable {
+  public enum Kind: String, Sendable, Hashable, CaseIterable {
+    /// Raw bytes, 256 tokens, nothing to train.
+    case bytes
+    /// Byte-level BPE trained on `trainedOn` (the paper trains it on D0 and reuses it).
+    case bpe
+  }
+  public var kind: Kind
+  /// Vocabulary size V (256 for bytes).
+  public var vocab: Int
+  /// The dataset the BPE merges are learned from (nil for bytes).
+  public var trainedOn: String?
+
+  public init(kind: Kind, vocab: Int, trainedOn: String?) {
+    self.kind = kind
+    self.vocab = vocab
+    self.trainedOn = trainedOn
+  }
+}
+
+/// AdamW and clipping (paper defaults).
+public struct OptimizerConfig: Sendable, Hashable {
+  public var beta1: Double
+  public var beta2: Double
+  public var epsilon: Double
+  public var weightDecay: Double
+  /// Global gradient-norm clip (0 turns clipping off).
+  public var gradClip: Double
+
+  public init(
+    beta1: Double = 0.9, beta2: Double = 0.95, epsilon: Double = 1e-8, weightDecay: Double = 0.1,
+    gradClip: Double = 1.0
+  ) {
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    self.weightDecay = weightDecay
+    self.gradClip = gradClip
+  }
+}
+
+/// When and on what the validation loss is measured.
+public struct EvaluationConfig: Sendable, Hashable {
+  /// Evaluate every N steps (and always at the start of the run and at every stage's end).
+  public var every: Int
+  /// Validation windows of T tokens per dataset (the same windows at every evaluation).
+  public var windows: Int
+  /// Datasets evaluated, by name (default: all of them).
+  public var datasets: [String]
+  /// Final losses are averaged over this many last evaluations (for sweeps and comparisons).
+  public var average: Int
+
+  public init(every: Int, windows: Int, datasets: [String], average: Int = 3) {
+    self.every = every
+    self.windows = windows
+    self.datasets = datasets
+    self.average = average
+  }
+}
+
+/// When checkpoints are written.
+public struct CheckpointPolicy: Sendable, Hashable {
+  /// Write one at the end of every stage.
+  public var atStageEnd: Bool
+  /// Also write one every N steps (0: never).
+  public var every: Int
+
+  public init(atStageEnd: Bool = true, every: Int = 0) {
+    self.atStageEnd = atStageEnd
+    self.every = every
+  }
+}
+
+/// How a stage's length was given.
+public enum StageLength: Sendable, Hashable {
+  case tokens(Int)
+  case steps(Int)
+}
+
+/// One stage of the run: a dataset, a length and a learning-rate schedule.
+public struct StageConfig: Sendable, Hashable {
+  public var name: String?
+  /// The dataset trained on (a name from `ExperimentConfig.datasets`).
+  public var dataset: String
+  /// The length as written in the config.
+  public var length: StageLength
+  /// The length in optimizer steps (tokens rounded up to whole steps).
+  public var steps: Int
+  public var schedule: Schedule
+  /// Warmup as a fraction of the stage (W = warmupFraction·T); 0 to 1.
+  public var warmupFraction: Double
+  public var lrMax: Double
+  public var lrMin: Double
+  /// Share of every batch replayed from `replayFrom`, in percent (0 to 100).
+  public var replayPercent: Double
+  /// Earlier datasets the replayed share is drawn from (equally).
+  public var replayFrom: [String]
+  public var optimizerState: OptimizerStateAction
+
+  public init(
+    name: String? = nil, dataset: String, length: StageLength, steps: Int,
+    schedule: Schedule = .cosine, warmupFraction: Double = 0.01, lrMax: Double = 4e-3,
+    lrMin: Double = 4e-4, replayPercent: Double = 0, replayFrom: [String] = [],
+    optimizerState: OptimizerStateAction = .reset
+  ) {
+    self.name = name
+    self.dataset = dataset
+    self.length = length
+    self.steps = steps
+    self.schedule = schedule
+    self.warmupFraction = warmupFraction
+    self.lrMax = lrMax
+    self.lrMin = lrMin
+    self.replayPercent = replayPercent
+    self.replayFrom = replayFrom
+    self.optimizerState = optimizerState
+  }
+
+  /// What the learning rate of this stage depends on.
+  public var stageSchedule: StageSchedule {
+    StageSchedule(
+      schedule: schedule, steps: steps, warmupFraction: warmupFraction, lrMax: lrMax, lrMin: lrMin)
+  }
+}
+
+/// Built-in defaults (paper values, with ηmax sized for the tiny models here).
+public enum ConfigDefaults {
+  public static let seed = 1
+  public static let batchSize = 16
+  public static let layers = 4
+  public static let heads = 4
+  public static let width = 128
+  public static let context = 128
+  public static let bpeVocab = 512
+  public static let warmupFraction = 0.01
+  public static let lrMax = 4e-3
+  /// ηmin = ηmax / 10 unless given.
+  public static let lrMinRatio = 0.1
+  public static let evaluationEvery = 25
+  public static let evaluationWindows = 32
+  public static let evaluationAverage = 3
+  public static let repeatedCosinePeriods = 2
+  public static let rewarmFraction = 0.01
+  public static let decayFraction = 0.2
+  public static let decayShape = DecayShape.oneMinusSqrt
+}

@@ -1,0 +1,90 @@
+/// The paper's measures for one run, from its events (DESIGN.md §2): final validation losses
+/// averaged over the last few evaluations, forgetting (rise of the D0 loss since the end of stage 1),
+/// adaptation (the last stage's dataset loss) and their average. One definition for the comparison
+/// table, `compare`/`sweep` and the screen's measures line, so they always agree.
+public struct RunSummary: Sendable, Hashable {
+  /// The header's run name (empty without a header).
+  public var runName: String
+  /// Evaluated datasets, in the header's order (else in order of first appearance).
+  public var datasets: [String]
+  /// Per dataset: mean of its last `averagedEvaluations` finite validation losses.
+  public var finalLosses: [String: Double]
+  /// D0: the first stage's dataset (else the first evaluated dataset).
+  public var firstDataset: String?
+  /// The dataset of the last stage that started.
+  public var lastDataset: String?
+  /// D0 loss at the end of stage 1 (mean of stage 1's last evaluations), once stage 1 is over.
+  public var firstStageEndLoss: Double?
+  /// Final D0 loss minus `firstStageEndLoss` (positive: forgotten); nil until a later stage ran.
+  public var forgetting: Double?
+  /// Final loss of the last stage's dataset, when it is evaluated.
+  public var adaptation: Double?
+  /// Mean of the final losses of every evaluated dataset (the paper's AVG for D0 and D1).
+  public var average: Double?
+  /// Stages that started.
+  public var stageCount: Int
+  /// How the run ended; nil while it is running (or when it was killed).
+  public var endStatus: RunEndStatus?
+  /// How many evaluations were averaged.
+  public var averagedEvaluations: Int
+
+  /// Summarizes a run (apply `RunLogReader.applyingResumes` first if the log has resumes).
+  public init(events: [RunEvent], averaging count: Int = 3) {
+    let count = max(count, 1)
+    averagedEvaluations = count
+    var header: RunHeader?
+    var stageDatasets: [Int: String] = [:]
+    var lastStage = 0
+    var evals: [EvalEvent] = []
+    var status: RunEndStatus?
+    for event in events {
+      switch event {
+      case .header(let found): header = header ?? found
+      case .stageStart(let start):
+        stageDatasets[start.stage] = start.dataset
+        lastStage = max(lastStage, start.stage)
+      case .eval(let eval):
+        evals.append(eval)
+        lastStage = max(lastStage, eval.stage)
+      case .step(let step): lastStage = max(lastStage, step.stage)
+      case .runEnd(let end): status = end.status
+      default: break
+      }
+    }
+    runName = header?.runName ?? ""
+    endStatus = status
+    stageCount = lastStage
+
+    var order: [String] = []
+    for eval in evals {
+      for loss in eval.losses where !order.contains(loss.dataset) { order.append(loss.dataset) }
+    }
+    let declared = header?.datasets.filter { order.contains($0) } ?? []
+    datasets = declared + order.filter { !declared.contains($0) }
+
+    func mean(_ values: [Double]) -> Double? {
+      values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    }
+    func lastMean(_ dataset: String, _ pool: [EvalEvent]) -> Double? {
+      var values: [Double] = []
+      for eval in pool.reversed() where values.count < count {
+        if let loss = eval.loss(dataset), loss.isFinite { values.append(loss) }
+      }
+      return mean(values)
+    }
+    var finals: [String: Double] = [:]
+    for dataset in datasets { finals[dataset] = lastMean(dataset, evals) }
+    finalLosses = finals
+
+    firstDataset = stageDatasets[1] ?? datasets.first
+    lastDataset = stageDatasets[lastStage] ?? (lastStage <= 1 ? firstDataset : nil)
+    if let first = firstDataset, lastStage > 1 {
+      firstStageEndLoss = lastMean(first, evals.filter { $0.stage == 1 })
+    }
+    if let first = firstDataset, let end = firstStageEndLoss, let final = finals[first] {
+      forgetting = final - end
+    }
+    adaptation = lastDataset.flatMap { finals[$0] }
+    average = mean(datasets.compactMap { finals[$0] })
+  }
+}
