@@ -78,7 +78,12 @@ public final class DataManager: @unchecked Sendable {
     }
     let start = Date()
     let (docs, sources, skipped) = try extract(leaf)
-    for s in skipped { log("warning: skipped \(s)") }
+    if !skipped.isEmpty {
+      let shown = skipped.prefix(3).joined(separator: "; ")
+      log(
+        "warning: \(name): skipped \(skipped.count) file(s) (\(shown)\(skipped.count > 3 ? "; …" : ""))"
+          + "; the full list is in manifest.json")
+    }
     guard docs.contains(where: { !$0.isEmpty }) else {
       throw CorpusError.noText("dataset '\(name)' (extraction gave no documents)")
     }
