@@ -83,6 +83,22 @@ public struct BPETokenizer: Sendable, Equatable {
   func encodePiece(
     _ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [Int32]
   ) {
+    if end - start > BPETokenizer.longPiece && !merges.isEmpty {
+      var symbols = [Int32]()
+      symbols.reserveCapacity(end - start)
+      for i in start..<end { symbols.append(Int32(byteTokens[Int(p[i])])) }
+      mergeLong(&symbols)
+      out.append(contentsOf: symbols)
+    } else {
+      encodePieceLoop(p, start, end, into: &out)
+    }
+  }
+
+  /// The simple merge loop: find the lowest-ranked adjacent pair, merge all its occurrences left to
+  /// right, repeat.
+  func encodePieceLoop(
+    _ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [Int32]
+  ) {
     var symbols = [Int32]()
     symbols.reserveCapacity(end - start)
     for i in start..<end { symbols.append(Int32(byteTokens[Int(p[i])])) }
@@ -115,6 +131,82 @@ public struct BPETokenizer: Sendable, Equatable {
       symbols.removeLast(n - w)
     }
     out.append(contentsOf: symbols)
+  }
+
+  /// Pieces longer than this many bytes are merged with a priority queue (O(n log n)) instead of
+  /// the simple rescanning loop (O(n²) in the worst case, faster for short pieces). Both apply
+  /// merges in the same order: lowest rank first, leftmost first among equal ranks.
+  static let longPiece = 48
+
+  /// Heap-based merging over a linked list of symbols (the algorithm of Hugging Face `tokenizers`).
+  func mergeLong(_ symbols: inout [Int32]) {
+    let n = symbols.count
+    var next = [Int32]((1...n).map { Int32($0) })
+    next[n - 1] = -1
+    var prev = [Int32]((0..<n).map { Int32($0 - 1) })
+    var alive = [Bool](repeating: true, count: n)
+    // Min-heap of (rank << 32 | position).
+    var heap: [UInt64] = []
+    func rank(_ i: Int) -> Int32? {
+      let j = Int(next[i])
+      guard j >= 0 else { return nil }
+      return pairRanks[UInt64(UInt32(symbols[i])) << 32 | UInt64(UInt32(symbols[j]))]
+    }
+    func push(_ v: UInt64) {
+      heap.append(v)
+      var i = heap.count - 1
+      while i > 0 {
+        let p = (i - 1) / 2
+        if heap[i] < heap[p] {
+          heap.swapAt(i, p)
+          i = p
+        } else {
+          break
+        }
+      }
+    }
+    func pop() -> UInt64 {
+      let top = heap[0]
+      let last = heap.removeLast()
+      if !heap.isEmpty {
+        heap[0] = last
+        var i = 0
+        while true {
+          let l = 2 * i + 1
+          let r = l + 1
+          var m = i
+          if l < heap.count && heap[l] < heap[m] { m = l }
+          if r < heap.count && heap[r] < heap[m] { m = r }
+          if m == i { break }
+          heap.swapAt(i, m)
+          i = m
+        }
+      }
+      return top
+    }
+    for i in 0..<(n - 1) {
+      if let r = rank(i) { push(UInt64(UInt32(r)) << 32 | UInt64(i)) }
+    }
+    while !heap.isEmpty {
+      let top = pop()
+      let r = Int32(truncatingIfNeeded: top >> 32)
+      let i = Int(top & 0xffff_ffff)
+      guard alive[i], rank(i) == r else { continue }
+      let j = Int(next[i])
+      symbols[i] = Int32(mergeResults[Int(r)])
+      alive[j] = false
+      next[i] = next[j]
+      if next[j] >= 0 { prev[Int(next[j])] = Int32(i) }
+      if let nr = rank(i) { push(UInt64(UInt32(nr)) << 32 | UInt64(i)) }
+      let p = Int(prev[i])
+      if p >= 0, let pr = rank(p) { push(UInt64(UInt32(pr)) << 32 | UInt64(p)) }
+    }
+    var w = 0
+    for i in 0..<n where alive[i] {
+      symbols[w] = symbols[i]
+      w += 1
+    }
+    symbols.removeLast(n - w)
   }
 
   /// Token ids of `text` (UTF-8).
