@@ -65,9 +65,15 @@ public final class BatchMixer: @unchecked Sendable {
     current: TokenDataset, replay: [(TokenDataset, Double)] = [], replayShare: Double = 0,
     batchSize: Int, context: Int, seed: UInt64, replayStart: Int = 0
   ) throws {
-    precondition(batchSize > 0 && context > 0)
-    precondition((0...1).contains(replayShare), "replay share is a fraction in 0…1")
-    precondition(replayShare == 0 || !replay.isEmpty, "a replay share needs replay datasets")
+    guard batchSize > 0, context > 0 else {
+      throw CorpusError.invalidArgument("batch size and context must be positive")
+    }
+    guard (0...1).contains(replayShare) else {
+      throw CorpusError.invalidArgument("replay share \(replayShare) is not a fraction in 0…1")
+    }
+    guard replayShare == 0 || !replay.isEmpty else {
+      throw CorpusError.invalidArgument("a replay share above 0 needs at least one replay dataset")
+    }
     try current.check(context: context)
     for (d, _) in replay { try d.check(context: context) }
     self.current = current

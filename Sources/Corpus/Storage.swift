@@ -20,6 +20,8 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable {
   case toolFailed(String)
   /// A cache file is damaged or of another version.
   case badCache(String)
+  /// A parameter out of range (batch size, replay share, …).
+  case invalidArgument(String)
 
   public var description: String {
     switch self {
@@ -38,6 +40,7 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable {
       return "no usable text in \(what) (empty, binary or unreadable files are skipped)"
     case .toolFailed(let m): return m
     case .badCache(let m): return "damaged cache: \(m) (delete it and prepare again)"
+    case .invalidArgument(let m): return m
     }
   }
 }

@@ -162,6 +162,15 @@ public struct TokenDataset: @unchecked Sendable {
     self.weights = weights.map { $0 / total }
   }
 
+  /// Vocabulary size of the tokenizer that made the tokens (ids are in `0..<vocabSize`).
+  public var vocabSize: Int { components[0].meta.vocabSize }
+
+  /// Training tokens over all components.
+  public var trainTokens: Int { components.reduce(0) { $0 + $1.trainCount } }
+
+  /// Validation tokens over all components.
+  public var validationTokens: Int { components.reduce(0) { $0 + $1.validationCount } }
+
   /// Checks that every component can give a window of `context + 1` tokens in both splits.
   public func check(context: Int) throws {
     for c in components {

@@ -184,3 +184,34 @@ func temporaryCache() -> CorpusCache {
     }
   }
 }
+
+@Suite struct FetchFailureTests {
+  /// An unknown Debian package fails with a message naming it (apt-get answers from its local
+  /// package lists, so this needs no network). Skipped where apt-get is missing.
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/apt-get")))
+  func unknownPackageIsNamed() {
+    let cache = temporaryCache()
+    defer { try? FileManager.default.removeItem(at: cache.root) }
+    let manager = DataManager(cache: cache)
+    do {
+      _ = try manager.fetchDebian("cptui-no-such-package")
+      Issue.record("fetching an unknown package must fail")
+    } catch let error as CorpusError {
+      #expect(error.description.contains("cptui-no-such-package"))
+      #expect(error.description.contains("synthetic"))
+    } catch {
+      Issue.record("unexpected error \(error)")
+    }
+  }
+
+  @Test func badMixerArguments() {
+    let f = BatchFixture.shared
+    #expect(throws: CorpusError.self) {
+      try BatchMixer(current: f.d0, replayShare: 0.1, batchSize: 4, context: 8, seed: 1)
+    }
+    #expect(throws: CorpusError.self) {
+      try BatchMixer(
+        current: f.d0, replay: [(f.d1, 1)], replayShare: 1.5, batchSize: 4, context: 8, seed: 1)
+    }
+  }
+}
