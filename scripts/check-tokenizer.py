@@ -167,7 +167,42 @@ def check(args) -> int:
                     where = f" first difference at token {i}: ours {ours[i:i + 5]} theirs {theirs[i:i + 5]}"
                 print(f"  {leaf:16} {len(text.encode()):8d} bytes {len(ours):7d} tokens  "
                       f"{'identical' if same else 'DIFFERENT'}{where}")
+        if args.fuzz:
+            ok &= fuzz(cptui, tj, hf, args.fuzz, tmp)
     return 0 if ok else 1
+
+
+FUZZ_POOL = (
+    list("abcXYZ äöüßÄé")
+    + ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", "'"]
+    + list("0123456789½²Ⅻ٣")
+    + [" ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\u3000", "\u200b", "\u2028", "\u0085",
+       "\x0b", "\x0c", "\x1c"]
+    + list("!?.,;:-_()[]{}\"#$%&*+/<=>@\\^`|~")
+    + ["🙂", "👍🏽", "e\u0301", "\u0301", "日本", "ελ", "ا", "\ufeff", "\U0001d400", "ǅ", "ʰ", "〇",
+       "\x00", "\x7f"]
+    + ["the", " the", "river", " King", "don", "I"]
+)
+
+
+def fuzz(cptui: str, tj: Path, hf, n: int, tmp: str) -> bool:
+    """Random strings of tricky characters (white space kinds, marks, digits, contractions, emoji)."""
+    import random
+
+    rng = random.Random(5)
+    texts = ["".join(rng.choice(FUZZ_POOL) for _ in range(rng.randint(1, 60))) for _ in range(n)]
+    files = []
+    for i, t in enumerate(texts):
+        f = Path(tmp) / f"fuzz-{i}.txt"
+        f.write_bytes(t.encode())
+        files.append(str(f))
+    out = subprocess.run([cptui, "data", "encode", "--tokenizer", str(tj), *files], check=True,
+                         capture_output=True, text=True).stdout
+    bad = [t for t, ours in zip(texts, json.loads(out)) if ours != hf.encode(t).ids]
+    print(f"  fuzz             {n - len(bad)}/{n} random strings identical")
+    for t in bad[:5]:
+        print(f"    differs: {t!r}")
+    return not bad
 
 
 MIXTURES = {
@@ -188,6 +223,7 @@ def main() -> int:
     p.add_argument("--vocab", type=int, default=4096)
     p.add_argument("--tokenizer-from", dest="tokenizer_from")
     p.add_argument("--sample-kb", type=int, default=300)
+    p.add_argument("--fuzz", type=int, default=1000, help="random tricky strings to compare (0: none)")
     p.add_argument("datasets", nargs="*")
     args = p.parse_args()
     if args.fixture:
