@@ -50,8 +50,21 @@ public final class BatchMixer: @unchecked Sendable {
   public let batchSize: Int
   /// Context length (T); rows hold T + 1 tokens.
   public let context: Int
-  /// Current position; assign to resume.
-  public var state: MixerState
+  /// Current position; save it with a checkpoint and give it to ``restore(_:)`` to resume.
+  public private(set) var state: MixerState
+
+  /// Continues from a saved state (of a mixer built with the same datasets and settings); the
+  /// following batches are bit-identical to those the saved mixer would have drawn.
+  public func restore(_ saved: MixerState) throws {
+    guard saved.cursors.count == replay.count,
+      zip(saved.cursors, replay).allSatisfy({ $0.count == $1.components.count }),
+      saved.componentCredits.map(\.count) == saved.cursors.map(\.count),
+      saved.replayCredits.count == replay.count
+    else {
+      throw CorpusError.invalidArgument("saved sampler state does not match these replay datasets")
+    }
+    state = saved
+  }
 
   /// - Parameters:
   ///   - current: the stage's dataset (random windows from its training split).

@@ -34,7 +34,7 @@ public struct TextManifest: Sendable, Codable, Equatable {
 /// Every document ends with a newline.
 public final class TextStore: @unchecked Sendable {
   /// Version of the text extraction; bump when extraction changes.
-  public static let format = 1
+  public static let format = 2
 
   public let name: String
   public let manifest: TextManifest
@@ -81,7 +81,7 @@ public final class TextStore: @unchecked Sendable {
   }
 
   /// Writes documents to `directory` (text.bin, docs.u64, manifest.json); each document gets a final
-  /// newline if it lacks one. Empty documents are dropped.
+  /// newline (trailing white space and leading blank lines are trimmed). Empty documents are dropped.
   @discardableResult
   static func write(
     documents: [[UInt8]], to directory: URL, dataset: String, sources: [SourceInfo],
@@ -93,6 +93,8 @@ public final class TextStore: @unchecked Sendable {
       while let last = doc.last, last == 0x20 || last == 0x0A || last == 0x09 || last == 0x0D {
         doc.removeLast()
       }
+      let leading = doc.prefix { $0 == 0x0A || $0 == 0x0D }.count
+      if leading > 0 { doc.removeFirst(leading) }
       if doc.isEmpty { continue }
       doc.append(0x0A)
       data.append(contentsOf: doc)

@@ -250,4 +250,27 @@ extension DataManager {
     return TokenDataset(
       name: spec.displayName, components: stores, weights: leaves.map { $0.weight })
   }
+
+  /// Everything a multi-stage run needs: the tokenizer trained on the first stage's dataset (D0)
+  /// and the token datasets of every stage, tokenized with it (prepared once, then cached).
+  ///
+  /// - Parameters:
+  ///   - stages: the dataset of each stage, D0 first.
+  ///   - vocabSize: tokens in the vocabulary (256 = bytes only).
+  ///   - context: T; every dataset is checked to give one window of T + 1 tokens in each split.
+  public func prepareStages(_ stages: [DatasetSpec], vocabSize: Int, context: Int) throws -> (
+    tokenizer: BPETokenizer, datasets: [TokenDataset]
+  ) {
+    guard let first = stages.first else {
+      throw CorpusError.invalidArgument("no stage datasets given")
+    }
+    let tokenizer = try tokenizer(vocabSize: vocabSize, trainedOn: first)
+    var datasets: [TokenDataset] = []
+    for spec in stages {
+      let ds = try tokens(spec, tokenizer: tokenizer)
+      try ds.check(context: context)
+      datasets.append(ds)
+    }
+    return (tokenizer, datasets)
+  }
 }

@@ -160,12 +160,18 @@ struct DataInfo: ParsableCommand {
         "bytes/token",
       ]
       var rows: [[String]] = []
+      var notes: [String] = []
       for spec in specs {
         let ds = try manager.tokens(spec, tokenizer: tok)
         var mb = 0.0
         var docs = (0, 0)
         var tokens = (0, 0)
         var bytes = 0
+        for c in ds.components where c.validationCount == 0 {
+          notes.append(
+            "\(c.name) has no validation split (\(c.meta.trainDocuments) document(s)): "
+              + "training on it will be refused; give more text or more files")
+        }
         for c in ds.components {
           mb += Double(c.meta.trainBytes + c.meta.validationBytes) / 1e6
           docs.0 += c.meta.trainDocuments
@@ -185,6 +191,7 @@ struct DataInfo: ParsableCommand {
         ])
       }
       printTable(header, rows)
+      for n in notes { print("note: \(n)") }
     }
   }
 

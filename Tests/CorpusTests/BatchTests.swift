@@ -106,11 +106,18 @@ final class BatchFixture: @unchecked Sendable {
       expected.append(buffer)
     }
     let b = try make()
-    b.state = try JSONDecoder().decode(MixerState.self, from: saved)
+    try b.restore(try JSONDecoder().decode(MixerState.self, from: saved))
     for i in 0..<25 {
       _ = buffer.withUnsafeMutableBufferPointer { b.nextBatch(into: $0.baseAddress!) }
       #expect(buffer == expected[i])
     }
+  }
+
+  @Test func restoreRejectsMismatchedState() throws {
+    let a = try BatchMixer(
+      current: f.d1, replay: [(f.d0, 1)], replayShare: 0.05, batchSize: 4, context: 8, seed: 4)
+    let b = try BatchMixer(current: f.d1, batchSize: 4, context: 8, seed: 4)
+    #expect(throws: CorpusError.self) { try b.restore(a.state) }
   }
 
   @Test func validationWindowsAreFixed() throws {

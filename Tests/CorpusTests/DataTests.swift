@@ -135,9 +135,24 @@ func temporaryCache() -> CorpusCache {
     let doc = Array(store.document(firstTrain))
     #expect(
       Array(decoded.prefix(min(doc.count, decoded.count))) == Array(doc.prefix(decoded.count)))
+    // Token caches are reused.
+    let tokenizedBefore = lines.filter { $0.hasPrefix("tokenized") }.count
+    _ = try manager.tokens(.builtin("synthetic"), tokenizer: tok)
+    #expect(lines.filter { $0.hasPrefix("tokenized") }.count == tokenizedBefore)
     // Other languages reuse the same tokenizer and tokenize less efficiently.
     let de = try manager.tokens(.builtin("synthetic-de"), tokenizer: tok)
     #expect(de.components[0].meta.bytesPerTokenOfText < c.meta.bytesPerTokenOfText)
+  }
+
+  @Test func prepareStagesUsesOneTokenizer() throws {
+    let cache = temporaryCache()
+    defer { try? FileManager.default.removeItem(at: cache.root) }
+    let manager = DataManager(cache: cache)
+    let (tok, datasets) = try manager.prepareStages(
+      Recipes.preset(named: "synthetic-shift")!, vocabSize: 300, context: 64)
+    #expect(datasets.count == 2)
+    #expect(datasets.allSatisfy { $0.components[0].meta.tokenizerHash == tok.hash })
+    #expect(datasets[0].vocabSize == 300)
   }
 
   @Test func userFilesWithBadInput() throws {
