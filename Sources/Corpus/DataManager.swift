@@ -320,7 +320,11 @@ public final class DataManager: @unchecked Sendable {
         let lastLine =
           r.stderr.split(separator: "\n").last { $0.hasPrefix("E:") }.map(String.init)
           ?? r.stderr.split(separator: "\n").last.map(String.init) ?? "apt-get failed"
-        throw CorpusError.fetchFailed(package: package, detail: lastLine)
+        let hint =
+          lastLine.contains("Unable to locate")
+          ? " (unknown here; if it should exist, the package lists may be stale: apt-get update)"
+          : ""
+        throw CorpusError.fetchFailed(package: package, detail: lastLine + hint)
       }
     }
     let debURL = deb!

@@ -182,6 +182,28 @@ func temporaryCache() -> CorpusCache {
     #expect(throws: CorpusError.self) { try manager.textStore(.files(["/no/such/path"])) }
   }
 
+  @Test func wideVocabularyUsesUInt32() throws {
+    let cache = temporaryCache()
+    defer { try? FileManager.default.removeItem(at: cache.root) }
+    // 70 000 tokens: the 256 bytes, one merge "ab", and filler tokens that never occur.
+    var tokens: [[UInt8]] = (0..<256).map { [UInt8($0)] }
+    tokens.append([0x61, 0x62])
+    while tokens.count < 70_000 {
+      let i = tokens.count
+      tokens.append([0xFF, UInt8(i & 0xFF), UInt8((i >> 8) & 0xFF), UInt8(i >> 16)])
+    }
+    let tok = BPETokenizer(tokenBytes: tokens, merges: [(0x61, 0x62)], mergeResults: [256])
+    let file = cache.root.appendingPathComponent("t.txt")
+    try FileManager.default.createDirectory(at: cache.root, withIntermediateDirectories: true)
+    try Data(String(repeating: "ab cd ab\n\n", count: 2000).utf8).write(to: file)
+    let ds = try DataManager(cache: cache).tokens(.files([file.path]), tokenizer: tok)
+    let store = ds.components[0]
+    #expect(store.meta.bytesPerToken == 4)
+    let ids = store.tokens(validation: false, range: 0..<store.trainCount)
+    #expect(tok.decode(ids.prefix(4).map { Int($0) }) == Array("ab cd".utf8))
+    #expect(ids.contains(256))
+  }
+
   @Test func tooSmallIsRefusedWithSizes() throws {
     let cache = temporaryCache()
     defer { try? FileManager.default.removeItem(at: cache.root) }
