@@ -38,6 +38,9 @@ public final class TextStore: @unchecked Sendable {
 
   public let name: String
   public let manifest: TextManifest
+  /// SHA-256 (hex) of `manifest.json`: changes whenever the text is prepared again. Token caches and
+  /// tokenizers record it to notice stale text.
+  public let manifestHash: String
   private let text: MappedFile
   private let offsets: [Int]
 
@@ -51,6 +54,7 @@ public final class TextStore: @unchecked Sendable {
     self.name = name
     let manifestData = try Data(contentsOf: directory.appendingPathComponent("manifest.json"))
     manifest = try JSONDecoder().decode(TextManifest.self, from: manifestData)
+    manifestHash = SHA256.hex(manifestData)
     text = try MappedFile(directory.appendingPathComponent("text.bin"))
     let idx = try MappedFile(directory.appendingPathComponent("docs.u64"))
     var offs: [Int] = []

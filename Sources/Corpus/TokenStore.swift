@@ -16,6 +16,8 @@ public struct TokenMeta: Sendable, Codable, Equatable {
   public var validationBytes: Int
   public var split: DocumentSplit
   public var seconds: Double
+  /// ``TextStore/manifestHash`` of the text that was tokenized.
+  public var textHash: String
 
   /// Text bytes per token over both splits.
   public var bytesPerTokenOfText: Double {
@@ -138,7 +140,8 @@ public final class TokenStore: @unchecked Sendable {
       dataset: text.name, tokenizerHash: tokenizer.hash, vocabSize: tokenizer.vocabSize,
       bytesPerToken: width, trainDocuments: trainDocs, validationDocuments: n - trainDocs,
       trainTokens: trainIds.count, validationTokens: valIds.count, trainBytes: trainBytes,
-      validationBytes: valBytes, split: split, seconds: Date().timeIntervalSince(start))
+      validationBytes: valBytes, split: split, seconds: Date().timeIntervalSince(start),
+      textHash: text.manifestHash)
     let enc = JSONEncoder()
     enc.outputFormatting = [.prettyPrinted, .sortedKeys]
     try writeAtomically(try enc.encode(meta), to: directory.appendingPathComponent("meta.json"))
@@ -198,7 +201,7 @@ extension DataManager {
     let stores = try leaves.map { try textStore($0.spec) }
     let keyText =
       "v1 vocab=\(vocabSize) split=\(split.validationPerTenThousand) "
-      + stores.map { "\($0.name):\($0.byteCount)" }.joined(separator: ",")
+      + stores.map { "\($0.name):\($0.manifestHash)" }.joined(separator: ",")
     let key = String(SHA256.hex(Array(keyText.utf8)).prefix(16))
     let url = cache.tokenizers.appendingPathComponent("trained-\(key)/tokenizer.json")
     if let t = try? BPETokenizer.load(from: url) { return t }
@@ -234,7 +237,7 @@ extension DataManager {
         "\(text.name)-s\(split.validationPerTenThousand)")
       if let store = try? TokenStore(directory: dir, name: text.name),
         store.meta.tokenizerHash == tokenizer.hash,
-        store.meta.trainBytes + store.meta.validationBytes == text.byteCount + text.documentCount
+        store.meta.textHash == text.manifestHash
       {
         stores.append(store)
         continue
