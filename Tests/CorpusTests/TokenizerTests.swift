@@ -281,3 +281,64 @@ func byteVocabJSON(extra: [String: Int]) -> String {
     #expect(tok.decode(ids) == bytes)
   }
 }
+
+@Suite struct TrainerReferenceTests {
+  /// A naive trainer: recount every pair after every merge. Same tie rule (count, then smaller
+  /// (left, right)). The incremental trainer must learn exactly the same merges.
+  func naiveMerges(_ text: String, vocabSize: Int) -> [[Int]] {
+    var counts: [[Int]: Int] = [:]
+    for piece in ByteLevel.pretokenize(bytes: Array(text.utf8)) {
+      counts[piece.map { Int($0) }, default: 0] += 1
+    }
+    var words = counts.map { (symbols: $0.key, count: $0.value) }
+    var merges: [[Int]] = []
+    var next = 256
+    while next < vocabSize {
+      var pairs: [[Int]: Int] = [:]
+      for w in words where w.symbols.count > 1 {
+        for i in 0..<(w.symbols.count - 1) {
+          pairs[[w.symbols[i], w.symbols[i + 1]], default: 0] += w.count
+        }
+      }
+      guard
+        let best = pairs.filter({ $0.value >= 2 }).max(by: { a, b in
+          a.value != b.value ? a.value < b.value : a.key.lexicographicallyPrecedes(b.key) == false
+        })
+      else { break }
+      merges.append(best.key)
+      for k in words.indices {
+        var s = words[k].symbols
+        var out: [Int] = []
+        var i = 0
+        while i < s.count {
+          if i + 1 < s.count && s[i] == best.key[0] && s[i + 1] == best.key[1] {
+            out.append(next)
+            i += 2
+          } else {
+            out.append(s[i])
+            i += 1
+          }
+        }
+        s = out
+        words[k].symbols = s
+      }
+      next += 1
+    }
+    return merges
+  }
+
+  @Test(arguments: [1, 2, 3, 4])
+  func incrementalEqualsNaive(seed: UInt64) {
+    var rng = CorpusRNG(seed: seed)
+    let words = ["aa", "ab", "ba", "aaa", "abab", "b", "the", "a'b", "ü"]
+    var text = ""
+    for _ in 0..<400 {
+      text += words[rng.below(words.count)] + (rng.below(5) == 0 ? "  " : " ")
+    }
+    var trainer = BPETrainer()
+    trainer.add(text)
+    let tok = trainer.train(vocabSize: 300)
+    let naive = naiveMerges(text, vocabSize: 300)
+    #expect(tok.merges.map { [$0.0, $0.1] } == naive)
+  }
+}
