@@ -1,7 +1,334 @@
 import ArgumentParser
+import Corpus
+import Foundation
 
 /// `cptui data …`: list, prepare and describe datasets.
 struct DataCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "data", abstract: "List, prepare and describe datasets.")
+    commandName: "data", abstract: "List, prepare and describe datasets.",
+    subcommands: [
+      DataList.self, DataPrepare.self, DataInfo.self, DataTokenizer.self, DataEncode.self,
+      DataBench.self,
+    ])
+}
+
+/// Tokenizer choice shared by the subcommands.
+struct TokenizerOptions: ParsableArguments {
+  @Option(help: "Vocabulary size of the BPE tokenizer (256 = bytes only).")
+  var vocab: Int = 4096
+
+  @Option(
+    name: .customLong("tokenizer-from"),
+    help: "Dataset the tokenizer is trained on (D0). Default: the first dataset named.")
+  var tokenizerFrom: String?
+
+  @Option(help: "A tokenizer.json to use instead of training one.")
+  var tokenizer: String?
+
+  func validate() throws {
+    guard (256...65_536).contains(vocab) else {
+      throw ValidationError("--vocab must be in 256…65536")
+    }
+  }
+
+  func make(_ manager: DataManager, default first: DatasetSpec) throws -> BPETokenizer {
+    if let tokenizer { return try BPETokenizer.load(from: URL(fileURLWithPath: tokenizer)) }
+    let from = tokenizerFrom.map(DatasetSpec.parse) ?? first
+    return try manager.tokenizer(vocabSize: vocab, trainedOn: from)
+  }
+}
+
+private func stderrLine(_ s: String) {
+  FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+/// Expands command-line names: presets become their stage datasets.
+private func expandNames(_ names: [String]) -> [DatasetSpec] {
+  var out: [DatasetSpec] = []
+  for n in names {
+    if let stages = Recipes.preset(named: n) {
+      for s in stages where !out.contains(s) { out.append(s) }
+    } else {
+      let s = DatasetSpec.parse(n)
+      if !out.contains(s) { out.append(s) }
+    }
+  }
+  return out
+}
+
+private func runReporting(_ body: () throws -> Void) throws {
+  do {
+    try body()
+  } catch let error as CorpusError {
+    stderrLine("error: \(error)")
+    throw ExitCode.failure
+  }
+}
+
+struct DataList: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "list", abstract: "List built-in datasets, mixtures and presets.")
+
+  func run() throws {
+    let cache = CorpusCache.fromEnvironment()
+    print("Datasets (cache: \(cache.root.path)):")
+    for r in Recipes.all {
+      let prepared = FileManager.default.fileExists(
+        atPath: cache.text.appendingPathComponent("\(r.name)/manifest.json").path)
+      let mb = String(format: "%5.1f MB", r.approximateMB)
+      print(
+        "  \(r.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(mb)  \(prepared ? "✓" : " ") \(r.summary)"
+      )
+    }
+    print("Mixtures:")
+    for m in Recipes.mixtures {
+      print("  \(m.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(m.summary)")
+    }
+    print("Presets (stage datasets in order):")
+    for p in Recipes.presets {
+      print(
+        "  \(p.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(p.stages.joined(separator: " → "))  (\(p.summary))"
+      )
+    }
+    print("Your own text: any file, folder or glob, e.g. 'cptui data info ./notes/*.txt'.")
+  }
+}
+
+struct DataPrepare: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "prepare",
+    abstract: "Download and extract datasets (and tokenize them with --tokenize).")
+
+  @Argument(help: "Datasets, mixtures, presets, or paths/globs.")
+  var names: [String]
+
+  @Flag(help: "Also train the tokenizer and write the token caches.")
+  var tokenize = false
+
+  @OptionGroup var tokenizerOptions: TokenizerOptions
+
+  func run() throws {
+    try runReporting {
+      let start = Date()
+      let manager = DataManager(log: { stderrLine($0) })
+      let specs = expandNames(names)
+      for spec in specs {
+        let t0 = Date()
+        let stores = try manager.prepareText(spec)
+        let mb = Double(stores.reduce(0) { $0 + $1.byteCount }) / 1e6
+        let docs = stores.reduce(0) { $0 + $1.documentCount }
+        print(
+          String(
+            format: "%@: %d documents, %.1f MB (%.1f s)", spec.displayName, docs, mb,
+            Date().timeIntervalSince(t0)))
+      }
+      if tokenize, let first = specs.first {
+        let tok = try tokenizerOptions.make(manager, default: first)
+        for spec in specs { _ = try manager.tokens(spec, tokenizer: tok) }
+        print("tokenizer \(tok.hash) (vocab \(tok.vocabSize))")
+      }
+      print(String(format: "done in %.1f s", Date().timeIntervalSince(start)))
+    }
+  }
+}
+
+struct DataInfo: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "info",
+    abstract: "Show size, documents, train/validation tokens and bytes per token.",
+    discussion: """
+      Tokens are counted with a BPE tokenizer of --vocab tokens (default 4096) trained on \
+      --tokenizer-from (default: the first dataset named; for a preset, its first stage, D0), \
+      as in the paper: one tokenizer trained on D0 and reused for every later dataset.
+      """)
+
+  @Argument(help: "Datasets, mixtures, presets, or paths/globs.")
+  var names: [String]
+
+  @OptionGroup var tokenizerOptions: TokenizerOptions
+
+  func run() throws {
+    try runReporting {
+      let manager = DataManager(log: { stderrLine($0) })
+      let specs = expandNames(names)
+      guard let first = specs.first else { return }
+      let tok = try tokenizerOptions.make(manager, default: first)
+      let from = tokenizerOptions.tokenizer ?? (tokenizerOptions.tokenizerFrom ?? first.displayName)
+      print("tokenizer \(tok.hash): vocab \(tok.vocabSize), trained on \(from)")
+      let header = [
+        "dataset", "MB", "docs", "train docs", "val docs", "train tokens", "val tokens",
+        "bytes/token",
+      ]
+      var rows: [[String]] = []
+      var notes: [String] = []
+      for spec in specs {
+        let ds = try manager.tokens(spec, tokenizer: tok)
+        var mb = 0.0
+        var docs = (0, 0)
+        var tokens = (0, 0)
+        var bytes = 0
+        for c in ds.components where c.validationCount == 0 {
+          notes.append(
+            "\(c.name) has no validation split (\(c.meta.trainDocuments) document(s)): "
+              + "training on it will be refused; give more text or more files")
+        }
+        for c in ds.components {
+          mb += Double(c.meta.trainBytes + c.meta.validationBytes) / 1e6
+          docs.0 += c.meta.trainDocuments
+          docs.1 += c.meta.validationDocuments
+          tokens.0 += c.meta.trainTokens
+          tokens.1 += c.meta.validationTokens
+          bytes += c.meta.trainBytes + c.meta.validationBytes
+          if ds.components.count > 1 {
+            rows.append(row("  " + c.name, c.meta))
+          }
+        }
+        rows.append([
+          spec.displayName, String(format: "%.2f", mb), "\(docs.0 + docs.1)", "\(docs.0)",
+          "\(docs.1)",
+          "\(tokens.0)", "\(tokens.1)",
+          String(format: "%.3f", Double(bytes) / Double(max(1, tokens.0 + tokens.1))),
+        ])
+      }
+      printTable(header, rows)
+      for n in notes { print("note: \(n)") }
+    }
+  }
+
+  private func row(_ name: String, _ m: TokenMeta) -> [String] {
+    [
+      name, String(format: "%.2f", Double(m.trainBytes + m.validationBytes) / 1e6),
+      "\(m.trainDocuments + m.validationDocuments)", "\(m.trainDocuments)",
+      "\(m.validationDocuments)", "\(m.trainTokens)", "\(m.validationTokens)",
+      String(format: "%.3f", m.bytesPerTokenOfText),
+    ]
+  }
+}
+
+private func printTable(_ header: [String], _ rows: [[String]]) {
+  var widths = header.map(\.count)
+  for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+  func line(_ cells: [String]) -> String {
+    cells.enumerated().map { i, c in
+      i == 0
+        ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+        : String(repeating: " ", count: widths[i] - c.count) + c
+    }.joined(separator: "  ")
+  }
+  print(line(header))
+  for r in rows { print(line(r)) }
+}
+
+struct DataTokenizer: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "tokenizer", abstract: "Train a tokenizer and write its tokenizer.json.")
+
+  @Argument(help: "Dataset (or file/folder/glob) to train on.")
+  var dataset: String
+
+  @Option(help: "Vocabulary size (256 = bytes only).")
+  var vocab: Int = 4096
+
+  @Option(help: "Where to write tokenizer.json.")
+  var output: String = "tokenizer.json"
+
+  func run() throws {
+    try runReporting {
+      let manager = DataManager(log: { stderrLine($0) })
+      let tok = try manager.tokenizer(vocabSize: vocab, trainedOn: DatasetSpec.parse(dataset))
+      try tok.save(to: URL(fileURLWithPath: output))
+      print("wrote \(output): vocab \(tok.vocabSize), hash \(tok.hash)")
+    }
+  }
+}
+
+struct DataEncode: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "encode",
+    abstract: "Print the token ids of files as JSON (one array per file), for checking.")
+
+  @Option(help: "tokenizer.json to use.")
+  var tokenizer: String
+
+  @Argument(help: "Files to encode.")
+  var files: [String]
+
+  func run() throws {
+    let tok = try BPETokenizer.load(from: URL(fileURLWithPath: tokenizer))
+    let encoder = BPEEncoder(tok)
+    var parts: [String] = []
+    for f in files {
+      let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: f)))
+      var ids: [Int32] = []
+      bytes.withUnsafeBufferPointer { encoder.encode($0, into: &ids) }
+      parts.append("[" + ids.map { String($0) }.joined(separator: ",") + "]")
+    }
+    print("[" + parts.joined(separator: ",\n") + "]")
+  }
+}
+
+struct DataBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench", abstract: "Measure tokenizer training and encoding speed (MB/s).")
+
+  @Option(help: "Dataset to measure on (default: synthetic text, no download).")
+  var dataset: String?
+
+  @Option(help: "MB of text to train on.")
+  var trainMB: Double = 10
+
+  @Option(help: "MB of text to encode.")
+  var encodeMB: Double = 50
+
+  @Option(help: "Vocabulary size.")
+  var vocab: Int = 4096
+
+  func run() throws {
+    try runReporting {
+      var text: [UInt8] = []
+      if let dataset {
+        let manager = DataManager(log: { stderrLine($0) })
+        for store in try manager.prepareText(DatasetSpec.parse(dataset)) {
+          for i in 0..<store.documentCount { text.append(contentsOf: store.document(i)) }
+        }
+      } else {
+        for d in SyntheticCorpus(language: .alpha).documents(totalBytes: 6_000_000) {
+          text.append(contentsOf: d.utf8)
+        }
+        for d in SyntheticCorpus(language: .beta).documents(totalBytes: 6_000_000) {
+          text.append(contentsOf: d.utf8)
+        }
+      }
+      guard !text.isEmpty else { return }
+      func repeated(_ mb: Double) -> [UInt8] {
+        let n = Int(mb * 1e6)
+        var out: [UInt8] = []
+        out.reserveCapacity(n)
+        while out.count < n { out.append(contentsOf: text.prefix(n - out.count)) }
+        return out
+      }
+      let trainText = repeated(trainMB)
+      var t0 = Date()
+      var trainer = BPETrainer()
+      trainText.withUnsafeBufferPointer { trainer.add($0) }
+      let tok = trainer.train(vocabSize: vocab)
+      var dt = Date().timeIntervalSince(t0)
+      print(
+        String(
+          format: "train  %.1f MB → vocab %d in %.2f s: %.1f MB/s", Double(trainText.count) / 1e6,
+          tok.vocabSize, dt, Double(trainText.count) / 1e6 / dt))
+      let encodeText = repeated(encodeMB)
+      t0 = Date()
+      let encoder = BPEEncoder(tok)
+      var ids: [Int32] = []
+      ids.reserveCapacity(encodeText.count / 3)
+      encodeText.withUnsafeBufferPointer { encoder.encode($0, into: &ids) }
+      dt = Date().timeIntervalSince(t0)
+      print(
+        String(
+          format: "encode %.1f MB → %d tokens in %.2f s: %.1f MB/s (%.2f bytes/token)",
+          Double(encodeText.count) / 1e6, ids.count, dt, Double(encodeText.count) / 1e6 / dt,
+          Double(encodeText.count) / Double(ids.count)))
+    }
+  }
 }

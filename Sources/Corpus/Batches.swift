@@ -1,0 +1,203 @@
+/// Where a batch's rows came from.
+public struct BatchInfo: Sendable, Equatable {
+  /// Rows `0..<replayRows` are replayed (earlier datasets, read in order); the rest are from the
+  /// current dataset (random windows).
+  public var replayRows: Int
+  /// Rows of each replay dataset, in the order given to the mixer.
+  public var replayRowsPerDataset: [Int]
+}
+
+/// The serialisable state of a ``BatchMixer``: store it in a checkpoint and assign it back to resume
+/// bit-identically.
+public struct MixerState: Sendable, Codable, Equatable {
+  /// Random generator of the current dataset's windows.
+  public var rng: CorpusRNG
+  /// Batches drawn so far.
+  public var step: Int
+  /// Fractional replay sequences carried to the next batch, in [0, 1).
+  public var carry: Double
+  /// Replay sequences drawn so far (all replay datasets).
+  public var replayedRows: Int
+  /// Smooth weighted round-robin credits choosing among replay datasets.
+  public var replayCredits: [Double]
+  /// Per replay dataset, per component: credits choosing the component.
+  public var componentCredits: [[Double]]
+  /// Per replay dataset, per component: next token offset in its training split.
+  public var cursors: [[Int]]
+}
+
+/// Draws batches for one training stage: the current dataset gives random windows, and a replay
+/// share of every batch comes from earlier datasets read in their original order
+/// (compute-equivalent replay: the batch size, and so the stage's token count, is unchanged).
+///
+/// Replay count: with share `x` (0…1) and batch size `B`, batch `n` holds
+/// `floor(carry + x·B)` replayed rows, the fraction being carried to the next batch, so after `n`
+/// batches the replayed rows are within one row of `x·B·n`.
+///
+/// Rows are windows of `T + 1` consecutive tokens (inputs `0..<T`, targets `1...T`). Random windows
+/// start uniformly in `0...(tokens − T − 1)` of a component chosen by weight. Replay windows are
+/// read in order: the cursor advances by `T` (each token is a target once) and wraps to 0 at the end
+/// of the split; among several replay datasets (and among the components of a replayed mixture) the
+/// choice is a smooth weighted round-robin, so shares are exact and deterministic.
+public final class BatchMixer: @unchecked Sendable {
+  public let current: TokenDataset
+  public let replay: [TokenDataset]
+  /// Relative weights of the replay datasets (normalised to sum 1).
+  public let replayWeights: [Double]
+  /// Share of each batch's rows replayed, in [0, 1].
+  public let replayShare: Double
+  /// Rows per batch (B).
+  public let batchSize: Int
+  /// Context length (T); rows hold T + 1 tokens.
+  public let context: Int
+  /// Current position; save it with a checkpoint and give it to ``restore(_:)`` to resume.
+  public private(set) var state: MixerState
+
+  /// Continues from a saved state (of a mixer built with the same datasets and settings); the
+  /// following batches are bit-identical to those the saved mixer would have drawn.
+  public func restore(_ saved: MixerState) throws {
+    guard saved.cursors.count == replay.count,
+      zip(saved.cursors, replay).allSatisfy({ $0.count == $1.components.count }),
+      saved.componentCredits.map(\.count) == saved.cursors.map(\.count),
+      saved.replayCredits.count == replay.count
+    else {
+      throw CorpusError.invalidArgument("saved sampler state does not match these replay datasets")
+    }
+    state = saved
+  }
+
+  /// - Parameters:
+  ///   - current: the stage's dataset (random windows from its training split).
+  ///   - replay: earlier datasets with relative weights (may be empty).
+  ///   - replayShare: share of rows from `replay`, 0…1 (0.05 = 5 %).
+  ///   - batchSize: B rows per batch.
+  ///   - context: T; each row is T + 1 tokens.
+  ///   - seed: seed of the random windows.
+  ///   - replayStart: starting token offset in each replayed component (default 0).
+  public init(
+    current: TokenDataset, replay: [(TokenDataset, Double)] = [], replayShare: Double = 0,
+    batchSize: Int, context: Int, seed: UInt64, replayStart: Int = 0
+  ) throws {
+    guard batchSize > 0, context > 0 else {
+      throw CorpusError.invalidArgument("batch size and context must be positive")
+    }
+    guard (0...1).contains(replayShare) else {
+      throw CorpusError.invalidArgument("replay share \(replayShare) is not a fraction in 0…1")
+    }
+    guard replayShare == 0 || !replay.isEmpty else {
+      throw CorpusError.invalidArgument("a replay share above 0 needs at least one replay dataset")
+    }
+    try current.check(context: context)
+    for (d, _) in replay { try d.check(context: context) }
+    self.current = current
+    self.replay = replay.map { $0.0 }
+    let total = replay.reduce(0) { $0 + $1.1 }
+    self.replayWeights = replay.map { total > 0 ? $0.1 / total : 0 }
+    self.replayShare = replayShare
+    self.batchSize = batchSize
+    self.context = context
+    state = MixerState(
+      rng: CorpusRNG(seed: seed), step: 0, carry: 0, replayedRows: 0,
+      replayCredits: replay.map { _ in 0 },
+      componentCredits: replay.map { d in d.0.components.map { _ in 0 } },
+      cursors: replay.map { d in
+        d.0.components.map { c in replayStart % max(1, c.trainCount - context) }
+      })
+  }
+
+  /// Replayed rows of the next batch (advances the carry).
+  private func nextReplayCount() -> Int {
+    let want = state.carry + replayShare * Double(batchSize)
+    // A tiny tolerance keeps exact shares (e.g. 0.25 · 16) from losing a row to rounding.
+    let k = min(batchSize, Int((want + 1e-9).rounded(.down)))
+    state.carry = max(0, want - Double(k))
+    return k
+  }
+
+  /// Smooth weighted round-robin: adds each weight to its credit, picks the largest credit, and
+  /// subtracts 1 from it.
+  private static func pick(_ credits: inout [Double], _ weights: [Double]) -> Int {
+    var best = 0
+    for i in credits.indices {
+      credits[i] += weights[i]
+      if credits[i] > credits[best] + 1e-12 { best = i }
+    }
+    credits[best] -= 1
+    return best
+  }
+
+  /// Fills `out` with the next batch: `batchSize` rows of `context + 1` tokens, row-major
+  /// (`out[r * (T + 1) + t]`), token ids as `Int32`. Replayed rows come first.
+  public func nextBatch(into out: UnsafeMutablePointer<Int32>) -> BatchInfo {
+    let width = context + 1
+    let k = nextReplayCount()
+    var perDataset = [Int](repeating: 0, count: replay.count)
+    for r in 0..<k {
+      let d = BatchMixer.pick(&state.replayCredits, replayWeights)
+      perDataset[d] += 1
+      let ds = replay[d]
+      let c = BatchMixer.pick(&state.componentCredits[d], ds.weights)
+      let store = ds.components[c]
+      var pos = state.cursors[d][c]
+      if pos + width > store.trainCount { pos = 0 }
+      store.copy(validation: false, from: pos, count: width, into: out + r * width)
+      state.cursors[d][c] = pos + context
+    }
+    for r in k..<batchSize {
+      var c = 0
+      if current.components.count > 1 {
+        let u = state.rng.unit()
+        var acc = 0.0
+        c = current.components.count - 1
+        for (i, w) in current.weights.enumerated() {
+          acc += w
+          if u < acc {
+            c = i
+            break
+          }
+        }
+      }
+      let store = current.components[c]
+      let start = state.rng.below(store.trainCount - width + 1)
+      store.copy(validation: false, from: start, count: width, into: out + r * width)
+    }
+    state.step += 1
+    state.replayedRows += k
+    return BatchInfo(replayRows: k, replayRowsPerDataset: perDataset)
+  }
+}
+
+/// A fixed set of held-out windows of one dataset, the same at every evaluation: windows of
+/// `T + 1` tokens taken back to back from the start of each component's validation split, at most
+/// `maxWindows` in all, shared among components by weight (at least one each).
+public struct ValidationSet: @unchecked Sendable {
+  public let dataset: TokenDataset
+  public let context: Int
+  /// (component, token offset) of each window.
+  public let windows: [(component: Int, offset: Int)]
+
+  public init(dataset: TokenDataset, context: Int, maxWindows: Int = 32) throws {
+    try dataset.check(context: context)
+    self.dataset = dataset
+    self.context = context
+    var out: [(Int, Int)] = []
+    for (c, store) in dataset.components.enumerated() {
+      let available = store.validationCount / (context + 1)
+      let share = max(1, Int((Double(maxWindows) * dataset.weights[c]).rounded()))
+      for w in 0..<min(available, share) { out.append((c, w * (context + 1))) }
+    }
+    windows = out
+  }
+
+  /// Number of windows.
+  public var count: Int { windows.count }
+
+  /// Copies windows `range` into `out`, row-major, `range.count` rows of `context + 1` tokens.
+  public func fill(_ range: Range<Int>, into out: UnsafeMutablePointer<Int32>) {
+    for (r, i) in range.enumerated() {
+      let w = windows[i]
+      dataset.components[w.component].copy(
+        validation: true, from: w.offset, count: context + 1, into: out + r * (context + 1))
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+
+@testable import Corpus
+
+/// Token datasets built from synthetic text with the byte tokenizer, shared by the batch tests.
+final class BatchFixture: @unchecked Sendable {
+  static let shared = BatchFixture()
+  let cache = temporaryCache()
+  let d0: TokenDataset
+  let d1: TokenDataset
+  let d2: TokenDataset
+
+  private init() {
+    let manager = DataManager(cache: cache)
+    d0 = try! manager.tokens(.builtin("synthetic"), tokenizer: .bytes)
+    d1 = try! manager.tokens(.builtin("synthetic-de"), tokenizer: .bytes)
+    d2 = try! manager.tokens(.builtin("synthetic-code"), tokenizer: .bytes)
+  }
+}
+
+@Suite struct BatchTests {
+  let f = BatchFixture.shared
+
+  @Test(arguments: [0.0, 0.005, 0.01, 0.05, 0.25, 0.5])
+  func replayShareOver1000Steps(share: Double) throws {
+    let b = 16
+    let t = 8
+    let mixer = try BatchMixer(
+      current: f.d1, replay: [(f.d0, 1)], replayShare: share, batchSize: b, context: t, seed: 1)
+    var buffer = [Int32](repeating: 0, count: b * (t + 1))
+    var replayed = 0
+    for step in 1...1000 {
+      let info = buffer.withUnsafeMutableBufferPointer { mixer.nextBatch(into: $0.baseAddress!) }
+      replayed += info.replayRows
+      // Within one sequence of the requested share after every step.
+      #expect(abs(Double(replayed) - share * Double(b * step)) < 1.0 + 1e-9)
+    }
+    #expect(mixer.state.replayedRows == replayed)
+  }
+
+  @Test func replayReadsD0InOrder() throws {
+    let t = 16
+    let mixer = try BatchMixer(
+      current: f.d1, replay: [(f.d0, 1)], replayShare: 0.25, batchSize: 8, context: t, seed: 2)
+    var buffer = [Int32](repeating: 0, count: 8 * (t + 1))
+    var rows: [[Int32]] = []
+    for _ in 0..<10 {
+      let info = buffer.withUnsafeMutableBufferPointer { mixer.nextBatch(into: $0.baseAddress!) }
+      #expect(info.replayRows == 2)
+      for r in 0..<info.replayRows { rows.append(Array(buffer[r * (t + 1)..<(r + 1) * (t + 1)])) }
+    }
+    let store = f.d0.components[0]
+    for (i, row) in rows.enumerated() {
+      #expect(row == store.tokens(validation: false, range: i * t..<i * t + t + 1))
+    }
+  }
+
+  @Test func replayFromSeveralDatasetsByWeight() throws {
+    let mixer = try BatchMixer(
+      current: f.d2, replay: [(f.d0, 3), (f.d1, 1)], replayShare: 0.5, batchSize: 16, context: 8,
+      seed: 3)
+    var buffer = [Int32](repeating: 0, count: 16 * 9)
+    var per = [0, 0]
+    for _ in 0..<100 {
+      let info = buffer.withUnsafeMutableBufferPointer { mixer.nextBatch(into: $0.baseAddress!) }
+      per[0] += info.replayRowsPerDataset[0]
+      per[1] += info.replayRowsPerDataset[1]
+    }
+    #expect(per == [600, 200])
+  }
+
+  @Test func randomWindowsAreFromTrainSplitAndSeeded() throws {
+    let t = 32
+    let make = { try BatchMixer(current: self.f.d0, batchSize: 4, context: t, seed: 9) }
+    let a = try make()
+    let b = try make()
+    var x = [Int32](repeating: 0, count: 4 * (t + 1))
+    var y = x
+    for _ in 0..<20 {
+      _ = x.withUnsafeMutableBufferPointer { a.nextBatch(into: $0.baseAddress!) }
+      _ = y.withUnsafeMutableBufferPointer { b.nextBatch(into: $0.baseAddress!) }
+      #expect(x == y)
+      #expect(x.allSatisfy { (0..<256).contains($0) })
+    }
+    let c = try BatchMixer(current: f.d0, batchSize: 4, context: t, seed: 10)
+    _ = y.withUnsafeMutableBufferPointer { c.nextBatch(into: $0.baseAddress!) }
+    #expect(x != y)
+  }
+
+  @Test func stateResumesBitIdentically() throws {
+    let make = {
+      try BatchMixer(
+        current: self.f.d1, replay: [(self.f.d0, 1)], replayShare: 0.05, batchSize: 16,
+        context: 8, seed: 4)
+    }
+    let a = try make()
+    var buffer = [Int32](repeating: 0, count: 16 * 9)
+    for _ in 0..<37 {
+      _ = buffer.withUnsafeMutableBufferPointer { a.nextBatch(into: $0.baseAddress!) }
+    }
+    let saved = try JSONEncoder().encode(a.state)
+    var expected: [[Int32]] = []
+    for _ in 0..<25 {
+      _ = buffer.withUnsafeMutableBufferPointer { a.nextBatch(into: $0.baseAddress!) }
+      expected.append(buffer)
+    }
+    let b = try make()
+    try b.restore(try JSONDecoder().decode(MixerState.self, from: saved))
+    for i in 0..<25 {
+      _ = buffer.withUnsafeMutableBufferPointer { b.nextBatch(into: $0.baseAddress!) }
+      #expect(buffer == expected[i])
+    }
+  }
+
+  @Test func restoreRejectsMismatchedState() throws {
+    let a = try BatchMixer(
+      current: f.d1, replay: [(f.d0, 1)], replayShare: 0.05, batchSize: 4, context: 8, seed: 4)
+    let b = try BatchMixer(current: f.d1, batchSize: 4, context: 8, seed: 4)
+    #expect(throws: CorpusError.self) { try b.restore(a.state) }
+  }
+
+  @Test func validationWindowsAreFixed() throws {
+    let mix = TokenDataset(
+      name: "mix", components: f.d0.components + f.d1.components, weights: [1, 1])
+    let v = try ValidationSet(dataset: mix, context: 16, maxWindows: 8)
+    #expect(v.count == 8)
+    var a = [Int32](repeating: 0, count: v.count * 17)
+    var b = a
+    a.withUnsafeMutableBufferPointer { v.fill(0..<v.count, into: $0.baseAddress!) }
+    let v2 = try ValidationSet(dataset: mix, context: 16, maxWindows: 8)
+    b.withUnsafeMutableBufferPointer { v2.fill(0..<v2.count, into: $0.baseAddress!) }
+    #expect(a == b)
+    #expect(Array(a[0..<17]) == f.d0.components[0].tokens(validation: true, range: 0..<17))
+  }
+
+  @Test func mixtureSamplesComponentsByWeight() throws {
+    let mix = TokenDataset(
+      name: "mix", components: f.d0.components + f.d2.components, weights: [3, 1])
+    let mixer = try BatchMixer(current: mix, batchSize: 64, context: 4, seed: 5)
+    var buffer = [Int32](repeating: 0, count: 64 * 5)
+    _ = buffer.withUnsafeMutableBufferPointer { mixer.nextBatch(into: $0.baseAddress!) }
+    // Code rows contain "(" or "_" or ":" often; English rows never contain "(".
+    #expect(mix.weights == [0.75, 0.25])
+  }
+}
