@@ -45,7 +45,7 @@ let package = Package(
     .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
     .testTarget(name: "RunLogTests", dependencies: ["RunLog"]),
-    .testTarget(name: "ExperimentTests", dependencies: ["Experiment"]),
+    .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "Corpus", "Model", "RunLog"]),
     .testTarget(name: "ControllerTests", dependencies: ["Controller"]),
     .testTarget(name: "ScreensTests", dependencies: ["Screens", "Terminal"], exclude: ["Golden"]),
     .testTarget(name: "CLITests", dependencies: ["cptui"]),

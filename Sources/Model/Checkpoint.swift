@@ -129,6 +129,10 @@ public enum Checkpoint {
 public struct CheckpointError: Error, CustomStringConvertible, Equatable {
   public var path: String
   public var reason: String
+  public init(path: String, reason: String) {
+    self.path = path
+    self.reason = reason
+  }
   public var description: String { "checkpoint \(path): \(reason)" }
 }
 

@@ -1,1 +1,0 @@
-// The Experiment module. See Package.swift for what it is for.

@@ -1,0 +1,50 @@
+import Corpus
+import Foundation
+import Model
+
+/// Everything a run reads: the tokenizer and, per named dataset of the config, its tokens and its
+/// fixed validation windows. Built once before training (datasets are prepared into the cache on
+/// first use: downloads, extraction, tokenization).
+public struct ExperimentData: @unchecked Sendable {
+  public var tokenizer: BPETokenizer
+  /// Token datasets by config name (D0, D1, …).
+  public var datasets: [String: TokenDataset]
+  /// Validation windows by config name, for the datasets the config evaluates.
+  public var validation: [String: ValidationSet]
+
+  /// Prepares every dataset of `config` with `manager`. The tokenizer is trained on the dataset the
+  /// config names (the paper's choice: D0) and reused for every later dataset.
+  public static func prepare(
+    _ config: ExperimentConfig, manager: DataManager
+  ) throws -> ExperimentData {
+    let tokenizer: BPETokenizer
+    switch config.tokenizer.kind {
+    case .bytes:
+      tokenizer = .bytes
+    case .bpe:
+      let source = config.tokenizer.trainedOn ?? config.datasets[0].name
+      guard let spec = config.dataset(named: source) else {
+        throw CorpusError.invalidArgument("tokenizer.trainedOn names unknown dataset \(source)")
+      }
+      tokenizer = try manager.tokenizer(vocabSize: config.tokenizer.vocab, trainedOn: spec)
+    }
+    guard tokenizer.vocabSize <= config.model.vocab else {
+      throw CorpusError.invalidArgument(
+        "the tokenizer has \(tokenizer.vocabSize) tokens but model.vocab is \(config.model.vocab)")
+    }
+    var datasets: [String: TokenDataset] = [:]
+    var validation: [String: ValidationSet] = [:]
+    let evaluated = Set(
+      config.evaluation.datasets.isEmpty ? config.datasets.map(\.name) : config.evaluation.datasets)
+    for named in config.datasets {
+      let tokens = try manager.tokens(named.spec, tokenizer: tokenizer)
+      try tokens.check(context: config.model.context)
+      datasets[named.name] = tokens
+      if evaluated.contains(named.name) {
+        validation[named.name] = try ValidationSet(
+          dataset: tokens, context: config.model.context, maxWindows: config.evaluation.windows)
+      }
+    }
+    return ExperimentData(tokenizer: tokenizer, datasets: datasets, validation: validation)
+  }
+}

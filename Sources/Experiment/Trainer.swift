@@ -1,0 +1,390 @@
+import Corpus
+import Foundation
+import Model
+import RunLog
+import Tensor
+
+/// How a trainer runs (not part of the experiment config: these do not change results, except
+/// `threads`, which changes the last bits).
+public struct TrainerOptions: Sendable {
+  /// Engine threads (OpenBLAS and cptui's own loops).
+  public var threads: Int
+  /// Folder for checkpoints (created when needed).
+  public var checkpointDirectory: String
+  /// Interactive runs wait for a `startStage` (or `stop`) command after every stage, so the user can
+  /// choose the next stage's settings; headless runs go through the configured stages.
+  public var waitBetweenStages: Bool
+
+  public init(threads: Int, checkpointDirectory: String, waitBetweenStages: Bool = false) {
+    self.threads = threads
+    self.checkpointDirectory = checkpointDirectory
+    self.waitBetweenStages = waitBetweenStages
+  }
+}
+
+/// What a checkpoint must hold besides the model and optimizer to continue a run bit-identically.
+struct TrainerState: Codable {
+  /// The config as it stands (stages may have been added or changed from the keyboard), as the
+  /// resolved JSON text `ConfigLoader` reads.
+  var config: String
+  /// The stage running (from 0) and the updates done in it; `stageStep == steps` means it ended.
+  var stageIndex: Int
+  var stageStep: Int
+  var globalStep: Int
+  /// The batch sampler of the running stage.
+  var mixer: MixerState?
+  /// True when the stage had ended (and logged its end) when the checkpoint was written.
+  var stageEnded: Bool
+}
+
+/// Trains an experiment's stages on the calling thread: a synchronous loop around the engine that
+/// takes commands between steps and reports everything as run-log events through `emit`.
+///
+/// Between steps it drains the `CommandInbox` (pause, end the stage, start a stage with new
+/// settings, checkpoint, stop). It evaluates every dataset's validation windows at step 0, every
+/// `evaluation.every` steps and at every stage end, checkpoints at stage ends (and every
+/// `checkpoints.every` steps), and stops a stage whose loss is NaN or infinite.
+public final class Trainer: @unchecked Sendable {
+  public private(set) var config: ExperimentConfig
+  public let data: ExperimentData
+  public let options: TrainerOptions
+  public let model: GPTNeoX
+  public let optimizer: AdamW
+  private let inbox: CommandInbox
+  private let emit: (RunEvent) -> Void
+  private let loader: ConfigLoader
+
+  private var plan: SchedulePlan
+  private var stageIndex = 0
+  private var stageStep = 0
+  private var globalStep = 0
+  private var stageEnded = false
+  private var mixer: BatchMixer?
+  private var batch: [Int32]
+  private let started = Date()
+  private var tokensPerSecond: Double?
+  private var lastEvalStep = -1
+  private var lastPeriodicCheckpoint: String?
+  private var resumed = false
+
+  public init(
+    config: ExperimentConfig, data: ExperimentData, options: TrainerOptions,
+    inbox: CommandInbox = CommandInbox(), loader: ConfigLoader = ConfigLoader(),
+    emit: @escaping (RunEvent) -> Void
+  ) throws {
+    self.config = config
+    self.data = data
+    self.options = options
+    self.inbox = inbox
+    self.loader = loader
+    self.emit = emit
+    model = try GPTNeoX(config: config.model, seed: UInt64(truncatingIfNeeded: config.seed))
+    model.threads = options.threads
+    var hyper = AdamW.Hyperparameters()
+    hyper.beta1 = Float(config.optimizer.beta1)
+    hyper.beta2 = Float(config.optimizer.beta2)
+    hyper.epsilon = Float(config.optimizer.epsilon)
+    hyper.weightDecay = Float(config.optimizer.weightDecay)
+    hyper.clipNorm = Float(config.optimizer.gradClip)
+    optimizer = AdamW(layout: model.layout, hyper: hyper)
+    plan = config.schedulePlan
+    batch = [Int32](repeating: 0, count: config.batchSize * (config.model.context + 1))
+  }
+
+  /// Tokens trained per step (B·T).
+  public var tokensPerStep: Int { config.tokensPerStep }
+
+  // MARK: - Resume
+
+  /// Loads model, optimizer and position from a checkpoint this trainer's run wrote.
+  public func restore(checkpoint path: String) throws {
+    let loaded = try Checkpoint.load(from: path)
+    guard loaded.model.config == model.config else {
+      throw CheckpointError(path: path, reason: "its model differs from the run's config")
+    }
+    guard let stateText = loaded.metadata["cptui.trainer"],
+      let state = try? JSONDecoder().decode(TrainerState.self, from: Data(stateText.utf8))
+    else { throw CheckpointError(path: path, reason: "no trainer state (cptui.trainer metadata)") }
+    config = try loader.parse(yaml: state.config, source: path)
+    plan = config.schedulePlan
+    model.parameters.update(from: loaded.model.parameters, count: model.layout.count)
+    if let saved = loaded.optimizer {
+      optimizer.m.update(from: saved.m, count: model.layout.count)
+      optimizer.v.update(from: saved.v, count: model.layout.count)
+      optimizer.step = saved.step
+    }
+    stageIndex = state.stageIndex
+    stageStep = state.stageStep
+    globalStep = state.globalStep
+    stageEnded = state.stageEnded
+    lastEvalStep = globalStep
+    if !stageEnded, stageIndex < config.stages.count, let saved = state.mixer {
+      let m = try makeMixer(stage: stageIndex)
+      try m.restore(saved)
+      mixer = m
+    }
+    resumed = true
+  }
+
+  // MARK: - The loop
+
+  /// Trains until the stages are done (or, when waiting between stages, until `stop`); returns how
+  /// the run ended. Errors writing checkpoints are reported as events and end the run as `failed`.
+  public func run() -> RunEndStatus {
+    let status = runStages()
+    emit(.runEnd(RunEndEvent(status: status, step: globalStep, tokens: tokens, time: elapsed)))
+    return status
+  }
+
+  private func runStages() -> RunEndStatus {
+    do {
+      if !resumed { evaluate() }
+      if stageEnded {
+        // Resumed from a stage-end checkpoint: the next stage is due.
+        stageIndex += 1
+        stageStep = 0
+        stageEnded = false
+        awaitingChoice = options.waitBetweenStages
+      }
+      while true {
+        if awaitingChoice || stageIndex >= config.stages.count {
+          // Interactive runs wait for the stage panel's choice; headless runs are done.
+          guard options.waitBetweenStages else { return .completed }
+          guard let next = try waitForNextStage() else { return .stopped }
+          try setStage(next, at: stageIndex)
+          awaitingChoice = false
+        }
+        if stageStep == 0 { try beginStage() }
+        switch try trainStage() {
+        case .completed, .endedEarly: break
+        case .stop: return .stopped
+        case .diverged: return .diverged
+        }
+        stageIndex += 1
+        stageStep = 0
+        awaitingChoice = options.waitBetweenStages && !chosenDuringStage
+        chosenDuringStage = false
+      }
+    } catch {
+      emit(
+        .error(
+          ErrorEvent(
+            kind: .io, message: "\(error)", stage: stageIndex + 1, step: globalStep, time: elapsed))
+      )
+      return .failed
+    }
+  }
+
+  /// True while an interactive run waits for the user to choose the next stage.
+  private var awaitingChoice = false
+  /// Set when the user chose the next stage while the previous one was still running.
+  private var chosenDuringStage = false
+
+  private enum StageOutcome { case completed, endedEarly, stop, diverged }
+
+  /// Waits for `startStage` (returns it) or `stop` (returns nil); pause commands are ignored here.
+  private func waitForNextStage() throws -> StageConfig? {
+    while true {
+      for command in inbox.waitAndDrain() {
+        switch command {
+        case .startStage(let stage): return stage
+        case .stop:
+          try writeCheckpoint(periodic: false)
+          return nil
+        case .checkpoint: try writeCheckpoint(periodic: false)
+        case .pause, .resume, .togglePause, .endStage: continue
+        }
+      }
+    }
+  }
+
+  /// Puts `stage` at `index` (replacing a planned stage or adding one) and re-plans the schedule.
+  private func setStage(_ stage: StageConfig, at index: Int) throws {
+    var stages = config.stages
+    if index < stages.count { stages[index] = stage } else { stages.append(stage) }
+    config.stages = stages
+    plan = config.schedulePlan
+  }
+
+  private func beginStage() throws {
+    let stage = config.stages[stageIndex]
+    if stageIndex > 0 && stage.optimizerState == .reset { optimizer.reset() }
+    mixer = try makeMixer(stage: stageIndex)
+    emit(.stageStart(config.stageStartEvent(index: stageIndex, time: elapsed)))
+  }
+
+  private func makeMixer(stage index: Int) throws -> BatchMixer {
+    let stage = config.stages[index]
+    guard let current = data.datasets[stage.dataset] else {
+      throw CorpusError.invalidArgument(
+        "stage \(index + 1) trains on unknown dataset \(stage.dataset)")
+    }
+    var replay: [(TokenDataset, Double)] = []
+    if stage.replayPercent > 0 {
+      let sources = stage.replayFrom.isEmpty ? [config.datasets[0].name] : stage.replayFrom
+      for name in sources {
+        guard let d = data.datasets[name] else {
+          throw CorpusError.invalidArgument("stage \(index + 1) replays unknown dataset \(name)")
+        }
+        replay.append((d, 1))
+      }
+    }
+    let seed = UInt64(truncatingIfNeeded: config.seed) &* 1_000_003 &+ UInt64(index)
+    return try BatchMixer(
+      current: current, replay: replay, replayShare: stage.replayPercent / 100,
+      batchSize: config.batchSize, context: config.model.context, seed: seed)
+  }
+
+  private func trainStage() throws -> StageOutcome {
+    var paused = false
+    while stageStep < config.stages[stageIndex].steps {
+      // Commands at the step boundary.
+      var commands = inbox.drain()
+      while true {
+        for command in commands {
+          switch command {
+          case .pause: paused = true
+          case .resume: paused = false
+          case .togglePause: paused.toggle()
+          case .checkpoint: try writeCheckpoint(periodic: false)
+          case .stop:
+            // A stopped run resumes inside this stage: checkpoint the position, end no stage.
+            if lastEvalStep != globalStep { evaluate() }
+            try writeCheckpoint(periodic: false)
+            return .stop
+          case .endStage:
+            try endStage(reason: .endedEarly)
+            return .endedEarly
+          case .startStage(let next):
+            try endStage(reason: .endedEarly)
+            try setStage(next, at: stageIndex + 1)
+            chosenDuringStage = true
+            return .endedEarly
+          }
+        }
+        if !paused { break }
+        commands = inbox.waitAndDrain()
+      }
+      if let outcome = try trainStep() { return outcome }
+      if config.evaluation.every > 0 && globalStep % config.evaluation.every == 0 { evaluate() }
+      if config.checkpoints.every > 0 && globalStep % config.checkpoints.every == 0 {
+        try writeCheckpoint(periodic: true)
+      }
+    }
+    try endStage(reason: .completed)
+    return .completed
+  }
+
+  /// One optimizer step; returns `.diverged` when the loss is not finite.
+  private func trainStep() throws -> StageOutcome? {
+    guard let mixer else { throw CorpusError.invalidArgument("no batch sampler for the stage") }
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    let lr = plan.lr(stageIndex: stageIndex, stageStep: stageStep)
+    let b = config.batchSize
+    let context = config.model.context
+    let loss = batch.withUnsafeMutableBufferPointer { buffer -> Float in
+      _ = mixer.nextBatch(into: buffer.baseAddress!)
+      model.zeroGradients()
+      return model.forward(tokens: buffer.baseAddress!, batch: b, length: context, training: true)
+    }
+    guard loss.isFinite else {
+      let kind: ErrorKind = loss.isNaN ? .nanLoss : .infiniteLoss
+      emit(
+        .error(
+          ErrorEvent(
+            kind: kind,
+            message:
+              "training loss is \(loss) at step \(globalStep + 1); stage stopped, the last checkpoint is kept",
+            stage: stageIndex + 1, step: globalStep + 1, value: Double(loss), time: elapsed)))
+      emit(
+        .stageEnd(
+          StageEndEvent(
+            stage: stageIndex + 1, step: globalStep, tokens: tokens, reason: .diverged,
+            time: elapsed)))
+      return .diverged
+    }
+    model.backward()
+    let norm = optimizer.update(model: model, learningRate: Float(lr))
+    globalStep += 1
+    stageStep += 1
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    let rate = Double(tokensPerStep) / max(seconds, 1e-9)
+    tokensPerSecond = tokensPerSecond.map { 0.9 * $0 + 0.1 * rate } ?? rate
+    emit(
+      .step(
+        StepEvent(
+          stage: stageIndex + 1, step: globalStep, stageStep: stageStep, tokens: tokens, lr: lr,
+          loss: Double(loss), gradNorm: norm, tokensPerSecond: tokensPerSecond, time: elapsed)))
+    return nil
+  }
+
+  private func endStage(reason: StageEndReason) throws {
+    if lastEvalStep != globalStep { evaluate() }
+    stageEnded = true
+    emit(
+      .stageEnd(
+        StageEndEvent(
+          stage: stageIndex + 1, step: globalStep, tokens: tokens, reason: reason, time: elapsed)))
+    if config.checkpoints.atStageEnd { try writeCheckpoint(periodic: false) }
+    stageEnded = false
+  }
+
+  // MARK: - Evaluation and checkpoints
+
+  /// Mean validation loss of every evaluated dataset, in config order.
+  public func validationLosses() -> [DatasetLoss] {
+    let b = config.batchSize
+    let t = config.model.context
+    var losses: [DatasetLoss] = []
+    for named in config.datasets {
+      guard let set = data.validation[named.name], set.count > 0 else { continue }
+      var total: Double = 0
+      var start = 0
+      while start < set.count {
+        let rows = min(b, set.count - start)
+        let loss = batch.withUnsafeMutableBufferPointer { buffer -> Float in
+          set.fill(start..<(start + rows), into: buffer.baseAddress!)
+          return model.loss(tokens: buffer.baseAddress!, batch: rows, length: t)
+        }
+        total += Double(loss) * Double(rows)
+        start += rows
+      }
+      losses.append(DatasetLoss(named.name, total / Double(set.count)))
+    }
+    return losses
+  }
+
+  private func evaluate() {
+    lastEvalStep = globalStep
+    emit(
+      .eval(
+        EvalEvent(
+          stage: min(stageIndex, max(config.stages.count - 1, 0)) + 1, step: globalStep,
+          tokens: tokens, losses: validationLosses(), time: elapsed)))
+  }
+
+  private func writeCheckpoint(periodic: Bool) throws {
+    try FileManager.default.createDirectory(
+      atPath: options.checkpointDirectory, withIntermediateDirectories: true)
+    let path = options.checkpointDirectory + "/step-\(globalStep).safetensors"
+    let state = TrainerState(
+      config: JSONText.encode(config.resolvedJSON), stageIndex: stageIndex, stageStep: stageStep,
+      globalStep: globalStep, mixer: stageEnded ? nil : mixer?.state, stageEnded: stageEnded)
+    let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+    try Checkpoint.save(
+      model: model, optimizer: optimizer, metadata: ["cptui.trainer": stateJSON], to: path)
+    emit(
+      .checkpoint(
+        CheckpointEvent(
+          path: path, step: globalStep, stage: stageIndex + 1, tokens: tokens, time: elapsed)))
+    if periodic {
+      if let previous = lastPeriodicCheckpoint, previous != path {
+        try? FileManager.default.removeItem(atPath: previous)
+      }
+      lastPeriodicCheckpoint = path
+    }
+  }
+
+  private var tokens: Int { globalStep * tokensPerStep }
+  private var elapsed: Double { Date().timeIntervalSince(started) }
+}
