@@ -260,6 +260,10 @@ enum ConfigOverrides {
         try set(value, at: path.dropFirst(), in: &child, walked: here, source: source, text: text)
         entries.append(ConfigEntry(key: key, keyLine: nil, keyColumn: nil, value: child))
       }
+      // A stage's length is tokens or steps: setting one replaces the other.
+      if path.count == 1, let other = ["tokens": "steps", "steps": "tokens"][key] {
+        entries.removeAll { $0.key == other }
+      }
       node.value = .map(entries)
     case .index(let index):
       guard case .list(var items) = node.value else {

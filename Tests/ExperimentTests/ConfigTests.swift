@@ -484,6 +484,10 @@ let errorCases: [ErrorCase] = [
     #expect(changed.stages[2].replayPercent == 0)
     #expect(changed.stages[0] == base.stages[0])
     #expect(throws: ConfigError.self) { try base.applying(["stages.2.replay=101"]) }
+    // Ending a stage early: a length in steps replaces one in tokens.
+    let tokens = try parse(head + "stages:\n  - {dataset: D0, tokens: 12800}")
+    let shortened = try tokens.applying(["stages.1.steps=30"])
+    #expect(shortened.stages[0].length == .steps(30))
   }
 }
 

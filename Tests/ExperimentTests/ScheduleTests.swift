@@ -229,3 +229,31 @@ let singleStageCases: [ScheduleCase] = [
 extension Schedule {
   static let wsdDefault = Schedule.warmupStableDecay(shape: .oneMinusSqrt, decayFraction: 0.2)
 }
+
+@Suite struct ScheduleTables {
+  @Test func stageAndPointTablesOfThePlannedRun() throws {
+    let config = try ConfigLoader().parse(
+      yaml: """
+        model: {layers: 1, heads: 1, width: 8, context: 8}
+        tokenizer: {kind: bytes}
+        batchSize: 2
+        datasets: {D0: synthetic, D1: synthetic-de}
+        stages:
+          - {name: first, dataset: D0, steps: 100, warmup: 10%, lrMax: 1, lrMin: 0.1}
+          - {dataset: D1, steps: 50, replay: 25, schedule: constant-min}
+        """)
+    #expect(
+      ScheduleText.stageTable(config) == [
+        "stage    dataset  steps  tokens  schedule      warmup  lrMax  lrMin   replay     optimizer",
+        "1 first  D0       100    1600    cosine        10%     1      0.1     0          reset",
+        "2        D1       50     800     constant-min  0%      0.004  0.0004  25% of D0  reset",
+      ])
+    let points = ScheduleText.pointTable(config, rows: 2)
+    #expect(points.first == "step  stage  stage step  tokens  lr")
+    // First step, end of warmup, last step of stage 1, both ends of stage 2.
+    let steps = points.dropFirst().map { Int($0.split(separator: " ")[0])! }
+    #expect(steps == [0, 10, 99, 100, 149])
+    #expect(points[3].hasSuffix("0.100274"))
+    #expect(points[4].hasSuffix("0.0004"))
+  }
+}
