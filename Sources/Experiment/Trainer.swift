@@ -91,6 +91,9 @@ public final class Trainer: @unchecked Sendable {
     batch = [Int32](repeating: 0, count: config.batchSize * (config.model.context + 1))
   }
 
+  /// Optimizer steps taken so far in the run (after `restore`, the checkpoint's).
+  public var globalStepForResume: Int { globalStep }
+
   /// Tokens trained per step (B·T).
   public var tokensPerStep: Int { config.tokensPerStep }
 
@@ -118,7 +121,7 @@ public final class Trainer: @unchecked Sendable {
     globalStep = state.globalStep
     stageEnded = state.stageEnded
     lastEvalStep = globalStep
-    if !stageEnded, stageIndex < config.stages.count, let saved = state.mixer {
+    if !stageEnded, stageStep > 0, stageIndex < config.stages.count, let saved = state.mixer {
       let m = try makeMixer(stage: stageIndex)
       try m.restore(saved)
       mixer = m
@@ -369,7 +372,8 @@ public final class Trainer: @unchecked Sendable {
     let path = options.checkpointDirectory + "/step-\(globalStep).safetensors"
     let state = TrainerState(
       config: JSONText.encode(config.resolvedJSON), stageIndex: stageIndex, stageStep: stageStep,
-      globalStep: globalStep, mixer: stageEnded ? nil : mixer?.state, stageEnded: stageEnded)
+      globalStep: globalStep, mixer: stageEnded || stageStep == 0 ? nil : mixer?.state,
+      stageEnded: stageEnded)
     let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
     try Checkpoint.save(
       model: model, optimizer: optimizer, metadata: ["cptui.trainer": stateJSON], to: path)

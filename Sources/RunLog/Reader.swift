@@ -322,7 +322,8 @@ public enum RunLogReader {
   }
 
   /// Drops the events a `resume` supersedes: those logged before it with a step greater than the
-  /// step the run resumed from (the abandoned attempt's tail). Events without a step are kept.
+  /// step the run resumed from (the abandoned attempt's tail), and stage starts at that step (the
+  /// resumed run starts such a stage again). Events without a step are kept.
   public static func applyingResumes(_ events: [RunEvent]) -> [RunEvent] {
     guard events.contains(where: { if case .resume = $0 { return true } else { return false } })
     else { return events }
@@ -332,7 +333,8 @@ public enum RunLogReader {
       if case .resume(let resume) = event {
         kept.removeAll { earlier in
           if case .header = earlier { return false }
-          if case .stageStart(let start) = earlier { return start.startStep > resume.step }
+          // A stage that starts exactly at the resume step is begun again by the resumed run.
+          if case .stageStart(let start) = earlier { return start.startStep >= resume.step }
           guard let step = earlier.step else { return false }
           return step > resume.step
         }

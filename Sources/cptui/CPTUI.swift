@@ -8,7 +8,7 @@ struct CPTUI: ParsableCommand {
     version: CPTUIVersion.string,
     subcommands: [
       DoctorCommand.self, BenchCommand.self, EvalCommand.self, DataCommand.self,
-      ScheduleCommand.self, DevCommand.self,
+      ScheduleCommand.self, RunCommand.self, DevCommand.self,
     ]
   )
 }

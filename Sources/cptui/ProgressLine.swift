@@ -1,0 +1,133 @@
+import Experiment
+import Foundation
+import RunLog
+
+/// The one-line progress display of headless runs on stderr: stage, step, tokens/s, ETA and the
+/// last validation losses. Redrawn in place (at most 4 times a second) on a terminal; one line per
+/// evaluation otherwise.
+final class ProgressLine: @unchecked Sendable {
+  private let enabled: Bool
+  private let isTerminal = isatty(2) == 1
+  private var totalSteps = 0
+  private var stageCount = 0
+  private var stage = 0
+  private var step = 0
+  private var tokensPerSecond: Double = 0
+  private var tokensPerStep = 1
+  private var lastLosses: [DatasetLoss] = []
+  private var lastDraw: Double = 0
+  private var drawn = false
+
+  init(enabled: Bool) { self.enabled = enabled }
+
+  func configure(config: ExperimentConfig) {
+    totalSteps = config.totalSteps
+    stageCount = config.stages.count
+    tokensPerStep = config.tokensPerStep
+  }
+
+  /// A message of its own (data preparation and the like).
+  func message(_ text: String) {
+    guard enabled else { return }
+    clear()
+    printError(text)
+  }
+
+  func update(with event: RunEvent) {
+    guard enabled else { return }
+    switch event {
+    case .step(let s):
+      stage = s.stage
+      step = s.step
+      tokensPerSecond = s.tokensPerSecond ?? tokensPerSecond
+      draw(force: false)
+    case .eval(let e):
+      lastLosses = e.losses
+      step = e.step
+      if isTerminal { draw(force: true) } else { printError(line) }
+    case .stageStart(let s):
+      stage = s.stage
+      stageCount = max(stageCount, s.stage)
+      totalSteps = max(totalSteps, s.startStep + s.steps)
+    case .error(let e):
+      clear()
+      printError("cptui: \(e.kind): \(e.message)")
+    default:
+      break
+    }
+  }
+
+  func finish() {
+    guard enabled, drawn else { return }
+    FileHandle.standardError.write(Data("\n".utf8))
+    drawn = false
+  }
+
+  private var line: String {
+    let remaining = Double(max(totalSteps - step, 0) * tokensPerStep)
+    let eta = tokensPerSecond > 0 ? Self.duration(remaining / tokensPerSecond) : "–"
+    let losses = lastLosses.map { "\($0.dataset) \(String(format: "%.3f", $0.loss))" }
+      .joined(separator: " ")
+    return
+      "stage \(stage)/\(stageCount) · step \(step)/\(totalSteps) · "
+      + "\(Self.rate(tokensPerSecond)) tok/s · ETA \(eta) · \(losses)"
+  }
+
+  private func draw(force: Bool) {
+    guard isTerminal else { return }
+    let now = Date().timeIntervalSinceReferenceDate
+    if !force && now - lastDraw < 0.25 { return }
+    lastDraw = now
+    FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+    drawn = true
+  }
+
+  private func clear() {
+    if isTerminal && drawn {
+      FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+      drawn = false
+    }
+  }
+
+  static func rate(_ value: Double) -> String {
+    value >= 1000 ? String(format: "%.1fk", value / 1000) : String(format: "%.0f", value)
+  }
+
+  static func duration(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    return s >= 3600
+      ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+      : String(format: "%d:%02d", s / 60, s % 60)
+  }
+}
+
+/// SIGINT/SIGTERM during a headless run: the first asks the trainer to stop at the next step
+/// (it checkpoints and ends the log), a second one exits at once.
+final class StopSignals: @unchecked Sendable {
+  private var sources: [DispatchSourceSignal] = []
+  private var count = 0
+
+  init(onStop: @escaping @Sendable () -> Void) {
+    for sig in [SIGINT, SIGTERM] {
+      signal(sig, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+      source.setEventHandler { [self] in
+        count += 1
+        if count == 1 {
+          printError("\ncptui: stopping after this step (again to quit now)")
+          onStop()
+        } else {
+          exit(130)
+        }
+      }
+      source.resume()
+      sources.append(source)
+    }
+  }
+
+  func cancel() {
+    for s in sources { s.cancel() }
+    signal(SIGINT, SIG_DFL)
+    signal(SIGTERM, SIG_DFL)
+  }
+}

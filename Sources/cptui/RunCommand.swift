@@ -1,0 +1,141 @@
+import ArgumentParser
+import Experiment
+import Foundation
+import RunLog
+import Tensor
+
+/// `cptui run`: trains every stage of a config headless and writes the run log.
+struct RunCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run",
+    abstract: "Train a config's stages without the screen and write the run log.",
+    discussion: """
+      CONFIG is a YAML file or a preset name (see presets/). Progress goes to stderr as one line;
+      the log (JSONL, docs/runlog.md) is written as the run goes and checkpoints go next to it in
+      RUN.checkpoints/. Ctrl-C stops at the next step, saving a checkpoint; `--resume RUN.jsonl`
+      continues a run that was stopped or killed from its last checkpoint, with the same losses
+      as an uninterrupted run.
+      """)
+
+  @Argument(help: "A config file or a preset name.") var config: String?
+  @Option(help: "Run log to write (default: runs/NAME-TIME.jsonl).") var out: String?
+  @Option(
+    name: .customLong("set"), parsing: .singleValue,
+    help: ArgumentHelp(
+      "Override a config key, e.g. --set stages.2.replay=25.", valueName: "key=value"))
+  var overrides: [String] = []
+  @Option(help: "Continue the run of this log from its last checkpoint.") var resume: String?
+  @Option(help: "Engine threads (default: all cores).") var threads: Int?
+  @Flag(help: "No progress line.") var quiet = false
+
+  func validate() throws {
+    if config == nil && resume == nil {
+      throw ValidationError("give a CONFIG or --resume RUN.jsonl")
+    }
+    if config != nil && resume != nil {
+      throw ValidationError("--resume takes its config from the log; give no CONFIG")
+    }
+    if resume != nil && !overrides.isEmpty {
+      throw ValidationError("--set cannot change a resumed run")
+    }
+    if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+  }
+
+  func run() throws {
+    let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
+    BLAS.threads = threads
+    let progress = ProgressLine(enabled: !quiet)
+    let session: (config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?)
+    if let resume {
+      session = try Self.openForResume(resume)
+    } else {
+      let config = try RunSupport.loadConfig(self.config!, overrides: overrides)
+      let path = out ?? RunSupport.defaultLogPath(for: config)
+      let recorder: RunRecorder
+      do {
+        recorder = try RunRecorder(path: path, mode: .create)
+      } catch {
+        throw CLIError("\(error)")
+      }
+      session = (config, recorder, nil)
+    }
+    let config = session.config
+    let recorder = session.recorder
+    defer { recorder.close() }
+    let data = try RunSupport.prepareData(config) { progress.message($0) }
+    let inbox = CommandInbox()
+    let options = TrainerOptions(
+      threads: threads, checkpointDirectory: RunSupport.checkpointDirectory(forLog: recorder.path))
+    let trainer = try Trainer(
+      config: config, data: data, options: options, inbox: inbox, loader: RunSupport.loader
+    ) { event in
+      recorder.record(event)
+      progress.update(with: event)
+    }
+    if let checkpoint = session.checkpoint {
+      try trainer.restore(checkpoint: checkpoint)
+      recorder.record(
+        .resume(
+          ResumeEvent(
+            step: trainer.globalStepForResume,
+            tokens: trainer.globalStepForResume * config.tokensPerStep, checkpoint: checkpoint)))
+    } else {
+      recorder.record(
+        .header(
+          RunRecorder.header(
+            for: config, threads: threads, version: CPTUIVersion.string,
+            command: CommandLine.arguments)))
+    }
+    progress.configure(config: config)
+    let signals = StopSignals { inbox.send(.stop) }
+    let status = trainer.run()
+    signals.cancel()
+    progress.finish()
+    if let failure = recorder.failure { throw CLIError("run log: \(failure)") }
+    if !quiet { printError("cptui: run \(status) — log \(recorder.path)") }
+    switch status {
+    case .completed, .stopped: return
+    case .diverged: throw ExitCode(3)
+    default: throw ExitCode(1)
+    }
+  }
+
+  /// The config, an append-mode recorder and the checkpoint to resume from, read from a log.
+  static func openForResume(_ path: String) throws -> (ExperimentConfig, RunRecorder, String?) {
+    let contents: RunLogContents
+    do {
+      contents = try RunLogReader.read(path: path)
+    } catch {
+      throw CLIError("\(error)")
+    }
+    guard let header = contents.header, let configJSON = header.config else {
+      throw CLIError("\(path): no header with a config; cannot resume")
+    }
+    let config: ExperimentConfig
+    do {
+      config = try RunSupport.loader.parse(yaml: JSONText.encode(configJSON), source: path)
+    } catch {
+      throw CLIError("\(path): the logged config does not load: \(error)")
+    }
+    let events = RunLogReader.applyingResumes(contents.events)
+    if events.contains(where: {
+      if case .runEnd(let end) = $0 { return end.status == .completed } else { return false }
+    }) {
+      throw CLIError("\(path): the run already completed")
+    }
+    let checkpoint = events.reversed().lazy.compactMap { event -> String? in
+      if case .checkpoint(let c) = event, FileManager.default.fileExists(atPath: c.path) {
+        return c.path
+      }
+      return nil
+    }.first
+    guard let checkpoint else { throw CLIError("\(path): no checkpoint to resume from") }
+    let recorder: RunRecorder
+    do {
+      recorder = try RunRecorder(path: path, mode: .append)
+    } catch {
+      throw CLIError("\(error)")
+    }
+    return (config, recorder, checkpoint)
+  }
+}

@@ -1,0 +1,54 @@
+import Corpus
+import Experiment
+import Foundation
+import RunLog
+
+/// Shared by `run`, `sweep` and the live screen: reading a config, preparing its data, naming logs.
+enum RunSupport {
+  /// Every name a config may use for a built-in dataset (recipes, their aliases, mixtures).
+  static var builtinDatasetNames: [String] {
+    Recipes.all.map(\.name) + Recipes.aliases.keys.sorted() + Recipes.mixtures.map(\.name)
+  }
+
+  static var loader: ConfigLoader { ConfigLoader(builtinDatasets: builtinDatasetNames) }
+
+  /// A config file or preset name with `--set` overrides applied; errors become one-line messages.
+  static func loadConfig(_ pathOrName: String, overrides: [String]) throws -> ExperimentConfig {
+    do {
+      return try Presets.resolve(pathOrName, loader: loader, overrides: overrides)
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+
+  /// Prepares (downloads, extracts, tokenizes) every dataset of `config`, reporting on `progress`.
+  static func prepareData(
+    _ config: ExperimentConfig, progress: @escaping (String) -> Void
+  ) throws -> ExperimentData {
+    let manager = DataManager(log: progress)
+    do {
+      return try ExperimentData.prepare(config, manager: manager)
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+
+  /// `runs/NAME-YYYYmmdd-HHMMSS.jsonl` under the current folder.
+  static func defaultLogPath(for config: ExperimentConfig) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    let safeName = String(config.name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+    return "runs/\(safeName.isEmpty ? "run" : safeName)-\(formatter.string(from: Date())).jsonl"
+  }
+
+  /// Checkpoints of `RUN.jsonl` go to `RUN.checkpoints/`.
+  static func checkpointDirectory(forLog path: String) -> String {
+    (path.hasSuffix(".jsonl") ? String(path.dropLast(6)) : path) + ".checkpoints"
+  }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+  FileHandle.standardError.write(Data((text + "\n").utf8))
+}
