@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+/// `cptui run` end to end: a run on the tiny preset, killed with SIGKILL mid-stage and resumed,
+/// gives exactly the losses of an uninterrupted run.
+struct RunCLITests {
+  static let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "cptui-run-cli-\(getpid())")
+  static var cache: String { folder.appendingPathComponent("cache").path }
+  static let args = [
+    "--quiet", "--threads", "1", "--set", "defaults.steps=1500", "--set", "checkpoints.every=100",
+  ]
+
+  /// Step losses and evaluation losses, with the events a `resume` supersedes dropped.
+  static func losses(_ path: String) throws -> (steps: [String], evals: [String]) {
+    let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+    var kept: [[String: Any]] = []
+    for line in lines {
+      guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+      else { continue }
+      if object["type"] as? String == "resume", let s = object["step"] as? Int {
+        kept.removeAll { e in
+          if e["type"] as? String == "header" { return false }
+          if e["type"] as? String == "stageStart" { return (e["startStep"] as? Int ?? 0) >= s }
+          return (e["step"] as? Int ?? 0) > s
+        }
+      }
+      kept.append(object)
+    }
+    let steps = kept.filter { $0["type"] as? String == "step" }.map {
+      "\($0["step"]!):\($0["loss"]!)"
+    }
+    let evals = kept.filter { $0["type"] as? String == "eval" }.map {
+      "\($0["step"]!):\(($0["losses"] as? [String: Double] ?? [:]).sorted { $0.key < $1.key })"
+    }
+    return (steps, evals)
+  }
+
+  @Test func killedRunResumesToTheSameLosses() throws {
+    try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
+    let full = Self.folder.appendingPathComponent("full.jsonl").path
+    let killed = Self.folder.appendingPathComponent("killed.jsonl").path
+    let env = ["CPTUI_CACHE": Self.cache]
+    let r = try CLI.run(["run", "tiny", "--out", full] + Self.args, environment: env)
+    #expect(r.status == 0, "\(r.stderr)")
+
+    // Start the same run, SIGKILL it once a checkpoint past step 300 is logged.
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CLI.binary)
+    process.arguments = ["run", "tiny", "--out", killed] + Self.args
+    process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(60)
+    var killedAt: Int?
+    while Date() < deadline && process.isRunning {
+      let text = (try? String(contentsOfFile: killed, encoding: .utf8)) ?? ""
+      if let line = text.split(separator: "\n").last(where: { $0.contains("\"checkpoint\"") }),
+        let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        let step = object["step"] as? Int, step >= 300
+      {
+        kill(process.processIdentifier, SIGKILL)
+        killedAt = step
+        break
+      }
+      usleep(2000)
+    }
+    process.waitUntilExit()
+    try #require(killedAt != nil, "the run ended before a checkpoint past step 300")
+    #expect(process.terminationReason == .uncaughtSignal)
+    let log = try String(contentsOfFile: killed, encoding: .utf8)
+    #expect(!log.contains("\"runEnd\""))
+
+    let resumed = try CLI.run(
+      ["run", "--resume", killed, "--quiet", "--threads", "1"], environment: env)
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    let a = try Self.losses(full)
+    let b = try Self.losses(killed)
+    #expect(a.steps.count == 3000)
+    #expect(a.steps == b.steps)
+    #expect(a.evals == b.evals)
+    // A completed run cannot be resumed again.
+    let again = try CLI.run(["run", "--resume", killed], environment: env)
+    #expect(again.status != 0 && again.stderr.contains("already completed"), "\(again.stderr)")
+  }
+
+  @Test func configErrorsNameFileLineAndKey() throws {
+    try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
+    let path = Self.folder.appendingPathComponent("bad.yaml").path
+    try
+      "name: bad\nmodel: {layers: 2, heads: 3, width: 32, context: 16}\nstages:\n  - {dataset: D0}\n"
+      .write(toFile: path, atomically: true, encoding: .utf8)
+    let r = try CLI.run(["run", path, "--out", Self.folder.appendingPathComponent("x.jsonl").path])
+    #expect(r.status != 0)
+    #expect(r.stderr.contains(path), "\(r.stderr)")
+    let unknown = try CLI.run(["run", "tiny", "--set", "stages.1.dataset=nope"])
+    #expect(unknown.status != 0)
+    #expect(unknown.stderr.contains("nope"), "\(unknown.stderr)")
+    let missing = try CLI.run(["run", "/nonexistent/config.yaml"])
+    #expect(
+      missing.status != 0 && missing.stderr.contains("/nonexistent/config.yaml"),
+      "\(missing.stderr)")
+  }
+}

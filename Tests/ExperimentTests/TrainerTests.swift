@@ -1,0 +1,199 @@
+import Corpus
+import Foundation
+import RunLog
+import Testing
+
+@testable import Experiment
+
+/// The trainer on the `tiny` preset's synthetic datasets (no download), in-process.
+struct TrainerTests {
+  static let yaml = """
+    name: trainer-test
+    seed: 3
+    model: {layers: 1, heads: 2, width: 16, context: 16}
+    tokenizer: {kind: bytes}
+    datasets:
+      D0: synthetic
+      D1: synthetic-de
+    batchSize: 4
+    evaluation: {every: 5, windows: 4}
+    checkpoints: {stageEnd: true}
+    defaults: {steps: 20, schedule: cosine, warmup: 10%, lrMax: 1e-2, lrMin: 1e-3}
+    stages:
+      - {dataset: D0}
+      - {dataset: D1, replay: 25}
+    """
+
+  static func setUp(_ extra: [String] = []) throws -> (ExperimentConfig, ExperimentData, String) {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-trainer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    let config = try ConfigLoader().parse(yaml: yaml, overrides: extra)
+    let manager = DataManager(cache: CorpusCache(root: sharedCache))
+    let data = try ExperimentData.prepare(config, manager: manager)
+    return (config, data, root.path)
+  }
+
+  /// One prepared cache for every test of the suite (preparing synthetic text takes a moment).
+  static let sharedCache = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "cptui-trainer-cache-\(getpid())")
+
+  static func run(
+    _ config: ExperimentConfig, _ data: ExperimentData, folder: String,
+    commands: [(afterStep: Int, TrainerCommand)] = [], wait: Bool = false
+  ) throws -> (events: [RunEvent], status: RunEndStatus) {
+    let inbox = CommandInbox()
+    final class Box: @unchecked Sendable { var events: [RunEvent] = [] }
+    let box = Box()
+    let trainer = try Trainer(
+      config: config, data: data,
+      options: TrainerOptions(threads: 1, checkpointDirectory: folder, waitBetweenStages: wait),
+      inbox: inbox
+    ) { event in
+      box.events.append(event)
+      if case .step(let s) = event {
+        for c in commands where c.afterStep == s.step { inbox.send(c.1) }
+      }
+      if case .stageEnd(let end) = event {
+        // afterStep −k: after the k-th stage end.
+        for c in commands where c.afterStep == -end.stage { inbox.send(c.1) }
+      }
+    }
+    let status = trainer.run()
+    return (box.events, status)
+  }
+
+  static func evals(_ events: [RunEvent]) -> [EvalEvent] {
+    events.compactMap { if case .eval(let e) = $0 { return e } else { return nil } }
+  }
+
+  @Test func runsEveryStageWithEvaluationsAndCheckpoints() throws {
+    let (config, data, folder) = try Self.setUp()
+    let (events, status) = try Self.run(config, data, folder: folder)
+    #expect(status == .completed)
+    let evals = Self.evals(events)
+    // Step 0, every 5 steps over 40 steps.
+    #expect(evals.map(\.step) == [0, 5, 10, 15, 20, 25, 30, 35, 40])
+    #expect(evals.allSatisfy { $0.losses.map(\.dataset) == ["D0", "D1"] })
+    let starts = events.compactMap {
+      if case .stageStart(let s) = $0 { return s } else { return nil }
+    }
+    #expect(starts.map(\.stage) == [1, 2])
+    #expect(starts[1].replayPercent == 25)
+    let checkpoints = events.compactMap {
+      if case .checkpoint(let c) = $0 { return c.step } else { return nil }
+    }
+    #expect(checkpoints == [20, 40])
+    if case .runEnd(let end) = events.last {
+      #expect(end.status == .completed)
+    } else {
+      Issue.record("last event is not runEnd")
+    }
+    // Loss goes down on D0 during stage 1, and D1 goes down during stage 2.
+    #expect(evals[4].loss("D0")! < evals[0].loss("D0")!)
+    #expect(evals[8].loss("D1")! < evals[4].loss("D1")!)
+  }
+
+  @Test func sameSeedSameLosses() throws {
+    let (config, data, folder) = try Self.setUp()
+    let a = Self.evals(try Self.run(config, data, folder: folder + "a").events)
+    let b = Self.evals(try Self.run(config, data, folder: folder + "b").events)
+    #expect(a.map(\.losses) == b.map(\.losses))
+  }
+
+  @Test func resumeFromACheckpointReproducesTheRun() throws {
+    let (config0, data, folder) = try Self.setUp(["checkpoints.every=7"])
+    let full = try Self.run(config0, data, folder: folder + "full").events
+    // Stop after step 12: the trainer checkpoints at 12 and ends as stopped.
+    let (partial, status) = try Self.run(
+      config0, data, folder: folder + "part", commands: [(12, .stop)])
+    #expect(status == .stopped)
+    let checkpoint = partial.compactMap {
+      if case .checkpoint(let c) = $0 { return c } else { return nil }
+    }.last!
+    #expect(checkpoint.step == 12)
+    // Resume in a new trainer.
+    var resumed: [RunEvent] = []
+    final class Box: @unchecked Sendable { var events: [RunEvent] = [] }
+    let box = Box()
+    let trainer = try Trainer(
+      config: config0, data: data,
+      options: TrainerOptions(threads: 1, checkpointDirectory: folder + "part")
+    ) { box.events.append($0) }
+    try trainer.restore(checkpoint: checkpoint.path)
+    #expect(trainer.run() == .completed)
+    resumed = box.events
+    let before = partial.filter { ($0.step ?? 0) <= 12 }
+    let merged = RunLogReader.applyingResumes(
+      before + [.resume(ResumeEvent(step: 12))] + resumed)
+    func steps(_ events: [RunEvent]) -> [Double] {
+      events.compactMap { if case .step(let s) = $0 { return s.loss } else { return nil } }
+    }
+    #expect(steps(merged) == steps(full))
+    // The stop adds an evaluation at step 12; every scheduled one matches.
+    let scheduled = Set(Self.evals(full).map(\.step))
+    #expect(
+      Self.evals(merged).filter { scheduled.contains($0.step) }.map(\.losses)
+        == Self.evals(full).map(\.losses))
+  }
+
+  @Test func interactiveRunWaitsAndTakesTheChosenStage() throws {
+    let (config, data, folder) = try Self.setUp()
+    var chosen = config.stages[1]
+    chosen.replayPercent = 50
+    chosen.steps = 10
+    chosen.length = .steps(10)
+    // After each stage the trainer waits; the "user" answers with stage settings: stage 2 replaces
+    // the planned one, stage 3 is added after the config's last stage; then stop mid-stage 3.
+    var third = chosen
+    third.replayPercent = 5
+    let (events, status) = try Self.run(
+      config, data, folder: folder,
+      commands: [(-1, .startStage(chosen)), (-2, .startStage(third)), (35, .stop)], wait: true)
+    #expect(status == .stopped)
+    let starts = events.compactMap {
+      if case .stageStart(let s) = $0 { return s } else { return nil }
+    }
+    #expect(starts.map(\.stage) == [1, 2, 3])
+    #expect(starts[1].replayPercent == 50 && starts[1].steps == 10 && starts[1].startStep == 20)
+    #expect(starts[2].replayPercent == 5 && starts[2].startStep == 30)
+    let lastStep = events.compactMap {
+      if case .step(let s) = $0 { return s.step } else { return nil }
+    }
+    .last
+    #expect(lastStep == 35)
+  }
+
+  @Test func endingAStageEarlyStartsTheNextOne() throws {
+    let (config, data, folder) = try Self.setUp()
+    let (events, status) = try Self.run(config, data, folder: folder, commands: [(8, .endStage)])
+    #expect(status == .completed)
+    let ends = events.compactMap { if case .stageEnd(let e) = $0 { return e } else { return nil } }
+    #expect(ends.first?.reason == .endedEarly && ends.first?.step == 8)
+    #expect(ends.last?.step == 28)
+  }
+
+  @Test func divergingLossStopsTheRun() throws {
+    let (config, data, folder) = try Self.setUp()
+    final class Box: @unchecked Sendable { var events: [RunEvent] = [] }
+    let box = Box()
+    let trainer = try Trainer(
+      config: config, data: data, options: TrainerOptions(threads: 1, checkpointDirectory: folder)
+    ) { box.events.append($0) }
+    // A poisoned weight makes the loss NaN on the first step.
+    let ln = trainer.model.layout.blocks[0].ln1Weight
+    trainer.model.parameters[ln] = .nan
+    #expect(trainer.run() == .diverged)
+    let errors = box.events.compactMap {
+      if case .error(let e) = $0 { return e } else { return nil }
+    }
+    try #require(errors.count == 1)
+    #expect(errors[0].kind == .nanLoss)
+    #expect(errors[0].message.contains("last checkpoint is kept"))
+    #expect(!box.events.contains { if case .step = $0 { return true } else { return false } })
+    if case .runEnd(let end) = box.events.last {
+      #expect(end.status == .diverged)
+    } else {
+      Issue.record("last event is not runEnd")
+    }
+  }
+}
