@@ -69,7 +69,9 @@ public final class DataManager: @unchecked Sendable {
     if let store = try? TextStore(directory: dir, name: name),
       store.manifest.format == TextStore.format
     {
-      if case .files = leaf {
+      if case .builtin(let name) = leaf, case .synthetic = Recipes.recipe(named: name)?.source {
+        if store.manifest.sources.first?.version == String(SyntheticCorpus.version) { return store }
+      } else if case .files = leaf {
         // User files may change: re-read when the fingerprint differs.
         if try fingerprint(of: leaf) == store.manifest.sources.first?.sha256 { return store }
       } else {
@@ -131,7 +133,10 @@ public final class DataManager: @unchecked Sendable {
       let docs = SyntheticCorpus(language: language).documents(totalBytes: Recipes.syntheticBytes)
       return (
         docs.map { Array($0.utf8) },
-        [SourceInfo(name: "synthetic-\(language)", version: "1", sha256: "")], []
+        [
+          SourceInfo(
+            name: "synthetic-\(language)", version: String(SyntheticCorpus.version), sha256: "")
+        ], []
       )
     }
     var docs: [[UInt8]] = []

@@ -17,6 +17,9 @@ public enum SyntheticLanguage: String, Sendable, CaseIterable, Codable {
 
 /// Generator of synthetic documents.
 public struct SyntheticCorpus: Sendable {
+  /// Version of the generator; prepared synthetic text of another version is generated again.
+  public static let version = 2
+
   public var language: SyntheticLanguage
   public var seed: UInt64
 
