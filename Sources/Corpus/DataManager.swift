@@ -172,6 +172,16 @@ public final class DataManager: @unchecked Sendable {
           docs.append(Array(text.utf8))
         }
       }
+    case .debianReference(let lang):
+      for root in roots {
+        let dir = root.appendingPathComponent("usr/share/debian-reference")
+        for file in regularFiles(under: dir) {
+          let fileName = file.lastPathComponent
+          guard fileName.hasSuffix(".\(lang).html"), !fileName.hasPrefix("index.") else { continue }
+          let html = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+          docs += Extract.debianReferenceSections(html)
+        }
+      }
     case .bible:
       guard roots.count == 2 else {
         throw CorpusError.toolFailed("bible recipe needs two packages")
