@@ -256,7 +256,8 @@ public final class DataManager: @unchecked Sendable {
     return SHA256.hex(Array(lines.joined(separator: "\n").utf8))
   }
 
-  /// Files named by paths, folders (recursively, sorted) and globs (`*`, `?`, `[...]`).
+  /// Files named by paths, folders (recursively, sorted, hidden names skipped) and globs (`*`, `?`,
+  /// `[...]` within one folder level, `**` across levels).
   public func expand(_ patterns: [String]) throws -> [URL] {
     var out: [URL] = []
     for p in patterns {
@@ -264,9 +265,7 @@ public final class DataManager: @unchecked Sendable {
       var isDir: ObjCBool = false
       if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
         if isDir.boolValue {
-          out += regularFiles(under: URL(fileURLWithPath: path)).filter {
-            !$0.lastPathComponent.hasPrefix(".")
-          }
+          out += regularFiles(under: URL(fileURLWithPath: path), skipHidden: true)
         } else {
           out.append(URL(fileURLWithPath: path))
         }
@@ -454,11 +453,13 @@ func globFiles(_ pattern: String) -> [URL] {
   }
   let base = prefix.isEmpty ? "." : prefix.joined(separator: "/")
   let root = URL(fileURLWithPath: base.isEmpty ? "/" : base)
-  return regularFiles(under: root).filter { url in
+  // `*`, `?` and `[…]` stay within one path component; `**` also crosses folders.
+  let flags: Int32 = pattern.contains("**") ? 0 : FNM_PATHNAME
+  return regularFiles(under: root, skipHidden: true).filter { url in
     var rel = String(url.path.dropFirst(root.path.count))
     if rel.hasPrefix("/") { rel.removeFirst() }
     let candidate = base.isEmpty ? "/" + rel : (base == "." ? rel : base + "/" + rel)
-    return fnmatch(pattern, candidate, 0) == 0
+    return fnmatch(pattern, candidate, flags) == 0
   }
 }
 

@@ -191,9 +191,18 @@ func temporaryCache() -> CorpusCache {
     #expect(store.manifest.skipped.count == 2)
     #expect(lines.contains { $0.contains("latin.txt") && $0.contains("U+FFFD") })
     #expect(store.documentCount > 10)
-    // Globs.
-    let globbed = try manager.textStore(.files([dir.path + "/*.txt"]))
-    #expect(globbed.byteCount == store.byteCount)
+    // Globs: `*` stays in its folder, `**` descends; hidden folders are skipped.
+    let sub = dir.appendingPathComponent("sub")
+    let hidden = dir.appendingPathComponent(".hidden")
+    try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(at: hidden, withIntermediateDirectories: true)
+    try Data(text.utf8).write(to: sub.appendingPathComponent("b.txt"))
+    try Data(text.utf8).write(to: hidden.appendingPathComponent("c.txt"))
+    let files = try manager.expand([dir.path + "/*.txt"]).map(\.lastPathComponent)
+    #expect(files == ["a.txt", "empty.txt", "latin.txt"])
+    let deep = try manager.expand([dir.path + "/**/*.txt"]).map(\.lastPathComponent)
+    #expect(deep == ["b.txt"])
+    #expect(try manager.expand([dir.path]).map(\.lastPathComponent).contains("c.txt") == false)
     // Nothing usable.
     let emptyDir = cache.root.appendingPathComponent("nothing")
     try FileManager.default.createDirectory(at: emptyDir, withIntermediateDirectories: true)
