@@ -5,6 +5,8 @@ public struct BatchInfo: Sendable, Equatable {
   public var replayRows: Int
   /// Rows of each replay dataset, in the order given to the mixer.
   public var replayRowsPerDataset: [Int]
+  /// Rows of each component of the current dataset (one entry unless it is a mixture).
+  public var currentRowsPerComponent: [Int]
 }
 
 /// The serialisable state of a ``BatchMixer``: store it in a checkpoint and assign it back to resume
@@ -143,6 +145,7 @@ public final class BatchMixer: @unchecked Sendable {
       store.copy(validation: false, from: pos, count: width, into: out + r * width)
       state.cursors[d][c] = pos + context
     }
+    var perComponent = [Int](repeating: 0, count: current.components.count)
     for r in k..<batchSize {
       var c = 0
       if current.components.count > 1 {
@@ -157,13 +160,15 @@ public final class BatchMixer: @unchecked Sendable {
           }
         }
       }
+      perComponent[c] += 1
       let store = current.components[c]
       let start = state.rng.below(store.trainCount - width + 1)
       store.copy(validation: false, from: start, count: width, into: out + r * width)
     }
     state.step += 1
     state.replayedRows += k
-    return BatchInfo(replayRows: k, replayRowsPerDataset: perDataset)
+    return BatchInfo(
+      replayRows: k, replayRowsPerDataset: perDataset, currentRowsPerComponent: perComponent)
   }
 }
 

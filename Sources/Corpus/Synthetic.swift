@@ -1,5 +1,8 @@
+import Foundation
+
 /// A generated corpus that needs no download: sentences from a seeded template grammar in one of
-/// several made-up "languages" with their own lexicon, spelling and word order, so that a
+/// several made-up "languages" with their own lexicon (a few hundred hand-written and syllable-made
+/// words per word class, drawn with Zipf-like frequencies), spelling and word order, so that a
 /// distribution shift exists offline (``SyntheticLanguage/alpha`` → ``SyntheticLanguage/beta`` is a
 /// strong shift; ``SyntheticLanguage/code`` is a code-like domain). Output is identical on every
 /// machine for the same seed.
@@ -14,6 +17,9 @@ public enum SyntheticLanguage: String, Sendable, CaseIterable, Codable {
 
 /// Generator of synthetic documents.
 public struct SyntheticCorpus: Sendable {
+  /// Version of the generator; prepared synthetic text of another version is generated again.
+  public static let version = 2
+
   public var language: SyntheticLanguage
   public var seed: UInt64
 
@@ -64,17 +70,97 @@ public struct SyntheticCorpus: Sendable {
     words[rng.below(words.count)]
   }
 
+  /// A word from a lexicon with Zipf-like frequencies (rank k has probability ∝ about 1/(k+1)), so
+  /// the text has a long tail of rare words like natural language.
+  private func zipf(_ words: [String], _ rng: inout CorpusRNG) -> String {
+    let k = Int(pow(Double(words.count + 1), rng.unit()))
+    return words[min(words.count, max(1, k)) - 1]
+  }
+
+  /// Made-up words from syllables: `count` distinct words, the hand-written `base` words first.
+  private static func lexicon(
+    base: [String], onsets: [String], nuclei: [String], codas: [String], count: Int,
+    seed: UInt64, shape: (String, inout CorpusRNG) -> String
+  ) -> [String] {
+    var rng = CorpusRNG(seed: seed)
+    var seen = Set(base)
+    var out = base
+    while out.count < count {
+      var w = ""
+      for _ in 0..<(1 + rng.below(3)) {
+        w +=
+          onsets[rng.below(onsets.count)] + nuclei[rng.below(nuclei.count)]
+          + codas[rng.below(codas.count)]
+      }
+      w = shape(w, &rng)
+      if seen.insert(w).inserted { out.append(w) }
+    }
+    return out
+  }
+
+  private static let alphaSyllables = (
+    onsets: [
+      "b", "c", "d", "f", "g", "h", "l", "m", "n", "p", "r", "s", "t", "w", "st", "tr", "br", "ch",
+      "sh", "th", "pl", "gr",
+    ],
+    nuclei: ["a", "e", "i", "o", "u", "ea", "oo", "ai", "ou"],
+    codas: ["", "", "n", "r", "t", "s", "ck", "nd", "st", "ll", "ng", "m"]
+  )
+  private static let betaSyllables = (
+    onsets: [
+      "b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "w", "z", "sch", "st", "sp",
+      "pf", "kr", "gr", "br", "fr",
+    ],
+    nuclei: ["a", "e", "i", "o", "u", "ä", "ö", "ü", "ei", "au", "ie", "eu"],
+    codas: ["", "", "n", "r", "t", "s", "ch", "ck", "ng", "nd", "rt", "lz", "ß", "tz"]
+  )
+
+  private static let alphaNounLexicon = lexicon(
+    base: alphaNouns, onsets: alphaSyllables.onsets, nuclei: alphaSyllables.nuclei,
+    codas: alphaSyllables.codas, count: 800, seed: 101
+  ) { w, _ in w }
+  private static let alphaVerbLexicon = lexicon(
+    base: alphaVerbs, onsets: alphaSyllables.onsets, nuclei: alphaSyllables.nuclei,
+    codas: alphaSyllables.codas, count: 400, seed: 102
+  ) { w, rng in w + ["s", "es", "ed"][rng.below(3)] }
+  private static let alphaAdjectiveLexicon = lexicon(
+    base: alphaAdjectives, onsets: alphaSyllables.onsets, nuclei: alphaSyllables.nuclei,
+    codas: alphaSyllables.codas, count: 400, seed: 103
+  ) { w, rng in w + ["y", "ish", "ful", "ous", "en", ""][rng.below(6)] }
+
+  private static let betaNounLexicon = lexicon(
+    base: betaNouns, onsets: betaSyllables.onsets, nuclei: betaSyllables.nuclei,
+    codas: betaSyllables.codas, count: 800, seed: 201
+  ) { w, rng in
+    let noun = w.prefix(1).uppercased() + w.dropFirst()
+    return noun + ["", "", "ung", "heit", "er", "chen"][rng.below(6)]
+  }
+  private static let betaVerbLexicon = lexicon(
+    base: betaVerbs, onsets: betaSyllables.onsets, nuclei: betaSyllables.nuclei,
+    codas: betaSyllables.codas, count: 400, seed: 202
+  ) { w, rng in ["", "ver", "be", "zer", "über"][rng.below(5)] + w + ["t", "et"][rng.below(2)] }
+  private static let betaAdjectiveLexicon = lexicon(
+    base: betaAdjectives, onsets: betaSyllables.onsets, nuclei: betaSyllables.nuclei,
+    codas: betaSyllables.codas, count: 400, seed: 203
+  ) { w, rng in w + ["e", "ige", "liche", "ische"][rng.below(4)] }
+
+  private static let codeNameLexicon = lexicon(
+    base: codeNames, onsets: alphaSyllables.onsets, nuclei: alphaSyllables.nuclei,
+    codas: alphaSyllables.codas, count: 300, seed: 301
+  ) { w, rng in rng.below(3) == 0 ? w + "_" + codeNames[rng.below(codeNames.count)] : w }
+
   private func alphaSentence(_ rng: inout CorpusRNG) -> String {
     func phrase(_ rng: inout CorpusRNG) -> String {
       let det = rng.below(3) == 0 ? "a" : "the"
       if rng.below(2) == 0 {
-        return "\(det) \(pick(Self.alphaAdjectives, &rng)) \(pick(Self.alphaNouns, &rng))"
+        return
+          "\(det) \(zipf(Self.alphaAdjectiveLexicon, &rng)) \(zipf(Self.alphaNounLexicon, &rng))"
       }
-      return "\(det) \(pick(Self.alphaNouns, &rng))"
+      return "\(det) \(zipf(Self.alphaNounLexicon, &rng))"
     }
-    var s = "\(phrase(&rng)) \(pick(Self.alphaVerbs, &rng)) \(phrase(&rng))"
+    var s = "\(phrase(&rng)) \(zipf(Self.alphaVerbLexicon, &rng)) \(phrase(&rng))"
     if rng.below(3) == 0 {
-      s += " \(pick(Self.alphaLinks, &rng)) \(phrase(&rng)) \(pick(Self.alphaVerbs, &rng))"
+      s += " \(pick(Self.alphaLinks, &rng)) \(phrase(&rng)) \(zipf(Self.alphaVerbLexicon, &rng))"
       s += " \(phrase(&rng))"
     }
     if rng.below(5) == 0 { s += " \(rng.below(1000)) times" }
@@ -85,14 +171,14 @@ public struct SyntheticCorpus: Sendable {
     func phrase(_ rng: inout CorpusRNG) -> String {
       let det = rng.below(3) == 0 ? "eine" : "die"
       if rng.below(2) == 0 {
-        return "\(det) \(pick(Self.betaAdjectives, &rng)) \(pick(Self.betaNouns, &rng))"
+        return "\(det) \(zipf(Self.betaAdjectiveLexicon, &rng)) \(zipf(Self.betaNounLexicon, &rng))"
       }
-      return "\(det) \(pick(Self.betaNouns, &rng))"
+      return "\(det) \(zipf(Self.betaNounLexicon, &rng))"
     }
-    var s = "\(phrase(&rng)) \(pick(Self.betaVerbs, &rng)) \(phrase(&rng))"
+    var s = "\(phrase(&rng)) \(zipf(Self.betaVerbLexicon, &rng)) \(phrase(&rng))"
     if rng.below(3) == 0 {
       s += ", \(pick(Self.betaLinks, &rng)) \(phrase(&rng)) \(phrase(&rng))"
-      s += " \(pick(Self.betaVerbs, &rng))"
+      s += " \(zipf(Self.betaVerbLexicon, &rng))"
     }
     if rng.below(5) == 0 { s += " \(rng.below(1000))-mal" }
     return s.prefix(1).uppercased() + s.dropFirst() + (rng.below(8) == 0 ? "!" : ".")
@@ -100,13 +186,13 @@ public struct SyntheticCorpus: Sendable {
 
   private func codeBlock(_ rng: inout CorpusRNG) -> String {
     let f = pick(Self.codeFunctions, &rng)
-    let a = pick(Self.codeNames, &rng)
-    let b = pick(Self.codeNames, &rng)
+    let a = zipf(Self.codeNameLexicon, &rng)
+    let b = zipf(Self.codeNameLexicon, &rng)
     var s = "def \(f)_\(a)(\(a), \(b)):\n"
     for _ in 0..<(1 + rng.below(4)) {
       switch rng.below(4) {
       case 0:
-        s += "    \(pick(Self.codeNames, &rng)) = \(a) + \(rng.below(100))\n"
+        s += "    \(zipf(Self.codeNameLexicon, &rng)) = \(a) + \(rng.below(100))\n"
       case 1:
         s += "    for \(b) in range(\(rng.below(64))):\n"
         s += "        \(a).\(pick(Self.codeFunctions, &rng))(\(b))\n"

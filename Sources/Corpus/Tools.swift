@@ -58,14 +58,16 @@ func toolExists(_ name: String) -> Bool {
 }
 
 /// Regular files (not symlinks) under `root`, recursively, sorted by relative path (byte order), so
-/// extraction order is the same on every machine.
-func regularFiles(under root: URL, recursive: Bool = true) -> [URL] {
+/// extraction order is the same on every machine. `skipHidden` leaves out names starting with `.`
+/// (files and folders).
+func regularFiles(under root: URL, recursive: Bool = true, skipHidden: Bool = false) -> [URL] {
   let fm = FileManager.default
   var out: [String] = []
   func walk(_ rel: String) {
     let dir = rel.isEmpty ? root.path : root.path + "/" + rel
     guard let names = try? fm.contentsOfDirectory(atPath: dir) else { return }
     for name in names {
+      if skipHidden && name.hasPrefix(".") { continue }
       let r = rel.isEmpty ? name : rel + "/" + name
       let full = root.path + "/" + r
       guard let attrs = try? fm.attributesOfItem(atPath: full),

