@@ -8,7 +8,8 @@ struct CPTUI: ParsableCommand {
     version: CPTUIVersion.string,
     subcommands: [
       DoctorCommand.self, BenchCommand.self, EvalCommand.self, DataCommand.self,
-      ScheduleCommand.self, RunCommand.self, DevCommand.self,
+      ScheduleCommand.self, RunCommand.self, SweepCommand.self, CompareCommand.self,
+      DevCommand.self,
     ]
   )
 }

@@ -59,39 +59,11 @@ struct RunCommand: ParsableCommand {
       }
       session = (config, recorder, nil)
     }
-    let config = session.config
     let recorder = session.recorder
     defer { recorder.close() }
-    let data = try RunSupport.prepareData(config) { progress.message($0) }
-    let inbox = CommandInbox()
-    let options = TrainerOptions(
-      threads: threads, checkpointDirectory: RunSupport.checkpointDirectory(forLog: recorder.path))
-    let trainer = try Trainer(
-      config: config, data: data, options: options, inbox: inbox, loader: RunSupport.loader
-    ) { event in
-      recorder.record(event)
-      progress.update(with: event)
-    }
-    if let checkpoint = session.checkpoint {
-      try trainer.restore(checkpoint: checkpoint)
-      recorder.record(
-        .resume(
-          ResumeEvent(
-            step: trainer.globalStepForResume,
-            tokens: trainer.globalStepForResume * config.tokensPerStep, checkpoint: checkpoint)))
-    } else {
-      recorder.record(
-        .header(
-          RunRecorder.header(
-            for: config, threads: threads, version: CPTUIVersion.string,
-            command: CommandLine.arguments)))
-    }
-    progress.configure(config: config)
-    let signals = StopSignals { inbox.send(.stop) }
-    let status = trainer.run()
-    signals.cancel()
-    progress.finish()
-    if let failure = recorder.failure { throw CLIError("run log: \(failure)") }
+    let status = try HeadlessRun.execute(
+      config: session.config, recorder: recorder, checkpoint: session.checkpoint, threads: threads,
+      progress: progress)
     if !quiet { printError("cptui: run \(status) — log \(recorder.path)") }
     switch status {
     case .completed, .stopped: return

@@ -1,0 +1,111 @@
+import Foundation
+import RunLog
+
+/// The paper-style comparison of runs: final validation loss per dataset (mean of the last few
+/// evaluations), forgetting (rise of D0 loss since the end of stage 1), adaptation (loss on the last
+/// stage's dataset), their average over datasets, and the difference to a union baseline.
+public struct Comparison: Sendable {
+  public struct Row: Sendable {
+    /// The log file.
+    public var path: String
+    /// The run's name, and what sets it apart from the other runs ("replay 25% · warmup 1%").
+    public var name: String
+    public var label: String
+    public var summary: RunSummary
+    /// True for a union baseline (trained from scratch on all datasets mixed).
+    public var isUnion: Bool
+    /// average − the union baseline's average.
+    public var deltaToUnion: Double?
+  }
+
+  public var rows: [Row]
+  /// Every dataset that any run evaluated, in first-seen order.
+  public var datasets: [String]
+  /// Lines that could not be read, per log (path: summary).
+  public var notices: [String]
+
+  /// Reads and compares logs. A run counts as a union baseline when its name starts with `union`
+  /// or when `unionPaths` names it.
+  public static func load(
+    paths: [String], unionPaths: Set<String> = [], averaging: Int = 3
+  ) throws(RunLogReadError) -> Comparison {
+    var runs: [(String, [RunEvent], RunHeader?)] = []
+    var notices: [String] = []
+    for path in paths {
+      let contents = try RunLogReader.read(path: path)
+      if let summary = contents.skippedSummary { notices.append("\(path): \(summary)") }
+      runs.append((path, RunLogReader.applyingResumes(contents.events), contents.header))
+    }
+    return Comparison(runs: runs, unionPaths: unionPaths, averaging: averaging, notices: notices)
+  }
+
+  /// Compares runs given as events (`path` is only a name here).
+  public init(
+    runs: [(path: String, events: [RunEvent], header: RunHeader?)], unionPaths: Set<String> = [],
+    averaging: Int = 3, notices: [String] = []
+  ) {
+    let labels = Self.distinguishingLabels(runs.map(\.events))
+    var rows: [Row] = []
+    var datasets: [String] = []
+    for (index, run) in runs.enumerated() {
+      let summary = RunSummary(events: run.events, averaging: averaging)
+      for d in summary.datasets where !datasets.contains(d) { datasets.append(d) }
+      let name =
+        summary.runName.isEmpty ? URL(fileURLWithPath: run.path).lastPathComponent : summary.runName
+      rows.append(
+        Row(
+          path: run.path, name: name, label: labels[index], summary: summary,
+          isUnion: unionPaths.contains(run.path) || name.lowercased().hasPrefix("union"),
+          deltaToUnion: nil))
+    }
+    // Runs that read the same: name them by their file instead.
+    let keys = rows.map { $0.name + "|" + $0.label }
+    for i in rows.indices where keys.filter({ $0 == keys[i] }).count > 1 {
+      rows[i].name = URL(fileURLWithPath: rows[i].path).deletingPathExtension().lastPathComponent
+    }
+    if let union = rows.first(where: \.isUnion), let base = union.summary.average {
+      for i in rows.indices where !rows[i].isUnion {
+        rows[i].deltaToUnion = rows[i].summary.average.map { $0 - base }
+      }
+    }
+    self.rows = rows
+    self.datasets = datasets
+    self.notices = notices
+  }
+
+  /// For each run, the last-stage settings in which the runs differ ("replay 25% · ηmax 4e-3"),
+  /// or the schedule and replay of the last stage when all agree.
+  static func distinguishingLabels(_ runs: [[RunEvent]]) -> [String] {
+    let lastStarts: [StageStartEvent?] = runs.map { events in
+      events.reversed().lazy.compactMap {
+        if case .stageStart(let s) = $0 { return s } else { return nil }
+      }
+      .first
+    }
+    typealias Field = (name: String, value: (StageStartEvent) -> String)
+    let fields: [Field] = [
+      ("", { "\($0.schedule)" }),
+      ("replay", { Self.percent($0.replayPercent) }),
+      ("warmup", { Self.percent($0.warmupFraction * 100) }),
+      ("ηmax", { Self.short($0.lrMax) }),
+      ("ηmin", { Self.short($0.lrMin) }),
+      ("stages", { "\($0.stage)" }),
+      ("opt", { $0.optimizerState.rawValue }),
+    ]
+    let differing = fields.filter { field in
+      Set(lastStarts.compactMap { $0.map(field.value) }).count > 1
+    }
+    let shown = differing.isEmpty ? [fields[0], fields[1]] : differing
+    return lastStarts.map { start in
+      guard let start else { return "" }
+      return shown.map { $0.name.isEmpty ? $0.value(start) : "\($0.name) \($0.value(start))" }
+        .joined(separator: " · ")
+    }
+  }
+
+  static func percent(_ value: Double) -> String {
+    value == value.rounded() ? "\(Int(value))%" : String(format: "%g%%", value)
+  }
+
+  static func short(_ value: Double) -> String { String(format: "%g", value) }
+}

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Experiment
+import Foundation
+import RunLog
+
+/// `cptui compare`: the paper-style table for existing run logs.
+struct CompareCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "compare",
+    abstract: "Print final losses, forgetting, adaptation and average for run logs.",
+    discussion: """
+      Final losses are the mean of the last evaluations (--average, default 3). Forgetting is the
+      rise of the first stage's dataset loss since the end of stage 1; adaptation is the loss on the
+      last stage's dataset; avg is the mean final loss over datasets; Δunion is avg minus that of a
+      union baseline (a run named union…, or one given with --union). A * marks each column's best.
+      """)
+
+  @Argument(help: "Run logs, folders of logs, or globs.") var logs: [String]
+  @Option(help: "A union-baseline log (also recognised by a run name starting with 'union').")
+  var union: [String] = []
+  @Option(help: "Evaluations averaged for final losses.") var average = 3
+  @Option(help: "Sort by a column: name, a dataset name, forgetting, adaptation, avg, union.")
+  var sort: String?
+  @Option(help: "Also write the table as CSV to this file ('-' for standard output only).")
+  var csv: String?
+
+  func run() throws {
+    let paths = try LogPaths.expand(logs + union)
+    let comparison: Comparison
+    do {
+      comparison = try Comparison.load(
+        paths: paths, unionPaths: Set(try LogPaths.expand(union)), averaging: average)
+    } catch {
+      throw CLIError("\(error)")
+    }
+    let table = ComparisonTable(comparison, sortedBy: sort)
+    if csv == "-" {
+      print(table.csv, terminator: "")
+      return
+    }
+    print(table.text, terminator: "")
+    for notice in comparison.notices { printError("cptui: \(notice)") }
+    if let csv {
+      do {
+        try table.csv.write(toFile: csv, atomically: true, encoding: .utf8)
+      } catch {
+        throw CLIError("cannot write \(csv): \(error.localizedDescription)")
+      }
+    }
+  }
+}
+
+/// Expands command-line log arguments: a folder gives its *.jsonl files (sorted), a glob its matches.
+enum LogPaths {
+  static func expand(_ arguments: [String]) throws -> [String] {
+    var out: [String] = []
+    for argument in arguments {
+      var isDirectory: ObjCBool = false
+      if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) {
+        if isDirectory.boolValue {
+          let names = (try? FileManager.default.contentsOfDirectory(atPath: argument)) ?? []
+          let logs = names.filter { $0.hasSuffix(".jsonl") }.sorted()
+          if logs.isEmpty { throw CLIError("\(argument): no .jsonl run logs in this folder") }
+          out += logs.map { (argument as NSString).appendingPathComponent($0) }
+        } else {
+          out.append(argument)
+        }
+      } else if argument.contains("*") || argument.contains("?") || argument.contains("[") {
+        var g = glob_t()
+        defer { globfree(&g) }
+        guard glob(argument, 0, nil, &g) == 0 else {
+          throw CLIError("\(argument): nothing matches")
+        }
+        for i in 0..<Int(g.gl_pathc) {
+          if let p = g.gl_pathv[i] { out.append(String(cString: p)) }
+        }
+      } else {
+        throw CLIError("\(argument): no such file or folder")
+      }
+    }
+    var seen = Set<String>()
+    return out.filter { seen.insert($0).inserted }
+  }
+}
+
+/// The comparison as aligned text and as CSV.
+struct ComparisonTable {
+  let comparison: Comparison
+  let rows: [Comparison.Row]
+
+  init(_ comparison: Comparison, sortedBy column: String?) {
+    self.comparison = comparison
+    var rows = comparison.rows
+    if let column {
+      rows.sort { a, b in
+        switch column {
+        case "name": return a.name + a.label < b.name + b.label
+        default:
+          return (Self.value(a, column) ?? .infinity) < (Self.value(b, column) ?? .infinity)
+        }
+      }
+    }
+    self.rows = rows
+  }
+
+  static func value(_ row: Comparison.Row, _ column: String) -> Double? {
+    switch column {
+    case "forgetting": return row.summary.forgetting
+    case "adaptation": return row.summary.adaptation
+    case "avg", "average": return row.summary.average
+    case "union", "Δunion": return row.deltaToUnion
+    default: return row.summary.finalLosses[column]
+    }
+  }
+
+  var columns: [String] { comparison.datasets + ["forgetting", "adaptation", "avg", "Δunion"] }
+
+  var text: String {
+    let names = rows.map { $0.label.isEmpty ? $0.name : "\($0.name) (\($0.label))" }
+    let nameWidth = max(names.map(\.count).max() ?? 0, 3)
+    var best: [String: Double] = [:]
+    for column in columns where column != "Δunion" {
+      best[column] = rows.filter { !$0.isUnion }.compactMap { Self.value($0, column) }.min()
+    }
+    var out = "run".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+    for column in columns { out += "  " + Self.pad(column, 10) }
+    out += "\n"
+    for (row, name) in zip(rows, names) {
+      out += name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+      for column in columns {
+        var cell = "–"
+        if let v = Self.value(row, column) {
+          cell =
+            column == "Δunion" || column == "forgetting"
+            ? String(format: "%+.3f", v) : String(format: "%.3f", v)
+          if !row.isUnion, let b = best[column], v == b, rows.count > 1 { cell += "*" }
+        }
+        out += "  " + Self.pad(cell, 10)
+      }
+      out += "\n"
+    }
+    return out
+  }
+
+  var csv: String {
+    var out =
+      "path,run,label," + columns.map { $0 == "Δunion" ? "delta_union" : $0 }.joined(separator: ",")
+      + "\n"
+    for row in rows {
+      let cells = columns.map { Self.value(row, $0).map { String($0) } ?? "" }
+      out +=
+        ([row.path, row.name, row.label].map(Self.quote) + cells).joined(separator: ",") + "\n"
+    }
+    return out
+  }
+
+  static func pad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+  }
+
+  static func quote(_ s: String) -> String {
+    s.contains(",") || s.contains("\"")
+      ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+  }
+}

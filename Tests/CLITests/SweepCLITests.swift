@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// `cptui sweep` and `cptui compare` on the tiny preset.
+struct SweepCLITests {
+  @Test func sweepOverReplaySharesPrintsTheTableAndSkipsDoneRuns() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-sweep-\(getpid())")
+    let env = ["CPTUI_CACHE": folder.appendingPathComponent("cache").path]
+    let out = folder.appendingPathComponent("logs").path
+    let args = [
+      "sweep", "tiny", "--grid", "stage2.replay=0,5,25", "--union", "union-tiny", "--out", out,
+      "--threads", "1", "--set", "defaults.steps=60", "--quiet",
+    ]
+    let first = try CLI.run(args, environment: env)
+    #expect(first.status == 0, "\(first.stderr)")
+    let lines = first.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.count == 5, "\(first.stdout)")
+    #expect(
+      lines[0].contains("forgetting") && lines[0].contains("adaptation")
+        && lines[0].contains("Δunion"))
+    #expect(
+      lines[1].contains("replay 0%") && lines[2].contains("replay 5%")
+        && lines[3].contains("replay 25%"))
+    #expect(lines[4].hasPrefix("union-tiny"))
+    let logs = try FileManager.default.contentsOfDirectory(atPath: out).filter {
+      $0.hasSuffix(".jsonl")
+    }
+    #expect(logs.count == 4)
+    #expect(FileManager.default.fileExists(atPath: out + "/summary.csv"))
+
+    // Run again: every run is complete, nothing is trained, the table is the same.
+    var again = args
+    again.removeLast()
+    let second = try CLI.run(again, environment: env)
+    #expect(second.status == 0)
+    #expect(second.stdout == first.stdout)
+    #expect(
+      second.stderr.components(separatedBy: "done, skipped").count - 1 == 4, "\(second.stderr)")
+
+    // compare on the same logs prints the same numbers (rows in file order).
+    let compare = try CLI.run(["compare", out, "--csv", "-"], environment: env)
+    #expect(compare.status == 0, "\(compare.stderr)")
+    let csv = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8)
+    #expect(Set(compare.stdout.split(separator: "\n")) == Set(csv.split(separator: "\n")))
+  }
+
+  @Test func compareRejectsMissingAndEmptyInput() throws {
+    let missing = try CLI.run(["compare", "/nonexistent.jsonl"])
+    #expect(missing.status != 0 && missing.stderr.contains("/nonexistent.jsonl"))
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-compare-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let empty = folder.appendingPathComponent("empty.jsonl").path
+    try Data().write(to: URL(fileURLWithPath: empty))
+    let r = try CLI.run(["compare", empty])
+    #expect(r.status != 0)
+    #expect(r.stderr.contains(empty), "\(r.stderr)")
+  }
+}
