@@ -43,6 +43,7 @@ final class ProgressLine: @unchecked Sendable {
       draw(force: false)
     case .eval(let e):
       lastLosses = e.losses
+      stage = max(stage, e.stage)
       step = e.step
       if isTerminal { draw(force: true) } else { printError(line) }
     case .stageStart(let s):

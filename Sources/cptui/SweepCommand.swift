@@ -23,6 +23,10 @@ struct SweepCommand: ParsableCommand {
     help: ArgumentHelp("Override a key in every run.", valueName: "key=value"))
   var overrides: [String] = []
   @Option(help: "A union-baseline config or preset to run once alongside.") var union: String?
+  @Option(
+    name: .customLong("union-set"), parsing: .singleValue,
+    help: ArgumentHelp("Override a key of the union run only.", valueName: "key=value"))
+  var unionOverrides: [String] = []
   @Option(help: "Folder for the logs (default: runs/sweep-NAME).") var out: String?
   @Option(help: "Engine threads (default: all cores).") var threads: Int?
   @Option(help: "Evaluations averaged for final losses.") var average = 3
@@ -72,7 +76,7 @@ struct SweepCommand: ParsableCommand {
       jobs.append((suffix.isEmpty ? base.name : "\(base.name)__\(suffix)", config))
     }
     if let union {
-      let config = try RunSupport.loadConfig(union, overrides: [])
+      let config = try RunSupport.loadConfig(union, overrides: unionOverrides)
       jobs.append(
         (config.name.lowercased().hasPrefix("union") ? config.name : "union-\(config.name)", config)
       )
