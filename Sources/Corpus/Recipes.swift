@@ -139,7 +139,10 @@ public enum Recipes {
   public static let mixtures: [(name: String, summary: String, spec: DatasetSpec)] = [
     ("english", "man pages + Bible + quotes (EN)", mix("manpages-en", "bible", "quotes-en")),
     ("english-other", "LibreOffice help + Shakespeare (EN)", mix("help-en", "shakespeare")),
-    ("german", "man pages + quotes (DE)", mix("manpages-de", "quotes-de")),
+    (
+      "german", "man pages + quotes + LibreOffice help (DE)",
+      mix("manpages-de", "quotes-de", "help-de")
+    ),
   ]
 
   /// Presets: the datasets of each stage, in order.
