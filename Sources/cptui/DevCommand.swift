@@ -6,7 +6,7 @@ import Model
 struct DevCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "dev", abstract: "Helpers for the cross-check scripts.", shouldDisplay: false,
-    subcommands: [Fixture.self, Gradients.self])
+    subcommands: [Fixture.self, Gradients.self, CheckCheckpoint.self])
 
   /// Writes the reference fixture: checkpoint and batch.
   struct Fixture: ParsableCommand {
@@ -62,6 +62,22 @@ struct DevCommand: ParsableCommand {
       for t in tensors { UnsafeMutableBufferPointer(mutating: t.data).deallocate() }
       try bytes.write(to: URL(fileURLWithPath: out))
       print("loss \(result.loss)")
+    }
+  }
+
+  /// Loads a checkpoint completely; exit status 0 when it is whole and readable.
+  struct CheckCheckpoint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "check-checkpoint", abstract: "Load a checkpoint; fail when it is damaged.")
+    @Argument(help: "A cptui checkpoint.") var path: String
+
+    func run() throws {
+      do {
+        let loaded = try Checkpoint.load(from: path)
+        print("ok: \(loaded.model.layout.count) parameters, optimizer \(loaded.optimizer != nil)")
+      } catch {
+        throw CLIError(error.description)
+      }
     }
   }
 }
