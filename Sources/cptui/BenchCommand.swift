@@ -20,6 +20,10 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Untimed steps first.") var warmup = 2
   @Option(help: "Engine threads: OpenBLAS and cptui's own loops (default: what OpenBLAS chose).")
   var threads: Int?
+  @Option(
+    help: ArgumentHelp(
+      "Threads for cptui's own loops only (default: --threads).", visibility: .hidden))
+  var loopThreads: Int?
   @Flag(help: "Print one JSON object instead of text.") var json = false
   @Flag(help: "Also print the share of step time per operation kind.") var profile = false
 
@@ -35,14 +39,17 @@ struct BenchCommand: ParsableCommand {
     var bench = EngineBenchmark(
       config: model.config, batch: batch, steps: steps, warmupSteps: warmup)
     bench.profile = profile
-    bench.threads = threads
+    bench.threads = loopThreads ?? threads
     let r = try bench.run()
+    let gemm = GemmBenchmark.gigaflops(config: model.config, batch: batch)
     let c = model.config
     if json {
       let object: [String: Any] = [
         "tokens_per_second": r.tokensPerSecond, "ms_per_step": r.millisecondsPerStep,
         "gflops_per_second": r.gigaflopsPerSecond, "eval_tokens_per_second": r.evalTokensPerSecond,
-        "final_loss": Double(r.finalLoss), "kernel": BLAS.coreName, "threads": BLAS.threads,
+        "final_loss": Double(r.finalLoss), "sgemm_gflops_per_second": gemm,
+        "model_flops_over_sgemm": r.gigaflopsPerSecond / gemm, "kernel": BLAS.coreName,
+        "threads": BLAS.threads,
         "layers": c.layers, "heads": c.heads, "width": c.width, "context": c.context,
         "vocab": c.vocab, "batch": batch, "steps": steps, "profile_seconds": r.profile,
       ]
@@ -62,6 +69,11 @@ struct BenchCommand: ParsableCommand {
         String(
           format: "eval        %.0f tokens/s (%.2f× training)", r.evalTokensPerSecond,
           r.evalTokensPerSecond / r.tokensPerSecond))
+      print(
+        String(
+          format: "sgemm       %.1f GFLOP/s on the model's linear shapes (model ÷ sgemm %.2f)",
+          gemm,
+          r.gigaflopsPerSecond / gemm))
       if profile { printProfile(r) }
     }
   }
