@@ -11,6 +11,7 @@ enum HeadlessRun {
     config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?, threads: Int,
     progress: ProgressLine
   ) throws -> RunEndStatus {
+    BLAS.threads = threads
     let data = try RunSupport.prepareData(config) { progress.message($0) }
     let inbox = CommandInbox()
     let options = TrainerOptions(

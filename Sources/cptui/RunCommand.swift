@@ -43,7 +43,6 @@ struct RunCommand: ParsableCommand {
 
   func run() throws {
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-    BLAS.threads = threads
     let progress = ProgressLine(enabled: !quiet)
     let session: (config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?)
     if let resume {
