@@ -94,11 +94,13 @@ struct RunCommand: ParsableCommand {
     }) {
       throw CLIError("\(path): the run already completed")
     }
+    // The path as logged, or (when the run was started from another folder) the same file name
+    // in the log's own checkpoint folder.
+    let folder = RunSupport.checkpointDirectory(forLog: path)
     let checkpoint = events.reversed().lazy.compactMap { event -> String? in
-      if case .checkpoint(let c) = event, FileManager.default.fileExists(atPath: c.path) {
-        return c.path
-      }
-      return nil
+      guard case .checkpoint(let c) = event else { return nil }
+      let beside = folder + "/" + URL(fileURLWithPath: c.path).lastPathComponent
+      return [c.path, beside].first { FileManager.default.fileExists(atPath: $0) }
     }.first
     guard let checkpoint else { throw CLIError("\(path): no checkpoint to resume from") }
     let recorder: RunRecorder

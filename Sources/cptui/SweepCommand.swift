@@ -135,9 +135,12 @@ struct SweepCommand: ParsableCommand {
     }) {
       return .completed
     }
+    let folder = RunSupport.checkpointDirectory(forLog: path)
     let hasCheckpoint = events.contains {
-      if case .checkpoint(let c) = $0 { return FileManager.default.fileExists(atPath: c.path) }
-      return false
+      guard case .checkpoint(let c) = $0 else { return false }
+      let beside = folder + "/" + URL(fileURLWithPath: c.path).lastPathComponent
+      return FileManager.default.fileExists(atPath: c.path)
+        || FileManager.default.fileExists(atPath: beside)
     }
     return hasCheckpoint ? .resumable : .broken
   }
