@@ -185,19 +185,15 @@ public final class GPTNeoX: @unchecked Sendable {
     let scale = 1 / Float(hs).squareRoot()
     profiler.measure(.attention) {
       // One (batch row, head) pair per item, split over the threads.
-      Parallel.forEachSlice(batch * heads, threads: threads) { _, items in
+      Parallel.forEachSlice(batch * heads, threads: threads, callsBLAS: true) { _, items in
         for item in items {
           let b = item / heads
           let h = item % heads
           let q = UnsafePointer(a.qkv + b * length * 3 * c + h * 3 * hs)
-          let probs = a.probs + (b * heads + h) * length * length
-          BLAS.gemm(
-            transB: true, m: length, n: length, k: hs, alpha: scale, a: q, lda: 3 * c, b: q + hs,
-            ldb: 3 * c, c: probs, ldc: length)
-          Kernels.causalSoftmax(probs, length: length)
-          BLAS.gemm(
-            m: length, n: hs, k: length, a: probs, lda: length, b: q + 2 * hs, ldb: 3 * c,
-            c: a.attY + b * length * c + h * hs, ldc: c)
+          Attention.forward(
+            q: q, k: q + hs, v: q + 2 * hs, ldqkv: 3 * c,
+            probs: a.probs + (b * heads + h) * length * length, y: a.attY + b * length * c + h * hs,
+            ldy: c, length: length, headSize: hs, scale: scale)
         }
       }
     }
@@ -299,7 +295,7 @@ public final class GPTNeoX: @unchecked Sendable {
     }
     let scale = 1 / Float(hs).squareRoot()
     profiler.measure(.attention) {
-      Parallel.forEachSlice(batch * heads, threads: threads) { part, items in
+      Parallel.forEachSlice(batch * heads, threads: threads, callsBLAS: true) { part, items in
         let dProbs = arena.dProbs + part * length * length
         for item in items {
           let b = item / heads
@@ -307,21 +303,11 @@ public final class GPTNeoX: @unchecked Sendable {
           let base = b * length * 3 * c + h * 3 * hs
           let q = UnsafePointer(a.qkv + base)
           let dq = arena.dQkv + base
-          let probs = UnsafePointer(a.probs + (b * heads + h) * length * length)
-          let dy = UnsafePointer(arena.dAttY + b * length * c + h * hs)
-          BLAS.gemm(
-            transB: true, m: length, n: length, k: hs, a: dy, lda: c, b: q + 2 * hs, ldb: 3 * c,
-            c: dProbs, ldc: length)
-          BLAS.gemm(
-            transA: true, m: length, n: hs, k: length, a: probs, lda: length, b: dy, ldb: c,
-            c: dq + 2 * hs, ldc: 3 * c)
-          Kernels.causalSoftmaxBackward(probs: probs, dProbsInOut: dProbs, length: length)
-          BLAS.gemm(
-            m: length, n: hs, k: length, alpha: scale, a: dProbs, lda: length, b: q + hs,
-            ldb: 3 * c, c: dq, ldc: 3 * c)
-          BLAS.gemm(
-            transA: true, m: length, n: hs, k: length, alpha: scale, a: dProbs, lda: length, b: q,
-            ldb: 3 * c, c: dq + hs, ldc: 3 * c)
+          Attention.backward(
+            q: q, k: q + hs, v: q + 2 * hs, ldqkv: 3 * c,
+            probs: a.probs + (b * heads + h) * length * length,
+            dy: arena.dAttY + b * length * c + h * hs, ldy: c, dq: dq, dk: dq + hs, dv: dq + 2 * hs,
+            scratch: dProbs, length: length, headSize: hs, scale: scale)
         }
       }
     }

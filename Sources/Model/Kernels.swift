@@ -168,31 +168,48 @@ enum Kernels {
     }
   }
 
-  /// Causal softmax of each row of `scores[T×T]` in place: row t keeps columns 0…t, the rest become 0.
-  static func causalSoftmax(_ scores: UnsafeMutablePointer<Float>, length: Int) {
-    for t in 0..<length {
-      let row = scores + t * length
+  /// Causal softmax in place of rows `firstRow ..< firstRow + rows` of a score matrix whose row i
+  /// is at `scores + i·stride`: row t keeps columns 0…t; columns t+1 ..< `width` become 0.
+  static func causalSoftmax(
+    _ scores: UnsafeMutablePointer<Float>, firstRow: Int = 0, rows: Int, width: Int, stride: Int
+  ) {
+    for i in 0..<rows {
+      let t = firstRow + i
+      let row = scores + i * stride
       let total = expShiftInPlace(row, t + 1, shift: maximum(row, t + 1))
       Vec.scale(row, by: 1 / total, t + 1)
-      (row + t + 1).update(repeating: 0, count: length - t - 1)
+      if width > t + 1 { (row + t + 1).update(repeating: 0, count: width - t - 1) }
     }
   }
 
-  /// Backward of causalSoftmax: dScores = P ⊙ (dP − rowsum(P ⊙ dP)), written over `dP` in place.
+  /// Causal softmax of a whole `scores[T×T]` in place.
+  static func causalSoftmax(_ scores: UnsafeMutablePointer<Float>, length: Int) {
+    causalSoftmax(scores, rows: length, width: length, stride: length)
+  }
+
+  /// Backward of causalSoftmax for the same rows: dScores = P ⊙ (dP − rowsum(P ⊙ dP)), written over
+  /// `dProbs` (row i at `dProbs + i·dStride`); columns t+1 ..< `width` become 0.
+  static func causalSoftmaxBackward(
+    probs: UnsafePointer<Float>, probsStride: Int, dProbs: UnsafeMutablePointer<Float>,
+    dStride: Int, firstRow: Int = 0, rows: Int, width: Int
+  ) {
+    for i in 0..<rows {
+      let t = firstRow + i
+      let p = probs + i * probsStride
+      let d = dProbs + i * dStride
+      let inner = Vec.dot(p, d, t + 1)
+      for j in 0...t { d[j] = p[j] * (d[j] - inner) }
+      if width > t + 1 { (d + t + 1).update(repeating: 0, count: width - t - 1) }
+    }
+  }
+
+  /// Backward of a whole `causalSoftmax(_:length:)`.
   static func causalSoftmaxBackward(
     probs: UnsafePointer<Float>, dProbsInOut: UnsafeMutablePointer<Float>, length: Int
   ) {
-    for t in 0..<length {
-      let p = probs + t * length
-      let d = dProbsInOut + t * length
-      let inner = Vec.dot(p, d, t + 1)
-      for j in 0...t { d[j] = p[j] * (d[j] - inner) }
-      var j = t + 1
-      while j < length {
-        d[j] = 0
-        j += 1
-      }
-    }
+    causalSoftmaxBackward(
+      probs: probs, probsStride: length, dProbs: dProbsInOut, dStride: length, rows: length,
+      width: length)
   }
 
   /// Mean cross-entropy of `logits[N×V]` against `targets[N]`. With `gradScale` ≠ 0, overwrites the

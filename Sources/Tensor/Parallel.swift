@@ -6,10 +6,11 @@ public enum Parallel {
 
   /// Runs `body(part, range)` for `parts` contiguous slices of 0..<count (parts = min(threads, count),
   /// and only so many that each slice has at least `minimumPerPart` items; 1 part runs inline).
-  /// OpenBLAS is held to one thread inside, so BLAS calls in `body` do not oversubscribe the cores.
+  /// With `callsBLAS`, OpenBLAS is held to one thread inside, so BLAS calls in `body` do not
+  /// oversubscribe the cores.
   @inlinable
   public static func forEachSlice(
-    _ count: Int, threads: Int, minimumPerPart: Int = 1,
+    _ count: Int, threads: Int, minimumPerPart: Int = 1, callsBLAS: Bool = false,
     _ body: (_ part: Int, _ range: Range<Int>) -> Void
   ) {
     let parts = partCount(count, threads: threads, minimumPerPart: minimumPerPart)
@@ -17,7 +18,7 @@ public enum Parallel {
       body(0, 0..<count)
       return
     }
-    let saved = BLAS.threads
+    let saved = callsBLAS ? BLAS.threads : 1
     if saved != 1 { BLAS.threads = 1 }
     withoutActuallyEscaping(body) { escapable in
       let box = UncheckedBox(escapable)
