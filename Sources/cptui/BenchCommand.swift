@@ -48,6 +48,7 @@ struct BenchCommand: ParsableCommand {
         "tokens_per_second": r.tokensPerSecond, "ms_per_step": r.millisecondsPerStep,
         "gflops_per_second": r.gigaflopsPerSecond, "eval_tokens_per_second": r.evalTokensPerSecond,
         "final_loss": Double(r.finalLoss), "sgemm_gflops_per_second": gemm,
+        "peak_rss_kib": Self.peakResidentKiB(),
         "model_flops_over_sgemm": r.gigaflopsPerSecond / gemm, "kernel": BLAS.coreName,
         "threads": BLAS.threads,
         "layers": c.layers, "heads": c.heads, "width": c.width, "context": c.context,
@@ -74,8 +75,20 @@ struct BenchCommand: ParsableCommand {
           format: "sgemm       %.1f GFLOP/s on the model's linear shapes (model ÷ sgemm %.2f)",
           gemm,
           r.gigaflopsPerSecond / gemm))
+      print("memory      peak RSS \(Self.peakResidentKiB() / 1024) MiB")
       if profile { printProfile(r) }
     }
+  }
+
+  /// The process's peak resident set size (VmHWM), KiB.
+  static func peakResidentKiB() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+      return 0
+    }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+      return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+    return 0
   }
 
   /// Share of step time per operation kind, largest first, with what no category measured.
