@@ -59,7 +59,7 @@ enum LogPaths {
       if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) {
         if isDirectory.boolValue {
           let names = (try? FileManager.default.contentsOfDirectory(atPath: argument)) ?? []
-          let logs = names.filter { $0.hasSuffix(".jsonl") }.sorted()
+          let logs = names.filter { $0.hasSuffix(".jsonl") }.sorted(by: Self.naturalOrder)
           if logs.isEmpty { throw CLIError("\(argument): no .jsonl run logs in this folder") }
           out += logs.map { (argument as NSString).appendingPathComponent($0) }
         } else {
@@ -80,6 +80,11 @@ enum LogPaths {
     }
     var seen = Set<String>()
     return out.filter { seen.insert($0).inserted }
+  }
+
+  /// Numbers inside names compare as numbers: replay=5 before replay=25.
+  static func naturalOrder(_ a: String, _ b: String) -> Bool {
+    a.compare(b, options: [.numeric]) == .orderedAscending
   }
 }
 
