@@ -540,25 +540,32 @@ public struct SVGChart: Sendable {
     }
     out += "</g>\n"
 
-    // Legend: swatch, name, last and minimum value.
+    // Legend: swatch, name, then last and minimum value in aligned columns (the name column is as
+    // wide as the longest name, estimated at 0.6 em per character).
     out += "<g class=\"legend\" fill=\"\(foreground)\">\n"
     var y = top + plotHeight + axisBand + 8
+    let longest = series.map { ExportText.strippingControls($0.name).count }.max() ?? 0
+    let valuesX = min(left + 36 + Double(longest) * fontSize * 0.6 + 16, w - 190)
     for s in series {
       let colour = Self.colour(run: s.run, theme: theme)
       let dash = Self.dash(s.datasetIndex).map { " stroke-dasharray=\"\($0)\"" } ?? ""
       out +=
         "<line x1=\"\(Self.fmt(left))\" y1=\"\(Self.fmt(y))\" x2=\"\(Self.fmt(left + 28))\" "
         + "y2=\"\(Self.fmt(y))\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash)/>\n"
-      let finite = s.ys.filter { $0.isFinite }
-      var values = ""
-      if let last = finite.last, let low = finite.min() {
-        values = String(format: "  last %.3f  min %.3f", last, low)
-      } else {
-        values = "  no finite values"
-      }
       out +=
         "<text x=\"\(Self.fmt(left + 36))\" y=\"\(Self.fmt(y + 4))\">"
-        + "\(ExportText.xml(s.name))\(values)</text>\n"
+        + "\(ExportText.xml(s.name))</text>\n"
+      let finite = s.ys.filter { $0.isFinite }
+      let values: String
+      if let last = finite.last, let low = finite.min() {
+        values =
+          String(format: "last %.3f", last) + "</tspan><tspan x=\"\(Self.fmt(valuesX + 90))\">"
+          + String(format: "min %.3f", low)
+      } else {
+        values = "no finite values"
+      }
+      out +=
+        "<text y=\"\(Self.fmt(y + 4))\"><tspan x=\"\(Self.fmt(valuesX))\">\(values)</tspan></text>\n"
       y += legendLine
     }
     out += "</g>\n</svg>\n"
