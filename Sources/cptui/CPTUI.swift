@@ -9,6 +9,7 @@ struct CPTUI: ParsableCommand {
     subcommands: [
       DoctorCommand.self, BenchCommand.self, EvalCommand.self, DataCommand.self,
       ScheduleCommand.self, RunCommand.self, SweepCommand.self, CompareCommand.self,
+      ExportCommand.self,
       DevCommand.self,
     ]
   )

@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
+/// `cptui export` on real logs, bad input, and logs written by the Python helper.
+struct ExportCLITests {
+  static let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "cptui-export-\(getpid())")
+  static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
+  /// A file in a folder of its own per test (tests run in parallel).
+  static func path(_ name: String, in sub: String) throws -> String {
+    let dir = folder.appendingPathComponent(sub)
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent(name).path
+  }
+
+  /// Elements named `path` in an SVG document, or nil when it is not well-formed XML.
+  static func svgPaths(_ svg: String) -> Int? {
+    final class Counter: NSObject, XMLParserDelegate {
+      var paths = 0
+      var root: String?
+      func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
+        qualifiedName: String?, attributes: [String: String] = [:]
+      ) {
+        if root == nil { root = name }
+        if name == "path" { paths += 1 }
+      }
+    }
+    let counter = Counter()
+    let parser = XMLParser(data: Data(svg.utf8))
+    parser.delegate = counter
+    return parser.parse() && counter.root == "svg" ? counter.paths : nil
+  }
+
+  /// Evaluations of a log as (step, dataset → loss). Numbers are read from the line's own text with
+  /// `Double(_:)` (exact), not with JSONSerialization (which rounds the last digit on Linux).
+  static func evaluations(_ path: String) throws -> [(step: Int, losses: [String: Double])] {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    var out: [(Int, [String: Double])] = []
+    let member = try Regex(#""([^"]+)":("NaN"|[-0-9.eE+]+)"#)
+    for line in text.split(separator: "\n") where line.contains(#""type":"eval""#) {
+      guard let open = line.range(of: #""losses":{"#),
+        let close = line[open.upperBound...].firstIndex(of: "}"),
+        let stepText = line.firstMatch(of: try Regex(#""step":([0-9]+)"#))?.output[1].substring,
+        let step = Int(stepText)
+      else { continue }
+      var values: [String: Double] = [:]
+      for match in line[open.upperBound..<close].matches(of: member) {
+        guard let key = match.output[1].substring, let value = match.output[2].substring else {
+          continue
+        }
+        values[String(key)] = value == #""NaN""# ? .nan : Double(value)
+      }
+      out.append((step, values))
+    }
+    return out
+  }
+
+  @Test func exportsARealRunAsCSVAndSVG() throws {
+    let log = try Self.path("tiny.jsonl", in: "real")
+    try? FileManager.default.removeItem(atPath: log)
+    let env = ["CPTUI_CACHE": try Self.path("cache", in: "cache")]
+    let run = try CLI.run(
+      ["run", "tiny", "--out", log, "--threads", "1", "--set", "defaults.steps=40", "--quiet"],
+      environment: env)
+    try #require(run.status == 0, "\(run.stderr)")
+
+    let csvPath = try Self.path("tiny.csv", in: "out")
+    let svgPath = try Self.path("tiny.svg", in: "out")
+    let r = try CLI.run(["export", log, "--csv", csvPath, "--svg", svgPath, "--title", "tiny"])
+    #expect(r.status == 0, "\(r.stderr)")
+
+    let evals = try Self.evaluations(log)
+    let rows = parseCSV(try String(contentsOfFile: csvPath, encoding: .utf8))
+    let header = try #require(rows.first)
+    #expect(Array(header.prefix(7)) == ["run", "label", "path", "stage", "step", "tokens", "time"])
+    let datasets = Array(header.dropFirst(7))
+    #expect(datasets.count == 2)
+    #expect(rows.count == evals.count + 1)
+    for (row, e) in zip(rows.dropFirst(), evals) {
+      #expect(Int(row[4]) == e.step)
+      for (i, d) in datasets.enumerated() {
+        let value = try #require(Double(row[7 + i]))
+        let expected = try #require(e.losses[d])
+        #expect(value == expected || (value.isNaN && expected.isNaN), "\(row) vs \(e)")
+      }
+    }
+
+    let svg = try String(contentsOfFile: svgPath, encoding: .utf8)
+    #expect(Self.svgPaths(svg) == datasets.count)
+    #expect(svg.contains(">tiny</text>"))
+
+    // Standard output, a folder, a glob: the same runs.
+    let viaStdout = try CLI.run([
+      "export", Self.folder.appendingPathComponent("real").path, "--csv", "-",
+    ])
+    #expect(viaStdout.status == 0)
+    #expect(parseCSV(viaStdout.stdout).count == rows.count)
+    let viaGlob = try CLI.run(
+      [
+        "export", Self.folder.path + "/real/tiny*.jsonl", "--svg", "-", "--log-y", "--theme",
+        "dark",
+      ])
+    #expect(viaGlob.status == 0)
+    #expect(Self.svgPaths(viaGlob.stdout) == datasets.count)
+  }
+
+  @Test func badInputGivesOneLineNamingTheFile() throws {
+    let empty = try Self.path("empty.jsonl", in: "bad")
+    _ = FileManager.default.createFile(atPath: empty, contents: Data())
+    let notes = try Self.path("notes.txt", in: "bad")
+    try "hello\nworld\n".write(toFile: notes, atomically: true, encoding: .utf8)
+    let missing = try Self.path("missing.jsonl", in: "bad")
+    let out = try Self.path("never.csv", in: "bad")
+    for path in [empty, notes, missing] {
+      let r = try CLI.run(["export", path, "--csv", out])
+      #expect(r.status != 0)
+      let lines = r.stderr.split(separator: "\n")
+      #expect(lines.count == 1, "\(r.stderr)")
+      #expect(r.stderr.contains(path), "\(r.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: out))
+    }
+    let noOutput = try CLI.run(["export", notes])
+    #expect(noOutput.status != 0)
+    let badTheme = try CLI.run(["export", notes, "--svg", out, "--theme", "pink"])
+    #expect(badTheme.status != 0)
+  }
+
+  /// The Python helper's log: cptui reads it (compare, export), its odd run name is escaped, and the
+  /// lines satisfy docs/runlog.schema.json when jsonschema is installed.
+  @Test func pythonHelperWritesLogsCptuiReads() throws {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { return }
+    let log = try Self.path("python.jsonl", in: "python")
+    try? FileManager.default.removeItem(atPath: log)
+    let script = Self.repository.appendingPathComponent("integrations/example_write.py").path
+    let python = Process()
+    python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    python.arguments = [script, log, "--nan"]
+    try python.run()
+    python.waitUntilExit()
+    try #require(python.terminationStatus == 0)
+
+    let compare = try CLI.run(["compare", log])
+    #expect(compare.status == 0, "\(compare.stderr)")
+    #expect(compare.stdout.contains("python <helper> & co"), "\(compare.stdout)")
+    #expect(compare.stderr.isEmpty, "\(compare.stderr)")
+
+    let csv = try CLI.run(["export", log, "--csv", "-"])
+    #expect(csv.status == 0)
+    let rows = parseCSV(csv.stdout)
+    #expect(rows.count == 1 + 11)
+    #expect(rows[0].suffix(2) == ["english", "german"])
+    #expect(rows.contains { $0.last == "NaN" })
+    let evals = try Self.evaluations(log)
+    for (row, e) in zip(rows.dropFirst(), evals) {
+      let value = try #require(Double(row[7]))
+      #expect(value == e.losses["english"])
+    }
+
+    let svg = try CLI.run(["export", log, "--svg", "-"])
+    #expect(svg.status == 0)
+    #expect(Self.svgPaths(svg.stdout) == 2)
+    #expect(svg.stdout.contains("python &lt;helper&gt; &amp; co"))
+
+    let check = Process()
+    check.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    check.arguments = ["-c", "import jsonschema"]
+    check.standardError = FileHandle.nullDevice
+    try check.run()
+    check.waitUntilExit()
+    guard check.terminationStatus == 0 else { return }
+    let validate = Process()
+    validate.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    validate.arguments = [
+      Self.repository.appendingPathComponent("integrations/validate_log.py").path, log,
+    ]
+    validate.standardOutput = FileHandle.nullDevice
+    try validate.run()
+    validate.waitUntilExit()
+    #expect(validate.terminationStatus == 0)
+  }
+}
+
+/// Splits CSV text (RFC 4180 quoting) into rows of fields.
+func parseCSV(_ text: String) -> [[String]] {
+  var rows: [[String]] = []
+  var row: [String] = []
+  var field = ""
+  var quoted = false
+  var chars = Array(text)[...]
+  while let c = chars.popFirst() {
+    if quoted {
+      if c == "\"" {
+        if chars.first == "\"" {
+          field.append("\"")
+          chars.removeFirst()
+        } else {
+          quoted = false
+        }
+      } else {
+        field.append(c)
+      }
+    } else if c == "\"" {
+      quoted = true
+    } else if c == "," {
+      row.append(field)
+      field = ""
+    } else if c == "\n" {
+      row.append(field)
+      rows.append(row)
+      row = []
+      field = ""
+    } else {
+      field.append(c)
+    }
+  }
+  if !field.isEmpty || !row.isEmpty {
+    row.append(field)
+    rows.append(row)
+  }
+  return rows
+}
