@@ -7,9 +7,10 @@ struct CPTUI: ParsableCommand {
     abstract: "A terminal lab for continual pre-training of language models.",
     version: CPTUIVersion.string,
     subcommands: [
-      DoctorCommand.self, BenchCommand.self, EvalCommand.self, DataCommand.self,
-      ScheduleCommand.self, RunCommand.self, DevCommand.self,
-    ]
+      LiveCommand.self, DoctorCommand.self, BenchCommand.self, EvalCommand.self,
+      DataCommand.self, ScheduleCommand.self, RunCommand.self, DevCommand.self,
+    ],
+    defaultSubcommand: LiveCommand.self
   )
 }
 
