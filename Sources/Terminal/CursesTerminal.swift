@@ -121,6 +121,12 @@ public final class CursesTerminal {
     cursesActive = 1
     isRunning = true
     installSignalHandlers()
+    // A process started with these blocked (its parent's mask is inherited) would never see a
+    // resize or a request to stop: take them on this thread.
+    var wanted = sigset_t()
+    sigemptyset(&wanted)
+    for sig in [SIGWINCH, SIGINT, SIGTERM, SIGHUP] { sigaddset(&wanted, sig) }
+    pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
     cbreak()
     noecho()
     nonl()

@@ -46,12 +46,12 @@ struct LiveCommand: ParsableCommand {
     } catch {
       throw CLIError("theme: \(error)")
     }
+    let config = try RunSupport.loadConfig(preset ?? config ?? "default", overrides: overrides)
     guard isatty(0) == 1, isatty(1) == 1 else {
       throw CLIError("the live screen needs a terminal; use `cptui run` for headless training")
     }
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     BLAS.threads = threads
-    let config = try RunSupport.loadConfig(preset ?? config ?? "default", overrides: overrides)
     let path = out ?? RunSupport.defaultLogPath(for: config)
     if FileManager.default.fileExists(atPath: path) {
       throw CLIError("\(path) exists; choose another --out")
