@@ -341,7 +341,8 @@ public struct RunState: Sendable, Equatable {
     } else if stopping {
       out.append("stopping: saving a checkpoint and the log…")
     } else if awaitingChoice {
-      out.append("stage \(currentStage) done: choose the next stage (n, Enter) or quit (q)")
+      out.append(
+        "stage \(currentStage) done: choose the next stage (n, Enter), or Esc and q to quit")
     } else if choicePending {
       out.append("starting the next stage…")
     } else if checkpointRequested {
