@@ -34,7 +34,7 @@ let package = Package(
       dependencies: ["Model", "Corpus", "RunLog", .product(name: "Yams", package: "Yams")]),
     .target(name: "Terminal", dependencies: ["CNcursesw"]),
     .target(name: "Screens", dependencies: ["Terminal"]),
-    .target(name: "Controller", dependencies: ["RunLog", "Screens"]),
+    .target(name: "Controller", dependencies: ["RunLog", "Screens", "Terminal", "Experiment"]),
     .executableTarget(
       name: "cptui",
       dependencies: [
@@ -46,7 +46,9 @@ let package = Package(
     .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
     .testTarget(name: "RunLogTests", dependencies: ["RunLog"]),
     .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "Corpus", "Model", "RunLog"]),
-    .testTarget(name: "ControllerTests", dependencies: ["Controller"]),
+    .testTarget(
+      name: "ControllerTests",
+      dependencies: ["Controller", "Experiment", "RunLog", "Screens", "Terminal"]),
     .testTarget(name: "ScreensTests", dependencies: ["Screens", "Terminal"], exclude: ["Golden"]),
     .testTarget(name: "CLITests", dependencies: ["cptui"]),
   ]

@@ -323,6 +323,12 @@ public final class Trainer: @unchecked Sendable {
 
   private func endStage(reason: StageEndReason) throws {
     if lastEvalStep != globalStep { evaluate() }
+    if reason == .endedEarly && stageStep > 0 && stageStep < config.stages[stageIndex].steps {
+      // The stage is as long as it ran: later stages start (and are logged) where it ended.
+      config.stages[stageIndex].steps = stageStep
+      config.stages[stageIndex].length = .steps(stageStep)
+      plan = config.schedulePlan
+    }
     stageEnded = true
     emit(
       .stageEnd(

@@ -203,10 +203,23 @@ public enum LineChart {
         grid.set(px + col, r.y + row, g.dottedVertical, Style(.marker))
       }
     }
-    // Marker labels in the top row, each up to the next marker.
+    // Marker labels in the top row, each up to the next marker. The last one goes left of its
+    // marker when it does not fit on the right and the left has more room (a stage that just
+    // started sits at the live edge).
     for (k, m) in markerColumns.enumerated() {
       let start = px + m.col + 1
       let end = k + 1 < markerColumns.count ? px + markerColumns[k + 1].col - 1 : r.maxX
+      let labelWidth = m.label.terminalWidth
+      if k + 1 == markerColumns.count, labelWidth > end - start {
+        let leftStart = k > 0 ? px + markerColumns[k - 1].col + 1 : px
+        let leftEnd = px + m.col
+        if leftEnd - leftStart > end - start {
+          let width = min(labelWidth, leftEnd - leftStart)
+          grid.putTruncated(
+            m.label, x: leftEnd - width, y: r.y, width: width, style: Style(.marker))
+          continue
+        }
+      }
       if end - start >= 4 {
         grid.putTruncated(m.label, x: start, y: r.y, width: end - start, style: Style(.marker))
       }

@@ -52,14 +52,14 @@ private func restoreTerminalNow() {
   }
 }
 
-/// SIGHUP, or a second SIGINT/SIGTERM: restore the terminal, then die of the signal as usual.
+/// A second SIGINT/SIGTERM/SIGHUP: restore the terminal, then die of the signal as usual.
 private let hardSignalHandler: @convention(c) (Int32) -> Void = { sig in
   restoreTerminalNow()
   signal(sig, SIG_DFL)
   raise(sig)
 }
 
-/// A first SIGINT/SIGTERM: remember it; `pollKey` reports it so the program can shut down cleanly.
+/// A first SIGINT/SIGTERM/SIGHUP: remember it; `pollKey` reports it so the program can shut down cleanly.
 private let softSignalHandler: @convention(c) (Int32) -> Void = { sig in
   if pendingSignal != 0 {
     hardSignalHandler(sig)
@@ -73,7 +73,7 @@ private let softSignalHandler: @convention(c) (Int32) -> Void = { sig in
 /// Lifecycle: `start()` → loop { `pollKey` → `makeGrid` → draw into the grid → `draw(grid)` } →
 /// `stop()`. `CursesTerminal.run { term in … }` wraps this so that `stop()` runs however the body
 /// ends (return or thrown error). SIGINT and SIGTERM come back from `pollKey` as
-/// `Key.interrupted`; a second one, or SIGHUP, restores the terminal and ends the process.
+/// `Key.interrupted` (SIGHUP too); a second one restores the terminal and ends the process.
 public final class CursesTerminal {
   public private(set) var capabilities = TerminalCapabilities(unicode: true, colors: 0)
   public private(set) var isRunning = false
@@ -121,6 +121,12 @@ public final class CursesTerminal {
     cursesActive = 1
     isRunning = true
     installSignalHandlers()
+    // A process started with these blocked (its parent's mask is inherited) would never see a
+    // resize or a request to stop: take them on this thread.
+    var wanted = sigset_t()
+    sigemptyset(&wanted)
+    for sig in [SIGWINCH, SIGINT, SIGTERM, SIGHUP] { sigaddset(&wanted, sig) }
+    pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
     cbreak()
     noecho()
     nonl()
@@ -290,7 +296,8 @@ public final class CursesTerminal {
     }
     install(SIGINT, softSignalHandler)
     install(SIGTERM, softSignalHandler)
-    install(SIGHUP, hardSignalHandler)
+    // SIGHUP too: the terminal is gone, but the run log and a checkpoint can still be saved.
+    install(SIGHUP, softSignalHandler)
     if !atexitInstalled {
       atexitInstalled = true
       atexit { restoreTerminalNow() }

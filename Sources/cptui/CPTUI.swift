@@ -7,11 +7,11 @@ struct CPTUI: ParsableCommand {
     abstract: "A terminal lab for continual pre-training of language models.",
     version: CPTUIVersion.string,
     subcommands: [
-      DoctorCommand.self, BenchCommand.self, EvalCommand.self, DataCommand.self,
-      ScheduleCommand.self, RunCommand.self, SweepCommand.self, CompareCommand.self,
-      ExportCommand.self,
-      DevCommand.self,
-    ]
+      LiveCommand.self, DoctorCommand.self, BenchCommand.self, EvalCommand.self,
+      DataCommand.self, ScheduleCommand.self, RunCommand.self, SweepCommand.self,
+      CompareCommand.self, ExportCommand.self, DevCommand.self,
+    ],
+    defaultSubcommand: LiveCommand.self
   )
 }
 

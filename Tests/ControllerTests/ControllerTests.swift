@@ -1,1 +1,367 @@
+// Controller tests: scripted event sequences and key sequences, no terminal and no BLAS.
+
+import Controller
+import Experiment
+import Foundation
+import RunLog
+import Screens
+import Terminal
 import Testing
+
+enum Script {
+  static let tokensPerStep = 128
+
+  static func config(interactiveStages: Int = 2) -> ExperimentConfig {
+    let stages = [
+      StageConfig(
+        name: "english", dataset: "D0", length: .steps(100), steps: 100, lrMax: 1e-2, lrMin: 1e-3),
+      StageConfig(
+        name: "german", dataset: "D1", length: .tokens(12_800), steps: 100, lrMax: 1e-2,
+        lrMin: 1e-3, replayPercent: 5, replayFrom: ["D0"]),
+    ]
+    return ExperimentConfig(
+      name: "script", seed: 1,
+      model: .init(layers: 2, heads: 2, width: 32, context: 32, vocab: 256),
+      tokenizer: TokenizerConfig(kind: .bytes, vocab: 256, trainedOn: nil),
+      datasets: [
+        NamedDataset(name: "D0", spec: .builtin("synthetic")),
+        NamedDataset(name: "D1", spec: .builtin("synthetic-de")),
+      ],
+      batchSize: 4, evaluation: EvaluationConfig(every: 10, windows: 4, datasets: ["D0", "D1"]),
+      stages: stages)
+  }
+
+  static func stageStart(_ config: ExperimentConfig, _ index: Int) -> RunEvent {
+    .stageStart(config.stageStartEvent(index: index))
+  }
+
+  static func eval(stage: Int, step: Int, d0: Double, d1: Double) -> RunEvent {
+    .eval(
+      EvalEvent(
+        stage: stage, step: step, tokens: step * tokensPerStep,
+        losses: [DatasetLoss("D0", d0), DatasetLoss("D1", d1)]))
+  }
+
+  static func steps(stage: Int, from: Int, to: Int, loss: Double = 2) -> [RunEvent] {
+    (from...to).map {
+      .step(
+        StepEvent(
+          stage: stage, step: $0, tokens: $0 * tokensPerStep, lr: 1e-3, loss: loss,
+          tokensPerSecond: 1280))
+    }
+  }
+
+  /// Stage 1 complete (D0 falls to 2.0), as an interactive trainer reports it.
+  static func stageOne(_ config: ExperimentConfig) -> [RunEvent] {
+    [
+      .header(RunHeader(runName: "script", startTime: "x", datasets: ["D0", "D1"])),
+      eval(stage: 1, step: 0, d0: 5, d1: 5.5), stageStart(config, 0),
+    ] + steps(stage: 1, from: 1, to: 50) + [eval(stage: 1, step: 50, d0: 3, d1: 4.5)]
+      + steps(stage: 1, from: 51, to: 100) + [
+        eval(stage: 1, step: 100, d0: 2, d1: 4),
+        .stageEnd(StageEndEvent(stage: 1, step: 100, tokens: 100 * tokensPerStep)),
+      ]
+  }
+
+  static func fold(_ events: [RunEvent], into state: RunState) -> RunState {
+    events.reduce(state, RunState.fold)
+  }
+}
+
+@Suite struct FoldTests {
+  @Test func stageOneDrawsCurvesStatusAndPlan() {
+    let config = Script.config()
+    var events = Script.stageOne(config)
+    events.removeLast()  // still running at step 100
+    let model = Script.fold(events, into: RunState(config: config, interactive: true))
+      .screenModel()
+    #expect(model.status.runName == "script")
+    #expect(model.status.stage == 1 && model.status.stageCount == 2)
+    #expect(model.status.dataset == "D0 english")
+    #expect(model.status.step == 100 && model.status.totalSteps == 200)
+    #expect(model.status.tokensPerSecond == 1280)
+    #expect(model.status.etaSeconds == 10)  // 100 steps · 128 tokens at 1280 tokens/s
+    #expect(model.status.mode == .live)
+    let run = model.runs[0]
+    #expect(run.validation.map(\.name) == ["D0 english", "D1 german"])
+    #expect(run.validation[0].ys == [5, 3, 2])
+    #expect(run.validation[0].xs == [0, 6400, 12800])
+    #expect(run.trainLoss.count == 100)
+    #expect(run.lrPast.count == 100)
+    // Planned: stage 2 still to come, ending at 200 steps.
+    #expect(run.lrPlanned.xs.last == Double(200 * Script.tokensPerStep))
+    #expect((run.lrPlanned.ys.max() ?? 0) > 9e-3)
+    #expect(run.stageMarkers.isEmpty)
+    #expect(model.measures.forgetting == nil && model.measures.adaptation == nil)
+    // The draft is the planned stage 2.
+    #expect(model.nextStage.dataset == "D1 german")
+    #expect(model.nextStage.replayPercent == 5)
+    #expect(model.nextStage.lengthTokens == 12_800)
+  }
+
+  @Test func stageEndOpensThePanelInInteractiveRunsOnly() {
+    let config = Script.config()
+    let live = Script.fold(
+      Script.stageOne(config), into: RunState(config: config, interactive: true))
+    #expect(live.panelRequest == 1)
+    #expect(live.awaitingChoice)
+    let model = live.screenModel()
+    #expect(model.status.mode == .paused)
+    #expect(model.status.etaSeconds == nil)
+    #expect(model.notices.first?.contains("choose the next stage") == true)
+    let headless = Script.fold(
+      Script.stageOne(config), into: RunState(config: config, interactive: false))
+    #expect(headless.panelRequest == 0)
+  }
+
+  @Test func stageTwoGivesMarkersAndMeasures() {
+    let config = Script.config()
+    var state = Script.fold(
+      Script.stageOne(config), into: RunState(config: config, interactive: true))
+    state.note(.choseNextStage)
+    let events: [RunEvent] =
+      [Script.stageStart(config, 1)] + Script.steps(stage: 2, from: 101, to: 150, loss: 3)
+      + [Script.eval(stage: 2, step: 150, d0: 2.5, d1: 3)]
+    state = Script.fold(events, into: state)
+    let model = state.screenModel()
+    #expect(model.status.stage == 2 && model.status.dataset == "D1 german")
+    #expect(model.runs[0].stageMarkers.count == 1)
+    #expect(model.runs[0].stageMarkers[0].x == 12_800)
+    #expect(model.runs[0].stageMarkers[0].label == "stage 2: warmup 1% · ηmax 1e-2 · r5%")
+    // RunSummary semantics, averaging the last 3 evaluations.
+    let summary = RunSummary(
+      events: state.summaryEvents, averaging: ConfigDefaults.evaluationAverage)
+    #expect(model.measures.forgetting == summary.forgetting)
+    #expect(model.measures.adaptation == summary.adaptation)
+    #expect(model.measures.average == summary.average)
+    #expect(summary.forgetting != nil)
+    #expect(model.status.mode == .live)
+    #expect(state.draftSerial == 2)  // stage 1 and stage 2 started
+  }
+
+  @Test func aChoiceMadeDuringAStageOpensNoPanel() {
+    let config = Script.config()
+    var events = Script.stageOne(config)
+    events.removeLast()
+    var state = Script.fold(events, into: RunState(config: config, interactive: true))
+    state.note(.choseNextStage)
+    state.apply(
+      .stageEnd(StageEndEvent(stage: 1, step: 100, tokens: 12_800, reason: .endedEarly)))
+    #expect(state.panelRequest == 0)
+    #expect(!state.awaitingChoice)
+  }
+
+  @Test func runEndFinishesAndStopsPlanning() {
+    let config = Script.config()
+    var state = Script.fold(
+      Script.stageOne(config), into: RunState(config: config, interactive: true))
+    state.apply(.runEnd(RunEndEvent(status: .stopped, step: 100, tokens: 12_800)))
+    let model = state.screenModel()
+    #expect(model.status.mode == .finished)
+    #expect(model.runs[0].lrPlanned.isEmpty)
+    #expect(model.notices.first?.contains("run stopped") == true)
+  }
+
+  @Test func aLogWithoutConfigStillFolds() {
+    let config = Script.config()
+    let state = Script.fold(
+      Script.stageOne(config), into: RunState(config: nil, interactive: false))
+    let model = state.screenModel()
+    #expect(model.status.runName == "script")
+    #expect(model.runs[0].validation.count == 2)
+    #expect(state.tokensPerStep == Script.tokensPerStep)
+  }
+
+  @Test func longRunsStayBounded() {
+    var series = BucketedSeries(capacity: 64)
+    for i in 1...100_000 { series.append(x: Double(i), y: 1) }
+    let s = series.series(name: "train")
+    #expect(s.count <= 65)
+    #expect(s.ys.allSatisfy { $0 == 1 })
+    #expect(s.xs.last == 100_000)
+    #expect(series.sampleCount == 100_000)
+  }
+}
+
+@Suite struct KeyTests {
+  /// The screen after stage 1 of the script, as the TUI would merge it.
+  static func screen() -> (ScreenSession, ScreenModel, RunState) {
+    let config = Script.config()
+    var events = Script.stageOne(config)
+    events.removeLast()
+    let state = Script.fold(events, into: RunState(config: config, interactive: true))
+    var session = ScreenSession()
+    let model = session.merge(
+      ScreenSnapshot(
+        model: state.screenModel(), draftSerial: state.draftSerial,
+        panelRequest: state.panelRequest))
+    return (session, model, state)
+  }
+
+  @Test func replayKeysThenNextStageGiveTheStageConfig() {
+    var (session, model, state) = Self.screen()
+    var commands: [Command] = []
+    for key: Key in [.char("R"), .char("R"), .char("W"), .char("n"), .enter] {
+      commands += session.handleKey(key, in: &model)
+    }
+    guard case .startNextStage(let settings) = commands.last, commands.count == 1 else {
+      Issue.record("expected one startNextStage, got \(commands)")
+      return
+    }
+    #expect(settings.replayPercent == 25)  // 5 → 10 → 25
+    #expect(settings.warmupPercent == 2)
+    let stage = StageChoice.stageConfig(
+      from: settings, datasets: state.datasets, base: state.nextStageBase,
+      tokensPerStep: Script.tokensPerStep)
+    #expect(stage.dataset == "D1")
+    #expect(stage.name == "german")
+    #expect(stage.replayPercent == 25)
+    #expect(stage.replayFrom == ["D0"])
+    #expect(stage.warmupFraction == 0.02)
+    #expect(stage.steps == 100)
+    #expect(stage.schedule == .cosine)
+  }
+
+  @Test func panelEditsDatasetScheduleAndLength() {
+    var (session, model, state) = Self.screen()
+    var commands: [Command] = []
+    let keys: [Key] =
+      [.char("n"), .right]  // dataset D1 → D0
+      + [.down, .down, .down, .down, .right]  // schedule cosine → constant-min
+      + [.down, .down] + "1000".map { Key.char($0) } + [.enter, .enter]
+    for key in keys { commands += session.handleKey(key, in: &model) }
+    guard case .startNextStage(let settings) = commands.last else {
+      Issue.record("no stage started: \(commands)")
+      return
+    }
+    let stage = StageChoice.stageConfig(
+      from: settings, datasets: state.datasets, base: state.nextStageBase,
+      tokensPerStep: Script.tokensPerStep)
+    #expect(stage.dataset == "D0")
+    #expect(stage.name == nil)
+    #expect(stage.schedule == .constantMin)
+    #expect(stage.length == .tokens(1000))
+    #expect(stage.steps == 8)  // 1000 tokens / 128 per step, rounded up
+  }
+
+  @Test func mergeKeepsTheUsersViewAndDraftUntilANewProposal() {
+    var (session, model, _) = Self.screen()
+    _ = session.handleKey(.char("s"), in: &model)
+    _ = session.handleKey(.char("R"), in: &model)
+    let edited = model.nextStage
+    var fresh = model
+    fresh.view = ViewState()
+    fresh.nextStage = StageSettings()
+    var merged = session.merge(ScreenSnapshot(model: fresh, draftSerial: 1, panelRequest: 0))
+    #expect(merged.view.smoothing)
+    #expect(merged.nextStage == edited)
+    // A panel request opens the panel once.
+    merged = session.merge(ScreenSnapshot(model: fresh, draftSerial: 1, panelRequest: 1))
+    #expect(merged.view.overlay == .stagePanel)
+    #expect(merged.nextStage == edited)
+    _ = session.handleKey(.escape, in: &merged)
+    merged = session.merge(ScreenSnapshot(model: fresh, draftSerial: 1, panelRequest: 1))
+    #expect(merged.view.overlay == .none)
+    // A new draft proposal (a stage started) replaces the draft.
+    merged = session.merge(ScreenSnapshot(model: fresh, draftSerial: 2, panelRequest: 1))
+    #expect(merged.nextStage == StageSettings())
+  }
+}
+
+/// Collects what the controller sends to the trainer and writes to the log.
+final class Recorder: @unchecked Sendable {
+  private let lock = NSLock()
+  private var _commands: [TrainerCommand] = []
+  private var _events: [RunEvent] = []
+  var commands: [TrainerCommand] { lock.withLock { _commands } }
+  var events: [RunEvent] { lock.withLock { _events } }
+  func send(_ c: TrainerCommand) { lock.withLock { _commands.append(c) } }
+  func record(_ e: RunEvent) { lock.withLock { _events.append(e) } }
+}
+
+@Suite struct ActorTests {
+  @Test func eventsAreRecordedFoldedAndCommandsReachTheTrainer() async {
+    let config = Script.config()
+    let sink = Recorder()
+    let controller = LiveController(
+      state: RunState(config: config, interactive: true), publishInterval: .milliseconds(1),
+      record: { sink.record($0) }, sendToTrainer: { sink.send($0) })
+    let done = Task { await controller.run() }
+    var events = Script.stageOne(config)
+    events.removeLast()
+    for e in events { controller.emit(e) }
+    controller.send(.togglePause)
+    controller.send(.togglePause)
+    var settings = StageSettings()
+    settings = controller.mailbox.take().value.model.nextStage
+    settings.replayPercent = 25
+    controller.send(.startNextStage(settings))
+    controller.send(.checkpoint)
+    controller.send(.quit)
+    controller.send(.togglePause)  // ignored: stopping
+    controller.emit(.runEnd(RunEndEvent(status: .stopped, step: 100)))
+    controller.finishInput()
+    await done.value
+    #expect(sink.events == events + [.runEnd(RunEndEvent(status: .stopped, step: 100))])
+    let commands = sink.commands
+    #expect(commands.count == 5)
+    #expect(commands[0] == .pause && commands[1] == .resume)
+    if case .startStage(let stage) = commands[2] {
+      #expect(stage.dataset == "D1" && stage.replayPercent == 25 && stage.steps == 100)
+    } else {
+      Issue.record("expected startStage, got \(commands[2])")
+    }
+    #expect(commands[3] == .checkpoint && commands[4] == .stop)
+    let final = controller.mailbox.take().value
+    #expect(final.finished)
+    #expect(final.model.status.mode == .finished)
+    #expect(final.model.status.step == 100)
+  }
+
+  @Test func pauseIsNotSentWhileWaitingForTheNextStage() async {
+    let config = Script.config()
+    let sink = Recorder()
+    let controller = LiveController(
+      state: RunState(config: config, interactive: true), sendToTrainer: { sink.send($0) })
+    let done = Task { await controller.run() }
+    for e in Script.stageOne(config) { controller.emit(e) }
+    controller.send(.togglePause)
+    controller.finishInput()
+    await done.value
+    #expect(sink.commands.isEmpty)
+    #expect(controller.mailbox.take().value.panelRequest == 1)
+  }
+}
+
+@Suite struct MailboxTests {
+  @Test func newestWins() {
+    let box = Mailbox(0)
+    #expect(box.take().serial == 0)
+    box.put(1)
+    box.put(2)
+    box.put(3)
+    let (value, serial) = box.take()
+    #expect(value == 3 && serial == 3)
+    #expect(box.take(newerThan: 3) == nil)
+    box.put(4)
+    #expect(box.take(newerThan: 3)?.value == 4)
+  }
+
+  @Test func concurrentWritersNeverTear() async {
+    let box = Mailbox([Int](repeating: 0, count: 64))
+    await withTaskGroup(of: Void.self) { group in
+      for w in 1...4 {
+        group.addTask {
+          for i in 0..<2000 { box.put([Int](repeating: w * 10_000 + i, count: 64)) }
+        }
+      }
+      group.addTask {
+        for _ in 0..<2000 {
+          let v = box.take().value
+          #expect(Set(v).count == 1)
+        }
+      }
+    }
+    #expect(box.take().serial == 8000)
+  }
+}

@@ -1,1 +1,0 @@
-// The Controller module. See Package.swift for what it is for.

@@ -1,0 +1,357 @@
+// The run as the screen knows it, built by folding events: `RunState.fold(state, event)` is pure,
+// and `state.screenModel()` says what to draw. Events may come from a trainer (live) or from a log
+// (replay, follow); the fold cannot tell them apart.
+
+import Experiment
+import Foundation
+import RunLog
+import Screens
+
+/// Everything the screen needs to know about one run, updated event by event.
+public struct RunState: Sendable, Equatable {
+  // MARK: What the run is
+
+  public var runName: String
+  /// Dataset names in config order (D0 first).
+  public var datasets: [String]
+  /// The stages planned by the config (index 0 is stage 1); started stages replace their entry.
+  public var plannedStages: [StageConfig]
+  /// Training tokens per optimizer step (from the config, else learned from step events).
+  public var tokensPerStep: Int?
+  /// Interactive runs wait after every stage; the fold then opens the stage panel.
+  public var interactive: Bool
+  /// Final losses average this many evaluations (`RunSummary`).
+  public var averaging: Int
+
+  // MARK: Where the run is
+
+  /// Every stage that started, in order.
+  public private(set) var stages: [StageStartEvent] = []
+  /// Global step at which each started stage ended (nil while it runs).
+  public private(set) var stageEnds: [Int?] = []
+  public private(set) var step = 0
+  public private(set) var tokens = 0
+  public private(set) var tokensPerSecond: Double?
+  public private(set) var ended: RunEndEvent?
+  public private(set) var validation: [String: Series] = [:]
+  public private(set) var trainLoss = BucketedSeries()
+  public private(set) var learningRate = BucketedSeries()
+  /// The events `RunSummary` reads (header, stage starts, evaluations, run end): few, so the
+  /// measures can be recomputed from them at every frame.
+  public private(set) var summaryEvents: [RunEvent] = []
+  /// The last few error messages (sanitized when drawn).
+  public private(set) var errors: [String] = []
+  public private(set) var lastCheckpoint: String?
+  /// "checkpoint saved: …" after a checkpoint the user asked for, until the next evaluation.
+  public private(set) var checkpointNotice: String?
+
+  // MARK: What the user asked for (set through `note(_:)`)
+
+  public private(set) var paused = false
+  /// A stage ended and the trainer waits for the next one (interactive runs).
+  public private(set) var awaitingChoice = false
+  /// The user chose the next stage; the trainer has not started it yet.
+  public private(set) var choicePending = false
+  public private(set) var stopping = false
+  public private(set) var checkpointRequested = false
+  /// A message from outside the fold (for example a run-log write error).
+  public var externalNotice: String?
+
+  // MARK: What the controller proposes to the screen
+
+  /// The view a fresh screen starts with (the screen keeps the user's own).
+  public var view: ViewState
+  /// The proposed settings of the next stage; `draftSerial` grows when the proposal changes.
+  public private(set) var draft: StageSettings
+  public private(set) var draftSerial = 0
+  /// Grows each time a stage ended and the stage panel should open.
+  public private(set) var panelRequest = 0
+
+  /// A run about to start. `config` gives the plan (stages, datasets, tokens per step); a replayed
+  /// log without a config can pass nil and the fold learns what it can from the events.
+  public init(config: ExperimentConfig?, interactive: Bool, view: ViewState = ViewState()) {
+    runName = config?.name ?? ""
+    datasets = config?.datasets.map(\.name) ?? []
+    plannedStages = config?.stages ?? []
+    tokensPerStep = config?.tokensPerStep
+    averaging = config?.evaluation.average ?? ConfigDefaults.evaluationAverage
+    self.interactive = interactive
+    self.view = view
+    draft = StageSettings()
+    draft = proposal(forStage: 2)
+  }
+
+  // MARK: - The fold
+
+  /// The state after `event`. Pure: the same state and event always give the same result.
+  public static func fold(_ state: RunState, _ event: RunEvent) -> RunState {
+    var next = state
+    next.apply(event)
+    return next
+  }
+
+  /// Folds `event` in place (what `fold` does, without copying the series).
+  public mutating func apply(_ event: RunEvent) {
+    switch event {
+    case .header(let h):
+      if runName.isEmpty { runName = h.runName }
+      for name in h.datasets where !datasets.contains(name) { datasets.append(name) }
+      summaryEvents.append(event)
+    case .step(let s):
+      if tokensPerStep == nil, s.step > 0, s.tokens > 0 { tokensPerStep = s.tokens / s.step }
+      step = s.step
+      tokens = s.tokens
+      if let t = s.tokensPerSecond { tokensPerSecond = t }
+      trainLoss.append(x: Double(s.tokens), y: s.loss)
+      learningRate.append(x: Double(s.tokens), y: s.lr)
+    case .eval(let e):
+      step = max(step, e.step)
+      tokens = max(tokens, e.tokens)
+      for loss in e.losses {
+        if !datasets.contains(loss.dataset) { datasets.append(loss.dataset) }
+        validation[loss.dataset, default: Series(name: loss.dataset)].append(
+          x: Double(e.tokens), y: loss.loss)
+      }
+      summaryEvents.append(event)
+      checkpointNotice = nil
+    case .stageStart(let s):
+      trainLoss.flush()
+      learningRate.flush()
+      if !datasets.contains(s.dataset) { datasets.append(s.dataset) }
+      let config = StageChoice.stageConfig(from: s)
+      let index = s.stage - 1
+      if index >= 0 {
+        if index < plannedStages.count {
+          // Keep the config's own length spelling and name when the stage runs as planned.
+          var planned = config
+          if plannedStages[index].steps == s.steps { planned.length = plannedStages[index].length }
+          plannedStages[index] = planned
+        } else {
+          while plannedStages.count < index { plannedStages.append(config) }
+          plannedStages.append(config)
+        }
+      }
+      stages.append(s)
+      stageEnds.append(nil)
+      step = max(step, s.startStep)
+      tokens = max(tokens, s.startTokens)
+      awaitingChoice = false
+      choicePending = false
+      paused = false
+      draft = proposal(forStage: s.stage + 1)
+      draftSerial += 1
+      summaryEvents.append(event)
+    case .stageEnd(let e):
+      if let i = stages.lastIndex(where: { $0.stage == e.stage }) {
+        stageEnds[i] = e.step
+        // A stage that ended early plans no more steps.
+        let index = e.stage - 1
+        if plannedStages.indices.contains(index) {
+          plannedStages[index].steps = max(0, e.step - stages[i].startStep)
+        }
+      }
+      if interactive && ended == nil && !stopping && !choicePending
+        && (e.reason == .completed || e.reason == .endedEarly)
+      {
+        awaitingChoice = true
+        panelRequest += 1
+      }
+    case .checkpoint(let c):
+      lastCheckpoint = c.path
+      if checkpointRequested {
+        checkpointRequested = false
+        checkpointNotice =
+          "checkpoint saved: " + (c.path.split(separator: "/").last.map(String.init) ?? c.path)
+      }
+    case .note:
+      break
+    case .error(let e):
+      errors.append(e.message)
+      if errors.count > 3 { errors.removeFirst(errors.count - 3) }
+    case .resume(let r):
+      step = r.step
+      if let t = r.tokens { tokens = t }
+    case .runEnd(let end):
+      ended = end
+      if let s = end.step { step = max(step, s) }
+      if let t = end.tokens { tokens = max(tokens, t) }
+      awaitingChoice = false
+      summaryEvents.append(event)
+    }
+  }
+
+  // MARK: - Commands the user gave
+
+  /// Something the controller passed on to the trainer (or decided not to).
+  public enum Note: Sendable, Equatable {
+    case paused(Bool)
+    case choseNextStage
+    case stopping
+    case checkpointRequested
+  }
+
+  /// Records what the user asked for, so the screen can show it before the trainer reacts.
+  public mutating func note(_ note: Note) {
+    switch note {
+    case .paused(let p): paused = p
+    case .choseNextStage:
+      choicePending = true
+      awaitingChoice = false
+    case .stopping:
+      stopping = true
+      paused = false
+    case .checkpointRequested: checkpointRequested = true
+    }
+  }
+
+  // MARK: - Derived facts
+
+  /// The stage running (or last run), from 1; 0 before the first stage starts.
+  public var currentStage: Int { stages.last?.stage ?? 0 }
+
+  /// Whether a stage is under way (started and not ended).
+  public var stageRunning: Bool { stageEnds.last.map { $0 == nil } ?? false }
+
+  /// Whether the trainer is still there to take commands.
+  public var isRunning: Bool { ended == nil }
+
+  /// The config of the stage that a confirmed draft replaces or extends: the next planned stage,
+  /// else the last stage.
+  public var nextStageBase: StageConfig? {
+    let index = currentStage  // stage numbers start at 1, so this is the next stage's index
+    if plannedStages.indices.contains(index) { return plannedStages[index] }
+    return plannedStages.last
+  }
+
+  /// "D1 german": the dataset's name and the name of the first stage that trains on it.
+  public func label(forDataset name: String) -> String {
+    let stageName =
+      stages.first(where: { $0.dataset == name })?.name
+      ?? plannedStages.first(where: { $0.dataset == name })?.name
+    guard let stageName, !stageName.isEmpty, stageName != name else { return name }
+    return name + " " + stageName
+  }
+
+  /// The proposed settings of stage `number` (from 1): as planned, else like the stage before.
+  func proposal(forStage number: Int) -> StageSettings {
+    let index = number - 1
+    let source: StageConfig? =
+      plannedStages.indices.contains(index) ? plannedStages[index] : plannedStages.last
+    guard let source else { return StageSettings() }
+    return StageChoice.settings(
+      from: source, datasets: datasets, datasetLabels: datasets.map(label(forDataset:)),
+      tokensPerStep: tokensPerStep ?? 1)
+  }
+
+  /// The planned steps of the whole run: stages that ended count as run, the others as planned.
+  public var plannedTotalSteps: Int {
+    plannedStages.reduce(0) { $0 + $1.steps }
+  }
+
+  /// The learning rate still planned after the current step, as (tokens, lr) points.
+  func plannedLearningRate(maxPoints: Int = 600) -> Series {
+    var series = Series(name: "lr planned")
+    guard let perStep = tokensPerStep, !plannedStages.isEmpty else { return series }
+    let plan = SchedulePlan(stages: plannedStages.map(\.stageSchedule))
+    let total = plan.totalSteps
+    guard step < total else { return series }
+    let stride = max(1, (total - step) / maxPoints)
+    var n = step
+    // The update after `n` updates is drawn at x = (n + 1)·B·T, as step events are.
+    while n < total {
+      series.append(x: Double((n + 1) * perStep), y: plan.lr(globalStep: n))
+      var next = n + stride
+      // Never skip a stage's first or last step (re-warming shows as a sharp corner).
+      for start in plan.stageStarts where start > n && start < next {
+        if start - 1 > n { next = start - 1 } else { next = start }
+        break
+      }
+      n = next
+    }
+    if series.xs.last != Double(total * perStep) {
+      series.append(x: Double(total * perStep), y: plan.lr(globalStep: total - 1))
+    }
+    return series
+  }
+
+  // MARK: - The screen
+
+  /// The screen model for this state (view and next-stage draft as the controller proposes them).
+  public func screenModel() -> ScreenModel {
+    let labels = datasets.map(label(forDataset:))
+    var run = RunSeries(name: runName)
+    for (name, label) in zip(datasets, labels) {
+      guard var s = validation[name] else { continue }
+      s.name = label
+      run.validation.append(s)
+    }
+    run.trainLoss = trainLoss.series(name: "train")
+    run.lrPast = learningRate.series(name: "lr")
+    run.lrPlanned = isRunning ? plannedLearningRate() : Series(name: "lr planned")
+    for s in stages where s.stage > 1 {
+      let settings = StageSettings(
+        warmupPercent: s.warmupFraction * 100, lrMax: s.lrMax, replayPercent: s.replayPercent)
+      run.stageMarkers.append(
+        StageMarker(
+          x: Double(s.startTokens), label: StageMarker.label(stage: s.stage, settings: settings)))
+    }
+
+    let total = plannedTotalSteps
+    var status = RunStatus(
+      runName: runName, stage: max(currentStage, 1),
+      stageCount: max(stages.count, plannedStages.count, 1),
+      dataset: stages.last.map { label(forDataset: $0.dataset) }
+        ?? plannedStages.first.map { label(forDataset: $0.dataset) } ?? "",
+      step: step, totalSteps: max(total, step), tokensPerSecond: tokensPerSecond)
+    if let t = tokensPerSecond, t > 0, let perStep = tokensPerStep, isRunning, !awaitingChoice,
+      total > step
+    {
+      status.etaSeconds = Double((total - step) * perStep) / t
+    }
+    if ended != nil {
+      status.mode = .finished
+    } else if paused || awaitingChoice {
+      status.mode = .paused
+    } else {
+      status.mode = .live
+    }
+
+    let summary = RunSummary(events: summaryEvents, averaging: averaging)
+    // Adaptation is about a later stage's dataset: none while the first stage runs.
+    let measures = Measures(
+      forgetting: summary.forgetting, adaptation: currentStage > 1 ? summary.adaptation : nil,
+      average: summary.average)
+
+    return ScreenModel(
+      status: status, runs: [run], xUnit: .tokens, measures: measures, nextStage: draft,
+      notices: notices, view: view)
+  }
+
+  /// The notice line: what the run is waiting for, errors, saving.
+  var notices: [String] {
+    var out: [String] = []
+    if let end = ended {
+      let text: String
+      switch end.status {
+      case .stopped: text = "run stopped at step \(end.step ?? step): log and checkpoint saved"
+      case .completed: text = "run completed"
+      default: text = "run ended: \(end.status)"
+      }
+      out.append(text + " · q quits")
+    } else if stopping {
+      out.append("stopping: saving a checkpoint and the log…")
+    } else if awaitingChoice {
+      out.append(
+        "stage \(currentStage) done: choose the next stage (n, Enter), or Esc and q to quit")
+    } else if choicePending {
+      out.append("starting the next stage…")
+    } else if checkpointRequested {
+      out.append("saving a checkpoint…")
+    } else if let c = checkpointNotice {
+      out.append(c)
+    }
+    out += errors
+    if let e = externalNotice { out.append(e) }
+    return out
+  }
+}

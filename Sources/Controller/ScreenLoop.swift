@@ -1,0 +1,83 @@
+// The TUI thread's loop (docs/screen.md): read a key with a short timeout, take the newest
+// snapshot from the mailbox, merge in the user's view and draft, draw only when something changed,
+// and hand the commands the keys produce to the controller. It never waits on the controller.
+
+import Screens
+import Terminal
+
+/// The interactive screen over a controller's mailbox.
+public enum ScreenLoop {
+  /// How the loop ended.
+  public enum Outcome: Sendable, Equatable {
+    /// The user quit and the run ended (its log is complete).
+    case finished
+    /// The user insisted (a second quit or signal while the run was stopping).
+    case forced
+  }
+
+  /// Runs on the calling thread until the user quits and the run has ended. `send` gets every
+  /// command except theme changes (handled here). The terminal is restored however this returns.
+  public static func run(
+    mailbox: Mailbox<ScreenSnapshot>, themes: ThemeLoader, theme initial: Theme,
+    view: ViewState = ViewState(), frameMilliseconds: Int32 = 50,
+    send: (Command) -> Void
+  ) throws -> Outcome {
+    var theme = initial
+    var startView = view
+    startView.themeName = initial.name
+    startView.themeNames = themes.availableNames()
+    if !startView.themeNames.contains(initial.name) { startView.themeNames.append(initial.name) }
+    var session = ScreenSession(view: startView)
+    return try CursesTerminal.run(palette: theme.palette) { term -> Outcome in
+      term.setPalette(themes.palette(for: theme, colors: term.capabilities.colors))
+      var seen = 0
+      let first = mailbox.take()
+      seen = first.serial
+      var finished = first.value.finished
+      var model = session.merge(first.value)
+      var quitting = false
+      var needsDraw = true
+      while true {
+        if let (snapshot, serial) = mailbox.take(newerThan: seen) {
+          seen = serial
+          finished = snapshot.finished
+          let merged = session.merge(snapshot)
+          if merged != model {
+            model = merged
+            needsDraw = true
+          }
+        }
+        if quitting && finished { return .finished }
+        if needsDraw {
+          var grid = term.makeGrid()
+          ScreenRenderer.render(model: model, into: &grid)
+          term.draw(grid)
+          needsDraw = false
+        }
+        guard let key = term.pollKey(timeoutMilliseconds: frameMilliseconds) else { continue }
+        needsDraw = true
+        if quitting {
+          // Still saving: a second q or signal leaves at once.
+          if case .interrupted = key { return .forced }
+          if key == .char("q") { return .forced }
+          continue
+        }
+        for command in session.handleKey(key, in: &model) {
+          switch command {
+          case .quit:
+            if finished { return .finished }
+            quitting = true
+            send(.quit)
+          case .themeChanged(let name):
+            if let t = try? themes.load(name) {
+              theme = t
+              term.setPalette(themes.palette(for: t, colors: term.capabilities.colors))
+            }
+          default:
+            send(command)
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,122 @@
+// The stage panel's settings and the trainer's stage configs, both ways: a draft of the next stage
+// made from a planned (or earlier) stage, and the `StageConfig` the trainer runs from a draft.
+
+import Experiment
+import RunLog
+import Screens
+
+/// Converts between `StageSettings` (what the screen edits) and `StageConfig` (what trains).
+public enum StageChoice {
+  /// Schedule kinds offered by the stage panel, in the config's spelling.
+  public static let scheduleNames: [String] = ScheduleKind.allCases.map(\.rawValue)
+
+  /// A draft for the screen from a stage: `datasetLabels` are shown in config order ("D0 english").
+  public static func settings(
+    from stage: StageConfig, datasets: [String], datasetLabels: [String], tokensPerStep: Int
+  ) -> StageSettings {
+    let lengthTokens: Double
+    switch stage.length {
+    case .tokens(let n): lengthTokens = Double(n)
+    case .steps(let n): lengthTokens = Double(n * tokensPerStep)
+    }
+    return StageSettings(
+      datasets: datasetLabels, datasetIndex: datasets.firstIndex(of: stage.dataset) ?? 0,
+      warmupPercent: stage.warmupFraction * 100, lrMax: stage.lrMax, lrMin: stage.lrMin,
+      schedules: scheduleNames,
+      scheduleIndex: scheduleNames.firstIndex(of: stage.schedule.kind.rawValue) ?? 0,
+      replayPercent: stage.replayPercent, lengthTokens: lengthTokens)
+  }
+
+  /// The stage the trainer runs for a confirmed draft.
+  ///
+  /// - `datasets`: the config's dataset names, in the order of `settings.datasets`.
+  /// - `base`: the stage the draft was made from (the next planned stage, else the last one); its
+  ///   name, schedule parameters, replay sources and optimizer action carry over where they still
+  ///   apply.
+  /// - The length in tokens becomes whole steps (rounded up, at least 1); replay draws from D0
+  ///   unless the base stage names other sources.
+  public static func stageConfig(
+    from settings: StageSettings, datasets: [String], base: StageConfig?, tokensPerStep: Int
+  ) -> StageConfig {
+    let dataset =
+      datasets.indices.contains(settings.datasetIndex)
+      ? datasets[settings.datasetIndex] : (base?.dataset ?? datasets.first ?? "")
+    let tokens = max(1, Int(settings.lengthTokens.rounded()))
+    let perStep = max(1, tokensPerStep)
+    let steps = max(1, (tokens + perStep - 1) / perStep)
+    let kind = ScheduleKind(rawValue: settings.schedule) ?? base?.schedule.kind ?? .cosine
+    let schedule: Schedule
+    if let base, base.schedule.kind == kind {
+      schedule = base.schedule
+    } else {
+      schedule = defaultSchedule(kind)
+    }
+    var replayFrom: [String] = []
+    if settings.replayPercent > 0 {
+      let inherited = base?.replayFrom ?? []
+      replayFrom = inherited.isEmpty ? Array(datasets.prefix(1)) : inherited
+    }
+    return StageConfig(
+      name: base?.dataset == dataset ? base?.name : nil, dataset: dataset,
+      length: .tokens(tokens), steps: steps, schedule: schedule,
+      warmupFraction: settings.warmupPercent / 100, lrMax: settings.lrMax, lrMin: settings.lrMin,
+      replayPercent: settings.replayPercent, replayFrom: replayFrom,
+      optimizerState: base?.optimizerState ?? .reset)
+  }
+
+  /// A kind with the config defaults for its own parameters.
+  public static func defaultSchedule(_ kind: ScheduleKind) -> Schedule {
+    switch kind {
+    case .cosine: return .cosine
+    case .constantMin: return .constantMin
+    case .constantMax: return .constantMax
+    case .repeatedCosine:
+      return .repeatedCosine(
+        periods: ConfigDefaults.repeatedCosinePeriods, rewarmFraction: ConfigDefaults.rewarmFraction
+      )
+    case .infinite: return .infinite(InfiniteParameters())
+    case .wsd:
+      return .warmupStableDecay(
+        shape: ConfigDefaults.decayShape, decayFraction: ConfigDefaults.decayFraction)
+    }
+  }
+
+  /// The schedule a logged stage ran with (kind and its logged parameters; unknown kinds: nil).
+  public static func schedule(kind name: String, parameters: JSONValue?) -> Schedule? {
+    guard let kind = ScheduleKind(rawValue: name) else { return nil }
+    let p = parameters
+    switch kind {
+    case .cosine, .constantMin, .constantMax: return defaultSchedule(kind)
+    case .repeatedCosine:
+      return .repeatedCosine(
+        periods: p?["periods"]?.intValue ?? ConfigDefaults.repeatedCosinePeriods,
+        rewarmFraction: p?["rewarm"]?.doubleValue ?? ConfigDefaults.rewarmFraction)
+    case .wsd:
+      return .warmupStableDecay(
+        shape: p?["decay"]?.stringValue.flatMap(DecayShape.init(rawValue:))
+          ?? ConfigDefaults.decayShape,
+        decayFraction: p?["decayFraction"]?.doubleValue ?? ConfigDefaults.decayFraction)
+    case .infinite:
+      var q = InfiniteParameters()
+      if let c = p?["cooldown"]?.stringValue.flatMap(CooldownShape.init(rawValue:)) {
+        q.cooldown = c
+      }
+      q.lrConst = p?["lrConst"]?.doubleValue
+      q.cooldownEnd = p?["cooldownEnd"]?.doubleValue ?? q.cooldownEnd
+      q.constantEnd = p?["constantEnd"]?.doubleValue ?? q.constantEnd
+      q.anneal = p?["anneal"]?.boolValue ?? q.anneal
+      q.alpha = p?["alpha"]?.doubleValue ?? q.alpha
+      return .infinite(q)
+    }
+  }
+
+  /// A logged stage as a config (for planning its learning rate and as the base of a draft).
+  public static func stageConfig(from event: StageStartEvent) -> StageConfig {
+    StageConfig(
+      name: event.name, dataset: event.dataset, length: .steps(event.steps), steps: event.steps,
+      schedule: schedule(kind: event.schedule, parameters: event.scheduleParameters) ?? .cosine,
+      warmupFraction: event.warmupFraction, lrMax: event.lrMax, lrMin: event.lrMin,
+      replayPercent: event.replayPercent, replayFrom: event.replayFrom,
+      optimizerState: event.optimizerState)
+  }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Controller
+import Experiment
+import Foundation
+import RunLog
+import Screens
+import Tensor
+import Terminal
+
+/// `cptui` (no subcommand): trains a config on the live screen, stage by stage from the keyboard.
+struct LiveCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "live",
+    abstract: "Train on the live screen (the default: `cptui` opens the default experiment).",
+    discussion: """
+      CONFIG is a YAML file or a preset name (default: the `default` preset). Missing data is
+      prepared first (progress on stderr), then the screen opens: validation losses of every
+      dataset, train loss, the learning rate past and planned, and the next stage's settings.
+      After each stage the stage panel opens: choose dataset, warmup, η max, η min, schedule,
+      replay and length, Enter starts the stage (n opens it early and ends the running stage).
+      q saves a checkpoint and the log and quits. Keys: ? on the screen, docs/controller.md.
+      """)
+
+  @Argument(help: "A config file or a preset name (default: default).") var config: String?
+  @Option(help: "A preset by name (same as giving it as CONFIG).") var preset: String?
+  @Option(
+    name: .customLong("set"), parsing: .singleValue,
+    help: ArgumentHelp(
+      "Override a config key, e.g. --set stages.2.replay=25.", valueName: "key=value"))
+  var overrides: [String] = []
+  @Option(help: "Theme name or .theme file (default: dark).") var theme: String?
+  @Option(help: "Engine threads (default: all cores).") var threads: Int?
+  @Option(help: "Run log to write (default: runs/NAME-TIME.jsonl).") var out: String?
+
+  func validate() throws {
+    if config != nil && preset != nil { throw ValidationError("give CONFIG or --preset, not both") }
+    if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+  }
+
+  func run() throws {
+    // Everything that can fail fast does so before the terminal is touched.
+    let themes = ThemeLoader.standard()
+    let chosenTheme: Theme
+    do {
+      chosenTheme = try themes.load(theme ?? "dark")
+    } catch {
+      throw CLIError("theme: \(error)")
+    }
+    let config = try RunSupport.loadConfig(preset ?? config ?? "default", overrides: overrides)
+    guard isatty(0) == 1, isatty(1) == 1 else {
+      throw CLIError("the live screen needs a terminal; use `cptui run` for headless training")
+    }
+    let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
+    BLAS.threads = threads
+    let path = out ?? RunSupport.defaultLogPath(for: config)
+    if FileManager.default.fileExists(atPath: path) {
+      throw CLIError("\(path) exists; choose another --out")
+    }
+    printError("cptui: preparing the data of \(config.name)…")
+    let data = try RunSupport.prepareData(config) { printError("  " + $0) }
+    let recorder: RunRecorder
+    do {
+      recorder = try RunRecorder(path: path, mode: .create)
+    } catch {
+      throw CLIError("\(error)")
+    }
+    defer { recorder.close() }
+
+    let inbox = CommandInbox()
+    let controller = LiveController(
+      state: RunState(config: config, interactive: true),
+      record: { recorder.record($0) },
+      recorderFailure: { recorder.failure.map { "\($0)" } },
+      sendToTrainer: { inbox.send($0) })
+    let options = TrainerOptions(
+      threads: threads, checkpointDirectory: RunSupport.checkpointDirectory(forLog: path),
+      waitBetweenStages: true)
+    let trainer = try Trainer(
+      config: config, data: data, options: options, inbox: inbox, loader: RunSupport.loader
+    ) { controller.emit($0) }
+    controller.emit(
+      .header(
+        RunRecorder.header(
+          for: config, threads: threads, version: CPTUIVersion.string,
+          command: CommandLine.arguments)))
+
+    let controllerDone = DispatchSemaphore(value: 0)
+    Task.detached {
+      await controller.run()
+      controllerDone.signal()
+    }
+    let trainerThread = Thread {
+      _ = trainer.run()
+      controller.finishInput()
+    }
+    trainerThread.name = "cptui trainer"
+    trainerThread.stackSize = 8 << 20
+    trainerThread.start()
+
+    let outcome: ScreenLoop.Outcome
+    do {
+      outcome = try ScreenLoop.run(
+        mailbox: controller.mailbox, themes: themes, theme: chosenTheme
+      ) { controller.send($0) }
+    } catch {
+      // The terminal is restored; stop the trainer so the log still ends properly.
+      controller.send(.quit)
+      controllerDone.wait()
+      throw CLIError("\(error)")
+    }
+    if outcome == .forced {
+      printError("cptui: quit before the run finished saving — log \(path) may lack its end")
+      recorder.close()
+      throw ExitCode(130)
+    }
+    controllerDone.wait()
+    if let failure = recorder.failure { throw CLIError("run log: \(failure)") }
+    let final = controller.mailbox.take().value.model.status
+    printError("cptui: run ended at step \(final.step) — log \(path)")
+  }
+}

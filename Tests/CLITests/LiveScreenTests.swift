@@ -1,0 +1,257 @@
+// End-to-end tests of the live screen: the real binary in a private tmux server, keys sent with
+// `send-keys`, the screen read with `capture-pane`, polling (no fixed sleeps) with a time limit.
+
+import Foundation
+import Testing
+
+/// A private tmux server (its own socket) with one session; killed by `close()`.
+final class TmuxSession {
+  let socket: String
+  let name = "live"
+  let tempDir: URL
+
+  init(width: Int = 120, height: Int = 40, command: String) throws {
+    socket = "cptui-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+    tempDir = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
+    try FileManager.default.createDirectory(at: tempDir, withIntermediateDirectories: true)
+    let result = tmux([
+      "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command,
+    ])
+    guard result.status == 0 else {
+      throw TmuxError("tmux new-session failed (status \(result.status)): \(result.output)")
+    }
+  }
+
+  struct TmuxError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+  }
+
+  /// Runs `tmux -u -L SOCKET ARGS…` and returns its status and output. Spawned directly (not with
+  /// `Process`): the server that `new-session` starts outlives the call and must not hold a pipe
+  /// we read to its end; output goes through a file instead.
+  @discardableResult
+  func tmux(_ arguments: [String]) -> (status: Int32, output: String) {
+    let outPath = tempDir.appendingPathComponent("tmux-\(UUID().uuidString.prefix(8)).out").path
+    defer { unlink(outPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let argv = (["tmux", "-u", "-L", socket] + arguments).map { strdup($0) }
+    defer { for a in argv { free(a) } }
+    // Test threads block most signals and a spawned process inherits the mask: tmux and the
+    // programs in its panes would never see SIGWINCH, SIGHUP or SIGTERM. Start them clean.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for sig in [SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGPIPE, SIGCHLD] { sigaddset(&defaults, sig) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(
+      &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, "tmux", &actions, &attributes, argv + [nil], environ)
+    guard spawned == 0 else { return (-1, "posix_spawnp: \(spawned)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    let exited = (status & 0x7f) == 0
+    return (exited ? (status >> 8) & 0xff : -1, output)
+  }
+
+  func screen() -> String { tmux(["capture-pane", "-p", "-t", name]).output }
+
+  /// Sends keys as tmux names them (`Enter`, `q`, `R`), one call per key.
+  func send(_ keys: String...) {
+    for k in keys { tmux(["send-keys", "-t", name, k]) }
+  }
+
+  func resize(width: Int, height: Int) {
+    tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
+  }
+
+  /// Polls the screen until `condition` holds; fails the test (and throws) after `timeout` seconds.
+  @discardableResult
+  func waitFor(
+    _ what: String, timeout: Double = 30, sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: (String) -> Bool
+  ) throws -> String {
+    let deadline = Date().addingTimeInterval(timeout)
+    var last = ""
+    FileHandle.standardError.write(Data("[tmux] waiting for \(what)\n".utf8))
+    while Date() < deadline {
+      last = screen()
+      if condition(last) { return last }
+      usleep(100_000)
+    }
+    Issue.record(
+      "timed out after \(Int(timeout)) s waiting for \(what); screen:\n\(last)",
+      sourceLocation: sourceLocation)
+    throw TmuxError("timed out waiting for \(what)")
+  }
+
+  @discardableResult
+  func waitFor(
+    text: String, timeout: Double = 30, sourceLocation: SourceLocation = #_sourceLocation
+  ) throws -> String {
+    try waitFor("`\(text)`", timeout: timeout, sourceLocation: sourceLocation) {
+      $0.contains(text)
+    }
+  }
+
+  func close() {
+    tmux(["kill-server"])
+    try? FileManager.default.removeItem(at: tempDir)
+  }
+}
+
+@Suite(.serialized) struct LiveScreenTests {
+  static var tmuxAvailable: Bool {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["tmux", "-V"]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    do {
+      try p.run()
+      p.waitUntilExit()
+      return p.terminationStatus == 0
+    } catch { return false }
+  }
+
+  /// Starts `cptui tiny-live` in tmux; after it exits, a shell takes over the pane so the test
+  /// can check that the terminal works again.
+  static func start(environment: [String: String], extra: String = "") throws -> (
+    TmuxSession, log: String
+  ) {
+    var session: TmuxSession?
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-live-\(getpid())-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let log = dir.appendingPathComponent("run.jsonl").path
+    var env = ["CPTUI_CACHE": dir.appendingPathComponent("cache").path]
+    env.merge(environment) { $1 }
+    let assignments = env.sorted { $0.key < $1.key }.map { "\($0.key)='\($0.value)'" }
+      .joined(separator: " ")
+    let command =
+      "env \(assignments) '\(CLI.binary)' tiny-live --threads 1 --out '\(log)' \(extra); "
+      + "echo CPTUI-EXIT=$?; PS1='$ ' exec sh"
+    session = try TmuxSession(command: command)
+    return (session!, log)
+  }
+
+  static func events(_ log: String) -> [[String: Any]] {
+    let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").compactMap {
+      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+  }
+
+  /// The whole story in one session: curves and legend, replay chosen with R, `n` + Enter starts
+  /// stage 2 with it (screen and log), a resize to 30×8 and back, `q` + `y` leaves a complete log
+  /// and a working shell.
+  func session(environment: [String: String], unicode: Bool) throws {
+    let (tmux, log) = try Self.start(environment: environment)
+    defer { tmux.close() }
+    try tmux.waitFor(text: "1 D0 english")
+    try tmux.waitFor(text: "2 D1 german")
+    // Curves: braille dots (UTF-8) or the ASCII dot characters, after a few evaluations.
+    try tmux.waitFor("a curve") { screen in
+      let chart = screen.split(separator: "\n").dropFirst(2).prefix(20).joined()
+      return unicode
+        ? chart.unicodeScalars.contains { $0.value > 0x2800 && $0.value <= 0x28FF }
+        : chart.contains("'") || chart.contains(".")
+    }
+    try tmux.waitFor(text: "step ")
+    // Replay 0 % → 0.5 % → 1 % in the next-stage settings.
+    tmux.send("R")
+    tmux.send("R")
+    try tmux.waitFor(text: "replay   1%")
+    tmux.send("n")
+    try tmux.waitFor(text: "next stage settings")
+    tmux.send("Enter")
+    try tmux.waitFor(text: "stage 2/2")
+    try tmux.waitFor(text: "r1%")
+    let starts = Self.events(log).filter { $0["type"] as? String == "stageStart" }
+    #expect(starts.count == 2)
+    #expect(starts.last?["replayPercent"] as? Double == 1)
+    #expect(starts.last?["dataset"] as? String == "D1")
+    #expect(starts.last?["replayFrom"] as? [String] == ["D0"])
+
+    tmux.resize(width: 30, height: 8)
+    try tmux.waitFor(text: "terminal too small")
+    tmux.resize(width: 120, height: 40)
+    try tmux.waitFor("the screen back") {
+      $0.contains("validation loss") && !$0.contains("terminal too small")
+    }
+
+    tmux.send("q")
+    try tmux.waitFor(text: "Stop training and quit?")
+    tmux.send("y")
+    try tmux.waitFor(text: "CPTUI-EXIT=0")
+    let events = Self.events(log)
+    #expect(events.first?["type"] as? String == "header")
+    #expect(events.last?["type"] as? String == "runEnd")
+    #expect(events.last?["status"] as? String == "stopped")
+    #expect(events.contains { $0["type"] as? String == "checkpoint" })
+    // The terminal is restored: the shell echoes what we type.
+    tmux.send("echo O''K", "Enter")
+    try tmux.waitFor("the shell's output") {
+      $0.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "OK" }
+    }
+  }
+
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(2)))
+  func liveSessionUTF8() throws {
+    try session(environment: ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"], unicode: true)
+  }
+
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(2)))
+  func liveSessionASCIIWithoutColour() throws {
+    try session(environment: ["LANG": "C", "LC_ALL": "C", "NO_COLOR": "1"], unicode: false)
+  }
+
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(1)))
+  func sigtermSavesTheLogAndRestoresTheTerminal() throws {
+    let (tmux, log) = try Self.start(environment: ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"])
+    defer { tmux.close() }
+    try tmux.waitFor(text: "1 D0 english")
+    let panePID = tmux.tmux(["list-panes", "-t", tmux.name, "-F", "#{pane_pid}"]).output
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+    // The pane runs `sh -c …`; its child is cptui: find it by its parent's id, signal it by its own.
+    let find = Process()
+    let out = Pipe()
+    find.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    find.arguments = ["pgrep", "-P", panePID]
+    find.standardOutput = out
+    try find.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    find.waitUntilExit()
+    let pids = text.split(separator: "\n").compactMap { Int32($0) }
+    #expect(pids.count == 1, "children of the pane: \(text)")
+    for pid in pids { kill(pid, SIGTERM) }
+    try tmux.waitFor(text: "CPTUI-EXIT=0")
+    let events = Self.events(log)
+    #expect(events.last?["type"] as? String == "runEnd")
+  }
+
+  @Test func badThemeIsOneLineAndNonZero() throws {
+    let r = try CLI.run(["tiny-live", "--theme", "no-such-theme"])
+    #expect(r.status != 0)
+    #expect(r.stderr.contains("no theme named"))
+    #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+  }
+
+  @Test func badConfigIsOneLineAndNonZero() throws {
+    let r = try CLI.run(["no-such-preset"])
+    #expect(r.status != 0)
+    #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+  }
+}
