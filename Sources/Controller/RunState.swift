@@ -342,7 +342,7 @@ public struct RunState: Sendable, Equatable {
       out.append("stopping: saving a checkpoint and the log…")
     } else if awaitingChoice {
       out.append(
-        "stage \(currentStage) done: choose the next stage (n, Enter), or Esc and q to quit")
+        "stage \(currentStage) done: choose the next stage (n, Enter), or q to quit")
     } else if choicePending {
       out.append("starting the next stage…")
     } else if checkpointRequested {

@@ -179,6 +179,7 @@ public enum KeyTable {
     KeyBinding([.key(.backspace), .key(.delete)], .erase, "erase typed text", .stagePanel),
     KeyBinding([.key(.enter)], .confirm, "apply typed value / start the stage", .stagePanel),
     KeyBinding([.key(.escape)], .cancel, "cancel", .stagePanel),
+    KeyBinding([.c("q")], .quit, "quit (asks first while training)", .stagePanel),
 
     KeyBinding([.key(.up)], .scrollUp, "scroll", .help),
     KeyBinding([.key(.down)], .scrollDown, "scroll", .help),
