@@ -9,7 +9,7 @@ struct CPTUI: ParsableCommand {
     subcommands: [
       LiveCommand.self, DoctorCommand.self, BenchCommand.self, EvalCommand.self,
       DataCommand.self, ScheduleCommand.self, RunCommand.self, SweepCommand.self,
-      CompareCommand.self, ExportCommand.self, DevCommand.self,
+      CompareCommand.self, ExportCommand.self, ReplayCommand.self, DevCommand.self,
     ],
     defaultSubcommand: LiveCommand.self
   )
