@@ -146,49 +146,17 @@ public struct BPETokenizer: Sendable, Equatable {
     var prev = [Int32]((0..<n).map { Int32($0 - 1) })
     var alive = [Bool](repeating: true, count: n)
     // Min-heap of (rank << 32 | position).
-    var heap: [UInt64] = []
+    var heap = BinaryHeap<UInt64>()
     func rank(_ i: Int) -> Int32? {
       let j = Int(next[i])
       guard j >= 0 else { return nil }
       return pairRanks[UInt64(UInt32(symbols[i])) << 32 | UInt64(UInt32(symbols[j]))]
     }
-    func push(_ v: UInt64) {
-      heap.append(v)
-      var i = heap.count - 1
-      while i > 0 {
-        let p = (i - 1) / 2
-        if heap[i] < heap[p] {
-          heap.swapAt(i, p)
-          i = p
-        } else {
-          break
-        }
-      }
-    }
-    func pop() -> UInt64 {
-      let top = heap[0]
-      let last = heap.removeLast()
-      if !heap.isEmpty {
-        heap[0] = last
-        var i = 0
-        while true {
-          let l = 2 * i + 1
-          let r = l + 1
-          var m = i
-          if l < heap.count && heap[l] < heap[m] { m = l }
-          if r < heap.count && heap[r] < heap[m] { m = r }
-          if m == i { break }
-          heap.swapAt(i, m)
-          i = m
-        }
-      }
-      return top
-    }
     for i in 0..<(n - 1) {
-      if let r = rank(i) { push(UInt64(UInt32(r)) << 32 | UInt64(i)) }
+      if let r = rank(i) { heap.push(UInt64(UInt32(r)) << 32 | UInt64(i)) }
     }
     while !heap.isEmpty {
-      let top = pop()
+      guard let top = heap.pop() else { break }
       let r = Int32(truncatingIfNeeded: top >> 32)
       let i = Int(top & 0xffff_ffff)
       guard alive[i], rank(i) == r else { continue }
@@ -197,9 +165,9 @@ public struct BPETokenizer: Sendable, Equatable {
       alive[j] = false
       next[i] = next[j]
       if next[j] >= 0 { prev[Int(next[j])] = Int32(i) }
-      if let nr = rank(i) { push(UInt64(UInt32(nr)) << 32 | UInt64(i)) }
+      if let nr = rank(i) { heap.push(UInt64(UInt32(nr)) << 32 | UInt64(i)) }
       let p = Int(prev[i])
-      if p >= 0, let pr = rank(p) { push(UInt64(UInt32(pr)) << 32 | UInt64(p)) }
+      if p >= 0, let pr = rank(p) { heap.push(UInt64(UInt32(pr)) << 32 | UInt64(p)) }
     }
     var w = 0
     for i in 0..<n where alive[i] {
@@ -306,12 +274,13 @@ public struct BPETrainer {
     bytes.withUnsafeBufferPointer { add($0) }
   }
 
-  private struct HeapEntry {
+  /// A candidate pair; "smaller" means merged first: higher count, then lower key.
+  private struct HeapEntry: Comparable {
     var count: Int
     var key: UInt64
     @inline(__always)
-    func above(_ o: HeapEntry) -> Bool {
-      count > o.count || (count == o.count && key < o.key)
+    static func < (a: HeapEntry, b: HeapEntry) -> Bool {
+      a.count > b.count || (a.count == b.count && a.key < b.key)
     }
   }
 
@@ -339,44 +308,12 @@ public struct BPETrainer {
         if pairWords[k]?.last != Int32(w) { pairWords[k, default: []].append(Int32(w)) }
       }
     }
-    var heap: [HeapEntry] = []
-    func push(_ e: HeapEntry) {
-      heap.append(e)
-      var i = heap.count - 1
-      while i > 0 {
-        let parent = (i - 1) / 2
-        if heap[i].above(heap[parent]) {
-          heap.swapAt(i, parent)
-          i = parent
-        } else {
-          break
-        }
-      }
-    }
-    func pop() -> HeapEntry? {
-      guard let top = heap.first else { return nil }
-      let last = heap.removeLast()
-      if !heap.isEmpty {
-        heap[0] = last
-        var i = 0
-        while true {
-          let l = 2 * i + 1
-          let r = l + 1
-          var best = i
-          if l < heap.count && heap[l].above(heap[best]) { best = l }
-          if r < heap.count && heap[r].above(heap[best]) { best = r }
-          if best == i { break }
-          heap.swapAt(i, best)
-          i = best
-        }
-      }
-      return top
-    }
-    for (k, c) in pairCount { push(HeapEntry(count: c, key: k)) }
+    var heap = BinaryHeap<HeapEntry>()
+    for (k, c) in pairCount { heap.push(HeapEntry(count: c, key: k)) }
     var seenStamp = [Int32](repeating: -1, count: nWords)
     var delta: [UInt64: Int] = [:]
     while tokenBytes.count < vocabSize {
-      guard let top = pop() else { break }
+      guard let top = heap.pop() else { break }
       guard pairCount[top.key] == top.count else { continue }
       if top.count < max(1, minFrequency) { break }
       let a = Int32(truncatingIfNeeded: top.key >> 32)
@@ -429,7 +366,7 @@ public struct BPETrainer {
         let c = pairCount[k, default: 0] + d
         if c > 0 {
           pairCount[k] = c
-          push(HeapEntry(count: c, key: k))
+          heap.push(HeapEntry(count: c, key: k))
         } else {
           pairCount[k] = nil
         }
