@@ -118,7 +118,7 @@ public actor LiveController {
     case .quit:
       state.note(.stopping)
       sendToTrainer(.stop)
-    case .themeChanged, .replaySpeed, .seekStart, .seekEnd, .step:
+    case .themeChanged, .replaySpeed, .seekStart, .seekEnd, .step, .scrub:
       break
     }
   }

@@ -73,6 +73,13 @@ extension ScreenModel {
     case .seekEnd: return [.seekEnd]
     case .stepBack: return [.step(-1)]
     case .stepForward: return [.step(1)]
+    case .scrubBack: return [.scrub(-0.05)]
+    case .scrubForward: return [.scrub(0.05)]
+    case .pinRun:
+      guard runs.count > 1 else { break }
+      let next = (pinnedRun + 1) % runs.count
+      view.pinnedRun = next
+      view.hiddenSeries.remove(next + 1)
     case .fieldPrevious, .fieldNext:
       guard commitEntry() else { break }
       let all = StageField.allCases

@@ -43,6 +43,9 @@ public enum Action: Sendable, Equatable {
   case seekEnd
   case stepBack
   case stepForward
+  case scrubBack
+  case scrubForward
+  case pinRun
   case fieldPrevious
   case fieldNext
   case valueDecrease
@@ -73,8 +76,10 @@ public enum Command: Sendable, Equatable {
   case replaySpeed(Int)
   case seekStart
   case seekEnd
-  /// Replay only: move by this many events (negative: back).
+  /// Replay only: move by this many evaluations (negative: back), and pause.
   case step(Int)
+  /// Replay only: move by this share of the whole replay (negative: back).
+  case scrub(Double)
 }
 
 /// How keys are matched.
@@ -164,12 +169,15 @@ public enum KeyTable {
     KeyBinding([.c("q")], .quit, "quit (asks first while training)", hint: "quit"),
 
     KeyBinding(
-      [.c("<"), .c(",")], .replaySlower, "replay slower / faster", .replay, hint: "speed"),
-    KeyBinding([.c(">"), .c(".")], .replayFaster, "replay slower / faster", .replay),
-    KeyBinding([.key(.home)], .seekStart, "jump to start / end", .replay),
-    KeyBinding([.key(.end)], .seekEnd, "jump to start / end", .replay),
-    KeyBinding([.key(.pageUp)], .stepBack, "scrub back / forward", .replay, hint: "scrub"),
-    KeyBinding([.key(.pageDown)], .stepForward, "scrub back / forward", .replay),
+      [.c("<"), .c("[")], .replaySlower, "replay slower / faster", .replay, hint: "speed"),
+    KeyBinding([.c(">"), .c("]")], .replayFaster, "replay slower / faster", .replay),
+    KeyBinding([.key(.pageUp)], .scrubBack, "scrub back / forward (5 %)", .replay, hint: "scrub"),
+    KeyBinding([.key(.pageDown)], .scrubForward, "scrub back / forward (5 %)", .replay),
+    KeyBinding([.c(",")], .stepBack, "step one evaluation back / forward", .replay, hint: "step"),
+    KeyBinding([.c(".")], .stepForward, "step one evaluation back / forward", .replay),
+    KeyBinding([.key(.home), .c("g")], .seekStart, "jump to start / end", .replay),
+    KeyBinding([.key(.end), .c("G")], .seekEnd, "jump to start / end", .replay),
+    KeyBinding([.c("p")], .pinRun, "pin the next run (on top, its numbers shown)", .replay),
 
     KeyBinding([.key(.up), .key(.backTab)], .fieldPrevious, "previous / next field", .stagePanel),
     KeyBinding([.key(.down), .key(.tab)], .fieldNext, "previous / next field", .stagePanel),

@@ -151,27 +151,46 @@ enum Overlays {
     }
     let cols = table.columns.map { TextSanitizer.clean($0, maxLength: 30) }
     let sortCol = min(model.view.sortColumn, cols.count - 1)
-    var rows = table.rows
-    rows.sort { a, b in
+    // Rows in sort order; a row without a number in the sort column goes last.
+    let order = table.rows.indices.sorted { i, j in
+      let (a, b) = (table.rows[i], table.rows[j])
       let x = sortCol < a.count ? a[sortCol] : ComparisonCell("")
       let y = sortCol < b.count ? b[sortCol] : ComparisonCell("")
+      if (x.value == nil) != (y.value == nil) && (x.value != nil || y.value != nil) && sortCol > 0 {
+        return x.value != nil
+      }
       let less: Bool
       if let xv = x.value, let yv = y.value { less = xv < yv } else { less = x.text < y.text }
-      return model.view.sortDescending ? !less && (x != y) : less
+      let greater: Bool
+      if let xv = x.value, let yv = y.value { greater = xv > yv } else { greater = x.text > y.text }
+      return model.view.sortDescending ? greater : less
     }
-    // Best per numeric column.
+    let rows = order.map { table.rows[$0] }
+    let candidates = order.filter { !table.isBaseline($0) }.map { table.rows[$0] }
+    // Best per numeric column (baselines excluded).
     var best: [Double?] = []
     for c in cols.indices {
-      let vals = rows.compactMap { c < $0.count ? $0[c].value : nil }.filter { $0.isFinite }
+      let vals = candidates.compactMap { c < $0.count ? $0[c].value : nil }.filter { $0.isFinite }
       let higher = c < table.higherIsBetter.count && table.higherIsBetter[c]
       best.append(higher ? vals.max() : vals.min())
     }
+    // Cell text: names up to 80 columns, numbers with a "*" where best (as `cptui compare`).
+    func text(_ cell: ComparisonCell, column c: Int, row k: Int) -> String {
+      let t = TextSanitizer.clean(cell.text, maxLength: c == 0 ? 80 : 30)
+      let isBest =
+        cell.value != nil && cell.value == best[c] && rows.count > 1
+        && !table.isBaseline(order[k])
+      return isBest ? t + "*" : t
+    }
     var widths = cols.map { $0.terminalWidth + 2 }
-    for row in rows {
+    for (k, row) in rows.enumerated() {
       for (c, cell) in row.enumerated() where c < widths.count {
-        widths[c] = max(widths[c], TextSanitizer.clean(cell.text, maxLength: 30).terminalWidth)
+        widths[c] = max(widths[c], text(cell, column: c, row: k).terminalWidth)
       }
     }
+    // Too wide for the screen: the run names give way first.
+    let spare = (grid.width - 6) - (widths.reduce(0, +) + 2 * cols.count + 2)
+    if spare < 0, !widths.isEmpty { widths[0] = max(12, widths[0] + spare) }
     let total = widths.reduce(0, +) + 2 * cols.count + 2
     let r = centeredBox(total + 2, rows.count + 6, title: "comparison", grid: &grid)
     let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 2)
@@ -190,13 +209,14 @@ enum Overlays {
       guard y < inner.maxY - 1 else { break }
       x = inner.x
       for (c, cell) in row.enumerated() where c < widths.count {
-        let isBest = cell.value != nil && cell.value == best[c] && rows.count > 1
-        let text = TextSanitizer.clean(cell.text, maxLength: 30)
-        let w = text.terminalWidth
-        let start = cell.value != nil ? x + widths[c] - w : x
-        grid.put(
-          text, x: start, y: y, style: isBest ? Style(.good, .bold) : Style(.text),
-          maxWidth: inner.maxX - start)
+        let shown = text(cell, column: c, row: k)
+        let isBest = shown.hasSuffix("*") && cell.value != nil
+        let w = min(shown.terminalWidth, widths[c])
+        // Numbers (and the "–" of a missing one) right-aligned, names left-aligned.
+        let start = c > 0 ? x + widths[c] - w : x
+        grid.putTruncated(
+          shown, x: start, y: y, width: min(widths[c], inner.maxX - start),
+          style: isBest ? Style(.good, .bold) : Style(.text))
         x += widths[c] + 2
       }
     }

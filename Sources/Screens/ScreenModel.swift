@@ -65,12 +65,17 @@ public struct RunSeries: Sendable, Equatable {
   /// The learning rate still planned for the current stage (drawn faint).
   public var lrPlanned: Series
   public var stageMarkers: [StageMarker]
+  /// In an overlay: this run's own status line and measures, shown while it is pinned.
+  public var status: RunStatus?
+  public var measures: Measures?
 
   public init(
     name: String, validation: [Series] = [], trainLoss: Series = Series(name: "train"),
     lrPast: Series = Series(name: "lr"), lrPlanned: Series = Series(name: "lr planned"),
-    stageMarkers: [StageMarker] = []
+    stageMarkers: [StageMarker] = [], status: RunStatus? = nil, measures: Measures? = nil
   ) {
+    self.status = status
+    self.measures = measures
     self.name = name
     self.validation = validation
     self.trainLoss = trainLoss
@@ -197,11 +202,22 @@ public struct ComparisonTable: Sendable, Equatable {
   public var rows: [[ComparisonCell]]
   /// Per column: whether a higher value is better (else lower is); columns without numbers ignore it.
   public var higherIsBetter: [Bool]
+  /// Per row: a baseline (a union run), shown but never marked best.
+  public var baselineRows: [Bool]
 
-  public init(columns: [String], rows: [[ComparisonCell]], higherIsBetter: [Bool] = []) {
+  public init(
+    columns: [String], rows: [[ComparisonCell]], higherIsBetter: [Bool] = [],
+    baselineRows: [Bool] = []
+  ) {
     self.columns = columns
     self.rows = rows
     self.higherIsBetter = higherIsBetter
+    self.baselineRows = baselineRows
+  }
+
+  /// Whether row `index` is a baseline.
+  public func isBaseline(_ index: Int) -> Bool {
+    baselineRows.indices.contains(index) && baselineRows[index]
   }
 }
 
@@ -232,6 +248,22 @@ public struct ScreenModel: Sendable, Equatable {
     self.comparison = comparison
     self.notices = notices
     self.view = view
+  }
+
+  /// The run whose status, measures and stage markers are shown (the pinned one), 0-based.
+  public var pinnedRun: Int { runs.isEmpty ? 0 : min(max(view.pinnedRun, 0), runs.count - 1) }
+
+  /// The status line to show: the pinned run's own in an overlay (with the model's mode).
+  public var shownStatus: RunStatus {
+    guard runs.count > 1, var s = runs[pinnedRun].status else { return status }
+    s.mode = status.mode
+    s.replaySpeed = status.replaySpeed
+    return s
+  }
+
+  /// The measures to show: the pinned run's own in an overlay.
+  public var shownMeasures: Measures {
+    runs.count > 1 ? (runs[pinnedRun].measures ?? measures) : measures
   }
 
   /// The smallest and largest x over all runs' measured series (not the planned learning rate).

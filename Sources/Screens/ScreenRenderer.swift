@@ -26,7 +26,7 @@ public enum ScreenRenderer {
       let text = model.notices.map { $0.sanitizedForScreen }.joined(separator: " · ")
       grid.putTruncated("  " + text, x: r.x, y: r.y, width: r.width, style: Style(.warning))
     }
-    drawMeasures(model.measures, in: layout.measures, grid: &grid)
+    drawMeasures(model.shownMeasures, in: layout.measures, grid: &grid)
     drawHints(replay: model.status.mode == .replay, in: layout.hints, grid: &grid)
     switch model.view.overlay {
     case .none: break
@@ -74,7 +74,7 @@ public enum ScreenRenderer {
   // MARK: - status line
 
   static func drawStatus(_ model: ScreenModel, in r: Rect, grid: inout CellGrid) {
-    let s = model.status
+    let s = model.shownStatus
     let dot = " " + grid.glyphs.bullet + " "
     let mode = s.mode.rawValue + (s.mode == .replay ? (s.replaySpeed.map { " " + $0 } ?? "") : "")
     let modeText = "[" + mode + "]"
@@ -139,6 +139,12 @@ public enum ScreenRenderer {
     var title = "validation loss"
     if model.view.smoothing { title += " · smoothed " + Format.trimmed(model.view.smoothingWeight) }
     if model.view.logY { title += " · log-y" }
+    if model.runs.count > 1, let first = model.runs.first, first.validation.count > 1 {
+      let names = first.validation.prefix(2).map {
+        $0.name.split(separator: " ").first.map(String.init) ?? $0.name
+      }
+      title += " · \(names[0]) solid, \(names[1]) dotted · last (min)"
+    }
     switch model.view.xWindow {
     case .all: break
     case .follow: title += " · following"
@@ -152,29 +158,30 @@ public enum ScreenRenderer {
     var rows:
       [(name: String, last: String, min: String, style: Style, dotted: Bool, hidden: Bool)] =
         []
-    for (ri, run) in model.runs.enumerated() {
-      for (di, s) in run.validation.enumerated() {
+    for ri in drawOrder(model) {
+      let run = model.runs[ri]
+      for (di, s) in run.validation.enumerated() where !isHidden(model, run: ri, dataset: di) {
         let (style, dotted) = seriesStyle(run: ri, dataset: di, runCount: n)
-        let hidden = isHidden(model, run: ri, dataset: di)
-        if !hidden {
-          addLines(
-            s, style: style, dotted: dotted, smoothing: model.view.smoothing,
-            weight: model.view.smoothingWeight, to: &lines)
+        addLines(
+          s, style: style, dotted: dotted, smoothing: model.view.smoothing,
+          weight: model.view.smoothingWeight, to: &lines)
+      }
+    }
+    if n > 1 {
+      legend = overlayLegend(model, asciiOnly: grid.asciiOnly)
+    } else {
+      for run in model.runs {
+        for (di, s) in run.validation.enumerated() {
+          let (style, dotted) = seriesStyle(run: 0, dataset: di, runCount: n)
+          var name = TextSanitizer.clean(s.name, maxLength: 32)
+          if run.validation.count > 1 { name = "\(di + 1) " + name }
+          rows.append(
+            (
+              name, s.lastFinite.map(Format.loss) ?? "–",
+              s.minFinite.map { "(min " + Format.loss($0) + ")" } ?? "",
+              style, dotted, isHidden(model, run: 0, dataset: di)
+            ))
         }
-        let number = n > 1 ? ri + 1 : di + 1
-        let showNumber = n > 1 || run.validation.count > 1
-        var name = TextSanitizer.clean(s.name, maxLength: 32)
-        if n > 1 {
-          let runName = TextSanitizer.clean(run.name, maxLength: 32)
-          name = runName + " · " + (name.split(separator: " ").first.map(String.init) ?? name)
-        }
-        if showNumber { name = "\(number) " + name }
-        rows.append(
-          (
-            name, s.lastFinite.map(Format.loss) ?? "–",
-            s.minFinite.map { "(min " + Format.loss($0) + ")" } ?? "",
-            style, dotted, hidden
-          ))
       }
     }
     let nameW = rows.map { $0.name.terminalWidth }.max() ?? 0
@@ -202,13 +209,51 @@ public enum ScreenRenderer {
     }
   }
 
-  /// The stage markers to draw: the first run's; in an overlay, labels that differ between runs
+  /// The legend of an overlay: a row per run in its colour, "▸" at the pinned run, then the last
+  /// (and lowest) loss per dataset: "▸2 replay 25%  D0 3.23 (3.11)  D1 2.93 (2.93)". Datasets are
+  /// told apart by line style (the title says which).
+  static func overlayLegend(_ model: ScreenModel, asciiOnly: Bool) -> [LegendEntry] {
+    let pinned = model.pinnedRun
+    let names = model.runs.enumerated().map { ri, run in
+      let pin = ri == pinned ? (asciiOnly ? ">" : "▸") : " "
+      return pin + "\(ri + 1) " + TextSanitizer.clean(run.name, maxLength: 48)
+    }
+    let nameW = names.map(\.terminalWidth).max() ?? 0
+    var out: [LegendEntry] = []
+    for (ri, run) in model.runs.enumerated() {
+      let style = Style(ColorRole.seriesRoles[ri % 8])
+      let pad = String(repeating: " ", count: nameW - names[ri].terminalWidth)
+      let hidden = isHidden(model, run: ri, dataset: 0)
+      var text = names[ri] + pad
+      if hidden {
+        text += "  (hidden)"
+      } else {
+        for s in run.validation {
+          let short = s.name.split(separator: " ").first.map(String.init) ?? s.name
+          let last = s.lastFinite.map(Format.loss) ?? "–"
+          let low = s.minFinite.map { " (" + Format.loss($0) + ")" } ?? ""
+          text += "  " + TextSanitizer.clean(short, maxLength: 12) + " " + last + low
+        }
+      }
+      out.append(LegendEntry(text: text, style: style, hidden: hidden))
+    }
+    return out
+  }
+
+  /// Run indices in drawing order: the pinned run last, so it is on top.
+  static func drawOrder(_ model: ScreenModel) -> [Int] {
+    let p = model.pinnedRun
+    return model.runs.indices.filter { $0 != p } + (model.runs.isEmpty ? [] : [p])
+  }
+
+  /// The stage markers to draw: the pinned run's; in an overlay, labels that differ between runs
   /// are cut to "stage N" (the legend names each run's settings).
   static func chartMarkers(_ model: ScreenModel) -> [StageMarker] {
-    guard let first = model.runs.first else { return [] }
+    guard !model.runs.isEmpty else { return [] }
+    let first = model.runs[model.pinnedRun]
     return first.stageMarkers.map { m in
       var label = TextSanitizer.clean(m.label, maxLength: 80)
-      let same = model.runs.dropFirst().allSatisfy { run in
+      let same = model.runs.allSatisfy { run in
         run.stageMarkers.contains { $0.x == m.x && $0.label == m.label }
       }
       if !same, let colon = label.firstIndex(of: ":") { label = String(label[..<colon]) }
@@ -219,17 +264,17 @@ public enum ScreenRenderer {
   static func drawLearningRate(
     _ model: ScreenModel, xRange: ClosedRange<Double>, in r: Rect, grid: inout CellGrid
   ) {
-    let current = model.runs.first?.lrPast.lastFinite
+    let current = model.runs.isEmpty ? nil : model.runs[model.pinnedRun].lrPast.lastFinite
     grid.box(r, title: "learning rate" + (current.map { "  " + Format.scientific($0) } ?? ""))
     var lines: [ChartLine] = []
     let n = model.runs.count
-    for (ri, run) in model.runs.enumerated() where !(n > 1 && isHidden(model, run: ri, dataset: 0))
-    {
+    for ri in drawOrder(model) where !(n > 1 && isHidden(model, run: ri, dataset: 0)) {
+      let run = model.runs[ri]
       let style = n > 1 ? Style(ColorRole.seriesRoles[ri % 8]) : Style(.accent)
       lines.append(ChartLine(xs: run.lrPlanned.xs, ys: run.lrPlanned.ys, style: style, faint: true))
       lines.append(ChartLine(xs: run.lrPast.xs, ys: run.lrPast.ys, style: style))
     }
-    let markers = (model.runs.first?.stageMarkers ?? []).map { StageMarker(x: $0.x, label: "") }
+    let markers = chartMarkers(model).map { StageMarker(x: $0.x, label: "") }
     // The planned schedule may reach past the data; show it when following the whole run.
     var range = xRange
     if case .all = model.view.xWindow,
@@ -247,18 +292,18 @@ public enum ScreenRenderer {
   static func drawTrainLoss(
     _ model: ScreenModel, xRange: ClosedRange<Double>, in r: Rect, grid: inout CellGrid
   ) {
-    let current = model.runs.first?.trainLoss.lastFinite
+    let current = model.runs.isEmpty ? nil : model.runs[model.pinnedRun].trainLoss.lastFinite
     grid.box(r, title: "train loss" + (current.map { "  " + Format.loss($0) } ?? ""))
     var lines: [ChartLine] = []
     let n = model.runs.count
-    for (ri, run) in model.runs.enumerated() where !(n > 1 && isHidden(model, run: ri, dataset: 0))
-    {
+    for ri in drawOrder(model) where !(n > 1 && isHidden(model, run: ri, dataset: 0)) {
+      let run = model.runs[ri]
       let style = n > 1 ? Style(ColorRole.seriesRoles[ri % 8]) : Style(.series1)
       addLines(
         run.trainLoss, style: style, dotted: false, smoothing: model.view.smoothing,
         weight: model.view.smoothingWeight, to: &lines)
     }
-    let markers = (model.runs.first?.stageMarkers ?? []).map { StageMarker(x: $0.x, label: "") }
+    let markers = chartMarkers(model).map { StageMarker(x: $0.x, label: "") }
     let spec = ChartSpec(
       lines: lines, xRange: xRange, logY: model.view.logY, showAxes: false, xUnit: model.xUnit,
       markers: markers)

@@ -69,6 +69,8 @@ public struct ViewState: Sendable, Equatable {
   public var sortColumn: Int
   public var sortDescending: Bool
   public var helpScroll: Int
+  /// In an overlay, the run drawn on top whose status and measures are shown (0-based).
+  public var pinnedRun: Int = 0
 
   public init(
     smoothing: Bool = false, smoothingWeight: Double = 0.6, logY: Bool = false,

@@ -5,20 +5,38 @@ import Foundation
 import RunLog
 import Screens
 
-/// `cptui replay RUN.jsonl`: a logged run on the same screen that draws live runs.
+/// `cptui replay RUN.jsonl [MORE.jsonl …]`: logged runs played back on the live screen.
 struct ReplayCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "replay",
-    abstract: "Show a logged run on the live screen (its finished picture).",
+    abstract: "Play logged runs back on the live screen, overlaid, with their comparison.",
     discussion: """
-      Reads the log through the same fold the live screen uses (resumed attempts are dropped) and
-      opens on the finished picture: every stage, the measures, zoom, pan, smoothing, log-y and themes
-      work as in a live run; q quits. Skipped (corrupt or foreign) lines are counted on the screen.
-      Playback at a chosen speed, several runs overlaid, and `cptui follow` are not built yet.
+      Plays one run, or several overlaid on one chart (a colour per run, D0 solid and D1 dotted),
+      as they happened: stage transitions included, at 1×, 10×, 100×, 1000× or as fast as
+      possible. Keys: space pauses, < > (or [ ]) change speed, , . step one evaluation, PgUp PgDn scrub
+      5 %, Home End (or g G) jump to start/end, 1–9 hide/show a run, p pins the next run (drawn
+      on top, its status and measures shown), v opens the comparison table (as `cptui compare`:
+      ←→ sort, r reverses), ? shows all keys, q quits. Logs are read through the same fold the live
+      screen uses (resumed attempts dropped); skipped lines are counted on the screen.
       """)
 
-  @Argument(help: "A run log (.jsonl).") var log: String
+  @Argument(help: "Run logs (.jsonl), folders of logs, or globs.") var logs: [String]
+  @Option(help: "A union-baseline log (also recognised by a run name starting with 'union').")
+  var union: [String] = []
+  @Option(help: "Playback speed: 1, 10, 100, 1000 (×) or max.") var speed = "10"
+  @Option(help: "Where to open: start, end (the finished picture) or a share such as 50%.")
+  var at = "start"
+  @Flag(help: "Open paused.") var paused = false
   @Option(help: "Theme name or .theme file (default: dark).") var theme: String?
+
+  func validate() throws {
+    if ReplaySpeed.parse(speed) == nil {
+      throw ValidationError("--speed must be a positive number (10, 10x) or max, not '\(speed)'")
+    }
+    if ReplayPosition(at) == nil {
+      throw ValidationError("--at must be start, end or a share such as 50%, not '\(at)'")
+    }
+  }
 
   func run() throws {
     let themes = ThemeLoader.standard()
@@ -28,23 +46,101 @@ struct ReplayCommand: ParsableCommand {
     } catch {
       throw CLIError("theme: \(error)")
     }
-    let contents: RunLogContents
-    do {
-      contents = try RunLogReader.read(path: log)
-    } catch {
-      throw CLIError("\(error)")
-    }
+    let paths = try LogPaths.expand(logs + union)
+    var playback = try ReplayLoader.load(
+      paths: paths, unionPaths: Set(try LogPaths.expand(union)),
+      speed: ReplaySpeed.parse(speed) ?? 10)
     guard isatty(0) == 1, isatty(1) == 1 else {
       throw CLIError("replay needs a terminal; use `cptui compare` or `cptui export` for text")
     }
-    let config: ExperimentConfig? = contents.header?.config.flatMap {
-      try? RunSupport.loader.parse(yaml: JSONText.encode($0), source: log)
+    ReplayPosition(at)?.apply(to: &playback)
+    if paused { playback.togglePause() }
+    let driver = ReplayDriver(playback: playback)
+    driver.start()
+    defer { driver.stop() }
+    _ = try ScreenLoop.run(mailbox: driver.mailbox, themes: themes, theme: chosenTheme) {
+      driver.send($0)
     }
-    var state = RunState(config: config, interactive: false)
-    for event in RunLogReader.applyingResumes(contents.events) { state.apply(event) }
-    if let skipped = contents.skippedSummary { state.externalNotice = skipped }
-    var model = state.screenModel()
-    let mailbox = Mailbox(ScreenSnapshot(model: model, finished: true))
-    _ = try ScreenLoop.run(mailbox: mailbox, themes: themes, theme: chosenTheme) { _ in }
+  }
+}
+
+/// `--at`: where a replay opens.
+enum ReplayPosition {
+  case start
+  case end
+  case share(Double)
+
+  init?(_ text: String) {
+    switch text.lowercased() {
+    case "start", "begin", "0", "0%": self = .start
+    case "end", "100%": self = .end
+    default:
+      var t = text
+      let percent = t.hasSuffix("%")
+      if percent { t.removeLast() }
+      guard let v = Double(t), v.isFinite else { return nil }
+      let share = percent || v > 1 ? v / 100 : v
+      guard share >= 0, share <= 1 else { return nil }
+      self = .share(share)
+    }
+  }
+
+  func apply(to playback: inout ReplayPlayback) {
+    switch self {
+    case .start: playback.seekStart()
+    case .end: playback.seekEnd()
+    case .share(let s): playback.seek(to: s * playback.duration)
+    }
+  }
+}
+
+/// Reads logs into a playback: events with resumes applied, each run's config from its header,
+/// legend labels from what sets the runs apart, the comparison table of their final numbers.
+enum ReplayLoader {
+  static func load(paths: [String], unionPaths: Set<String>, speed: Double?) throws
+    -> ReplayPlayback
+  {
+    guard !paths.isEmpty else { throw CLIError("replay: no run logs given") }
+    var runs: [(path: String, events: [RunEvent], header: RunHeader?)] = []
+    var skipped: [String?] = []
+    for path in paths {
+      let contents: RunLogContents
+      do {
+        contents = try RunLogReader.read(path: path)
+      } catch {
+        throw CLIError("\(error)")
+      }
+      runs.append((path, RunLogReader.applyingResumes(contents.events), contents.header))
+      skipped.append(contents.skippedSummary)
+    }
+    let comparison = Comparison(runs: runs, unionPaths: unionPaths)
+    // The legend names a run by what sets it apart: its label, led by its name when that is not
+    // the name most runs share (a union baseline among the runs it is compared with).
+    var nameCounts: [String: Int] = [:]
+    for row in comparison.rows { nameCounts[row.name, default: 0] += 1 }
+    let commonName = nameCounts.max { $0.value < $1.value }?.key
+    let labels = Set(comparison.rows.map(\.label))
+    var replayRuns: [ReplayRun] = []
+    for (index, run) in runs.enumerated() {
+      let row = comparison.rows[index]
+      let label: String
+      if labels.count <= 1 || row.label.isEmpty {
+        label = row.name
+      } else if row.name == commonName {
+        label = row.label
+      } else {
+        label = row.name + " · " + row.label
+      }
+      let config: ExperimentConfig? = run.header?.config.flatMap {
+        try? RunSupport.loader.parse(yaml: JSONText.encode($0), source: run.path)
+      }
+      replayRuns.append(
+        ReplayRun(
+          path: run.path, label: label, config: config, events: run.events,
+          skippedSummary: skipped[index], isUnion: row.isUnion))
+    }
+    return ReplayPlayback(
+      runs: replayRuns, speed: speed,
+      comparison: Screens.ComparisonTable(comparison))
   }
 }

@@ -1,18 +1,25 @@
 import Foundation
 import Testing
 
-/// `cptui replay` in tmux: a shipped sample run opens on its finished picture, and a damaged copy
-/// shows how many lines were skipped; q leaves a working shell.
+/// `cptui replay` in tmux: a shipped sample run opens on its finished picture, a damaged copy shows
+/// how many lines were skipped, two runs overlay with a comparison table that agrees with
+/// `cptui compare`, and the playback keys move the play clock; q leaves a working shell.
 @Suite(.serialized) struct ReplayScreenTests {
-  static let sample =
+  static let samples =
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent(
-      "sample-runs/strong-shift/strong-shift__stage2.replay=25.jsonl"
-    ).path
+    .deletingLastPathComponent().appendingPathComponent("sample-runs/strong-shift").path
+  static let sample = samples + "/strong-shift__stage2.replay=25.jsonl"
+  static let sample5 = samples + "/strong-shift__stage2.replay=5.jsonl"
+
+  static func session(_ arguments: String) throws -> TmuxSession {
+    try TmuxSession(
+      width: 140, height: 40,
+      command: "'\(CLI.binary)' replay \(arguments); echo CPTUI-EXIT=$?; PS1='$ ' exec sh")
+  }
 
   func replay(_ path: String, expect texts: [String]) throws {
     let command =
-      "'\(CLI.binary)' replay '\(path)'; echo CPTUI-EXIT=$?; PS1='$ ' exec sh"
+      "'\(CLI.binary)' replay '\(path)' --at end; echo CPTUI-EXIT=$?; PS1='$ ' exec sh"
     let session = try TmuxSession(command: command)
     defer { session.close() }
     for text in texts { try session.waitFor(text: text) }
@@ -38,6 +45,101 @@ import Testing
     try (lines.joined(separator: "\n") + "\n{\"type\":\"eval\",\"st").write(
       toFile: path, atomically: true, encoding: .utf8)
     try replay(path, expect: ["D0 english", "skipped 2 lines (line 6"])
+  }
+
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable))
+  func twoRunsOverlaidWithAComparisonThatAgreesWithCompare() throws {
+    let session = try Self.session("'\(Self.sample5)' '\(Self.sample)' --at end")
+    defer { session.close() }
+    // Both runs in the legend, named by what sets them apart, each with its D0 and D1.
+    let chart = try session.waitFor(text: "2 replay 25%")
+    #expect(chart.contains("▸1 replay 5%"), "\(chart)")
+    #expect(chart.contains("D0 solid, D1 dotted"), "\(chart)")
+    // The comparison view shows what `cptui compare` prints, row by row.
+    session.send("v")
+    let table = try session.waitFor(text: "forgetting")
+    let compare = try CLI.run(["compare", Self.sample5, Self.sample])
+    #expect(compare.status == 0)
+    let rows = compare.stdout.split(separator: "\n").dropFirst()
+    #expect(rows.count == 2)
+    for row in rows {
+      // The name column ends at the first run of two spaces.
+      guard let gap = row.range(of: "  ") else { continue }
+      let name = String(row[..<gap.lowerBound])
+      let cells = row[gap.upperBound...].split(separator: " ").map(String.init)
+      let line = table.split(separator: "\n").first { $0.contains(name) }
+      #expect(line != nil, "no row for \(name) in\n\(table)")
+      guard let line else { continue }
+      var rest = Substring(line)
+      for cell in cells where cell != "–" {
+        // Each number appears in the row, in the same order as in `cptui compare`.
+        guard let range = rest.range(of: cell) else {
+          Issue.record("\(cell) of \(name) missing from: \(line)")
+          break
+        }
+        rest = rest[range.upperBound...]
+      }
+    }
+    // Sorting by the next column (D0) puts the 25 % run, which forgets least, first.
+    session.send("Right")
+    let sorted = try session.waitFor(text: "D0 ▲")
+    let order = sorted.split(separator: "\n").filter { $0.contains("strong-shift (replay") }
+    #expect(order.first?.contains("replay 25%") == true, "\(sorted)")
+    session.send("Escape")
+    // Pinning the second run shows its own status; hiding it says so in the legend.
+    session.send("p")
+    try session.waitFor(text: "run 2/2: replay 25%")
+    session.send("2")
+    try session.waitFor(text: "(hidden)")
+    session.send("q")
+    try session.waitFor(text: "CPTUI-EXIT=0")
+  }
+
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable))
+  func playbackKeysMoveThePlayClock() throws {
+    let session = try Self.session("'\(Self.sample)' --speed 1 --paused")
+    defer { session.close() }
+    try session.waitFor(text: "[replay paused 0:00/")
+    // End: the finished picture; Home: back to the start; "." one evaluation at a time.
+    session.send("End")
+    try session.waitFor(text: "step 978/978")
+    try session.waitFor(text: "end of replay")
+    session.send("Home")
+    try session.waitFor(text: "0:00/")
+    session.send(".")
+    session.send(".")
+    try session.waitFor("two evaluations in") { $0.contains("step 100/") }
+    // Faster, then playing: the clock runs.
+    session.send(">")
+    session.send(">")
+    session.send("Space")
+    try session.waitFor(text: "[replay 100×")
+    try session.waitFor("the run to advance", timeout: 20) { screen in
+      guard let r = screen.range(of: "step ") else { return false }
+      let digits = screen[r.upperBound...].prefix { $0.isNumber }
+      return (Int(digits) ?? 0) > 200
+    }
+    session.send("PageUp")
+    session.send("q")
+    try session.waitFor(text: "CPTUI-EXIT=0")
+  }
+
+  @Test func badArgumentsSayWhatIsWrong() throws {
+    let speed = try CLI.run(["replay", Self.sample, "--speed", "fast"])
+    #expect(speed.status != 0 && speed.stderr.contains("--speed"), "\(speed.stderr)")
+    let at = try CLI.run(["replay", Self.sample, "--at", "middle"])
+    #expect(at.status != 0 && at.stderr.contains("--at"), "\(at.stderr)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-replay-empty-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let folder = try CLI.run(["replay", dir.path])
+    #expect(folder.status != 0 && folder.stderr.contains("no .jsonl"), "\(folder.stderr)")
+    let empty = dir.appendingPathComponent("empty.jsonl").path
+    FileManager.default.createFile(atPath: empty, contents: Data())
+    let emptyRun = try CLI.run(["replay", empty])
+    #expect(emptyRun.status != 0 && emptyRun.stderr.contains(empty), "\(emptyRun.stderr)")
+    #expect(emptyRun.stderr.split(separator: "\n").count == 1, "\(emptyRun.stderr)")
   }
 
   @Test func emptyOrMissingLogIsOneLineAndNonZero() throws {

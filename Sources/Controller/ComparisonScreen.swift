@@ -1,0 +1,41 @@
+// The comparison view's table, built from the same `Comparison` that `cptui compare` prints, with
+// the same numbers and the same formatting (three decimals, signed forgetting and Δunion).
+
+import Experiment
+import Foundation
+import Screens
+
+extension ComparisonTable {
+  /// The screen table of `comparison`: a row per run ("name (label)"), the final loss per dataset,
+  /// forgetting, adaptation, average and Δunion; lower is better everywhere; union baselines are
+  /// not candidates for "best".
+  public init(_ comparison: Comparison) {
+    let columns = comparison.datasets + ["forgetting", "adaptation", "avg", "Δunion"]
+    var rows: [[ComparisonCell]] = []
+    for row in comparison.rows {
+      let name = row.label.isEmpty ? row.name : "\(row.name) (\(row.label))"
+      var cells = [ComparisonCell(name)]
+      for column in columns {
+        let value: Double?
+        switch column {
+        case "forgetting": value = row.summary.forgetting
+        case "adaptation": value = row.summary.adaptation
+        case "avg": value = row.summary.average
+        case "Δunion": value = row.deltaToUnion
+        default: value = row.summary.finalLosses[column]
+        }
+        guard let value else {
+          cells.append(ComparisonCell("–"))
+          continue
+        }
+        let signed = column == "forgetting" || column == "Δunion"
+        cells.append(ComparisonCell(String(format: signed ? "%+.3f" : "%.3f", value), value: value))
+      }
+      rows.append(cells)
+    }
+    self.init(
+      columns: ["run"] + columns, rows: rows,
+      higherIsBetter: Array(repeating: false, count: columns.count + 1),
+      baselineRows: comparison.rows.map(\.isUnion))
+  }
+}

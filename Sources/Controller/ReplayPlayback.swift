@@ -1,0 +1,331 @@
+// Replay of logged runs as they happened: a play clock in seconds of recorded training time, one
+// `RunState` per run folded up to the clock, checkpoints of those states so that scrubbing back
+// is a restore plus a short fold, and the overlay of every run into one screen model. Pure and
+// single-threaded; `ReplayDriver` moves the clock with the wall clock and the user's keys.
+
+import Experiment
+import Foundation
+import RunLog
+import Screens
+
+/// One logged run, ready to be replayed.
+public struct ReplayRun: Sendable {
+  /// The log file it came from.
+  public var path: String
+  /// What the legend calls it: the run's name, or what sets it apart from the others.
+  public var label: String
+  public var config: ExperimentConfig?
+  /// The run's events (superseded attempts of resumed runs already dropped).
+  public var events: [RunEvent]
+  /// Play time of each event in seconds, nondecreasing (see `playTimes`).
+  public var times: [Double]
+  /// "skipped 3 lines (line 6: …)" when the log had lines that could not be read.
+  public var skippedSummary: String?
+  /// A union baseline (its average is shown next to the pinned run's).
+  public var isUnion: Bool
+
+  public init(
+    path: String, label: String, config: ExperimentConfig?, events: [RunEvent],
+    skippedSummary: String? = nil, isUnion: Bool = false
+  ) {
+    self.path = path
+    self.label = label
+    self.config = config
+    self.events = events
+    self.times = Self.playTimes(events)
+    self.skippedSummary = skippedSummary
+    self.isUnion = isUnion
+  }
+
+  /// Longest pause kept in play time (s): a run that waited 20 minutes for the user's next stage
+  /// replays the wait in this long.
+  public static let longestGap = 5.0
+  /// Play time of a step event in a log without times (s).
+  public static let stepWithoutTime = 0.1
+
+  /// Play times from the events' recorded `time`: only forward differences count (a resumed
+  /// process starts its clock again), gaps are cut to `longestGap`, and events without a time
+  /// take `stepWithoutTime` per step.
+  public static func playTimes(_ events: [RunEvent]) -> [Double] {
+    var out: [Double] = []
+    out.reserveCapacity(events.count)
+    var clock = 0.0
+    var lastRaw: Double?
+    for event in events {
+      if let t = event.time, t.isFinite {
+        if let last = lastRaw, t > last { clock += min(t - last, longestGap) }
+        lastRaw = t
+      } else if case .step = event {
+        clock += stepWithoutTime
+      }
+      out.append(clock)
+    }
+    return out
+  }
+}
+
+extension RunEvent {
+  /// Seconds since the run started, when the event recorded it.
+  public var time: Double? {
+    switch self {
+    case .header: return nil
+    case .step(let e): return e.time
+    case .eval(let e): return e.time
+    case .stageStart(let e): return e.time
+    case .stageEnd(let e): return e.time
+    case .checkpoint(let e): return e.time
+    case .note(let e): return e.time
+    case .error(let e): return e.time
+    case .resume(let e): return e.time
+    case .runEnd(let e): return e.time
+    }
+  }
+}
+
+/// The speeds `<` and `>` step through; nil is "as fast as possible".
+public enum ReplaySpeed {
+  public static let ladder: [Double?] = [1, 10, 100, 1000, nil]
+
+  /// "10×", or "max".
+  public static func text(_ speed: Double?) -> String {
+    guard let speed else { return "max" }
+    return Format.trimmed(speed) + "×"
+  }
+
+  /// Parses "10", "10x", "10×" or "max".
+  public static func parse(_ text: String) -> Double?? {
+    var t = text.lowercased()
+    if t == "max" || t == "fastest" { return .some(nil) }
+    if t.hasSuffix("x") || t.hasSuffix("×") { t.removeLast() }
+    guard let v = Double(t), v > 0, v.isFinite else { return nil }
+    return .some(v)
+  }
+}
+
+/// Several runs replayed together on one clock.
+public struct ReplayPlayback: Sendable {
+  public let runs: [ReplayRun]
+  /// The screen table of the runs' final numbers (what `cptui compare` prints).
+  public var comparison: ComparisonTable?
+  /// The play clock (s), 0…`duration`.
+  public private(set) var clock = 0.0
+  /// The longest run's play time (s).
+  public let duration: Double
+  /// nil: as fast as possible (`eventsPerFrameAtMax` events per `advance`).
+  public private(set) var speed: Double?
+  public private(set) var paused = false
+  public var eventsPerFrameAtMax = 100_000
+
+  private var states: [RunState]
+  /// Events folded so far, per run.
+  private var positions: [Int]
+  /// Saved states per run: (events folded, state), ascending.
+  private var saved: [[(position: Int, state: RunState)]]
+  private let saveEvery: [Int]
+
+  /// Runs start at play time 0, before their first event.
+  public init(runs: [ReplayRun], speed: Double? = 10, comparison: ComparisonTable? = nil) {
+    self.runs = runs
+    self.comparison = comparison
+    self.speed = speed
+    duration = runs.map { $0.times.last ?? 0 }.max() ?? 0
+    let fresh = runs.map { RunState(config: $0.config, interactive: false) }
+    states = fresh
+    positions = Array(repeating: 0, count: runs.count)
+    saved = fresh.map { [(0, $0)] }
+    // About 32 saved states per run: scrubbing back folds at most 1/32 of a run.
+    saveEvery = runs.map { max(2_000, $0.events.count / 32) }
+  }
+
+  // MARK: - Where it is
+
+  /// Whether every run has been played to its end.
+  public var atEnd: Bool {
+    zip(positions, runs).allSatisfy { $0 == $1.events.count }
+  }
+
+  /// Events folded so far, over all runs.
+  public var eventsShown: Int { positions.reduce(0, +) }
+
+  /// The folded state of run `index`.
+  public func state(ofRun index: Int) -> RunState { states[index] }
+
+  // MARK: - Moving
+
+  /// Moves the clock by `seconds` of wall time at the current speed (nothing while paused); at
+  /// the fastest speed, plays the next `eventsPerFrameAtMax` events instead. Returns whether
+  /// anything new is shown.
+  @discardableResult
+  public mutating func advance(wallSeconds seconds: Double) -> Bool {
+    guard !paused, !atEnd else { return false }
+    guard let speed else {
+      // The clock jumps to where the busiest run has played `eventsPerFrameAtMax` more events.
+      var target = clock
+      for r in runs.indices where positions[r] < runs[r].events.count {
+        let ahead = min(positions[r] + eventsPerFrameAtMax, runs[r].events.count) - 1
+        target = max(target, runs[r].times[ahead])
+      }
+      return seek(to: target)
+    }
+    return seek(to: clock + seconds * speed)
+  }
+
+  /// Puts the clock at `time` (clamped to 0…duration), folding forward or restoring a saved
+  /// state and folding from there. Returns whether what is shown changed.
+  @discardableResult
+  public mutating func seek(to time: Double) -> Bool {
+    let target = min(max(time, 0), duration)
+    let before = positions
+    for r in runs.indices {
+      let wanted = eventCount(ofRun: r, upTo: target)
+      if wanted < positions[r] { restore(run: r, atMost: wanted) }
+      foldRun(r, to: wanted)
+    }
+    clock = target
+    return positions != before
+  }
+
+  /// Jumps to the start (nothing shown) or the end (the finished picture).
+  public mutating func seekStart() { seek(to: 0) }
+  public mutating func seekEnd() { seek(to: duration) }
+
+  /// Moves by a share of the whole replay (scrubbing: −0.05 is 5 % back).
+  public mutating func scrub(by fraction: Double) {
+    seek(to: clock + fraction * max(duration, 0))
+  }
+
+  /// Moves to the next (or previous) evaluation of any run, and pauses there.
+  public mutating func stepEvaluation(forward: Bool) {
+    paused = true
+    var best: Double?
+    for (r, run) in runs.enumerated() {
+      if forward {
+        var i = positions[r]
+        while i < run.events.count {
+          if case .eval = run.events[i] {
+            if best.map({ run.times[i] < $0 }) ?? true { best = run.times[i] }
+            break
+          }
+          i += 1
+        }
+      } else {
+        // The last evaluation shown is undone: go to just before it.
+        var i = positions[r] - 1
+        while i >= 0 {
+          if case .eval = run.events[i] {
+            let t = run.times[i].nextDown
+            if best.map({ t > $0 }) ?? true { best = t }
+            break
+          }
+          i -= 1
+        }
+      }
+    }
+    if let best { seek(to: max(best, 0)) } else { forward ? seekEnd() : seekStart() }
+  }
+
+  public mutating func togglePause() {
+    if paused {
+      paused = false
+      // Play again from the start when the end was reached.
+      if atEnd { seekStart() }
+    } else {
+      paused = true
+    }
+  }
+
+  /// Moves `steps` rungs along the speed ladder.
+  public mutating func changeSpeed(by steps: Int) {
+    let ladder = ReplaySpeed.ladder
+    let current =
+      ladder.firstIndex(where: { $0 == speed })
+      ?? ladder.firstIndex(where: { ($0 ?? .infinity) >= (speed ?? .infinity) }) ?? 1
+    speed = ladder[min(max(current + steps, 0), ladder.count - 1)]
+  }
+
+  public mutating func setSpeed(_ speed: Double?) { self.speed = speed }
+
+  // MARK: - Folding
+
+  /// How many of run `r`'s events happened at or before `time`.
+  private func eventCount(ofRun r: Int, upTo time: Double) -> Int {
+    let times = runs[r].times
+    var lo = 0
+    var hi = times.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if times[mid] <= time { lo = mid + 1 } else { hi = mid }
+    }
+    return lo
+  }
+
+  private mutating func foldRun(_ r: Int, to end: Int) {
+    let events = runs[r].events
+    var p = positions[r]
+    while p < end {
+      states[r].apply(events[p])
+      p += 1
+      if p % saveEvery[r] == 0, let last = saved[r].last, last.position < p {
+        saved[r].append((p, states[r]))
+      }
+    }
+    positions[r] = p
+  }
+
+  private mutating func restore(run r: Int, atMost position: Int) {
+    let k = saved[r].lastIndex(where: { $0.position <= position }) ?? 0
+    states[r] = saved[r][k].state
+    positions[r] = saved[r][k].position
+  }
+
+  // MARK: - The screen
+
+  /// The overlay of every run: one `RunSeries` per run named by its label, each carrying its own
+  /// status and measures (the screen shows the pinned run's); status and measures of the model
+  /// are the first run's.
+  public func screenModel() -> ScreenModel {
+    var models = states.map { $0.screenModel() }
+    let unionAverage = runs.indices.first(where: { runs[$0].isUnion }).flatMap {
+      models[$0].measures.average
+    }
+    var out = ScreenModel()
+    for (r, var model) in models.enumerated() {
+      model.status.mode = .replay
+      model.measures.unionBaseline = runs[r].isUnion ? nil : unionAverage
+      var series = model.runs.first ?? RunSeries(name: runs[r].label)
+      series.name = runs.count > 1 ? runs[r].label : model.status.runName
+      model.status.etaSeconds = nil
+      if runs.count > 1 { model.status.runName = "run \(r + 1)/\(runs.count): " + runs[r].label }
+      series.status = model.status
+      series.measures = model.measures
+      models[r] = model
+      out.runs.append(series)
+    }
+    let first = models.first ?? ScreenModel()
+    out.status = first.status
+    out.status.mode = .replay
+    out.status.replaySpeed =
+      (paused ? "paused" : ReplaySpeed.text(speed)) + " " + Format.duration(clock) + "/"
+      + Format.duration(duration)
+    out.measures = first.measures
+    out.comparison = comparison
+    out.notices = notices
+    return out
+  }
+
+  /// Skipped lines per log, and what the keys do once the end is reached.
+  var notices: [String] {
+    var out: [String] = []
+    for run in runs {
+      guard let skipped = run.skippedSummary else { continue }
+      let name = URL(fileURLWithPath: run.path).lastPathComponent
+      out.append(runs.count > 1 ? name + ": " + skipped : skipped)
+    }
+    if atEnd {
+      out.append("end of replay · Home or space plays again · q quits")
+    } else if paused {
+      out.append("paused · space plays · , . step one evaluation")
+    }
+    return out
+  }
+}
