@@ -62,8 +62,36 @@ public struct RunLogDecoder: Sendable {
   private var pending: [UInt8] = []
   private var discardingLongLine = false
   private var sawHeader = false
+  /// Decodes a later part of a stream (see `continuation()`): no header or BOM expected.
+  private var isContinuation = false
 
   public init() {}
+
+  /// A decoder for a run of whole lines that come later in the same stream, decoded on another
+  /// thread and then merged back with `absorb(_:)`.
+  func continuation() -> RunLogDecoder {
+    var d = RunLogDecoder()
+    d.isContinuation = true
+    d.sawHeader = sawHeader
+    d.keptSkips = keptSkips
+    return d
+  }
+
+  /// Takes over what a continuation decoder saw, as if its lines had followed this decoder's.
+  /// Both must have no unfinished line pending.
+  mutating func absorb(_ later: RunLogDecoder) {
+    for s in later.skipped where skipped.count < keptSkips {
+      skipped.append(SkippedLine(line: lineCount + s.line, reason: s.reason))
+    }
+    skippedCount += later.skippedCount
+    for (type, n) in later.unknownTypes { unknownTypes[type, default: 0] += n }
+    if !sawHeader, later.eventCount > 0, eventCount == 0 {
+      warnings.append(Self.noHeaderWarning)
+    }
+    lineCount += later.lineCount
+    eventCount += later.eventCount
+    byteCount += later.byteCount
+  }
 
   /// Feeds bytes; returns the events of the lines they complete.
   public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [RunEvent] {
@@ -98,6 +126,9 @@ public struct RunLogDecoder: Sendable {
       if discardingLongLine {
         discardingLongLine = false
         skip("longer than \(RunLogSchema.maxLineBytes / 1024 / 1024) MiB")
+      } else if pending.isEmpty && newline - start > RunLogSchema.maxLineBytes {
+        // Over-long lines are skipped however the bytes arrive.
+        skip("longer than \(RunLogSchema.maxLineBytes / 1024 / 1024) MiB")
       } else if pending.isEmpty {
         decodeLine(UnsafeBufferPointer(rebasing: bytes[start..<newline]), isLast: false, handle)
       } else {
@@ -131,6 +162,9 @@ public struct RunLogDecoder: Sendable {
     return events
   }
 
+  /// Whether the decoder is skipping the rest of an over-long line.
+  var isDiscarding: Bool { discardingLongLine }
+
   /// Bytes of an unfinished last line waiting for its newline.
   public var pendingByteCount: Int { pending.count }
 
@@ -162,7 +196,9 @@ public struct RunLogDecoder: Sendable {
   ) {
     var line = full
     // A byte-order mark some editors put at the start of a file.
-    if lineCount == 1, line.count >= 3, line[0] == 0xEF, line[1] == 0xBB, line[2] == 0xBF {
+    if lineCount == 1, !isContinuation, line.count >= 3, line[0] == 0xEF, line[1] == 0xBB,
+      line[2] == 0xBF
+    {
       line = UnsafeBufferPointer(rebasing: line[3...])
     }
     // Tolerate CRLF and surrounding white space.
@@ -210,7 +246,9 @@ public struct RunLogDecoder: Sendable {
 
   private mutating func accept(_ event: RunEvent, _ handle: (RunEvent) -> Void) {
     eventCount += 1
-    if !sawHeader, case .header(let found) = event {
+    if isContinuation {
+      // Header and "no header" are the first decoder's business.
+    } else if !sawHeader, case .header(let found) = event {
       sawHeader = true
       header = found
       if found.schemaVersion > RunLogSchema.version {
@@ -277,11 +315,74 @@ public enum RunLogReader {
         throw RunLogReadError(path: path, message: String(cString: strerror(errno)))
       }
       if got == 0 { break }
-      decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<got])) { events.append($0) }
+      let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
+      if !decodeInTwo(chunk, decoder: &decoder, events: &events) {
+        decoder.feed(chunk) { events.append($0) }
+      }
       if events.isEmpty, decoder.skippedCount >= 20 { break }
     }
     events.append(contentsOf: decoder.finish())
     return try contents(of: decoder, events: events, path: path)
+  }
+
+  /// Decodes a large chunk on two threads: the line left unfinished by the last chunk first, then
+  /// the bytes up to a newline near the middle with `decoder`, the whole lines after it with a
+  /// continuation decoder, the rest (an unfinished line) with `decoder` again. Returns false,
+  /// doing nothing, when the chunk is small or has too few newlines to split at.
+  static func decodeInTwo(
+    _ whole: UnsafeRawBufferPointer, decoder: inout RunLogDecoder, events: inout [RunEvent]
+  ) -> Bool {
+    guard whole.count >= 1 << 20, let wholeBase = whole.baseAddress,
+      let firstNewline = memchr(wholeBase, 0x0A, whole.count)
+    else { return false }
+    var chunk = whole
+    if decoder.pendingByteCount > 0 || decoder.isDiscarding {
+      let n = wholeBase.distance(to: UnsafeRawPointer(firstNewline)) + 1
+      decoder.feed(UnsafeRawBufferPointer(rebasing: whole[0..<n])) { events.append($0) }
+      chunk = UnsafeRawBufferPointer(rebasing: whole[n...])
+    }
+    guard chunk.count >= 1 << 19, let base = chunk.baseAddress else {
+      decoder.feed(chunk) { events.append($0) }
+      return true
+    }
+    let bytes = base.assumingMemoryBound(to: UInt8.self)
+    let half = chunk.count / 2
+    var last = chunk.count - 1
+    while last >= 0 && bytes[last] != 0x0A { last -= 1 }
+    guard let mid = memchr(bytes + half, 0x0A, chunk.count - half),
+      bytes.distance(to: mid.assumingMemoryBound(to: UInt8.self)) < last
+    else {
+      decoder.feed(chunk) { events.append($0) }
+      return true
+    }
+    let split = bytes.distance(to: mid.assumingMemoryBound(to: UInt8.self)) + 1
+    let end = last + 1
+    var later = decoder.continuation()
+    let first = UnsafeRawBufferPointer(rebasing: chunk[0..<split])
+    let second = UnsafeRawBufferPointer(rebasing: chunk[split..<end])
+    let parts = UnsafeMutablePointer<[RunEvent]>.allocate(capacity: 2)
+    parts.initialize(repeating: [], count: 2)
+    defer { parts.deinitialize(count: 2).deallocate() }
+    withUnsafeMutablePointer(to: &decoder) { main in
+      withUnsafeMutablePointer(to: &later) { other in
+        nonisolated(unsafe) let (main, other, parts) = (main, other, parts)
+        nonisolated(unsafe) let (first, second) = (first, second)
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+          if i == 0 {
+            main.pointee.feed(first) { parts[0].append($0) }
+          } else {
+            other.pointee.feed(second) { parts[1].append($0) }
+          }
+        }
+      }
+    }
+    decoder.absorb(later)
+    events.append(contentsOf: parts[0])
+    events.append(contentsOf: parts[1])
+    if end < chunk.count {
+      decoder.feed(UnsafeRawBufferPointer(rebasing: chunk[end...])) { events.append($0) }
+    }
+    return true
   }
 
   /// Reads a whole log held in memory (`path` only names it in errors).

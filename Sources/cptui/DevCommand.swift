@@ -6,7 +6,9 @@ import Model
 struct DevCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "dev", abstract: "Helpers for the cross-check scripts.", shouldDisplay: false,
-    subcommands: [Fixture.self, Gradients.self, CheckCheckpoint.self, BigLog.self])
+    subcommands: [
+      Fixture.self, Gradients.self, CheckCheckpoint.self, BigLog.self, ReplayOpen.self,
+    ])
 
   /// Writes the reference fixture: checkpoint and batch.
   struct Fixture: ParsableCommand {

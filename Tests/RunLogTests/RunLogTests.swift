@@ -197,6 +197,45 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
     #expect(decoder.skipped == [SkippedLine(line: 2, reason: "longer than 1 MiB")])
   }
 
+  @Test func largeFilesReadOnTwoThreadsGiveWhatOneThreadGives() throws {
+    // ~13 MB: several 4 MB read chunks, each split in two; damage in every part, an over-long
+    // line across a chunk boundary, blank lines, a torn last line.
+    var lines = [header]
+    var k = 0
+    while lines.count < 150_000 {
+      k += 1
+      lines.append(
+        #"{"type":"step","stage":1,"step":\#(k),"tokens":\#(k * 8),"lr":0.001,"loss":\#(2 + Double(k % 97) / 100)}"#
+      )
+      if k % 9_973 == 0 { lines.append("garbage \(k)") }
+      if k % 31_337 == 0 { lines.append("") }
+      if k % 17_011 == 0 { lines.append(#"{"type":"gpuStats","k":\#(k)}"#) }
+      if k == 50_000 {
+        lines.append(
+          #"{"type":"note","text":""# + String(repeating: "y", count: RunLogSchema.maxLineBytes)
+            + #""}"#)
+      }
+    }
+    let text = lines.joined(separator: "\n") + "\n" + #"{"type":"step","st"#
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-two-threads-\(getpid()).jsonl"
+    ).path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let parallel = try RunLogReader.read(path: path)
+    let serial = try RunLogReader.read(bytes: Array(text.utf8), path: path)
+    #expect(parallel.events.count == serial.events.count)
+    let sameEvents = parallel.events == serial.events  // (not printed: 150k events)
+    #expect(sameEvents)
+    #expect(parallel.skipped == serial.skipped)
+    #expect(parallel.skippedCount == serial.skippedCount && serial.skippedCount > 10)
+    #expect(parallel.unknownTypes == serial.unknownTypes)
+    #expect(parallel.lineCount == serial.lineCount)
+    #expect(parallel.tornLastLine && serial.tornLastLine)
+    #expect(parallel.warnings == serial.warnings)
+    #expect(parallel.skippedSummary == serial.skippedSummary)
+  }
+
   @Test(arguments: [
     ("", "empty file, not a run log"),
     ("hello world\nthis is text\n", "not a cptui run log (line 1: not JSON)"),
