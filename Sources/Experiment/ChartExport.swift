@@ -71,7 +71,7 @@ public struct ExportRun: Sendable {
     for path in paths {
       let contents = try RunLogReader.read(path: path)
       if let summary = contents.skippedSummary { notices.append("\(path): \(summary)") }
-      eventLists.append(RunLogReader.applyingResumes(contents.events))
+      eventLists.append(RunLogReader.inOrder(RunLogReader.applyingResumes(contents.events)).events)
     }
     let labels = Comparison.distinguishingLabels(eventLists)
     let runs = zip(paths, zip(eventLists, labels)).map {

@@ -34,7 +34,9 @@ public struct Comparison: Sendable {
     for path in paths {
       let contents = try RunLogReader.read(path: path)
       if let summary = contents.skippedSummary { notices.append("\(path): \(summary)") }
-      runs.append((path, RunLogReader.applyingResumes(contents.events), contents.header))
+      let ordered = RunLogReader.inOrder(RunLogReader.applyingResumes(contents.events))
+      if let notice = ordered.notice { notices.append("\(path): \(notice)") }
+      runs.append((path, ordered.events, contents.header))
     }
     return Comparison(runs: runs, unionPaths: unionPaths, averaging: averaging, notices: notices)
   }

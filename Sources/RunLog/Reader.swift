@@ -422,6 +422,52 @@ public enum RunLogReader {
       warnings: decoder.warnings, skippedSummary: decoder.skippedSummary)
   }
 
+  /// Drops step and evaluation events that go back in time (a step not after the last step kept,
+  /// an evaluation before the last one kept: repeated or out-of-order lines, e.g. from two
+  /// writers or a concatenated file) so that every curve's x only grows. Returns what is kept
+  /// and, when something was dropped, a notice such as
+  /// "ignored 3 events out of order or repeated (step 40, step 41, eval 40)".
+  public static func inOrder(_ events: [RunEvent]) -> (events: [RunEvent], notice: String?) {
+    var kept: [RunEvent] = []
+    kept.reserveCapacity(events.count)
+    var lastStep = Int.min
+    var lastEval = Int.min
+    var dropped: [String] = []
+    var droppedCount = 0
+    for event in events {
+      switch event {
+      case .step(let s):
+        guard s.step > lastStep else {
+          droppedCount += 1
+          if dropped.count < 3 { dropped.append("step \(s.step)") }
+          continue
+        }
+        lastStep = s.step
+      case .eval(let e):
+        guard e.step >= lastEval, !(e.step == lastEval && kept.last.map(Self.isEval) == true)
+        else {
+          droppedCount += 1
+          if dropped.count < 3 { dropped.append("eval \(e.step)") }
+          continue
+        }
+        lastEval = e.step
+      default: break
+      }
+      kept.append(event)
+    }
+    guard droppedCount > 0 else { return (events, nil) }
+    let more = droppedCount > dropped.count ? ", …" : ""
+    return (
+      kept,
+      "ignored \(droppedCount) event\(droppedCount == 1 ? "" : "s") out of order or repeated ("
+        + dropped.joined(separator: ", ") + more + ")"
+    )
+  }
+
+  static func isEval(_ event: RunEvent) -> Bool {
+    if case .eval = event { return true } else { return false }
+  }
+
   /// Drops the events a `resume` supersedes: those logged before it with a step greater than the
   /// step the run resumed from (the abandoned attempt's tail), and stage starts at that step (the
   /// resumed run starts such a stage again). Events without a step are kept.

@@ -180,7 +180,8 @@ enum Overlays {
       let isBest =
         cell.value != nil && cell.value == best[c] && rows.count > 1
         && !table.isBaseline(order[k])
-      return isBest ? t + "*" : t
+      // A space where others have the "*", so decimal points line up.
+      return isBest ? t + "*" : (cell.value != nil ? t + " " : t)
     }
     var widths = cols.map { $0.terminalWidth + 2 }
     for (k, row) in rows.enumerated() {

@@ -110,8 +110,10 @@ enum ReplayLoader {
       } catch {
         throw CLIError("\(error)")
       }
-      runs.append((path, RunLogReader.applyingResumes(contents.events), contents.header))
-      skipped.append(contents.skippedSummary)
+      let ordered = RunLogReader.inOrder(RunLogReader.applyingResumes(contents.events))
+      runs.append((path, ordered.events, contents.header))
+      let notices = [contents.skippedSummary, ordered.notice].compactMap { $0 }
+      skipped.append(notices.isEmpty ? nil : notices.joined(separator: "; "))
     }
     let comparison = Comparison(runs: runs, unionPaths: unionPaths)
     // The legend names a run by what sets it apart: its label, led by its name when that is not

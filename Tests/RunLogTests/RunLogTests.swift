@@ -197,6 +197,27 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
     #expect(decoder.skipped == [SkippedLine(line: 2, reason: "longer than 1 MiB")])
   }
 
+  @Test func eventsOutOfOrderOrRepeatedAreDroppedWithANotice() {
+    func step(_ n: Int) -> RunEvent {
+      .step(StepEvent(stage: 1, step: n, tokens: n, lr: 0, loss: 1))
+    }
+    func eval(_ n: Int) -> RunEvent {
+      .eval(EvalEvent(stage: 1, step: n, tokens: n, losses: [DatasetLoss("D0", 1)]))
+    }
+    let events = [
+      step(1), step(2), eval(2), eval(2), step(2), step(3), step(1), eval(1), step(4), eval(4),
+      .stageEnd(StageEndEvent(stage: 1, step: 4, tokens: 4)), eval(4),
+    ]
+    let (kept, notice) = RunLogReader.inOrder(events)
+    #expect(
+      kept == [
+        step(1), step(2), eval(2), step(3), step(4), eval(4),
+        .stageEnd(StageEndEvent(stage: 1, step: 4, tokens: 4)), eval(4),
+      ])
+    #expect(notice == "ignored 4 events out of order or repeated (eval 2, step 2, step 1, …)")
+    #expect(RunLogReader.inOrder(kept).notice == nil)
+  }
+
   @Test func largeFilesReadOnTwoThreadsGiveWhatOneThreadGives() throws {
     // ~13 MB: several 4 MB read chunks, each split in two; damage in every part, an over-long
     // line across a chunk boundary, blank lines, a torn last line.

@@ -34,7 +34,9 @@ struct StyleTests {
     let g = Self.grid(Fixtures.overlay3())
     let styles = Self.brailleStyles(g)
     for role in [ColorRole.series1, .series2, .series3] { #expect(styles.contains(Style(role))) }
-    #expect(g.render().contains("┅┅ 1 replay 0% · D1"))
+    // One legend row per run; the title says which line style is which dataset.
+    #expect(g.render().contains("━━ ▸1 replay 0%   D0 3.04 (2.60)  D1 2.18 (2.18)"))
+    #expect(g.render().contains("D0 solid, D1 dotted"))
   }
 
   @Test func markersAndModeIndicator() {
@@ -78,5 +80,34 @@ struct StyleTests {
     #expect(text.contains("comparison"))
     _ = m.handleKey(.escape)
     #expect(m.view.overlay == .none)
+  }
+}
+
+@Suite struct OverlayPinningTests {
+  @Test func pKeyPinsTheNextRunShowsItsStatusAndUnhidesIt() {
+    var m = Fixtures.overlay3()
+    m.status.mode = .replay
+    for i in m.runs.indices {
+      m.runs[i].status = RunStatus(runName: "run \(i + 1)", step: 100 * (i + 1), mode: .finished)
+      m.runs[i].measures = Measures(forgetting: Double(i) / 10)
+    }
+    m.view.hiddenSeries = [2]
+    #expect(m.handleKey(.char("p")).isEmpty)
+    #expect(m.view.pinnedRun == 1 && m.view.hiddenSeries.isEmpty)
+    #expect(m.shownStatus.runName == "run 2" && m.shownStatus.mode == .replay)
+    #expect(m.shownMeasures.forgetting == 0.1)
+    let text = ScreenRenderer.renderText(model: m, width: 120, height: 40)
+    #expect(text.contains("▸2 replay 5%"))
+    #expect(text.contains("run 2"))
+    _ = m.handleKey(.char("p"))
+    _ = m.handleKey(.char("p"))
+    #expect(m.view.pinnedRun == 0)
+  }
+
+  @Test func oneRunHasNothingToPin() {
+    var m = Fixtures.live()
+    m.status.mode = .replay
+    _ = m.handleKey(.char("p"))
+    #expect(m.view.pinnedRun == 0)
   }
 }
