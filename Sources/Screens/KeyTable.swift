@@ -228,9 +228,11 @@ public enum KeyTable {
   }
 
   /// Help lines for a context: (keys, text), bindings with equal text merged.
-  public static func helpLines(for context: KeyContext) -> [(keys: String, text: String)] {
+  public static func helpLines(for context: KeyContext, skipping: [Action] = []) -> [(
+    keys: String, text: String
+  )] {
     var out: [(keys: String, text: String)] = []
-    for b in bindings where b.context == context {
+    for b in bindings where b.context == context && !skipping.contains(b.action) {
       if let last = out.last, last.text == b.help {
         out[out.count - 1].keys = last.keys + " " + b.keyLabel
       } else {

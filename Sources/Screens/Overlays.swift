@@ -17,13 +17,17 @@ enum Overlays {
 
   static func drawHelp(_ model: ScreenModel, grid: inout CellGrid) {
     var lines: [(String, String, Bool)] = []
-    var contexts: [KeyContext] = [.main]
-    if model.status.mode == .replay { contexts.append(.replay) }
-    contexts += [.stagePanel, .comparison]
+    // A replay shows its own keys first and leaves out what needs a trainer.
+    let replay = model.status.mode == .replay
+    let contexts: [KeyContext] =
+      replay ? [.replay, .main, .comparison] : [.main, .stagePanel, .comparison]
     for ctx in contexts {
       if !lines.isEmpty { lines.append(("", "", false)) }
       lines.append((ctx == .main ? "keys" : ctx.rawValue, "", true))
-      for l in KeyTable.helpLines(for: ctx) { lines.append((l.keys, l.text, false)) }
+      let skipped = replay ? ScreenModel.trainingOnly : []
+      for l in KeyTable.helpLines(for: ctx, skipping: skipped) {
+        lines.append((l.keys, l.text, false))
+      }
     }
     let keyW = min(16, lines.map { $0.0.terminalWidth }.max() ?? 8)
     let textW = lines.map { $0.1.terminalWidth }.max() ?? 20

@@ -168,7 +168,7 @@ public enum ScreenRenderer {
       }
     }
     if n > 1 {
-      legend = overlayLegend(model, asciiOnly: grid.asciiOnly)
+      legend = overlayLegend(model, asciiOnly: grid.asciiOnly, width: inner.width - 12)
     } else {
       for run in model.runs {
         for (di, s) in run.validation.enumerated() {
@@ -212,30 +212,33 @@ public enum ScreenRenderer {
   /// The legend of an overlay: a row per run in its colour, "▸" at the pinned run, then the last
   /// (and lowest) loss per dataset: "▸2 replay 25%  D0 3.23 (3.11)  D1 2.93 (2.93)". Datasets are
   /// told apart by line style (the title says which).
-  static func overlayLegend(_ model: ScreenModel, asciiOnly: Bool) -> [LegendEntry] {
+  /// `width` is the room for the text; names are cut first so the numbers stay whole.
+  static func overlayLegend(_ model: ScreenModel, asciiOnly: Bool, width: Int) -> [LegendEntry] {
     let pinned = model.pinnedRun
+    let values: [String] = model.runs.enumerated().map { ri, run in
+      if isHidden(model, run: ri, dataset: 0) { return "  (hidden)" }
+      var text = ""
+      for s in run.validation {
+        let short = s.name.split(separator: " ").first.map(String.init) ?? s.name
+        let last = s.lastFinite.map(Format.loss) ?? "–"
+        let low = s.minFinite.map { " (" + Format.loss($0) + ")" } ?? ""
+        text += "  " + TextSanitizer.clean(short, maxLength: 12) + " " + last + low
+      }
+      return text
+    }
+    let valuesW = values.map(\.terminalWidth).max() ?? 0
+    let room = max(8, min(48, width - valuesW - 3))
     let names = model.runs.enumerated().map { ri, run in
       let pin = ri == pinned ? (asciiOnly ? ">" : "▸") : " "
-      return pin + "\(ri + 1) " + TextSanitizer.clean(run.name, maxLength: 48)
+      return pin + "\(ri + 1) " + TextSanitizer.clean(run.name, maxLength: room)
     }
     let nameW = names.map(\.terminalWidth).max() ?? 0
     var out: [LegendEntry] = []
-    for (ri, run) in model.runs.enumerated() {
+    for (ri, _) in model.runs.enumerated() {
       let style = Style(ColorRole.seriesRoles[ri % 8])
       let pad = String(repeating: " ", count: nameW - names[ri].terminalWidth)
       let hidden = isHidden(model, run: ri, dataset: 0)
-      var text = names[ri] + pad
-      if hidden {
-        text += "  (hidden)"
-      } else {
-        for s in run.validation {
-          let short = s.name.split(separator: " ").first.map(String.init) ?? s.name
-          let last = s.lastFinite.map(Format.loss) ?? "–"
-          let low = s.minFinite.map { " (" + Format.loss($0) + ")" } ?? ""
-          text += "  " + TextSanitizer.clean(short, maxLength: 12) + " " + last + low
-        }
-      }
-      out.append(LegendEntry(text: text, style: style, hidden: hidden))
+      out.append(LegendEntry(text: names[ri] + pad + values[ri], style: style, hidden: hidden))
     }
     return out
   }
