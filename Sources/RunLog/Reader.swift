@@ -362,6 +362,9 @@ public enum RunLogReader {
     let second = UnsafeRawBufferPointer(rebasing: chunk[split..<end])
     let parts = UnsafeMutablePointer<[RunEvent]>.allocate(capacity: 2)
     parts.initialize(repeating: [], count: 2)
+    // About 150 bytes per line: no regrowing while decoding.
+    parts[0].reserveCapacity(split / 150 + 16)
+    parts[1].reserveCapacity((end - split) / 150 + 16)
     defer { parts.deinitialize(count: 2).deallocate() }
     withUnsafeMutablePointer(to: &decoder) { main in
       withUnsafeMutablePointer(to: &later) { other in
@@ -428,6 +431,7 @@ public enum RunLogReader {
   /// and, when something was dropped, a notice such as
   /// "ignored 3 events out of order or repeated (step 40, step 41, eval 40)".
   public static func inOrder(_ events: [RunEvent]) -> (events: [RunEvent], notice: String?) {
+    guard !isInOrder(events) else { return (events, nil) }
     var kept: [RunEvent] = []
     kept.reserveCapacity(events.count)
     var lastStep = Int.min
@@ -462,6 +466,28 @@ public enum RunLogReader {
       "ignored \(droppedCount) event\(droppedCount == 1 ? "" : "s") out of order or repeated ("
         + dropped.joined(separator: ", ") + more + ")"
     )
+  }
+
+  /// Whether `inOrder` would keep every event (checked without copying).
+  static func isInOrder(_ events: [RunEvent]) -> Bool {
+    var lastStep = Int.min
+    var lastEval = Int.min
+    var previousWasEval = false
+    for event in events {
+      switch event {
+      case .step(let s):
+        guard s.step > lastStep else { return false }
+        lastStep = s.step
+        previousWasEval = false
+      case .eval(let e):
+        guard e.step > lastEval || (e.step == lastEval && !previousWasEval) else { return false }
+        lastEval = e.step
+        previousWasEval = true
+      default:
+        previousWasEval = false
+      }
+    }
+    return true
   }
 
   static func isEval(_ event: RunEvent) -> Bool {
