@@ -177,7 +177,8 @@ public enum KeyTable {
     KeyBinding([.c(".")], .stepForward, "step one evaluation back / forward", .replay),
     KeyBinding([.key(.home), .c("g")], .seekStart, "jump to start / end", .replay),
     KeyBinding([.key(.end), .c("G")], .seekEnd, "jump to start / end", .replay),
-    KeyBinding([.c("p")], .pinRun, "pin the next run (on top, its numbers shown)", .replay),
+    KeyBinding(
+      [.c("p")], .pinRun, "pin the next run (on top, its numbers shown)", .replay, hint: "pin"),
 
     KeyBinding([.key(.up), .key(.backTab)], .fieldPrevious, "previous / next field", .stagePanel),
     KeyBinding([.key(.down), .key(.tab)], .fieldNext, "previous / next field", .stagePanel),
@@ -248,9 +249,15 @@ public enum KeyTable {
     var out: [(keys: String, text: String)] = []
     let contexts: [KeyContext] = replay ? [.replay, .main] : [.main]
     for ctx in contexts {
-      out += hints(in: ctx).filter { !(replay && $0.action == .openStagePanel) }.map {
-        ($0.keys, $0.text)
+      var entries = hints(in: ctx).filter { !(replay && $0.action == .openStagePanel) }
+      if replay && ctx == .main {
+        // Pause and the comparison first: the hints are cut from the end (help and quit stay).
+        let first: [Action] = [.pause, .comparison]
+        entries =
+          entries.filter { first.contains($0.action) }
+          + entries.filter { !first.contains($0.action) }
       }
+      out += entries.map { ($0.keys, $0.text) }
     }
     return out
   }
