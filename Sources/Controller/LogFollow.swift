@@ -52,7 +52,7 @@ public struct LogFollow: Sendable {
   public private(set) var lastArrival: Double
   /// The pipe was closed before a run end arrived.
   public private(set) var inputEnded = false
-  /// How many times the file was truncated or replaced.
+  /// How many times the log started over (file truncated or replaced, or a new header).
   public private(set) var restarts = 0
   /// A read error that stopped the follower, for the notice line.
   public var readError: String?
@@ -77,23 +77,21 @@ public struct LogFollow: Sendable {
 
   /// Folds what a poll found at time `now`.
   public mutating func take(_ poll: Poll, at now: Double) {
-    if poll.restarted {
-      events = []
-      config = nil
-      sawHeader = false
-      inputEnded = false
-      state = RunState(config: nil, interactive: false)
-      restarts += 1
-      lastRestart = now
-    }
+    if poll.restarted { startOver(at: now) }
     if poll.newBytes || poll.restarted || !poll.events.isEmpty { lastArrival = now }
     var refold = false
     for event in poll.events {
       switch event {
-      case .header(let header) where !sawHeader:
+      case .header(let header):
+        // A header after other events: a new run writes to the same file or stream (the only
+        // sign of a restart a pipe can give, e.g. `tail -F` after the file was replaced).
+        if sawHeader || !events.isEmpty {
+          startOver(at: now)
+          refold = false
+        }
         sawHeader = true
         config = configFromHeader(header)
-        refold = config != nil
+        if config != nil { refold = true }
       case .resume:
         // The live fold cannot take back the abandoned attempt's points: fold again from the
         // start with the superseded events dropped (resumes are rare).
@@ -110,6 +108,16 @@ public struct LogFollow: Sendable {
     if poll.endOfStream && state.ended == nil { inputEnded = true }
     skippedSummary = poll.skippedSummary
     warnings = poll.warnings
+  }
+
+  private mutating func startOver(at now: Double) {
+    events = []
+    config = nil
+    sawHeader = false
+    inputEnded = false
+    state = RunState(config: nil, interactive: false)
+    restarts += 1
+    lastRestart = now
   }
 
   /// Live while lines keep arriving, stalled after `stallAfter` quiet seconds or when the input
@@ -135,7 +143,7 @@ public struct LogFollow: Sendable {
     }
     out += state.notices
     if let lastRestart, now - lastRestart < restartNoticeSeconds {
-      out.append("the log was truncated or replaced: reading it from the start")
+      out.append("the log started over: showing the new run")
     }
     if let skippedSummary { out.append(skippedSummary) }
     out += warnings
@@ -272,20 +280,32 @@ public enum FollowScreen {
       var follow = initial
       var last = mailbox.take().value.model
       var failed = false
+      var ended = false
       while !stop.isSet {
         let time = now()
+        // The model is rebuilt when something arrived or the notice line changed (the seconds of
+        // a stall), not at every poll: a long run's series are not cheap to copy.
+        var changed = false
         if !failed {
           do {
-            follow.take(try source.poll(), at: time)
+            let poll = try source.poll()
+            changed = poll.newBytes || poll.restarted || poll.endOfStream != ended
+            ended = poll.endOfStream
+            follow.take(poll, at: time)
           } catch {
             follow.readError = "\(error)"
             failed = true
+            changed = true
           }
         }
-        let model = follow.screenModel(at: time)
-        if model != last {
-          mailbox.put(ScreenSnapshot(model: model, finished: true))
-          last = model
+        if changed || follow.notices(at: time) != last.notices
+          || follow.mode(at: time) != last.status.mode
+        {
+          let model = follow.screenModel(at: time)
+          if model != last {
+            mailbox.put(ScreenSnapshot(model: model, finished: true))
+            last = model
+          }
         }
         usleep(useconds_t(pollMilliseconds * 1000))
       }

@@ -42,6 +42,9 @@ struct FollowCommand: ParsableCommand {
     let source: FollowSource
     if log == "-" {
       // Standard input carries the log: the screen reads its keys from the terminal instead.
+      guard isatty(0) != 1 else {
+        throw CLIError("follow -: standard input is the terminal; pipe a log into it")
+      }
       let input = dup(0)
       guard input >= 0, isatty(1) == 1 else {
         throw CLIError("follow needs a terminal to draw on; use `cptui replay` or `cptui export`")

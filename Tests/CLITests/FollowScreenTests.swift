@@ -77,7 +77,7 @@ import Testing
     try (lines[0..<150].joined(separator: "\n") + "\n").write(
       toFile: log, atomically: false, encoding: .utf8)
     try tmux.waitFor("the restarted log") {
-      (Self.step($0) ?? .max) < 150 && $0.contains("truncated or replaced")
+      (Self.step($0) ?? .max) < 150 && $0.contains("the log started over")
     }
     // The rest of the run, with its end.
     try Self.append(lines[150...], to: log)

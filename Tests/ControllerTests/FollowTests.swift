@@ -87,8 +87,37 @@ struct FollowTests {
     #expect(follow.state.step == 3)
     #expect(follow.state.trainLoss.series(name: "t").xs.count == 3)
     #expect(follow.restarts == 1)
-    #expect(follow.notices(at: 6).contains { $0.contains("truncated or replaced") })
-    #expect(!follow.notices(at: 20).contains { $0.contains("truncated or replaced") })
+    #expect(follow.notices(at: 6).contains { $0.contains("the log started over") })
+    #expect(!follow.notices(at: 20).contains { $0.contains("the log started over") })
+  }
+
+  @Test func aSecondHeaderInAStreamIsANewRun() {
+    var follow = LogFollow(startedAt: 0)
+    let other = RunEvent.header(RunHeader(runName: "other", startTime: "y", datasets: ["E0"]))
+    follow.take(.init(events: [Self.header] + Script.steps(stage: 1, from: 1, to: 40)), at: 0)
+    follow.take(.init(events: [other] + Script.steps(stage: 1, from: 1, to: 2)), at: 1)
+    #expect(follow.restarts == 1)
+    #expect(follow.state.runName == "other" && follow.state.datasets == ["E0"])
+    #expect(follow.state.step == 2 && follow.events.count == 3)
+    #expect(follow.notices(at: 2).contains { $0.contains("the log started over") })
+    // A stream joined mid-run (no header) that then sees a header: the new run too.
+    var joined = LogFollow(startedAt: 0)
+    joined.take(.init(events: Script.steps(stage: 1, from: 30, to: 40)), at: 0)
+    joined.take(.init(events: [other] + Script.steps(stage: 1, from: 1, to: 2)), at: 1)
+    #expect(joined.restarts == 1 && joined.state.step == 2 && joined.state.runName == "other")
+  }
+
+  @Test func aConfiguredHeaderAndAResumeInOnePollFoldAsReplayDoes() {
+    let config = Script.config()
+    let events =
+      [Self.header, Script.stageStart(config, 0)] + Script.steps(stage: 1, from: 1, to: 10)
+      + [.resume(ResumeEvent(step: 4))] + Script.steps(stage: 1, from: 5, to: 6)
+    var follow = LogFollow(startedAt: 0) { _ in config }
+    follow.take(.init(events: events), at: 0)
+    var replayed = RunState(config: config, interactive: false)
+    for e in RunLogReader.applyingResumes(events) { replayed.apply(e) }
+    #expect(follow.state == replayed)
+    #expect(follow.state.trainLoss.series(name: "t").xs.count == 6)
   }
 
   @Test func aResumeDropsTheAbandonedTailAsReplayDoes() {
