@@ -184,7 +184,7 @@ public final class FollowSource: @unchecked Sendable {
     name = path
     self.path = path
     follower = try RunLogFollower(path: path)
-    identity = Self.identity(of: path)
+    identity = Self.identity(of: path).map { ($0.device, $0.inode) }
   }
 
   /// Follows an open descriptor (a pipe, e.g. standard input); it is not closed here.
@@ -198,23 +198,25 @@ public final class FollowSource: @unchecked Sendable {
   public func poll() throws(RunLogReadError) -> LogFollow.Poll {
     var restarted = false
     if let path, let now = Self.identity(of: path) {
-      let replaced = identity.map { $0 != now } ?? true
-      if replaced || Self.size(of: path) < follower.decoder.byteCount {
-        if let fresh = try? RunLogFollower(path: path) {
-          follower = fresh
-          identity = now
-          restarted = true
-        }
+      let replaced = identity.map { $0 != (now.device, now.inode) } ?? true
+      if replaced || now.size < follower.decoder.byteCount,
+        let fresh = try? RunLogFollower(path: path)
+      {
+        follower = fresh
+        identity = (now.device, now.inode)
+        restarted = true
       }
     }
     var events = try follower.poll()
     if follower.restarted, let path {
       // Truncated between the check above and the read: the follower started over by itself.
-      // Take a fresh one so that its `restarted` flag means the next restart.
-      follower = try RunLogFollower(path: path)
-      identity = Self.identity(of: path)
+      // Take a fresh one so that its `restarted` flag can tell the next restart.
       restarted = true
-      events = try follower.poll()
+      if let fresh = try? RunLogFollower(path: path) {
+        follower = fresh
+        identity = Self.identity(of: path).map { ($0.device, $0.inode) }
+        events = try follower.poll()
+      }
     }
     let bytes = follower.decoder.byteCount
     defer { lastBytes = bytes }
@@ -224,16 +226,10 @@ public final class FollowSource: @unchecked Sendable {
       warnings: follower.decoder.warnings)
   }
 
-  private static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
+  private static func identity(of path: String) -> (device: UInt64, inode: UInt64, size: Int)? {
     var info = stat()
     guard stat(path, &info) == 0 else { return nil }
-    return (UInt64(info.st_dev), UInt64(info.st_ino))
-  }
-
-  private static func size(of path: String) -> Int {
-    var info = stat()
-    guard stat(path, &info) == 0 else { return Int.max }
-    return Int(info.st_size)
+    return (UInt64(info.st_dev), UInt64(info.st_ino), Int(info.st_size))
   }
 }
 
