@@ -11,13 +11,15 @@ struct FollowCommand: ParsableCommand {
     commandName: "follow",
     abstract: "Show a run log that is still being written, live (a file, or - for standard input).",
     discussion: """
-      Reads the log from its start, then new lines as they arrive, through the fold the live screen
-      uses. The status line says [live] while lines arrive, [stalled] after --stall-after seconds
-      without one (or when standard input ended before the run did), and [finished] once the run
-      ended. A file that is truncated or replaced is read again from its start. Skipped (corrupt)
-      lines are counted on the screen. q quits at once: following never stops the run.
+      Reads the log from its start, then new lines as they arrive, through the fold the live \
+      screen uses. The status line says [live] while lines arrive, [stalled] after \
+      --stall-after seconds without one (or when standard input ended before the run did), and \
+      [finished] once the run ended. A file that is truncated or replaced (or a new header) \
+      starts the picture over. Skipped (corrupt) lines are counted on the screen. q quits at \
+      once: following never stops the run.
+
       With -, keys are read from the terminal (/dev/tty), e.g.
-        ssh host tail -n +1 -f run.jsonl | cptui follow -
+        ssh host 'tail -n +1 -F run.jsonl 2>/dev/null' | cptui follow -
       """)
 
   @Argument(help: "A run log (.jsonl), or - for standard input.") var log: String
@@ -47,7 +49,8 @@ struct FollowCommand: ParsableCommand {
       }
       let input = dup(0)
       guard input >= 0, isatty(1) == 1 else {
-        throw CLIError("follow needs a terminal to draw on; use `cptui replay` or `cptui export`")
+        throw CLIError(
+          "follow needs a terminal to draw on; use `cptui compare` or `cptui export` for text")
       }
       let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
       guard tty >= 0 else {
@@ -64,7 +67,8 @@ struct FollowCommand: ParsableCommand {
         throw CLIError("\(error)")
       }
       guard isatty(1) == 1 else {
-        throw CLIError("follow needs a terminal to draw on; use `cptui replay` or `cptui export`")
+        throw CLIError(
+          "follow needs a terminal to draw on; use `cptui compare` or `cptui export` for text")
       }
       if isatty(0) != 1 {
         // Keys come from the terminal even when standard input was redirected.
@@ -82,6 +86,9 @@ struct FollowCommand: ParsableCommand {
     }
     try FollowScreen.run(source: source, follow: follow, themes: themes, theme: chosenTheme)
   }
+
+  static let noScreen =
+    "follow needs a terminal to draw on; use `cptui compare` or `cptui export` for text"
 
   private func errnoText() -> String { String(cString: strerror(errno)) }
 }
