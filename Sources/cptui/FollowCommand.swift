@@ -49,8 +49,7 @@ struct FollowCommand: ParsableCommand {
       }
       let input = dup(0)
       guard input >= 0, isatty(1) == 1 else {
-        throw CLIError(
-          "follow needs a terminal to draw on; use `cptui compare` or `cptui export` for text")
+        throw CLIError(Self.noScreen)
       }
       let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
       guard tty >= 0 else {
@@ -67,8 +66,7 @@ struct FollowCommand: ParsableCommand {
         throw CLIError("\(error)")
       }
       guard isatty(1) == 1 else {
-        throw CLIError(
-          "follow needs a terminal to draw on; use `cptui compare` or `cptui export` for text")
+        throw CLIError(Self.noScreen)
       }
       if isatty(0) != 1 {
         // Keys come from the terminal even when standard input was redirected.
