@@ -134,6 +134,21 @@ struct FollowTests {
     #expect(follow.state.trainLoss.series(name: "t").xs.count == 8)
   }
 
+  @Test func eventsGoingBackInTimeAreDroppedWithANotice() {
+    var follow = LogFollow(startedAt: 0)
+    let eval10 = Script.eval(stage: 1, step: 10, d0: 3, d1: 4)
+    follow.take(.init(events: [Self.header] + Script.steps(stage: 1, from: 1, to: 10)), at: 0)
+    // A second writer repeats steps 5–10 and an evaluation line appears twice.
+    follow.take(
+      .init(events: [eval10, eval10] + Script.steps(stage: 1, from: 5, to: 12)), at: 1)
+    #expect(follow.state.step == 12)
+    #expect(follow.state.trainLoss.series(name: "t").xs.count == 12)
+    #expect(follow.state.validation["D0"]?.xs.count == 1)
+    #expect(
+      follow.notices(at: 1).contains(
+        "ignored 7 events out of order or repeated (eval 10, step 5, step 6, …)"))
+  }
+
   @Test func theHeaderConfigPlansTheStages() {
     let config = Script.config()
     var follow = LogFollow(startedAt: 0) { _ in config }
