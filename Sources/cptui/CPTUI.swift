@@ -9,7 +9,8 @@ struct CPTUI: ParsableCommand {
     subcommands: [
       LiveCommand.self, DoctorCommand.self, BenchCommand.self, EvalCommand.self,
       DataCommand.self, ScheduleCommand.self, RunCommand.self, SweepCommand.self,
-      CompareCommand.self, ExportCommand.self, ReplayCommand.self, DevCommand.self,
+      CompareCommand.self, ExportCommand.self, ReplayCommand.self, FollowCommand.self,
+      DevCommand.self,
     ],
     defaultSubcommand: LiveCommand.self
   )

@@ -1,0 +1,412 @@
+// `cptui follow`: a log that another process is still writing, drawn live. `FollowSource` reads the
+// file or pipe (and notices a file that was truncated or replaced); `LogFollow` folds what it read
+// and says, given the clock, whether the run looks live, stalled or finished; `FollowScreen` polls
+// on a background thread and runs the screen. Following never owns the run: q quits at once.
+
+import Experiment
+import Foundation
+import RunLog
+import Screens
+import Synchronization
+import Terminal
+
+/// What `cptui follow` knows about the log it follows, and what the screen should say about it.
+/// Pure apart from the times it is given, so tests can drive it with an invented clock.
+public struct LogFollow: Sendable {
+  /// What one poll of the source found.
+  public struct Poll: Sendable, Equatable {
+    public var events: [RunEvent]
+    /// Bytes arrived since the last poll (lines that were skipped count too: the writer is alive).
+    public var newBytes: Bool
+    /// The file was truncated or replaced: `events` are from the start of the new file.
+    public var restarted: Bool
+    /// A pipe was closed by its writer: nothing more will come.
+    public var endOfStream: Bool
+    /// The decoder's summary of skipped lines (`RunLogDecoder.skippedSummary`).
+    public var skippedSummary: String?
+    /// The decoder's warnings (no header, newer schema).
+    public var warnings: [String]
+
+    public init(
+      events: [RunEvent] = [], newBytes: Bool? = nil, restarted: Bool = false,
+      endOfStream: Bool = false, skippedSummary: String? = nil, warnings: [String] = []
+    ) {
+      self.events = events
+      self.newBytes = newBytes ?? !events.isEmpty
+      self.restarted = restarted
+      self.endOfStream = endOfStream
+      self.skippedSummary = skippedSummary
+      self.warnings = warnings
+    }
+  }
+
+  /// Seconds without a new line (and no run end) before the run is shown as stalled.
+  public var stallAfter: Double
+  /// How long the "log restarted" notice stays.
+  public var restartNoticeSeconds = 10.0
+  /// The run folded from the events read so far (resumed attempts dropped, as in replay).
+  public private(set) var state: RunState
+  /// Every event read since the start (or the last restart), in file order.
+  public private(set) var events: [RunEvent] = []
+  /// When bytes last arrived (or following started).
+  public private(set) var lastArrival: Double
+  /// The pipe was closed before a run end arrived.
+  public private(set) var inputEnded = false
+  /// How many times the log started over (file truncated or replaced, or a new header).
+  public private(set) var restarts = 0
+  /// A read error that stopped the follower, for the notice line.
+  public var readError: String?
+  private var lastRestart: Double?
+  private var skippedSummary: String?
+  private var warnings: [String] = []
+  private var config: ExperimentConfig?
+  private var sawHeader = false
+  private var order = OrderGuard()
+  private let configFromHeader: @Sendable (RunHeader) -> ExperimentConfig?
+
+  /// Starts following at time `now`. `config` turns a header into the run's config (its planned
+  /// stages and tokens per step); without it the fold learns what it can from the events.
+  public init(
+    startedAt now: Double, stallAfter: Double = 10,
+    config: @escaping @Sendable (RunHeader) -> ExperimentConfig? = { _ in nil }
+  ) {
+    self.stallAfter = stallAfter
+    lastArrival = now
+    configFromHeader = config
+    state = RunState(config: nil, interactive: false)
+  }
+
+  /// Folds what a poll found at time `now`.
+  public mutating func take(_ poll: Poll, at now: Double) {
+    if poll.restarted { startOver(at: now) }
+    if poll.newBytes || poll.restarted || !poll.events.isEmpty { lastArrival = now }
+    var refold = false
+    for event in poll.events {
+      switch event {
+      case .header(let header):
+        // A header after other events: a new run writes to the same file or stream (the only
+        // sign of a restart a pipe can give, e.g. `tail -F` after the file was replaced).
+        if sawHeader || !events.isEmpty {
+          startOver(at: now)
+          refold = false
+        }
+        sawHeader = true
+        config = configFromHeader(header)
+        if config != nil { refold = true }
+      case .resume:
+        // The live fold cannot take back the abandoned attempt's points: fold again from the
+        // start with the superseded events dropped (resumes are rare).
+        refold = true
+      default: break
+      }
+      events.append(event)
+      if !refold && order.admit(event) { state.apply(event) }
+    }
+    if refold {
+      state = RunState(config: config, interactive: false)
+      order = OrderGuard()
+      for event in RunLogReader.applyingResumes(events) where order.admit(event) {
+        state.apply(event)
+      }
+    }
+    if poll.endOfStream && state.ended == nil { inputEnded = true }
+    skippedSummary = poll.skippedSummary
+    warnings = poll.warnings
+  }
+
+  private mutating func startOver(at now: Double) {
+    events = []
+    config = nil
+    sawHeader = false
+    inputEnded = false
+    state = RunState(config: nil, interactive: false)
+    order = OrderGuard()
+    restarts += 1
+    lastRestart = now
+  }
+
+  /// Live while lines keep arriving, stalled after `stallAfter` quiet seconds or when the input
+  /// ended early, finished once the run end arrived.
+  public func mode(at now: Double) -> RunMode {
+    if state.ended != nil { return .finished }
+    if inputEnded || readError != nil { return .stalled }
+    return now - lastArrival >= stallAfter ? .stalled : .live
+  }
+
+  /// The notice line: why the run looks stalled, the fold's own notices (run end, errors), a
+  /// restart, skipped lines and decoder warnings.
+  public func notices(at now: Double) -> [String] {
+    var out: [String] = []
+    if let readError {
+      out.append("read error: \(readError) · q quits")
+    } else if state.ended == nil {
+      if inputEnded {
+        out.append("input ended before the run did · q quits")
+      } else if mode(at: now) == .stalled {
+        out.append("no new lines for " + Self.duration(now - lastArrival))
+      }
+    }
+    out += state.notices
+    if let lastRestart, now - lastRestart < restartNoticeSeconds {
+      out.append("the log started over: showing the new run")
+    }
+    if let dropped = order.notice { out.append(dropped) }
+    if let skippedSummary { out.append(skippedSummary) }
+    out += warnings
+    return out
+  }
+
+  /// What to draw at time `now`.
+  public func screenModel(at now: Double) -> ScreenModel {
+    var model = state.screenModel()
+    model.status.mode = mode(at: now)
+    if model.status.mode != .live { model.status.etaSeconds = nil }
+    model.notices = notices(at: now)
+    return model
+  }
+
+  /// "42 s", "5 min", "2 h 05 min".
+  static func duration(_ seconds: Double) -> String {
+    let s = max(0, Int(seconds))
+    if s < 120 { return "\(s) s" }
+    if s < 7200 { return "\(s / 60) min" }
+    let minutes = s % 3600 / 60
+    return "\(s / 3600) h \(minutes < 10 ? "0" : "")\(minutes) min"
+  }
+}
+
+/// Drops step and evaluation events that go back in time, one event at a time, as replay drops
+/// them from a whole log (a step not after the last step kept; an evaluation before the last one
+/// kept, or repeating it right after it): every curve's x must only grow.
+struct OrderGuard: Sendable {
+  private var lastStep = Int.min
+  private var lastEval = Int.min
+  private var lastWasEval = false
+  private var dropped: [String] = []
+  private var droppedCount = 0
+
+  /// Whether `event` is kept (and remembered).
+  mutating func admit(_ event: RunEvent) -> Bool {
+    switch event {
+    case .step(let s):
+      guard s.step > lastStep else { return drop("step \(s.step)") }
+      lastStep = s.step
+    case .eval(let e):
+      guard e.step > lastEval || (e.step == lastEval && !lastWasEval) else {
+        return drop("eval \(e.step)")
+      }
+      lastEval = e.step
+    default: break
+    }
+    if case .eval = event { lastWasEval = true } else { lastWasEval = false }
+    return true
+  }
+
+  private mutating func drop(_ what: String) -> Bool {
+    droppedCount += 1
+    if dropped.count < 3 { dropped.append(what) }
+    return false
+  }
+
+  /// "ignored 3 events out of order or repeated (step 40, step 41, eval 40)", or nil.
+  var notice: String? {
+    guard droppedCount > 0 else { return nil }
+    let more = droppedCount > dropped.count ? ", …" : ""
+    return "ignored \(droppedCount) event\(droppedCount == 1 ? "" : "s") out of order or repeated ("
+      + dropped.joined(separator: ", ") + more + ")"
+  }
+}
+
+/// The log `cptui follow` reads: a file that may grow, be truncated or be replaced (both read from
+/// the start again), or an open pipe. Use it from one thread at a time.
+public final class FollowSource: @unchecked Sendable {
+  /// The path, or the name given to a descriptor ("-").
+  public let name: String
+  private let path: String?
+  private var follower: RunLogFollower
+  private var identity: (device: UInt64, inode: UInt64)?
+  private var lastBytes = 0
+
+  /// Follows a file from its start. Throws a one-line error when it cannot be opened.
+  public init(path: String) throws(RunLogReadError) {
+    name = path
+    self.path = path
+    follower = try RunLogFollower(path: path)
+    identity = Self.identity(of: path).map { ($0.device, $0.inode) }
+  }
+
+  /// Follows an open descriptor (a pipe, e.g. standard input); it is not closed here.
+  public init(fileDescriptor: Int32, name: String = "-") {
+    self.name = name
+    path = nil
+    follower = RunLogFollower(fileDescriptor: fileDescriptor, name: name)
+  }
+
+  /// Reads what has arrived since the last poll; never blocks.
+  public func poll() throws(RunLogReadError) -> LogFollow.Poll {
+    var restarted = false
+    if let path, let now = Self.identity(of: path) {
+      let replaced = identity.map { $0 != (now.device, now.inode) } ?? true
+      if replaced || now.size < follower.decoder.byteCount,
+        let fresh = try? RunLogFollower(path: path)
+      {
+        follower = fresh
+        identity = (now.device, now.inode)
+        restarted = true
+      }
+    }
+    var events = try follower.poll()
+    if follower.restarted, let path {
+      // Truncated between the check above and the read: the follower started over by itself.
+      // Take a fresh one so that its `restarted` flag can tell the next restart.
+      restarted = true
+      if let fresh = try? RunLogFollower(path: path) {
+        follower = fresh
+        identity = Self.identity(of: path).map { ($0.device, $0.inode) }
+        events = try follower.poll()
+      }
+    }
+    let bytes = follower.decoder.byteCount
+    defer { lastBytes = bytes }
+    return LogFollow.Poll(
+      events: events, newBytes: restarted || bytes != lastBytes, restarted: restarted,
+      endOfStream: follower.endOfStream, skippedSummary: follower.decoder.skippedSummary,
+      warnings: follower.decoder.warnings)
+  }
+
+  private static func identity(of path: String) -> (device: UInt64, inode: UInt64, size: Int)? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return (UInt64(info.st_dev), UInt64(info.st_ino), Int(info.st_size))
+  }
+}
+
+/// The follow screen: a background thread polls the source and publishes snapshots; the calling
+/// thread runs the screen until q. Training keys (pause, checkpoint, next stage, settings) do
+/// nothing here, and quitting never asks: following does not own the run.
+public enum FollowScreen {
+  /// Keys that would steer a run; a follower has none to steer.
+  static let ignoredActions: [Action] = [
+    .openStagePanel, .pause, .checkpoint, .warmupDown, .warmupUp, .replayDown, .replayUp,
+    .lrMaxDown, .lrMaxUp,
+  ]
+
+  /// Seconds on a monotonic clock.
+  public static func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+  }
+
+  /// Whether a key leaves the follow screen: q where it means quit, or a signal.
+  public static func quits(_ key: Key, in model: ScreenModel) -> Bool {
+    if case .interrupted = key { return true }
+    return KeyTable.action(for: key, in: KeyTable.contexts(for: model)) == .quit
+  }
+
+  /// Whether a key is a training key that following ignores (with no overlay open).
+  public static func ignores(_ key: Key, in model: ScreenModel) -> Bool {
+    guard model.view.overlay == .none,
+      let action = KeyTable.action(for: key, in: KeyTable.contexts(for: model))
+    else { return false }
+    return ignoredActions.contains(action)
+  }
+
+  /// Polls `source` every `pollMilliseconds` on a background thread and shows the run until the
+  /// user quits. The terminal is restored however this returns.
+  public static func run(
+    source: FollowSource, follow initial: LogFollow, themes: ThemeLoader, theme initialTheme: Theme,
+    pollMilliseconds: Int = 150, frameMilliseconds: Int32 = 50
+  ) throws {
+    let mailbox = Mailbox(ScreenSnapshot(model: initial.screenModel(at: now()), finished: true))
+    let stop = StopFlag()
+    let poller = Thread {
+      var follow = initial
+      var last = mailbox.take().value.model
+      var failed = false
+      var ended = false
+      while !stop.isSet {
+        let time = now()
+        // The model is rebuilt when something arrived or the notice line changed (the seconds of
+        // a stall), not at every poll: a long run's series are not cheap to copy.
+        var changed = false
+        if !failed {
+          do {
+            let poll = try source.poll()
+            changed = poll.newBytes || poll.restarted || poll.endOfStream != ended
+            ended = poll.endOfStream
+            follow.take(poll, at: time)
+          } catch {
+            follow.readError = "\(error)"
+            failed = true
+            changed = true
+          }
+        }
+        if changed || follow.notices(at: time) != last.notices
+          || follow.mode(at: time) != last.status.mode
+        {
+          let model = follow.screenModel(at: time)
+          if model != last {
+            mailbox.put(ScreenSnapshot(model: model, finished: true))
+            last = model
+          }
+        }
+        usleep(useconds_t(pollMilliseconds * 1000))
+      }
+    }
+    poller.start()
+    defer { stop.set() }
+
+    var theme = initialTheme
+    var startView = ViewState()
+    startView.themeName = theme.name
+    startView.themeNames = themes.availableNames()
+    if !startView.themeNames.contains(theme.name) { startView.themeNames.append(theme.name) }
+    var session = ScreenSession(view: startView)
+    try CursesTerminal.run(palette: theme.palette) { term in
+      term.setPalette(themes.palette(for: theme, colors: term.capabilities.colors))
+      let first = mailbox.take()
+      var seen = first.serial
+      var model = session.merge(first.value)
+      var needsDraw = true
+      while true {
+        if let (snapshot, serial) = mailbox.take(newerThan: seen) {
+          seen = serial
+          let merged = session.merge(snapshot)
+          if merged != model {
+            model = merged
+            needsDraw = true
+          }
+        }
+        if needsDraw {
+          var grid = term.makeGrid()
+          ScreenRenderer.render(model: model, into: &grid)
+          term.draw(grid)
+          needsDraw = false
+        }
+        guard let key = term.pollKey(timeoutMilliseconds: frameMilliseconds) else { continue }
+        needsDraw = true
+        if quits(key, in: model) { return }
+        if ignores(key, in: model) { continue }
+        for command in session.handleKey(key, in: &model) {
+          switch command {
+          case .quit: return
+          case .themeChanged(let name):
+            if let t = try? themes.load(name) {
+              theme = t
+              term.setPalette(themes.palette(for: t, colors: term.capabilities.colors))
+            }
+          default: break
+          }
+        }
+      }
+    }
+  }
+}
+
+/// A flag one thread sets and another reads.
+private final class StopFlag: Sendable {
+  private let flag = Atomic<Bool>(false)
+  var isSet: Bool { flag.load(ordering: .acquiring) }
+  func set() { flag.store(true, ordering: .releasing) }
+}
