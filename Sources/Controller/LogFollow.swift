@@ -160,6 +160,7 @@ public struct LogFollow: Sendable {
   public func screenModel(at now: Double) -> ScreenModel {
     var model = state.screenModel()
     model.status.mode = mode(at: now)
+    model.status.followed = true
     if model.status.mode != .live { model.status.etaSeconds = nil }
     model.notices = notices(at: now)
     return model

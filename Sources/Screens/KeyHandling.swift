@@ -11,7 +11,7 @@ extension ScreenModel {
     guard let action = KeyTable.action(for: key, in: KeyTable.contexts(for: self)) else {
       return []
     }
-    if status.mode == .replay && view.overlay == .none && Self.trainingOnly.contains(action) {
+    if !status.hasTrainer && view.overlay == .none && Self.trainingOnly.contains(action) {
       return []
     }
     return apply(action, key: key)

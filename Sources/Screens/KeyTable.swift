@@ -245,11 +245,17 @@ public enum KeyTable {
 
   /// The hint line's entries for the main screen: ("[n]", "next stage"), with merged keys. In
   /// replay, the replay keys come first and starting a stage is not offered.
-  public static func hints(replay: Bool = false) -> [(keys: String, text: String)] {
+  /// Without a trainer (a followed log), the keys that command one are left out too.
+  public static func hints(replay: Bool = false, trainer: Bool = true) -> [(
+    keys: String, text: String
+  )] {
     var out: [(keys: String, text: String)] = []
     let contexts: [KeyContext] = replay ? [.replay, .main] : [.main]
     for ctx in contexts {
-      var entries = hints(in: ctx).filter { !(replay && $0.action == .openStagePanel) }
+      var entries = hints(in: ctx).filter {
+        !(replay && $0.action == .openStagePanel)
+          && !(!replay && !trainer && ($0.action == .openStagePanel || $0.action == .pause))
+      }
       if replay && ctx == .main {
         // Pause and the comparison first: the hints are cut from the end (help and quit stay).
         let first: [Action] = [.pause, .comparison]

@@ -20,11 +20,16 @@ enum Overlays {
     // A replay shows its own keys first and leaves out what needs a trainer.
     let replay = model.status.mode == .replay
     let contexts: [KeyContext] =
-      replay ? [.replay, .main, .comparison] : [.main, .stagePanel, .comparison]
+      replay
+      ? [.replay, .main, .comparison]
+      : model.status.hasTrainer ? [.main, .stagePanel, .comparison] : [.main, .comparison]
     for ctx in contexts {
       if !lines.isEmpty { lines.append(("", "", false)) }
       lines.append((ctx == .main ? "keys" : ctx.rawValue, "", true))
-      let skipped = replay ? ScreenModel.trainingOnly : []
+      let skipped =
+        replay
+        ? ScreenModel.trainingOnly
+        : model.status.hasTrainer ? [] : ScreenModel.trainingOnly + [.pause]
       for l in KeyTable.helpLines(for: ctx, skipping: skipped) {
         lines.append((l.keys, l.text, false))
       }

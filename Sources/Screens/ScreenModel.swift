@@ -108,6 +108,12 @@ public struct RunStatus: Sendable, Equatable {
   public var mode: RunMode
   /// Replay speed shown as "10×" when in replay.
   public var replaySpeed: String?
+  /// The run is drawn from a log someone else writes (`cptui follow`): no trainer to command, so
+  /// no next-stage panel and no training keys.
+  public var followed = false
+
+  /// Whether there is a trainer behind the screen that takes commands.
+  public var hasTrainer: Bool { mode != .replay && !followed }
 
   public init(
     runName: String = "", stage: Int = 1, stageCount: Int = 1, dataset: String = "",

@@ -11,7 +11,7 @@ public enum ScreenRenderer {
     guard grid.width > 0, grid.height > 0 else { return }
     let layout = ScreenLayout(
       width: grid.width, height: grid.height, hasNotice: !model.notices.isEmpty,
-      hasSettings: model.status.mode != .replay)
+      hasSettings: model.status.hasTrainer)
     if layout.tooSmall {
       drawTooSmall(model: model, grid: &grid)
       return
@@ -27,7 +27,9 @@ public enum ScreenRenderer {
       grid.putTruncated("  " + text, x: r.x, y: r.y, width: r.width, style: Style(.warning))
     }
     drawMeasures(model.shownMeasures, in: layout.measures, grid: &grid)
-    drawHints(replay: model.status.mode == .replay, in: layout.hints, grid: &grid)
+    drawHints(
+      replay: model.status.mode == .replay, trainer: model.status.hasTrainer, in: layout.hints,
+      grid: &grid)
     switch model.view.overlay {
     case .none: break
     case .help: Overlays.drawHelp(model, grid: &grid)
@@ -358,8 +360,8 @@ public enum ScreenRenderer {
     }
   }
 
-  static func drawHints(replay: Bool, in r: Rect, grid: inout CellGrid) {
-    var items = KeyTable.hints(replay: replay)
+  static func drawHints(replay: Bool, trainer: Bool = true, in r: Rect, grid: inout CellGrid) {
+    var items = KeyTable.hints(replay: replay, trainer: trainer)
     func width(_ list: [(keys: String, text: String)]) -> Int {
       list.reduce(2) { $0 + $1.keys.terminalWidth + 1 + $1.text.terminalWidth + 2 }
     }
