@@ -124,6 +124,21 @@ import Testing
     try session.waitFor(text: "CPTUI-EXIT=0")
   }
 
+  /// The replay benchmark's tool works on a generated log (small here; not timed).
+  @Test func replayOpenBenchmarkToolRuns() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-bench-\(getpid()).jsonl"
+    ).path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let made = try CLI.run(["dev", "big-log", "--steps", "20000", "--evals", "200", "--out", path])
+    #expect(made.status == 0, "\(made.stderr)")
+    let bench = try CLI.run(["dev", "replay-open", path])
+    #expect(bench.status == 0, "\(bench.stderr)")
+    #expect(bench.stdout.contains("events: 20"), "\(bench.stdout)")
+    #expect(bench.stdout.contains("open (total):"), "\(bench.stdout)")
+    #expect(bench.stdout.contains("scrub frame (7 seeks)"), "\(bench.stdout)")
+  }
+
   @Test func badArgumentsSayWhatIsWrong() throws {
     let speed = try CLI.run(["replay", Self.sample, "--speed", "fast"])
     #expect(speed.status != 0 && speed.stderr.contains("--speed"), "\(speed.stderr)")
