@@ -42,6 +42,8 @@ public struct EngineBenchmark: Sendable {
   public var profile = false
   /// Engine threads for the model's own loops (set OpenBLAS's with `BLAS.threads`).
   public var threads = 1
+  /// Split batches over per-thread replicas (`GPTNeoX.dataParallel`).
+  public var dataParallel = false
 
   public init(config: ModelConfig, batch: Int, steps: Int, warmupSteps: Int = 2, seed: UInt64 = 1) {
     self.config = config
@@ -66,6 +68,7 @@ public struct EngineBenchmark: Sendable {
   public func run() throws -> Result {
     let model = try GPTNeoX(config: config, seed: seed)
     model.threads = threads
+    model.dataParallel = dataParallel
     let optimizer = AdamW(layout: model.layout)
     var rng = SeededRNG(seed: seed &+ 1)
     let t = config.context

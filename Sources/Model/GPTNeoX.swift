@@ -32,6 +32,17 @@ public final class GPTNeoX: @unchecked Sendable {
     didSet { threads = max(1, threads) }
   }
   private var kernels: ParallelKernels { ParallelKernels(threads: threads) }
+  /// Forward passes with `threads` > 1 split the batch rows over that many replicas, each run on
+  /// its own core with one-thread BLAS, and combine their gradients weighted by rows (the mean
+  /// loss's gradient). Small models scale better this way than with every op split in two.
+  /// Deterministic for a given thread count, like everything else. Off by default until it is
+  /// measured faster side by side (docs/performance.md); `cptui bench --data-parallel` tries it.
+  public var dataParallel = false
+  /// The replicas: the same parameters (not owned), their own activations and gradients.
+  private var replicas: [GPTNeoX] = []
+  /// Row ranges of the replicas' pending backward passes.
+  private var pendingParallel: (batch: Int, parts: [Range<Int>])?
+  private let ownsParameters: Bool
 
   /// Builds a model with GPT-NeoX initialisation drawn from `seed` (see `initialize(seed:)`).
   public init(config: ModelConfig, seed: UInt64) throws(ModelConfigError) {
@@ -39,6 +50,7 @@ public final class GPTNeoX: @unchecked Sendable {
     self.config = config
     self.layout = ParameterLayout(config: config)
     parameters = .allocate(capacity: layout.count)
+    ownsParameters = true
     gradients = .allocate(capacity: layout.count)
     gradients.initialize(repeating: 0, count: layout.count)
     let half = config.rotaryDims / 2
@@ -55,8 +67,24 @@ public final class GPTNeoX: @unchecked Sendable {
     initialize(seed: seed)
   }
 
+  /// A replica for data-parallel training passes: `main`'s parameters, its own gradients.
+  private init(replicaOf main: GPTNeoX) {
+    config = main.config
+    layout = main.layout
+    parameters = main.parameters
+    ownsParameters = false
+    gradients = .allocate(capacity: layout.count)
+    gradients.initialize(repeating: 0, count: layout.count)
+    let tableCount = max(config.context * (config.rotaryDims / 2), 1)
+    cosTable = .allocate(capacity: tableCount)
+    cosTable.initialize(from: main.cosTable, count: tableCount)
+    sinTable = .allocate(capacity: tableCount)
+    sinTable.initialize(from: main.sinTable, count: tableCount)
+    dataParallel = false
+  }
+
   deinit {
-    parameters.deallocate()
+    if ownsParameters { parameters.deallocate() }
     gradients.deallocate()
     cosTable.deallocate()
     sinTable.deallocate()
@@ -99,6 +127,10 @@ public final class GPTNeoX: @unchecked Sendable {
     -> Float
   {
     precondition(batch > 0 && length > 0 && length <= config.context, "bad batch shape")
+    pendingParallel = nil
+    if dataParallel && threads > 1 && batch > 1 {
+      return parallelForward(tokens: tokens, batch: batch, length: length, training: training)
+    }
     let arena = arenaFor(batch: batch, length: length, training: training)
     let c = config.width
     let n = batch * length
@@ -224,6 +256,10 @@ public final class GPTNeoX: @unchecked Sendable {
   /// Backward pass of the last training `forward`: accumulates d(mean loss)/d(parameters) into
   /// `gradients`.
   public func backward() {
+    if let pending = pendingParallel {
+      parallelBackward(pending)
+      return
+    }
     guard let (batch, length) = pendingBackward, let arena else {
       preconditionFailure("backward() needs a preceding forward(training: true)")
     }
@@ -331,6 +367,56 @@ public final class GPTNeoX: @unchecked Sendable {
       kernels.layerNormBackward(
         dout: arena.dLn2, x: x, weight: w + p.ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd,
         dx: dOut, dWeight: g + p.ln2Weight, dBias: g + p.ln2Bias, rows: n, cols: c, arena: arena)
+    }
+  }
+
+  // MARK: - Data-parallel training passes
+
+  /// Forward (training or evaluation) over contiguous row slices, one replica per engine thread;
+  /// returns the mean loss of
+  /// the whole batch (the replicas' means weighted by their rows, added in slice order).
+  private func parallelForward(
+    tokens: UnsafePointer<Int32>, batch: Int, length: Int, training: Bool
+  ) -> Float {
+    let parts = min(threads, batch)
+    while replicas.count < parts { replicas.append(GPTNeoX(replicaOf: self)) }
+    let ranges = (0..<parts).map { Parallel.slice($0, of: parts, count: batch) }
+    var losses = [Float](repeating: 0, count: parts)
+    let replicas = self.replicas
+    for (i, r) in replicas.prefix(parts).enumerated() {
+      r.threads = 1
+      // The first replica's op times stand for the step (the others run alongside).
+      r.profiler = i == 0 ? profiler : nil
+    }
+    losses.withUnsafeMutableBufferPointer { out in
+      Parallel.forEachSlice(parts, threads: parts, callsBLAS: true) { part, _ in
+        let rows = ranges[part]
+        out[part] = replicas[part].forward(
+          tokens: tokens + rows.lowerBound * (length + 1), batch: rows.count, length: length,
+          training: training)
+      }
+    }
+    if training { pendingParallel = (batch, ranges) }
+    var total: Float = 0
+    for (loss, rows) in zip(losses, ranges) { total += loss * Float(rows.count) }
+    return total / Float(batch)
+  }
+
+  /// Backward of every replica at once, then `gradients += Σ (rows_i / batch) · g_i`.
+  private func parallelBackward(_ pending: (batch: Int, parts: [Range<Int>])) {
+    pendingParallel = nil
+    let parts = pending.parts.count
+    let replicas = self.replicas
+    Parallel.forEachSlice(parts, threads: parts, callsBLAS: true) { part, _ in
+      replicas[part].zeroGradients()
+      replicas[part].backward()
+    }
+    let g = gradients
+    let weights = pending.parts.map { Float($0.count) / Float(pending.batch) }
+    Parallel.forEachSlice(layout.count, threads: threads, minimumPerPart: 65_536) { _, range in
+      for (replica, w) in zip(replicas, weights) {
+        Vec.axpy(w, replica.gradients + range.lowerBound, g + range.lowerBound, range.count)
+      }
     }
   }
 

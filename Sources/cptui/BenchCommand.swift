@@ -24,6 +24,10 @@ struct BenchCommand: ParsableCommand {
     help: ArgumentHelp(
       "Threads for cptui's own loops only (default: --threads).", visibility: .hidden))
   var loopThreads: Int?
+  @Flag(
+    inversion: .prefixedNo,
+    help: "Split each batch over per-thread model replicas (with 2+ threads).")
+  var dataParallel = false
   @Flag(help: "Print one JSON object instead of text.") var json = false
   @Flag(help: "Also print the share of step time per operation kind.") var profile = false
 
@@ -40,6 +44,7 @@ struct BenchCommand: ParsableCommand {
       config: model.config, batch: batch, steps: steps, warmupSteps: warmup)
     bench.profile = profile
     bench.threads = loopThreads ?? threads
+    bench.dataParallel = dataParallel
     let r = try bench.run()
     let gemm = GemmBenchmark.gigaflops(config: model.config, batch: batch)
     let c = model.config

@@ -148,16 +148,19 @@ struct ModelBehaviourTests {
     #expect(abs(Double(optimizer.m[1]) - 0.1 * 4 / 5) < 1e-6)
   }
 
-  /// Two threads split rows, heads and parameters: the result matches one thread to rounding, and
-  /// repeats bit for bit.
-  @Test func twoThreadsAgreeAndAreDeterministic() throws {
+  /// Two threads, either splitting the batch over two replicas (data parallel, the default) or
+  /// splitting rows, heads and parameters inside each op: the result matches one thread to
+  /// rounding, and repeats bit for bit. An odd batch gives the replicas unequal rows.
+  @Test(arguments: [(true, 8), (true, 5), (false, 8)])
+  func twoThreadsAgreeAndAreDeterministic(dataParallel: Bool, b: Int) throws {
     let config = ModelConfig(layers: 2, heads: 4, width: 64, context: 32, vocab: 300)
     var rng = SeededRNG(seed: 4)
-    let (b, t) = (8, 32)
+    let t = 32
     let tokens = (0..<(b * (t + 1))).map { _ in Int32(rng.nextInt(below: 300)) }
     func run(threads: Int) throws -> (losses: [Float], grads: [Float]) {
       let model = try GPTNeoX(config: config, seed: 1)
       model.threads = threads
+      model.dataParallel = dataParallel
       let optimizer = AdamW(layout: model.layout)
       var losses: [Float] = []
       for _ in 0..<3 {
