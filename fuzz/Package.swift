@@ -12,12 +12,15 @@ let package = Package(
     .executableTarget(
       name: "FuzzRunLog", dependencies: ["FuzzDriver", .product(name: "RunLog", package: "cptui")]),
     .executableTarget(
-      name: "FuzzConfig", dependencies: ["FuzzDriver", .product(name: "Experiment", package: "cptui")]),
+      name: "FuzzConfig",
+      dependencies: ["FuzzDriver", .product(name: "Experiment", package: "cptui")]),
     .executableTarget(
       name: "FuzzTheme", dependencies: ["FuzzDriver", .product(name: "Screens", package: "cptui")]),
     .executableTarget(
-      name: "FuzzSafeTensors", dependencies: ["FuzzDriver", .product(name: "Model", package: "cptui")]),
+      name: "FuzzSafeTensors",
+      dependencies: ["FuzzDriver", .product(name: "Model", package: "cptui")]),
     .executableTarget(
-      name: "FuzzTokenizer", dependencies: ["FuzzDriver", .product(name: "Corpus", package: "cptui")]),
+      name: "FuzzTokenizer",
+      dependencies: ["FuzzDriver", .product(name: "Corpus", package: "cptui")]),
   ]
 )

@@ -84,10 +84,19 @@ public actor LiveController {
     case .event(let event):
       record(event)
       state.apply(event)
-      if case .step = event {
+      if let failure = recorderFailure() {
+        // A full disk: pause (the writer keeps the lines and retries them after p).
+        if state.stageRunning, !state.paused, !state.stopping {
+          state.note(.paused(true))
+          sendToTrainer(.pause)
+        }
+        state.externalNotice =
+          "run log: \(failure) — training paused; free some space, then press p to continue"
+        publish(finished: false)
+      } else if case .step = event {
+        if state.externalNotice?.hasPrefix("run log: ") == true { state.externalNotice = nil }
         schedulePublish()
       } else {
-        if let failure = recorderFailure() { state.externalNotice = "run log: " + failure }
         publish(finished: false)
       }
     case .command(let command):

@@ -250,6 +250,14 @@ public enum RunLogReader {
   /// Reads a whole log. Throws a one-line error for a missing, empty or non-log file; otherwise
   /// returns what could be read, with notes on what could not.
   public static func read(path: String) throws(RunLogReadError) -> RunLogContents {
+    try read(path: path, keeping: nil)
+  }
+
+  /// Reads a whole log, keeping only the events `keep` accepts (memory stays in proportion to
+  /// them, whatever the file's size: a 5 GB log streams through a 4 MB buffer).
+  public static func read(path: String, keeping keep: ((RunEvent) -> Bool)?)
+    throws(RunLogReadError) -> RunLogContents
+  {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw RunLogReadError(path: path, message: "no such file")
@@ -263,7 +271,7 @@ public enum RunLogReader {
     var decoder = RunLogDecoder()
     var events: [RunEvent] = []
     var info = stat()
-    if fstat(descriptor, &info) == 0 {
+    if keep == nil, fstat(descriptor, &info) == 0 {
       // About 150 bytes per line: grow the array a few times at most.
       events.reserveCapacity(min(Int(info.st_size) / 150 + 16, 1 << 24))
     }
@@ -277,10 +285,12 @@ public enum RunLogReader {
         throw RunLogReadError(path: path, message: String(cString: strerror(errno)))
       }
       if got == 0 { break }
-      decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<got])) { events.append($0) }
-      if events.isEmpty, decoder.skippedCount >= 20 { break }
+      decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<got])) {
+        if keep?($0) ?? true { events.append($0) }
+      }
+      if decoder.eventCount == 0, decoder.skippedCount >= 20 { break }
     }
-    events.append(contentsOf: decoder.finish())
+    events.append(contentsOf: decoder.finish().filter { keep?($0) ?? true })
     return try contents(of: decoder, events: events, path: path)
   }
 

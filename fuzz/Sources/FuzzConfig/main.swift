@@ -1,8 +1,8 @@
+import Experiment
 // Fuzzes the experiment config reader: YAML text, then `--set` overrides after a NUL byte (one per
 // line), parsed and checked into an `ExperimentConfig`.
 import Foundation
 import FuzzDriver
-import Experiment
 
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

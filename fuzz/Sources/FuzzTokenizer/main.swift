@@ -1,10 +1,10 @@
+import Corpus
 // Fuzzes the tokenizer's readers and decoder; the first byte picks what the rest is:
 //   0: a `tokenizer.json`; a tokenizer it loads must encode and decode a sample losslessly;
 //   1: little-endian 32-bit token ids (any value), decoded by a small trained tokenizer;
 //   2: bytes, which the trained tokenizer must encode and decode back unchanged.
 import Foundation
 import FuzzDriver
-import Corpus
 
 let sample = Array("Once upon a time, 42 tokens é\u{1F600}\n\n  x".utf8)
 let trained: BPETokenizer = {
