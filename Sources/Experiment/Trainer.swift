@@ -422,7 +422,8 @@ public final class Trainer: @unchecked Sendable {
         ErrorEvent(
           kind: .io,
           message:
-            "checkpoint not written: \(error); training paused — free some space, then resume (p) to retry",
+            CheckpointWriteError.prefix
+            + " (paused: free some space, then press space to retry): \(error)",
           stage: stageIndex + 1, step: globalStep, time: elapsed)))
     while true {
       for command in inbox.waitAndDrain() {
@@ -442,6 +443,6 @@ public final class Trainer: @unchecked Sendable {
 /// A checkpoint the trainer could not write (the run's error event starts with its text).
 public struct CheckpointWriteError: Error, CustomStringConvertible {
   public var reason: any Error
-  public static let prefix = "checkpoint not written: "
-  public var description: String { Self.prefix + "\(reason)" }
+  public static let prefix = "checkpoint not written"
+  public var description: String { Self.prefix + ": \(reason)" }
 }

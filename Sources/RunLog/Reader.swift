@@ -98,6 +98,9 @@ public struct RunLogDecoder: Sendable {
       if discardingLongLine {
         discardingLongLine = false
         skip("longer than \(RunLogSchema.maxLineBytes / 1024 / 1024) MiB")
+      } else if pending.isEmpty, newline - start > RunLogSchema.maxLineBytes {
+        // Whole in this chunk, but as over-long as one that spans chunks: the same notice.
+        skip("longer than \(RunLogSchema.maxLineBytes / 1024 / 1024) MiB")
       } else if pending.isEmpty {
         decodeLine(UnsafeBufferPointer(rebasing: bytes[start..<newline]), isLast: false, handle)
       } else {

@@ -112,4 +112,34 @@ import Testing
       #expect(message.contains("run log:") || message.contains("checkpoint not written"))
     }
   }
+
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(2)))
+  func liveScreenPausesUntilThereIsSpace() throws {
+    // tiny-live's checkpoint (about 1.4 MB) does not fit in 1 MiB: the step-20 one fails.
+    guard let dir = Self.mountSmallDisk() else { return }
+    defer { Self.system(["umount", "-l", dir]) }
+    let log = dir + "/run.jsonl"
+    let cache = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-full-cache-\(getpid())"
+    ).path
+    let command =
+      "env LANG=C.UTF-8 LC_ALL=C.UTF-8 CPTUI_CACHE='\(cache)' '\(CLI.binary)' tiny-live "
+      + "--threads 1 --out '\(log)' --set defaults.steps=40 --set checkpoints.every=20; "
+      + SignalTests.afterwards
+    let tmux = try TmuxSession(command: command)
+    defer { tmux.close() }
+    try tmux.waitFor(text: "checkpoint not written")
+    #expect(Self.system(["mount", "-o", "remount,size=16m", dir]))
+    tmux.send("Space")
+    // The checkpoint is retried and the run goes on to the end of stage 1.
+    try tmux.waitFor(text: "next stage settings")
+    tmux.send("q")
+    try tmux.waitFor(text: "Stop training and quit?")
+    tmux.send("y")
+    try tmux.waitFor(text: "CPTUI-EXIT=0")
+    try Self.expectWholeLines(log)
+    let events = LiveScreenTests.events(log)
+    #expect(events.contains { $0["type"] as? String == "checkpoint" && $0["step"] as? Int == 20 })
+    #expect(events.last?["type"] as? String == "runEnd")
+  }
 }
