@@ -16,7 +16,13 @@ import PackageDescription
 let package = Package(
   name: "cptui",
   products: [
-    .executable(name: "cptui", targets: ["cptui"])
+    .executable(name: "cptui", targets: ["cptui"]),
+    // Libraries for the fuzz targets in fuzz/ (a separate package, built by scripts/fuzz).
+    .library(name: "RunLog", targets: ["RunLog"]),
+    .library(name: "Experiment", targets: ["Experiment"]),
+    .library(name: "Screens", targets: ["Screens"]),
+    .library(name: "Model", targets: ["Model"]),
+    .library(name: "Corpus", targets: ["Corpus"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -84,10 +84,25 @@ public actor LiveController {
     case .event(let event):
       record(event)
       state.apply(event)
-      if case .step = event {
+      if case .error(let e) = event, e.message.hasPrefix(CheckpointWriteError.prefix),
+        !state.paused
+      {
+        // The trainer waits for p to retry a checkpoint it could not write: show it paused.
+        state.note(.paused(true))
+      }
+      if let failure = recorderFailure() {
+        // A full disk: pause (the writer keeps the lines and retries them after space).
+        if state.stageRunning, !state.paused, !state.stopping {
+          state.note(.paused(true))
+          sendToTrainer(.pause)
+        }
+        state.externalNotice =
+          "run log: \(failure) — training paused; free some space, then press space to continue"
+        publish(finished: false)
+      } else if case .step = event {
+        if state.externalNotice?.hasPrefix("run log: ") == true { state.externalNotice = nil }
         schedulePublish()
       } else {
-        if let failure = recorderFailure() { state.externalNotice = "run log: " + failure }
         publish(finished: false)
       }
     case .command(let command):
@@ -107,8 +122,9 @@ public actor LiveController {
       state.note(.choseNextStage)
       sendToTrainer(.startStage(stage))
     case .togglePause:
-      // A trainer waiting for the next stage ignores pauses, and every stage starts unpaused.
-      guard state.stageRunning else { return }
+      // A trainer waiting for the next stage ignores pauses, and every stage starts unpaused
+      // (but space retries a stage-end checkpoint that could not be written).
+      guard state.stageRunning || state.paused else { return }
       let paused = !state.paused
       state.note(.paused(paused))
       sendToTrainer(paused ? .pause : .resume)

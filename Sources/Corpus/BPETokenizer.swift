@@ -190,12 +190,22 @@ public struct BPETokenizer: Sendable, Equatable {
     return out.map { Int($0) }
   }
 
-  /// The bytes of a token sequence (exact inverse of `encode(bytes:)`).
+  /// The bytes of a token sequence (exact inverse of `encode(bytes:)`). An id outside the
+  /// vocabulary (from a damaged cache or another tokenizer) gives the bytes of U+FFFD.
   public func decode(_ ids: [Int]) -> [UInt8] {
     var out: [UInt8] = []
-    for id in ids { out.append(contentsOf: tokenBytes[id]) }
+    for id in ids {
+      if id >= 0 && id < tokenBytes.count {
+        out.append(contentsOf: tokenBytes[id])
+      } else {
+        out.append(contentsOf: Self.replacementBytes)
+      }
+    }
     return out
   }
+
+  /// U+FFFD in UTF-8: what `decode` gives for an id outside the vocabulary.
+  public static let replacementBytes: [UInt8] = [0xEF, 0xBF, 0xBD]
 
   /// The text of a token sequence; invalid UTF-8 is shown as U+FFFD.
   public func decodeText(_ ids: [Int]) -> String {

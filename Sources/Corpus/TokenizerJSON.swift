@@ -98,9 +98,15 @@ extension BPETokenizer {
     var ids: [String: Int] = [:]
     var maxId = -1
     for (name, value) in vocab {
-      guard let id = (value as? NSNumber)?.intValue, id >= 0 else {
-        throw TokenizerFileError.unsupported("bad id for \(name)")
+      // Ids are 0..<count when contiguous: anything else (huge, fractional) is refused before
+      // it can size an allocation.
+      guard let number = (value as? NSNumber)?.doubleValue, number >= 0,
+        number < Double(vocab.count), number == number.rounded()
+      else {
+        throw TokenizerFileError.unsupported(
+          "bad id for \(name.prefix(40)) (ids must be 0..<\(vocab.count))")
       }
+      let id = Int(number)
       ids[name] = id
       maxId = max(maxId, id)
     }

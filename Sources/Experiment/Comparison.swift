@@ -32,7 +32,17 @@ public struct Comparison: Sendable {
     var runs: [(String, [RunEvent], RunHeader?)] = []
     var notices: [String] = []
     for path in paths {
-      let contents = try RunLogReader.read(path: path)
+      // Summaries need every event but steps; of those, the first after each other event (so
+      // the stages and the steps after a resume are still seen). A multi-GB log stays small.
+      var afterOther = true
+      let contents = try RunLogReader.read(path: path) { event in
+        guard case .step = event else {
+          afterOther = true
+          return true
+        }
+        defer { afterOther = false }
+        return afterOther
+      }
       if let summary = contents.skippedSummary { notices.append("\(path): \(summary)") }
       let ordered = RunLogReader.inOrder(RunLogReader.applyingResumes(contents.events))
       if let notice = ordered.notice { notices.append("\(path): \(notice)") }

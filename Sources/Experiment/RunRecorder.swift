@@ -1,15 +1,26 @@
 import Foundation
 import RunLog
+import Synchronization
 import Tensor
 
 /// Writes a run's events to its JSONL log: every event as it comes, forced to disk (fsync) at every
 /// evaluation, checkpoint, stage boundary and run end, so a crash loses at most the steps since
 /// the last evaluation and never a line already flushed.
-public final class RunRecorder: @unchecked Sendable {
+///
+/// A failed write (a full disk) leaves the log without a partial line; the lines not written are
+/// kept and retried with the next event, so a run paused until space is freed loses nothing.
+public final class RunRecorder: Sendable {
   public let path: String
   private let writer: RunLogWriter
-  /// The first write error, if any (the run goes on; the caller decides what to do).
-  public private(set) var failure: RunLogWriteError?
+  private let state = Mutex<(failure: RunLogWriteError?, lastCheckpoint: CheckpointEvent?)>(
+    (nil, nil))
+
+  /// The error of the last write when it failed: lines are missing from the log until a later
+  /// write succeeds (nil again). The caller decides what to do (pause, stop).
+  public var failure: RunLogWriteError? { state.withLock { $0.failure } }
+
+  /// The last checkpoint whose event reached the log (what `run --resume` would continue from).
+  public var lastLoggedCheckpoint: CheckpointEvent? { state.withLock { $0.lastCheckpoint } }
 
   /// Opens `path` for a new run (`.create`: refuses to overwrite) or to continue one (`.append`).
   public init(path: String, mode: RunLogWriter.Mode) throws {
@@ -31,8 +42,12 @@ public final class RunRecorder: @unchecked Sendable {
       case .step, .note:
         break
       }
+      state.withLock {
+        $0.failure = nil
+        if case .checkpoint(let c) = event { $0.lastCheckpoint = c }
+      }
     } catch {
-      if failure == nil { failure = error }
+      state.withLock { $0.failure = error }
     }
   }
 

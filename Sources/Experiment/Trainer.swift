@@ -14,11 +14,22 @@ public struct TrainerOptions: Sendable {
   /// Interactive runs wait for a `startStage` (or `stop`) command after every stage, so the user can
   /// choose the next stage's settings; headless runs go through the configured stages.
   public var waitBetweenStages: Bool
+  /// Whether every event so far reached the run log. While it is false (a full disk) the trainer
+  /// keeps superseded periodic checkpoints, since the log may still point at them.
+  public var logIsComplete: @Sendable () -> Bool
+  /// A checkpoint that cannot be written (a full disk) pauses the run until a resume command
+  /// retries it (interactive runs); otherwise it ends the run as failed.
+  public var pauseOnCheckpointFailure: Bool
 
-  public init(threads: Int, checkpointDirectory: String, waitBetweenStages: Bool = false) {
+  public init(
+    threads: Int, checkpointDirectory: String, waitBetweenStages: Bool = false,
+    pauseOnCheckpointFailure: Bool = false, logIsComplete: @escaping @Sendable () -> Bool = { true }
+  ) {
     self.threads = threads
     self.checkpointDirectory = checkpointDirectory
     self.waitBetweenStages = waitBetweenStages
+    self.pauseOnCheckpointFailure = pauseOnCheckpointFailure
+    self.logIsComplete = logIsComplete
   }
 }
 
@@ -381,20 +392,57 @@ public final class Trainer: @unchecked Sendable {
       globalStep: globalStep, mixer: stageEnded || stageStep == 0 ? nil : mixer?.state,
       stageEnded: stageEnded)
     let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
-    try Checkpoint.save(
-      model: model, optimizer: optimizer, metadata: ["cptui.trainer": stateJSON], to: path)
+    while true {
+      do {
+        try Checkpoint.save(
+          model: model, optimizer: optimizer, metadata: ["cptui.trainer": stateJSON], to: path)
+        break
+      } catch {
+        guard options.pauseOnCheckpointFailure else { throw CheckpointWriteError(reason: error) }
+        try waitToRetryCheckpoint(error)
+      }
+    }
     emit(
       .checkpoint(
         CheckpointEvent(
           path: path, step: globalStep, stage: stageIndex + 1, tokens: tokens, time: elapsed)))
     if periodic {
-      if let previous = lastPeriodicCheckpoint, previous != path {
+      if let previous = lastPeriodicCheckpoint, previous != path, options.logIsComplete() {
         try? FileManager.default.removeItem(atPath: previous)
       }
       lastPeriodicCheckpoint = path
     }
   }
 
+  /// A checkpoint could not be written: reports it and waits for `resume` (try again) or `stop`
+  /// (give up: the error ends the run).
+  private func waitToRetryCheckpoint(_ error: any Error) throws {
+    emit(
+      .error(
+        ErrorEvent(
+          kind: .io,
+          message:
+            CheckpointWriteError.prefix
+            + " (paused: free some space, then press space to retry): \(error)",
+          stage: stageIndex + 1, step: globalStep, time: elapsed)))
+    while true {
+      for command in inbox.waitAndDrain() {
+        switch command {
+        case .resume, .togglePause: return
+        case .stop: throw error
+        case .pause, .checkpoint, .endStage, .startStage: continue
+        }
+      }
+    }
+  }
+
   private var tokens: Int { globalStep * tokensPerStep }
   private var elapsed: Double { Date().timeIntervalSince(started) }
+}
+
+/// A checkpoint the trainer could not write (the run's error event starts with its text).
+public struct CheckpointWriteError: Error, CustomStringConvertible {
+  public var reason: any Error
+  public static let prefix = "checkpoint not written"
+  public var description: String { Self.prefix + ": \(reason)" }
 }

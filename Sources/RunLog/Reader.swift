@@ -288,6 +288,14 @@ public enum RunLogReader {
   /// Reads a whole log. Throws a one-line error for a missing, empty or non-log file; otherwise
   /// returns what could be read, with notes on what could not.
   public static func read(path: String) throws(RunLogReadError) -> RunLogContents {
+    try read(path: path, keeping: nil)
+  }
+
+  /// Reads a whole log, keeping only the events `keep` accepts (memory stays in proportion to
+  /// them, whatever the file's size: a 5 GB log streams through a 4 MB buffer).
+  public static func read(path: String, keeping keep: ((RunEvent) -> Bool)?)
+    throws(RunLogReadError) -> RunLogContents
+  {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw RunLogReadError(path: path, message: "no such file")
@@ -301,7 +309,7 @@ public enum RunLogReader {
     var decoder = RunLogDecoder()
     var events: [RunEvent] = []
     var info = stat()
-    if fstat(descriptor, &info) == 0 {
+    if keep == nil, fstat(descriptor, &info) == 0 {
       // About 150 bytes per line: grow the array a few times at most.
       events.reserveCapacity(min(Int(info.st_size) / 150 + 16, 1 << 24))
     }
@@ -316,12 +324,12 @@ public enum RunLogReader {
       }
       if got == 0 { break }
       let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
-      if !decodeInTwo(chunk, decoder: &decoder, events: &events) {
-        decoder.feed(chunk) { events.append($0) }
+      if !decodeInTwo(chunk, decoder: &decoder, events: &events, keeping: keep) {
+        decoder.feed(chunk) { if keep?($0) ?? true { events.append($0) } }
       }
-      if events.isEmpty, decoder.skippedCount >= 20 { break }
+      if decoder.eventCount == 0, decoder.skippedCount >= 20 { break }
     }
-    events.append(contentsOf: decoder.finish())
+    events.append(contentsOf: decoder.finish().filter { keep?($0) ?? true })
     return try contents(of: decoder, events: events, path: path)
   }
 
@@ -330,7 +338,8 @@ public enum RunLogReader {
   /// continuation decoder, the rest (an unfinished line) with `decoder` again. Returns false,
   /// doing nothing, when the chunk is small or has too few newlines to split at.
   static func decodeInTwo(
-    _ whole: UnsafeRawBufferPointer, decoder: inout RunLogDecoder, events: inout [RunEvent]
+    _ whole: UnsafeRawBufferPointer, decoder: inout RunLogDecoder, events: inout [RunEvent],
+    keeping keep: ((RunEvent) -> Bool)? = nil
   ) -> Bool {
     guard whole.count >= 1 << 20, let wholeBase = whole.baseAddress,
       let firstNewline = memchr(wholeBase, 0x0A, whole.count)
@@ -338,11 +347,11 @@ public enum RunLogReader {
     var chunk = whole
     if decoder.pendingByteCount > 0 || decoder.isDiscarding {
       let n = wholeBase.distance(to: UnsafeRawPointer(firstNewline)) + 1
-      decoder.feed(UnsafeRawBufferPointer(rebasing: whole[0..<n])) { events.append($0) }
+      decoder.feed(UnsafeRawBufferPointer(rebasing: whole[0..<n])) { if keep?($0) ?? true { events.append($0) } }
       chunk = UnsafeRawBufferPointer(rebasing: whole[n...])
     }
     guard chunk.count >= 1 << 19, let base = chunk.baseAddress else {
-      decoder.feed(chunk) { events.append($0) }
+      decoder.feed(chunk) { if keep?($0) ?? true { events.append($0) } }
       return true
     }
     let bytes = base.assumingMemoryBound(to: UInt8.self)
@@ -352,7 +361,7 @@ public enum RunLogReader {
     guard let mid = memchr(bytes + half, 0x0A, chunk.count - half),
       bytes.distance(to: mid.assumingMemoryBound(to: UInt8.self)) < last
     else {
-      decoder.feed(chunk) { events.append($0) }
+      decoder.feed(chunk) { if keep?($0) ?? true { events.append($0) } }
       return true
     }
     let split = bytes.distance(to: mid.assumingMemoryBound(to: UInt8.self)) + 1
@@ -370,11 +379,13 @@ public enum RunLogReader {
       withUnsafeMutablePointer(to: &later) { other in
         nonisolated(unsafe) let (main, other, parts) = (main, other, parts)
         nonisolated(unsafe) let (first, second) = (first, second)
+        // `keep` is a pure filter (it may run on both threads at once).
+        nonisolated(unsafe) let keep = keep
         DispatchQueue.concurrentPerform(iterations: 2) { i in
           if i == 0 {
-            main.pointee.feed(first) { parts[0].append($0) }
+            main.pointee.feed(first) { if keep?($0) ?? true { parts[0].append($0) } }
           } else {
-            other.pointee.feed(second) { parts[1].append($0) }
+            other.pointee.feed(second) { if keep?($0) ?? true { parts[1].append($0) } }
           }
         }
       }
@@ -383,7 +394,7 @@ public enum RunLogReader {
     events.append(contentsOf: parts[0])
     events.append(contentsOf: parts[1])
     if end < chunk.count {
-      decoder.feed(UnsafeRawBufferPointer(rebasing: chunk[end...])) { events.append($0) }
+      decoder.feed(UnsafeRawBufferPointer(rebasing: chunk[end...])) { if keep?($0) ?? true { events.append($0) } }
     }
     return true
   }

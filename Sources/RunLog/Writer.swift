@@ -20,7 +20,8 @@ public struct RunLogWriteError: Error, CustomStringConvertible, Equatable, Senda
 /// batching), so a process killed with `kill -9` loses nothing it wrote; `flush()` also forces the
 /// file to disk (fsync) — the trainer calls it at every evaluation. Lines are only ever appended; a
 /// line is written with one `write(2)` call, so a crash can at worst leave a torn last line, which
-/// readers ignore and which `Mode.append` cuts off before it adds new lines.
+/// readers ignore and which `Mode.append` cuts off before it adds new lines. A failed write (a full
+/// disk) leaves no partial line and keeps its lines for the next call to retry.
 public final class RunLogWriter: Sendable {
   public enum Mode: Sendable {
     /// Create a new log; fail if the file exists.
@@ -73,7 +74,7 @@ public final class RunLogWriter: Sendable {
   deinit {
     state.withLock { state in
       if state.descriptor >= 0 {
-        _ = Self.writeAll(state.pending, to: state.descriptor)
+        _ = Self.writeWhole(state.pending, to: state.descriptor)
         systemClose(state.descriptor)
         state.descriptor = -1
       }
@@ -98,7 +99,7 @@ public final class RunLogWriter: Sendable {
       state.pending.append(contentsOf: line.utf8)
       state.pending.append(UInt8(ascii: "\n"))
       if state.pending.count > bufferBytes {
-        if let failure = Self.writeAll(state.pending, to: state.descriptor) { return failure }
+        if let failure = Self.writeWhole(state.pending, to: state.descriptor) { return failure }
         state.pending.removeAll(keepingCapacity: true)
       }
       return nil
@@ -110,7 +111,7 @@ public final class RunLogWriter: Sendable {
   public func flush() throws(RunLogWriteError) {
     let result: String? = state.withLock { state in
       guard state.descriptor >= 0 else { return "the log is closed" }
-      if let failure = Self.writeAll(state.pending, to: state.descriptor) { return failure }
+      if let failure = Self.writeWhole(state.pending, to: state.descriptor) { return failure }
       state.pending.removeAll(keepingCapacity: true)
       if fsync(state.descriptor) != 0 {
         return "fsync failed: \(String(cString: strerror(errno)))"
@@ -129,6 +130,19 @@ public final class RunLogWriter: Sendable {
         state.descriptor = -1
       }
     }
+  }
+
+  /// Writes whole lines or nothing: when the write fails part way (a full disk), the bytes that
+  /// made it are cut off again so the log never holds a partial line, and the lines stay pending
+  /// for the next `write` or `flush` to retry. Returns an error text or nil.
+  private static func writeWhole(_ bytes: [UInt8], to descriptor: Int32) -> String? {
+    let start = lseek(descriptor, 0, SEEK_CUR)
+    guard let failure = writeAll(bytes, to: descriptor) else { return nil }
+    if start >= 0 {
+      _ = ftruncate(descriptor, start)
+      _ = lseek(descriptor, start, SEEK_SET)
+    }
+    return failure
   }
 
   /// Writes every byte, retrying short writes and interruptions; returns an error text or nil.

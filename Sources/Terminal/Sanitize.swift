@@ -48,6 +48,27 @@ public enum TextSanitizer {
   }
 }
 
+extension TextSanitizer {
+  /// Text for a message on stderr or stdout: keeps newlines, shows every other unsafe scalar (an
+  /// escape, a bidi override) as a visible `\u{…}` escape and U+FFFD (invalid UTF-8) as `?`, so a
+  /// name from a file can never drive the terminal.
+  public static func escaped(_ text: String) -> String {
+    var out = ""
+    for s in text.unicodeScalars {
+      if s == "\n" || s == "\t" {
+        out.unicodeScalars.append(s)
+      } else if s == "\u{FFFD}" {
+        out += "?"
+      } else if isUnsafe(s) {
+        out += "\\u{" + String(s.value, radix: 16, uppercase: true) + "}"
+      } else {
+        out.unicodeScalars.append(s)
+      }
+    }
+    return out
+  }
+}
+
 extension String {
   /// This text made safe for the screen (see `TextSanitizer.clean`).
   public var sanitizedForScreen: String { TextSanitizer.clean(self) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Experiment
 import Foundation
 import RunLog
+import Terminal
 
 /// `cptui compare`: the paper-style table for existing run logs.
 struct CompareCommand: ParsableCommand {
@@ -121,14 +122,17 @@ struct ComparisonTable {
   var columns: [String] { comparison.datasets + ["forgetting", "adaptation", "avg", "Δunion"] }
 
   var text: String {
-    let names = rows.map { $0.label.isEmpty ? $0.name : "\($0.name) (\($0.label))" }
+    // Names come from log files: made safe for the terminal (no escapes, bidi or long lines).
+    let names = rows.map {
+      TextSanitizer.clean($0.label.isEmpty ? $0.name : "\($0.name) (\($0.label))", maxLength: 80)
+    }
     let nameWidth = max(names.map(\.count).max() ?? 0, 3)
     var best: [String: Double] = [:]
     for column in columns where column != "Δunion" {
       best[column] = rows.filter { !$0.isUnion }.compactMap { Self.value($0, column) }.min()
     }
     var out = "run".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-    for column in columns { out += "  " + Self.pad(column, 10) }
+    for column in columns { out += "  " + Self.pad(TextSanitizer.clean(column, maxLength: 40), 10) }
     out += "\n"
     for (row, name) in zip(rows, names) {
       out += name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import Terminal
 
 /// `cptui eval`: mean next-token loss of a checkpoint on a token file.
 struct EvalCommand: ParsableCommand {
@@ -70,5 +71,6 @@ enum TokenFileReader {
 /// A fatal command-line error: printed as one line on stderr, exit status 1.
 struct CLIError: Error, CustomStringConvertible {
   var description: String
-  init(_ message: String) { description = message }
+  /// Messages quote names from files: control characters are shown escaped, never sent raw.
+  init(_ message: String) { description = TextSanitizer.escaped(message) }
 }

@@ -55,7 +55,7 @@ struct FollowCommand: ParsableCommand {
       guard tty >= 0 else {
         throw CLIError("follow -: no terminal to read keys from (/dev/tty: \(errnoText()))")
       }
-      fcntl(input, F_SETFD, FD_CLOEXEC)
+      _ = fcntl(input, F_SETFD, FD_CLOEXEC)
       dup2(tty, 0)
       close(tty)
       source = FollowSource(fileDescriptor: input, name: "-")

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Experiment
 import Foundation
 import RunLog
@@ -5,6 +6,10 @@ import Tensor
 
 /// One headless training run into a log: shared by `run` and `sweep`.
 enum HeadlessRun {
+  /// Exit status of a run stopped because its log or a checkpoint could not be written (75,
+  /// EX_TEMPFAIL: try again later, with `--resume`).
+  static let writeFailureStatus: Int32 = 75
+
   /// Trains `config` (or resumes from `checkpoint`) with events going to `recorder` and `progress`.
   /// Ctrl-C stops at the next step with a checkpoint. Returns how the run ended.
   static func execute(
@@ -15,12 +20,25 @@ enum HeadlessRun {
     let data = try RunSupport.prepareData(config) { progress.message($0) }
     let inbox = CommandInbox()
     let options = TrainerOptions(
-      threads: threads, checkpointDirectory: RunSupport.checkpointDirectory(forLog: recorder.path))
+      threads: threads, checkpointDirectory: RunSupport.checkpointDirectory(forLog: recorder.path),
+      logIsComplete: { recorder.failure == nil })
+    // A log line or a checkpoint that cannot be written (a full disk) stops the run at the next
+    // step; the log keeps every whole line and `--resume` continues once there is space.
+    var stopping = false
+    var writeError: String?
     let trainer = try Trainer(
       config: config, data: data, options: options, inbox: inbox, loader: RunSupport.loader
     ) { event in
       recorder.record(event)
       progress.update(with: event)
+      if case .error(let e) = event, e.message.hasPrefix(CheckpointWriteError.prefix) {
+        writeError = e.message
+      }
+      if !stopping, let failure = recorder.failure {
+        stopping = true
+        progress.message("cannot write the run log (\(failure.message)); stopping at the next step")
+        inbox.send(.stop)
+      }
     }
     if let checkpoint {
       try trainer.restore(checkpoint: checkpoint)
@@ -40,7 +58,17 @@ enum HeadlessRun {
     let status = trainer.run()
     signals.cancel()
     progress.finish()
-    if let failure = recorder.failure { throw CLIError("run log: \(failure)") }
+    if let problem = recorder.failure.map({ "run log: \($0)" }) ?? writeError {
+      let from = recorder.lastLoggedCheckpoint.map { "its checkpoint of step \($0.step)" }
+      printError(
+        """
+        cptui: \(problem)
+        cptui: training stopped at step \(trainer.globalStepForResume); the log keeps every whole \
+        line written. Free some space, then continue\(from.map { " from " + $0 } ?? "") with:
+          cptui run --resume \(recorder.path)
+        """)
+      throw ExitCode(HeadlessRun.writeFailureStatus)
+    }
     return status
   }
 }

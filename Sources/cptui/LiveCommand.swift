@@ -74,7 +74,8 @@ struct LiveCommand: ParsableCommand {
       sendToTrainer: { inbox.send($0) })
     let options = TrainerOptions(
       threads: threads, checkpointDirectory: RunSupport.checkpointDirectory(forLog: path),
-      waitBetweenStages: true)
+      waitBetweenStages: true, pauseOnCheckpointFailure: true,
+      logIsComplete: { recorder.failure == nil })
     let trainer = try Trainer(
       config: config, data: data, options: options, inbox: inbox, loader: RunSupport.loader
     ) { controller.emit($0) }

@@ -2,6 +2,7 @@ import Corpus
 import Experiment
 import Foundation
 import RunLog
+import Terminal
 
 /// Shared by `run`, `sweep` and the live screen: reading a config, preparing its data, naming logs.
 enum RunSupport {
@@ -48,5 +49,5 @@ enum RunSupport {
 
 /// Writes a line to standard error.
 func printError(_ text: String) {
-  FileHandle.standardError.write(Data((text + "\n").utf8))
+  FileHandle.standardError.write(Data((TextSanitizer.escaped(text) + "\n").utf8))
 }

@@ -177,6 +177,19 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
     )
   }
 
+  /// A line over the limit that arrives whole in one chunk was read (the limit held only across
+  /// chunks), so the same file read differently depending on where its chunks fell.
+  @Test func overlongLineInOneChunkIsSkippedToo() throws {
+    let long =
+      #"{"type":"note","text":""# + String(repeating: "x", count: RunLogSchema.maxLineBytes)
+      + #""}"#
+    let contents = try RunLogReader.read(
+      bytes: Array((header + "\n" + long + "\n" + step + "\n").utf8))
+    #expect(contents.events.count == 2)
+    #expect(contents.skipped == [SkippedLine(line: 2, reason: "longer than 1 MiB")])
+    #expect(contents.skippedSummary?.contains("longer than 1 MiB") == true)
+  }
+
   @Test func overlongLinesAreSkippedWithANotice() throws {
     let long =
       #"{"type":"note","text":""# + String(repeating: "x", count: RunLogSchema.maxLineBytes)
