@@ -14,7 +14,7 @@ public struct Comparison: Sendable {
     public var summary: RunSummary
     /// True for a union baseline (trained from scratch on all datasets mixed).
     public var isUnion: Bool
-    /// average − the union baseline's average.
+    /// average − the union baseline's average (the union run of the same seed when there is one).
     public var deltaToUnion: Double?
   }
 
@@ -75,10 +75,14 @@ public struct Comparison: Sendable {
     for i in rows.indices where keys.filter({ $0 == keys[i] }).count > 1 {
       rows[i].name = URL(fileURLWithPath: rows[i].path).deletingPathExtension().lastPathComponent
     }
-    if let union = rows.first(where: \.isUnion), let base = union.summary.average {
-      for i in rows.indices where !rows[i].isUnion {
-        rows[i].deltaToUnion = rows[i].summary.average.map { $0 - base }
-      }
+    // Each run is measured against the union baseline of its own seed when there is one (a sweep
+    // with seeds: runs the union per seed), else against the first union baseline.
+    let seeds = runs.map { $0.header?.seed }
+    let unions = rows.indices.filter { rows[$0].isUnion }
+    for i in rows.indices where !rows[i].isUnion {
+      let sameSeed = unions.first { seeds[$0] != nil && seeds[$0] == seeds[i] }
+      guard let u = sameSeed ?? unions.first, let base = rows[u].summary.average else { continue }
+      rows[i].deltaToUnion = rows[i].summary.average.map { $0 - base }
     }
     self.rows = rows
     self.datasets = datasets

@@ -14,9 +14,14 @@ struct SweepCommand: ParsableCommand {
       combination whose log already completed is skipped, one that was interrupted is resumed from
       its last checkpoint. --union CONFIG adds a union baseline run. The table is printed at the end
       and written to OUT/summary.csv.
+
+      CONFIG may also be a sweep file (presets/sweeps/NAME.yaml, or just NAME): its preset, set,
+      seeds, grid, union and out are the defaults that the options above extend (--set and
+      --union-set apply after the file's; a --grid axis replaces the file's axis of the same key).
+      With seeds: the union baseline runs once per seed. See docs/config.md.
       """)
 
-  @Argument(help: "A config file or a preset name.") var config: String
+  @Argument(help: "A config file, a preset name, or a sweep file (or its name).") var config: String
   @Option(help: "A grid axis, KEY=V1,V2,… (repeatable).") var grid: [String] = []
   @Option(
     name: .customLong("set"), parsing: .singleValue,
@@ -32,10 +37,7 @@ struct SweepCommand: ParsableCommand {
   @Option(help: "Evaluations averaged for final losses.") var average = 3
   @Flag(help: "No progress lines.") var quiet = false
 
-  struct Axis {
-    var key: String
-    var values: [String]
-  }
+  typealias Axis = SweepFile.Axis
 
   func axes() throws -> [Axis] {
     try grid.map { item in
@@ -48,7 +50,8 @@ struct SweepCommand: ParsableCommand {
       guard !values.isEmpty, !values.contains(where: \.isEmpty) else {
         throw ValidationError("--grid \(item): give at least one value, separated by commas")
       }
-      return Axis(key: String(item[..<eq]), values: values)
+      let key = String(item[..<eq])
+      return Axis(key: key, choices: values.map { ["\(key)=\($0)"] })
     }
   }
 
@@ -57,36 +60,73 @@ struct SweepCommand: ParsableCommand {
     if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
   }
 
-  /// Every combination as a list of `key=value` overrides, first axis slowest.
-  static func combinations(_ axes: [Axis]) -> [[String]] {
-    axes.reduce([[]]) { partial, axis in
-      partial.flatMap { prefix in axis.values.map { prefix + ["\(axis.key)=\($0)"] } }
+  /// The sweep as run: this command's options on top of a sweep file's, if CONFIG is one.
+  struct Plan {
+    var config: String
+    var overrides: [String]
+    var axes: [Axis]
+    var union: String?
+    var unionOverrides: [String]
+    var unionPerSeed = false
+    var out: String?
+  }
+
+  func plan() throws -> Plan {
+    let file: SweepFile?
+    do {
+      file = try SweepFile.locate(config)
+    } catch {
+      throw CLIError("\(error)")
     }
+    guard let file else {
+      return Plan(
+        config: config, overrides: overrides, axes: try axes(), union: union,
+        unionOverrides: unionOverrides, out: out)
+    }
+    var merged = file.axes
+    for axis in try axes() {
+      if let i = merged.firstIndex(where: { $0.key == axis.key }) {
+        merged[i] = axis
+      } else {
+        merged.append(axis)
+      }
+    }
+    return Plan(
+      config: file.preset, overrides: file.overrides + overrides, axes: merged,
+      union: union ?? file.union, unionOverrides: file.unionOverrides + unionOverrides,
+      unionPerSeed: file.unionPerSeed && merged.contains { $0.key == "seed" },
+      out: out ?? file.out ?? "runs/sweep-\(file.name)")
   }
 
   func run() throws {
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-    let base = try RunSupport.loadConfig(config, overrides: overrides)
-    let folder = out ?? "runs/sweep-\(base.name)"
+    let plan = try plan()
+    let base = try RunSupport.loadConfig(plan.config, overrides: plan.overrides)
+    let folder = plan.out ?? "runs/sweep-\(base.name)"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    var jobs: [(name: String, config: ExperimentConfig)] = []
-    for combo in Self.combinations(try axes()) {
-      let config = try RunSupport.loadConfig(self.config, overrides: overrides + combo)
+    var jobs: [(name: String, config: ExperimentConfig, isUnion: Bool)] = []
+    for combo in SweepFile.combinations(plan.axes) {
+      let config = try RunSupport.loadConfig(plan.config, overrides: plan.overrides + combo)
       let suffix = combo.map { Self.fileSafe($0) }.joined(separator: "__")
-      jobs.append((suffix.isEmpty ? base.name : "\(base.name)__\(suffix)", config))
+      jobs.append((suffix.isEmpty ? base.name : "\(base.name)__\(suffix)", config, false))
     }
-    if let union {
-      let config = try RunSupport.loadConfig(union, overrides: unionOverrides)
-      jobs.append(
-        (config.name.lowercased().hasPrefix("union") ? config.name : "union-\(config.name)", config)
-      )
+    if let union = plan.union {
+      // One union run, or one per seed (named …__seed=N) when the sweep file has seeds:.
+      let seeds = plan.unionPerSeed ? plan.axes.first { $0.key == "seed" }?.choices ?? [] : []
+      for seed in seeds.isEmpty ? [[]] : seeds {
+        let config = try RunSupport.loadConfig(union, overrides: plan.unionOverrides + seed)
+        let name =
+          config.name.lowercased().hasPrefix("union") ? config.name : "union-\(config.name)"
+        let suffix = seed.map { Self.fileSafe($0) }.joined(separator: "__")
+        jobs.append((suffix.isEmpty ? name : "\(name)__\(suffix)", config, true))
+      }
     }
     var paths: [String] = []
     var unionPaths: Set<String> = []
     for (index, job) in jobs.enumerated() {
       let path = (folder as NSString).appendingPathComponent(job.name + ".jsonl")
       paths.append(path)
-      if union != nil && index == jobs.count - 1 { unionPaths.insert(path) }
+      if job.isUnion { unionPaths.insert(path) }
       let state = Self.logState(path)
       if state == .completed {
         if !quiet { printError("[\(index + 1)/\(jobs.count)] \(job.name): done, skipped") }

@@ -45,6 +45,56 @@ struct SweepCLITests {
     #expect(Set(compare.stdout.split(separator: "\n")) == Set(csv.split(separator: "\n")))
   }
 
+  @Test func aSweepFileRunsItsGridWithAUnionRunPerSeed() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-sweepfile-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let env = ["CPTUI_CACHE": folder.appendingPathComponent("cache").path]
+    let file = folder.appendingPathComponent("replay-tiny.yaml").path
+    try """
+    preset: tiny
+    set: {defaults.steps: 20}
+    seeds: [1, 2]
+    grid:
+      stage2.replay: [0, 25]
+    union: {preset: union-tiny, set: {stages.1.steps: 40}}
+    out: \(folder.appendingPathComponent("from-file").path)
+    """.write(toFile: file, atomically: true, encoding: .utf8)
+    // A --grid axis replaces the file's axis of the same key; --out replaces its out.
+    let out = folder.appendingPathComponent("logs").path
+    let r = try CLI.run(
+      ["sweep", file, "--grid", "stage2.replay=0,5", "--out", out, "--threads", "1", "--quiet"],
+      environment: env)
+    #expect(r.status == 0, "\(r.stderr)")
+    let logs = try FileManager.default.contentsOfDirectory(atPath: out).filter {
+      $0.hasSuffix(".jsonl")
+    }
+    #expect(
+      Set(logs) == [
+        "tiny__seed=1__stage2.replay=0.jsonl", "tiny__seed=1__stage2.replay=5.jsonl",
+        "tiny__seed=2__stage2.replay=0.jsonl", "tiny__seed=2__stage2.replay=5.jsonl",
+        "union-tiny__seed=1.jsonl", "union-tiny__seed=2.jsonl",
+      ], "\(logs)")
+    #expect(
+      !FileManager.default.fileExists(atPath: folder.appendingPathComponent("from-file").path))
+    // Each run is measured against the union run of its own seed.
+    let csv = try CLI.run(["compare", out, "--csv", "-"], environment: env)
+    #expect(csv.status == 0, "\(csv.stderr)")
+    let rows = csv.stdout.split(separator: "\n").map {
+      $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
+    let header = try #require(rows.first)
+    let avg = try #require(header.firstIndex(of: "avg"))
+    let delta = try #require(header.firstIndex(of: "delta_union"))
+    func row(_ text: String) -> [String]? { rows.first { $0[0].contains(text) } }
+    for seed in ["1", "2"] {
+      let run = try #require(row("tiny__seed=\(seed)__stage2.replay=0"), "\(csv.stdout)")
+      let union = try #require(row("union-tiny__seed=\(seed)"), "\(csv.stdout)")
+      let expected = try #require(Double(run[avg])) - (try #require(Double(union[avg])))
+      #expect(abs(try #require(Double(run[delta])) - expected) < 1e-9, "\(csv.stdout)")
+    }
+  }
+
   @Test func compareRejectsMissingAndEmptyInput() throws {
     let missing = try CLI.run(["compare", "/nonexistent.jsonl"])
     #expect(missing.status != 0 && missing.stderr.contains("/nonexistent.jsonl"))
