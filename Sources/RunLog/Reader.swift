@@ -347,7 +347,9 @@ public enum RunLogReader {
     var chunk = whole
     if decoder.pendingByteCount > 0 || decoder.isDiscarding {
       let n = wholeBase.distance(to: UnsafeRawPointer(firstNewline)) + 1
-      decoder.feed(UnsafeRawBufferPointer(rebasing: whole[0..<n])) { if keep?($0) ?? true { events.append($0) } }
+      decoder.feed(UnsafeRawBufferPointer(rebasing: whole[0..<n])) {
+        if keep?($0) ?? true { events.append($0) }
+      }
       chunk = UnsafeRawBufferPointer(rebasing: whole[n...])
     }
     guard chunk.count >= 1 << 19, let base = chunk.baseAddress else {
@@ -394,7 +396,9 @@ public enum RunLogReader {
     events.append(contentsOf: parts[0])
     events.append(contentsOf: parts[1])
     if end < chunk.count {
-      decoder.feed(UnsafeRawBufferPointer(rebasing: chunk[end...])) { if keep?($0) ?? true { events.append($0) } }
+      decoder.feed(UnsafeRawBufferPointer(rebasing: chunk[end...])) {
+        if keep?($0) ?? true { events.append($0) }
+      }
     }
     return true
   }
