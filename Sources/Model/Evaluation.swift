@@ -43,7 +43,7 @@ public struct EngineBenchmark: Sendable {
   /// Engine threads for the model's own loops (set OpenBLAS's with `BLAS.threads`).
   public var threads = 1
   /// Split batches over per-thread replicas (`GPTNeoX.dataParallel`).
-  public var dataParallel = false
+  public var dataParallel = true
 
   public init(config: ModelConfig, batch: Int, steps: Int, warmupSteps: Int = 2, seed: UInt64 = 1) {
     self.config = config

@@ -27,7 +27,7 @@ struct BenchCommand: ParsableCommand {
   @Flag(
     inversion: .prefixedNo,
     help: "Split each batch over per-thread model replicas (with 2+ threads).")
-  var dataParallel = false
+  var dataParallel = true
   @Flag(help: "Print one JSON object instead of text.") var json = false
   @Flag(help: "Also print the share of step time per operation kind.") var profile = false
 
