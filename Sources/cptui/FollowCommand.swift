@@ -34,13 +34,7 @@ struct FollowCommand: ParsableCommand {
   }
 
   func run() throws {
-    let themes = ThemeLoader.standard()
-    let chosenTheme: Theme
-    do {
-      chosenTheme = try themes.load(theme ?? "dark")
-    } catch {
-      throw CLIError("theme: \(error)")
-    }
+    let (themes, chosenTheme) = try RunSupport.theme(theme)
     let source: FollowSource
     if log == "-" {
       // Standard input carries the log: the screen reads its keys from the terminal instead.

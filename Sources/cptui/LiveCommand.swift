@@ -39,13 +39,7 @@ struct LiveCommand: ParsableCommand {
 
   func run() throws {
     // Everything that can fail fast does so before the terminal is touched.
-    let themes = ThemeLoader.standard()
-    let chosenTheme: Theme
-    do {
-      chosenTheme = try themes.load(theme ?? "dark")
-    } catch {
-      throw CLIError("theme: \(error)")
-    }
+    let (themes, chosenTheme) = try RunSupport.theme(theme)
     let config = try RunSupport.loadConfig(preset ?? config ?? "default", overrides: overrides)
     guard isatty(0) == 1, isatty(1) == 1 else {
       throw CLIError("the live screen needs a terminal; use `cptui run` for headless training")

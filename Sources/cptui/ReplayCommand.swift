@@ -39,13 +39,7 @@ struct ReplayCommand: ParsableCommand {
   }
 
   func run() throws {
-    let themes = ThemeLoader.standard()
-    let chosenTheme: Theme
-    do {
-      chosenTheme = try themes.load(theme ?? "dark")
-    } catch {
-      throw CLIError("theme: \(error)")
-    }
+    let (themes, chosenTheme) = try RunSupport.theme(theme)
     let paths = try LogPaths.expand(logs + union)
     var playback = try ReplayLoader.load(
       paths: paths, unionPaths: Set(try LogPaths.expand(union)),

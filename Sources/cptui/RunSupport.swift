@@ -2,10 +2,22 @@ import Corpus
 import Experiment
 import Foundation
 import RunLog
+import Screens
 import Terminal
 
 /// Shared by `run`, `sweep` and the live screen: reading a config, preparing its data, naming logs.
 enum RunSupport {
+  /// The standard theme folders and the theme the user named (a name or a .theme file; default
+  /// dark), or a one-line error.
+  static func theme(_ name: String?) throws -> (ThemeLoader, Theme) {
+    let themes = ThemeLoader.standard()
+    do {
+      return (themes, try themes.load(name ?? "dark"))
+    } catch {
+      throw CLIError("theme: \(error)")
+    }
+  }
+
   /// Every name a config may use for a built-in dataset (recipes, their aliases, mixtures).
   static var builtinDatasetNames: [String] { Recipes.knownNames }
 

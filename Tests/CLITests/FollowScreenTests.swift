@@ -52,7 +52,7 @@ import Testing
     let dir = try Self.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
     let log = dir.appendingPathComponent("run.jsonl").path
-    FileManager.default.createFile(atPath: log, contents: nil)
+    _ = FileManager.default.createFile(atPath: log, contents: nil)
     try Self.append(lines[0..<300], to: log)
     let tmux = try TmuxSession(
       command: Self.shell("'\(CLI.binary)' follow --stall-after 2 '\(log)'"))
@@ -113,7 +113,7 @@ import Testing
       (Self.step($0) ?? 0) > 250 && $0.contains("[live]")
     }
     let firstStep = Self.step(first)!
-    FileManager.default.createFile(atPath: go, contents: nil)
+    _ = FileManager.default.createFile(atPath: go, contents: nil)
     try tmux.waitFor("the second piece, then the end of the input") {
       (Self.step($0) ?? 0) > firstStep + 300 && $0.contains("[stalled]")
         && $0.contains("input ended before the run did")

@@ -151,7 +151,7 @@ import Testing
     let folder = try CLI.run(["replay", dir.path])
     #expect(folder.status != 0 && folder.stderr.contains("no .jsonl"), "\(folder.stderr)")
     let empty = dir.appendingPathComponent("empty.jsonl").path
-    FileManager.default.createFile(atPath: empty, contents: Data())
+    _ = FileManager.default.createFile(atPath: empty, contents: Data())
     let emptyRun = try CLI.run(["replay", empty])
     #expect(emptyRun.status != 0 && emptyRun.stderr.contains(empty), "\(emptyRun.stderr)")
     #expect(emptyRun.stderr.split(separator: "\n").count == 1, "\(emptyRun.stderr)")
