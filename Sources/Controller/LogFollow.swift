@@ -286,31 +286,11 @@ public final class FollowSource: @unchecked Sendable {
 /// thread runs the screen until q. Training keys (pause, checkpoint, next stage, settings) do
 /// nothing here, and quitting never asks: following does not own the run.
 public enum FollowScreen {
-  /// Keys that would steer a run; a follower has none to steer.
-  static let ignoredActions: [Action] = [
-    .openStagePanel, .pause, .checkpoint, .warmupDown, .warmupUp, .replayDown, .replayUp,
-    .lrMaxDown, .lrMaxUp,
-  ]
-
   /// Seconds on a monotonic clock.
   public static func now() -> Double {
     var t = timespec()
     clock_gettime(CLOCK_MONOTONIC, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-  }
-
-  /// Whether a key leaves the follow screen: q where it means quit, or a signal.
-  public static func quits(_ key: Key, in model: ScreenModel) -> Bool {
-    if case .interrupted = key { return true }
-    return KeyTable.action(for: key, in: KeyTable.contexts(for: model)) == .quit
-  }
-
-  /// Whether a key is a training key that following ignores (with no overlay open).
-  public static func ignores(_ key: Key, in model: ScreenModel) -> Bool {
-    guard model.view.overlay == .none,
-      let action = KeyTable.action(for: key, in: KeyTable.contexts(for: model))
-    else { return false }
-    return ignoredActions.contains(action)
   }
 
   /// Polls `source` every `pollMilliseconds` on a background thread and shows the run until the
@@ -358,50 +338,11 @@ public enum FollowScreen {
     poller.start()
     defer { stop.set() }
 
-    var theme = initialTheme
-    var startView = ViewState()
-    startView.themeName = theme.name
-    startView.themeNames = themes.availableNames()
-    if !startView.themeNames.contains(theme.name) { startView.themeNames.append(theme.name) }
-    var session = ScreenSession(view: startView)
-    try CursesTerminal.run(palette: theme.palette) { term in
-      term.setPalette(themes.palette(for: theme, colors: term.capabilities.colors))
-      let first = mailbox.take()
-      var seen = first.serial
-      var model = session.merge(first.value)
-      var needsDraw = true
-      while true {
-        if let (snapshot, serial) = mailbox.take(newerThan: seen) {
-          seen = serial
-          let merged = session.merge(snapshot)
-          if merged != model {
-            model = merged
-            needsDraw = true
-          }
-        }
-        if needsDraw {
-          var grid = term.makeGrid()
-          ScreenRenderer.render(model: model, into: &grid)
-          term.draw(grid)
-          needsDraw = false
-        }
-        guard let key = term.pollKey(timeoutMilliseconds: frameMilliseconds) else { continue }
-        needsDraw = true
-        if quits(key, in: model) { return }
-        if ignores(key, in: model) { continue }
-        for command in session.handleKey(key, in: &model) {
-          switch command {
-          case .quit: return
-          case .themeChanged(let name):
-            if let t = try? themes.load(name) {
-              theme = t
-              term.setPalette(themes.palette(for: t, colors: term.capabilities.colors))
-            }
-          default: break
-          }
-        }
-      }
-    }
+    // The live screen's own loop: the snapshots are marked finished (there is nothing to save),
+    // and with no trainer q leaves at once and training keys do nothing (`handleKey`).
+    _ = try ScreenLoop.run(
+      mailbox: mailbox, themes: themes, theme: initialTheme, frameMilliseconds: frameMilliseconds
+    ) { _ in }
   }
 }
 

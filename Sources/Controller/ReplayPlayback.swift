@@ -64,24 +64,6 @@ public struct ReplayRun: Sendable {
   }
 }
 
-extension RunEvent {
-  /// Seconds since the run started, when the event recorded it.
-  public var time: Double? {
-    switch self {
-    case .header: return nil
-    case .step(let e): return e.time
-    case .eval(let e): return e.time
-    case .stageStart(let e): return e.time
-    case .stageEnd(let e): return e.time
-    case .checkpoint(let e): return e.time
-    case .note(let e): return e.time
-    case .error(let e): return e.time
-    case .resume(let e): return e.time
-    case .runEnd(let e): return e.time
-    }
-  }
-}
-
 /// The speeds `<` and `>` step through; nil is "as fast as possible".
 public enum ReplaySpeed {
   public static let ladder: [Double?] = [1, 10, 100, 1000, nil]

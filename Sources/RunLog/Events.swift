@@ -448,3 +448,21 @@ public struct RunEndEvent: Sendable, Hashable {
     self.time = time
   }
 }
+
+extension RunEvent {
+  /// Seconds since the run started, when the event recorded it.
+  public var time: Double? {
+    switch self {
+    case .header: return nil
+    case .step(let e): return e.time
+    case .eval(let e): return e.time
+    case .stageStart(let e): return e.time
+    case .stageEnd(let e): return e.time
+    case .checkpoint(let e): return e.time
+    case .note(let e): return e.time
+    case .error(let e): return e.time
+    case .resume(let e): return e.time
+    case .runEnd(let e): return e.time
+    }
+  }
+}

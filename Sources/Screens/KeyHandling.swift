@@ -11,7 +11,11 @@ extension ScreenModel {
     guard let action = KeyTable.action(for: key, in: KeyTable.contexts(for: self)) else {
       return []
     }
-    if !status.hasTrainer && view.overlay == .none && Self.trainingOnly.contains(action) {
+    // Without a trainer (replay, a followed log) the keys that steer one mean nothing; a followed
+    // log has no play clock to pause either.
+    if !status.hasTrainer && view.overlay == .none
+      && (Self.trainingOnly.contains(action) || (action == .pause && status.mode != .replay))
+    {
       return []
     }
     return apply(action, key: key)
@@ -55,7 +59,8 @@ extension ScreenModel {
       view.overlay = .help
       view.helpScroll = 0
     case .quit:
-      if status.mode == .live || status.mode == .paused {
+      // Only a run being trained asks first (quitting stops it); a replay or a follow just leaves.
+      if status.hasTrainer && (status.mode == .live || status.mode == .paused) {
         view.overlay = .quitConfirm
       } else {
         return [.quit]
