@@ -8,7 +8,7 @@ final class ActivationArena {
     var qkv: UnsafeMutablePointer<Float>  // [N×3C], q and k rotated
     var probs: UnsafeMutablePointer<Float>  // [B×H×T×T] attention probabilities
     var attY: UnsafeMutablePointer<Float>  // [N×C] attention output before the dense projection
-    var fc: UnsafeMutablePointer<Float>  // [N×4C] MLP pre-activation
+    var fc: UnsafeMutablePointer<Float>  // [N×4C] MLP pre-activation, then gelu' of it
     var fcGelu: UnsafeMutablePointer<Float>  // [N×4C] MLP activation
   }
 

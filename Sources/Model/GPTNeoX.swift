@@ -159,7 +159,8 @@ public final class GPTNeoX: @unchecked Sendable {
     for l in 0..<config.layers {
       blockForward(
         l, arena: arena, slot: training ? l : 0, x: arena.residual(residualIndex(l)),
-        out: arena.residual(residualIndex(l + 1)), batch: batch, length: length)
+        out: arena.residual(residualIndex(l + 1)), batch: batch, length: length,
+        training: training)
     }
     // Final LayerNorm and output projection.
     let xL = arena.residual(residualIndex(config.layers))
@@ -184,7 +185,7 @@ public final class GPTNeoX: @unchecked Sendable {
 
   private func blockForward(
     _ l: Int, arena: ActivationArena, slot: Int, x: UnsafeMutablePointer<Float>,
-    out: UnsafeMutablePointer<Float>, batch: Int, length: Int
+    out: UnsafeMutablePointer<Float>, batch: Int, length: Int, training: Bool
   ) {
     let c = config.width
     let n = batch * length
@@ -238,12 +239,12 @@ public final class GPTNeoX: @unchecked Sendable {
         outputs: c, accumulate: true)
     }
     profiler.measure(.linear) {
-      kernels.linearForward(
-        x: a.ln2, weight: w + p.fcWeight, bias: w + p.fcBias, y: a.fc, rows: n, inputs: c,
-        outputs: 4 * c)
+      Linear.forward(
+        x: a.ln2, weight: w + p.fcWeight, bias: nil, y: a.fc, rows: n, inputs: c, outputs: 4 * c)
     }
-    profiler.measure(.gelu) {
-      kernels.geluForward(a.fc, a.fcGelu, n * 4 * c)
+    profiler.measure(.gelu) {  // adds the fc bias; a training pass keeps gelu' in place of fc
+      kernels.biasGeluForward(
+        pre: a.fc, bias: w + p.fcBias, out: a.fcGelu, rows: n, cols: 4 * c, keepSlope: training)
     }
     profiler.measure(.linear) {
       kernels.linearForward(
@@ -317,7 +318,7 @@ public final class GPTNeoX: @unchecked Sendable {
         dBias: g + p.projBias, rows: n, inputs: 4 * c, outputs: c, arena: arena)
     }
     profiler.measure(.gelu) {
-      kernels.geluBackward(a.fc, arena.dFc, n * 4 * c)
+      kernels.geluBackward(slope: a.fc, arena.dFc, n * 4 * c)
     }
     profiler.measure(.linear) {
       kernels.linearBackward(

@@ -64,36 +64,48 @@ enum Kernels {
   }
 
   /// GELU with the exact normal CDF, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as GPT-NeoX's `gelu`
-  /// (Φ from FastMath, within 2e-7).
-  static func geluForward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    while i + 16 <= n {
-      let v = FastMath.load(x + i)
-      FastMath.store(v * FastMath.normalCDFAndPDF(v).cdf, out + i)
-      i += 16
-    }
-    if i < n {
-      let v = FastMath.loadPartial(x + i, n - i)
-      FastMath.storePartial(v * FastMath.normalCDFAndPDF(v).cdf, out + i, n - i)
+  /// (Φ from FastMath, within 2e-7), of the fc layer's output plus its bias, in one pass:
+  /// out[N×W] = gelu(pre + bias) per row. With `keepSlope`, `pre` is overwritten by the slope
+  /// gelu'(pre + bias) = Φ + x·φ that `geluBackward` needs (a training pass keeps no pre-activation).
+  static func biasGeluForward(
+    pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+    rows: Int, cols: Int, keepSlope: Bool
+  ) {
+    for r in 0..<rows {
+      let p = pre + r * cols
+      let o = out + r * cols
+      var j = 0
+      while j < cols {
+        let count = min(16, cols - j)
+        let v =
+          count == 16
+          ? FastMath.load(p + j) + FastMath.load(bias + j)
+          : FastMath.loadPartial(p + j, count) + FastMath.loadPartial(bias + j, count)
+        let (cdf, pdf) = FastMath.normalCDFAndPDF(v)
+        if count == 16 {
+          FastMath.store(v * cdf, o + j)
+          if keepSlope { FastMath.store(cdf + v * pdf, p + j) }
+        } else {
+          FastMath.storePartial(v * cdf, o + j, count)
+          if keepSlope { FastMath.storePartial(cdf + v * pdf, p + j, count) }
+        }
+        j += 16
+      }
     }
   }
 
-  /// d[i] = dout[i] · gelu'(x[i]) with gelu'(x) = Φ(x) + x·φ(x), written over `dout` in place.
+  /// d[i] = dout[i] · slope[i], written over `dout` in place (`slope` from `biasGeluForward`).
   static func geluBackward(
-    _ x: UnsafePointer<Float>, _ dInOut: UnsafeMutablePointer<Float>, _ n: Int
+    slope: UnsafePointer<Float>, _ dInOut: UnsafeMutablePointer<Float>, _ n: Int
   ) {
     var i = 0
     while i + 16 <= n {
-      let v = FastMath.load(x + i)
-      let (cdf, pdf) = FastMath.normalCDFAndPDF(v)
-      FastMath.store(FastMath.load(dInOut + i) * (cdf + v * pdf), dInOut + i)
+      FastMath.store(FastMath.load(dInOut + i) * FastMath.load(slope + i), dInOut + i)
       i += 16
     }
-    if i < n {
-      let v = FastMath.loadPartial(x + i, n - i)
-      let (cdf, pdf) = FastMath.normalCDFAndPDF(v)
-      let d = FastMath.loadPartial(dInOut + i, n - i)
-      FastMath.storePartial(d * (cdf + v * pdf), dInOut + i, n - i)
+    while i < n {
+      dInOut[i] *= slope[i]
+      i += 1
     }
   }
 

@@ -54,15 +54,20 @@ struct ParallelKernels {
     }
   }
 
-  func geluForward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
-    Parallel.forEachSlice(n, threads: threads, minimumPerPart: Self.minimumElements) { _, r in
-      Kernels.geluForward(x + r.lowerBound, out + r.lowerBound, r.count)
+  func biasGeluForward(
+    pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+    rows: Int, cols: Int, keepSlope: Bool
+  ) {
+    Parallel.forEachSlice(rows, threads: threads, minimumPerPart: Self.minimumRows) { _, r in
+      let o = r.lowerBound * cols
+      Kernels.biasGeluForward(
+        pre: pre + o, bias: bias, out: out + o, rows: r.count, cols: cols, keepSlope: keepSlope)
     }
   }
 
-  func geluBackward(_ x: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
+  func geluBackward(slope: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
     Parallel.forEachSlice(n, threads: threads, minimumPerPart: Self.minimumElements) { _, r in
-      Kernels.geluBackward(x + r.lowerBound, d + r.lowerBound, r.count)
+      Kernels.geluBackward(slope: slope + r.lowerBound, d + r.lowerBound, r.count)
     }
   }
 

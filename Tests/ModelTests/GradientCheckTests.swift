@@ -80,20 +80,34 @@ struct GradientCheckTests {
     }
   }
 
-  @Test func gelu() {
+  @Test func biasGelu() {
     var rng = SeededRNG(seed: 2)
-    let n = 40
+    let (rows, cols) = (3, 21)  // a 16-lane block and a partial one per row
+    let n = rows * cols
     let x = Self.randomBuffer(n, &rng, scale: 2)
+    let bias = Self.randomBuffer(cols, &rng)
     let r = Self.randomBuffer(n, &rng)
+    let pre = UnsafeMutablePointer<Float>.allocate(capacity: n)
     let out = UnsafeMutablePointer<Float>.allocate(capacity: n)
     func f() -> Double {
-      Kernels.geluForward(x, out, n)
+      pre.update(from: x, count: n)
+      Kernels.biasGeluForward(
+        pre: pre, bias: bias, out: out, rows: rows, cols: cols, keepSlope: false)
       return Self.project(out, r, n)
     }
+    let evaluation = f()
+    pre.update(from: x, count: n)
+    Kernels.biasGeluForward(pre: pre, bias: bias, out: out, rows: rows, cols: cols, keepSlope: true)
+    #expect(Self.project(out, r, n) == evaluation, "keeping the slope changes no output")
     let d = UnsafeMutablePointer<Float>.allocate(capacity: n)
     d.update(from: r, count: n)
-    Kernels.geluBackward(x, d, n)
+    Kernels.geluBackward(slope: pre, d, n)
     for i in 0..<n { Self.expectClose(Double(d[i]), Self.numericGradient(x, i, f), "gelu[\(i)]") }
+    for j in 0..<cols {
+      var dBias: Float = 0
+      for row in 0..<rows { dBias += d[row * cols + j] }
+      Self.expectClose(Double(dBias), Self.numericGradient(bias, j, f), "bias[\(j)]")
+    }
   }
 
   @Test func rotaryIsAnOrthogonalMap() {
