@@ -128,7 +128,7 @@ struct ComparisonTable {
     }
     let nameWidth = max(names.map(\.count).max() ?? 0, 3)
     var best: [String: Double] = [:]
-    for column in columns where column != "Δunion" {
+    for column in columns {
       best[column] = rows.filter { !$0.isUnion }.compactMap { Self.value($0, column) }.min()
     }
     var out = "run".padding(toLength: nameWidth, withPad: " ", startingAt: 0)

@@ -23,6 +23,20 @@ struct SweepCLITests {
       lines[1].contains("replay 0%") && lines[2].contains("replay 5%")
         && lines[3].contains("replay 25%"))
     #expect(lines[4].hasPrefix("union-tiny"))
+    // A * marks each column's lowest value among the non-union runs, Δunion included.
+    let cells = lines.dropFirst().map { $0.split(separator: " ").suffix(6).map(String.init) }
+    for column in 0..<6 {
+      let values = cells.prefix(3).map {
+        Double($0[column].replacingOccurrences(of: "*", with: ""))
+      }
+      let lowest = values.compactMap { $0 }.min()
+      for (row, value) in values.enumerated() {
+        #expect(
+          cells[row][column].hasSuffix("*") == (value == lowest),
+          "column \(column): \(first.stdout)")
+      }
+      #expect(!cells[3][column].hasSuffix("*"), "the union row is never best")
+    }
     let logs = try FileManager.default.contentsOfDirectory(atPath: out).filter {
       $0.hasSuffix(".jsonl")
     }
