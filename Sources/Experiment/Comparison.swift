@@ -100,7 +100,7 @@ public struct Comparison: Sendable {
     }
     typealias Field = (name: String, value: (StageStartEvent) -> String)
     let fields: [Field] = [
-      ("", { "\($0.schedule)" }),
+      ("", { Self.scheduleText($0) }),
       ("replay", { Self.percent($0.replayPercent) }),
       ("warmup", { Self.percent($0.warmupFraction * 100) }),
       ("ηmax", { Self.short($0.lrMax) }),
@@ -117,6 +117,19 @@ public struct Comparison: Sendable {
       return shown.map { $0.name.isEmpty ? $0.value(start) : "\($0.name) \($0.value(start))" }
         .joined(separator: " · ")
     }
+  }
+
+  /// The schedule with the parameters that tell two of one kind apart: `infinite inverse-sqrt
+  /// +anneal`, `wsd 1-sqrt 20%`, `repeated-cosine ×4`; plain kinds as they are.
+  static func scheduleText(_ start: StageStartEvent) -> String {
+    guard let p = start.scheduleParameters else { return start.schedule }
+    var parts = [start.schedule]
+    if let cooldown = p["cooldown"]?.stringValue { parts.append(cooldown) }
+    if p["anneal"]?.boolValue == true { parts.append("+anneal") }
+    if let decay = p["decay"]?.stringValue { parts.append(decay) }
+    if let fraction = p["decayFraction"]?.doubleValue { parts.append(percent(fraction * 100)) }
+    if let periods = p["periods"]?.intValue { parts.append("×\(periods)") }
+    return parts.joined(separator: " ")
   }
 
   static func percent(_ value: Double) -> String {

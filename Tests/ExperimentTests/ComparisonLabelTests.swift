@@ -1,0 +1,61 @@
+import RunLog
+import Testing
+
+@testable import Experiment
+
+/// The labels `cptui compare` and the comparison view put after each run's name.
+struct ComparisonLabelTests {
+  static func stage(
+    _ schedule: String, _ parameters: JSONValue? = nil, replay: Double = 0, lrMax: Double = 4e-3
+  ) -> [RunEvent] {
+    [
+      .stageStart(
+        StageStartEvent(
+          stage: 2, dataset: "D1", steps: 100, tokens: 1000, startStep: 100, startTokens: 1000,
+          schedule: schedule, scheduleParameters: parameters, warmupFraction: 0.01, lrMax: lrMax,
+          lrMin: 4e-4, replayPercent: replay))
+    ]
+  }
+
+  static func infinite(_ cooldown: String, anneal: Bool) -> JSONValue {
+    .object([JSONMember("cooldown", .string(cooldown)), JSONMember("anneal", .bool(anneal))])
+  }
+
+  @Test func labelsNameOnlyTheSettingsThatDiffer() {
+    let labels = Comparison.distinguishingLabels([
+      Self.stage("cosine", replay: 0), Self.stage("cosine", replay: 25),
+    ])
+    #expect(labels == ["replay 0%", "replay 25%"])
+    let lr = Comparison.distinguishingLabels([
+      Self.stage("cosine", lrMax: 2e-3), Self.stage("cosine", lrMax: 8e-3),
+    ])
+    #expect(lr == ["ηmax 0.002", "ηmax 0.008"])
+  }
+
+  @Test func infiniteSchedulesAreToldApartByCooldownAndAnneal() {
+    let labels = Comparison.distinguishingLabels([
+      Self.stage("cosine"),
+      Self.stage("infinite", Self.infinite("cosine", anneal: true)),
+      Self.stage("infinite", Self.infinite("inverse-sqrt", anneal: true)),
+      Self.stage("infinite", Self.infinite("inverse-sqrt", anneal: false)),
+    ])
+    #expect(
+      labels == [
+        "cosine", "infinite cosine +anneal", "infinite inverse-sqrt +anneal",
+        "infinite inverse-sqrt",
+      ])
+  }
+
+  @Test func otherScheduleParametersShowToo() {
+    let wsd: JSONValue = .object([
+      JSONMember("decay", .string("1-sqrt")), JSONMember("decayFraction", .double(0.2)),
+    ])
+    let repeated: JSONValue = .object([
+      JSONMember("periods", .int(4)), JSONMember("rewarm", .double(0.01)),
+    ])
+    let labels = Comparison.distinguishingLabels([
+      Self.stage("wsd", wsd), Self.stage("repeated-cosine", repeated),
+    ])
+    #expect(labels == ["wsd 1-sqrt 20%", "repeated-cosine ×4"])
+  }
+}
