@@ -1,13 +1,14 @@
 import Foundation
 import Tensor
 
-/// The FLOP/s OpenBLAS reaches on the model's own matrix shapes: every linear layer's forward
-/// product and its two backward products (dx and dW), plus the output projection's three, timed
-/// back to back with the current OpenBLAS thread count. The ceiling the engine's model FLOP/s is
-/// measured against.
+/// The FLOP/s OpenBLAS reaches on the model's own matrix shapes: every GEMM of one training step
+/// (each linear layer's forward product and its two backward products, the output projection's
+/// three, and attention's six per query block of every (sequence, head) pair), each timed alone
+/// with the current OpenBLAS thread count and weighted by how often a step runs it. The ceiling the
+/// engine's model FLOP/s is measured against: OpenBLAS doing nothing but the step's GEMMs.
 public enum GemmBenchmark {
-  /// One product: C[m×n] = op(A)·op(B), k the inner size.
-  struct Shape {
+  /// One product: C[m×n] = op(A)·op(B), k the inner size, run `count` times per training step.
+  struct Shape: Hashable {
     var transA: Bool
     var transB: Bool
     var m: Int
@@ -15,26 +16,57 @@ public enum GemmBenchmark {
     var k: Int
   }
 
-  /// The GEMMs of one training step of `config` with batch `batch` (attention products excluded:
-  /// they are counted in the model FLOPs but are many small products).
-  static func shapes(config: ModelConfig, batch: Int) -> [Shape] {
+  /// The GEMMs of one training step of `config` with batch `batch`, with their counts per step.
+  static func shapes(config: ModelConfig, batch: Int) -> [(shape: Shape, count: Int)] {
     let n = batch * config.context
     let c = config.width
-    var out: [Shape] = []
-    // (inputs, outputs) of the four linear layers of a block, then the output projection.
-    let layers = [(c, 3 * c), (c, c), (c, 4 * c), (4 * c, c)]
-    for (inputs, outputs) in layers {
-      out.append(Shape(transA: false, transB: true, m: n, n: outputs, k: inputs))  // y = x·Wᵀ
-      out.append(Shape(transA: false, transB: false, m: n, n: inputs, k: outputs))  // dx = dy·W
-      out.append(Shape(transA: true, transB: false, m: outputs, n: inputs, k: n))  // dW = dyᵀ·x
+    var counts: [Shape: Int] = [:]
+    var order: [Shape] = []
+    func add(_ s: Shape, _ count: Int) {
+      if counts[s] == nil { order.append(s) }
+      counts[s, default: 0] += count
     }
-    return out
+    func linear(inputs: Int, outputs: Int, rows: Int, count: Int) {
+      add(Shape(transA: false, transB: true, m: rows, n: outputs, k: inputs), count)  // y = x·Wᵀ
+      add(Shape(transA: false, transB: false, m: rows, n: inputs, k: outputs), count)  // dx = dy·W
+      add(Shape(transA: true, transB: false, m: outputs, n: inputs, k: rows), count)  // dW = dyᵀ·x
+    }
+    // The four linear layers of every block, then the output projection.
+    for (inputs, outputs) in [(c, 3 * c), (c, c), (c, 4 * c), (4 * c, c)] {
+      linear(inputs: inputs, outputs: outputs, rows: n, count: config.layers)
+    }
+    linear(inputs: c, outputs: config.vocab, rows: n, count: 1)
+    // Attention, as `Attention` runs it: query blocks of `blockRows` rows against the keys up to
+    // the block's last row, for every (sequence, head) pair of every layer.
+    let pairs = batch * config.heads * config.layers
+    let hs = config.headSize
+    var r0 = 0
+    while r0 < config.context {
+      let rows = min(Attention.blockRows, config.context - r0)
+      let keys = r0 + rows
+      // S = Q·Kᵀ and dP = dY·Vᵀ; Y = P·V and dQ = dS·K; dV = Pᵀ·dY and dK = dSᵀ·Q.
+      add(Shape(transA: false, transB: true, m: rows, n: keys, k: hs), 2 * pairs)
+      add(Shape(transA: false, transB: false, m: rows, n: hs, k: keys), 2 * pairs)
+      add(Shape(transA: true, transB: false, m: keys, n: hs, k: rows), 2 * pairs)
+      r0 += rows
+    }
+    return order.map { ($0, counts[$0]!) }
   }
 
-  /// GFLOP/s over `repeats` passes of every shape (one untimed pass first).
+  /// FLOPs of the GEMMs of one training step (output projection and causal attention included).
+  public static func stepFlops(config: ModelConfig, batch: Int) -> Double {
+    shapes(config: config, batch: batch).reduce(0) {
+      $0 + 2 * Double($1.shape.m) * Double($1.shape.n) * Double($1.shape.k) * Double($1.count)
+    }
+  }
+
+  /// GFLOP/s of the step's GEMMs: every shape timed over `repeats` runs (one untimed first), its
+  /// time per run weighted by its count per step.
   public static func gigaflops(config: ModelConfig, batch: Int, repeats: Int = 3) -> Double {
     let shapes = Self.shapes(config: config, batch: batch)
-    let largest = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
+    let largest =
+      shapes.map { max($0.shape.m * $0.shape.k, $0.shape.k * $0.shape.n, $0.shape.m * $0.shape.n) }
+      .max() ?? 1
     let a = UnsafeMutablePointer<Float>.allocate(capacity: largest)
     let b = UnsafeMutablePointer<Float>.allocate(capacity: largest)
     let c = UnsafeMutablePointer<Float>.allocate(capacity: largest)
@@ -48,18 +80,24 @@ public enum GemmBenchmark {
       a[i] = rng.nextUniform() - 0.5
       b[i] = rng.nextUniform() - 0.5
     }
-    func pass() {
-      for s in shapes {
-        BLAS.gemm(
-          transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, a: a,
-          lda: s.transA ? s.m : s.k, b: b, ldb: s.transB ? s.k : s.n, c: c, ldc: s.n)
-      }
+    func run(_ s: Shape) {
+      BLAS.gemm(
+        transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, a: a,
+        lda: s.transA ? s.m : s.k, b: b, ldb: s.transB ? s.k : s.n, c: c, ldc: s.n)
     }
-    pass()
-    let start = DispatchTime.now().uptimeNanoseconds
-    for _ in 0..<repeats { pass() }
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    let flops = shapes.reduce(0.0) { $0 + 2 * Double($1.m) * Double($1.n) * Double($1.k) }
-    return flops * Double(repeats) / seconds / 1e9
+    var seconds = 0.0
+    var flops = 0.0
+    for (s, count) in shapes {
+      run(s)
+      // Small products are timed over more runs, so that each measurement spans a few ms.
+      let perRun = 2 * Double(s.m) * Double(s.n) * Double(s.k)
+      let runs = max(repeats, min(1000, Int(5e8 / perRun)))
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<runs { run(s) }
+      let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      seconds += elapsed / Double(runs) * Double(count)
+      flops += perRun * Double(count)
+    }
+    return flops / seconds / 1e9
   }
 }

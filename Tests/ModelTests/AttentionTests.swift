@@ -45,3 +45,25 @@ struct AttentionTests {
     }
   }
 }
+
+/// The GEMM list the benchmark's sgemm ceiling is measured on.
+struct GemmBenchmarkTests {
+  @Test(arguments: [16, 64, 128, 256])
+  func stepGemmFlopsAreEveryProductOfAStep(context: Int) {
+    let (l, c, v, b) = (2, 32, 64, 2)
+    let config = ModelConfig(layers: l, heads: 2, width: c, context: context, vocab: v)
+    let n = Double(b * context)
+    let linear = 6 * n * Double(12 * c * c * l)
+    let output = 6 * n * Double(c * v)
+    // Causal attention in query blocks of 64 rows: block i sees (i+1)·64 keys, not all T.
+    let blocks = (context + 63) / 64
+    var seen = 0
+    for i in 0..<blocks { seen += min(64, context - 64 * i) * min((i + 1) * 64, context) }
+    let attention = 12 * Double(l * c * seen * b)
+    #expect(GemmBenchmark.stepFlops(config: config, batch: b) == linear + output + attention)
+    // At T ≤ one block the attention term is exactly the model's 12·L·C·T per token.
+    if context <= 64 {
+      #expect(attention == 12 * Double(l * c * context) * n)
+    }
+  }
+}
