@@ -13,6 +13,17 @@
 //   cptui       the command line
 import PackageDescription
 
+/// The numeric targets are compiled for the CPU that builds them: Swift's SIMD16 code (GELU,
+/// softmax, LayerNorm, AdamW) otherwise runs as SSE2, at half the speed on an AVX-512 machine. The
+/// same losses bit for bit either way (no FMA contraction in Swift). CPTUI_PORTABLE=1 builds a
+/// binary for any x86-64 CPU. See docs/DECISIONS.md.
+#if arch(x86_64)
+  let numericSettings: [SwiftSetting] =
+    Context.environment["CPTUI_PORTABLE"] == "1" ? [] : [.unsafeFlags(["-target-cpu", "native"])]
+#else
+  let numericSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
   name: "cptui",
   products: [
@@ -31,8 +42,8 @@ let package = Package(
   targets: [
     .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("openblas")]),
     .target(name: "CNcursesw", linkerSettings: [.linkedLibrary("ncursesw")]),
-    .target(name: "Tensor", dependencies: ["COpenBLAS"]),
-    .target(name: "Model", dependencies: ["Tensor"]),
+    .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
+    .target(name: "Model", dependencies: ["Tensor"], swiftSettings: numericSettings),
     .target(name: "Corpus"),
     .target(name: "RunLog"),
     .target(

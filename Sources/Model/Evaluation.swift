@@ -61,10 +61,13 @@ public struct EngineBenchmark: Sendable {
     public var finalLoss: Float
     /// Seconds per operation kind over the timed steps (empty unless `profile`), and their sum.
     public var profile: [String: Double]
+    /// Timed evaluation passes, and seconds per operation kind over them (empty unless `profile`).
+    public var evalPasses: Int
+    public var evalProfile: [String: Double]
   }
 
-  /// Runs warm-up steps, then `steps` timed training steps (forward, backward, AdamW) and as many
-  /// timed evaluation passes.
+  /// Runs warm-up steps, then `steps` timed training steps (forward, backward, AdamW) and one
+  /// untimed then at least as many timed evaluation passes (and at least a second of them).
   public func run() throws -> Result {
     let model = try GPTNeoX(config: config, seed: seed)
     model.threads = threads
@@ -94,11 +97,21 @@ public struct EngineBenchmark: Sendable {
     for _ in 0..<steps { trainStep() }
     let trainSeconds = Clock.seconds(since: start)
     model.profiler = nil
-    let evalStart = Clock.now
-    for _ in 0..<steps {
+    func evalPass() {
       _ = tokens.withUnsafeBufferPointer {
         model.loss(tokens: $0.baseAddress!, batch: batch, length: t)
       }
+    }
+    evalPass()  // untimed, as the training warm-up steps are
+    let evalProfiler: StepProfiler? = profile ? StepProfiler() : nil
+    model.profiler = evalProfiler
+    defer { model.profiler = nil }
+    // At least `steps` passes and at least a second: a short config's passes take milliseconds.
+    let evalStart = Clock.now
+    var evalPasses = 0
+    while evalPasses < steps || Clock.seconds(since: evalStart) < 1 {
+      evalPass()
+      evalPasses += 1
     }
     let evalSeconds = Clock.seconds(since: evalStart)
     let tokensPerStep = Double(batch * t)
@@ -106,9 +119,12 @@ public struct EngineBenchmark: Sendable {
     return Result(
       tokensPerSecond: tps, millisecondsPerStep: 1000 * trainSeconds / Double(steps),
       gigaflopsPerSecond: tps * config.trainingFlopsPerToken / 1e9,
-      evalTokensPerSecond: tokensPerStep * Double(steps) / evalSeconds, finalLoss: loss,
+      evalTokensPerSecond: tokensPerStep * Double(evalPasses) / evalSeconds, finalLoss: loss,
       profile: Dictionary(
-        uniqueKeysWithValues: (profiler?.seconds ?? [:]).map { ($0.key.rawValue, $0.value) }))
+        uniqueKeysWithValues: (profiler?.seconds ?? [:]).map { ($0.key.rawValue, $0.value) }),
+      evalPasses: evalPasses,
+      evalProfile: Dictionary(
+        uniqueKeysWithValues: (evalProfiler?.seconds ?? [:]).map { ($0.key.rawValue, $0.value) }))
   }
 }
 

@@ -75,21 +75,19 @@ enum Kernels {
       let p = pre + r * cols
       let o = out + r * cols
       var j = 0
-      while j < cols {
-        let count = min(16, cols - j)
-        let v =
-          count == 16
-          ? FastMath.load(p + j) + FastMath.load(bias + j)
-          : FastMath.loadPartial(p + j, count) + FastMath.loadPartial(bias + j, count)
+      while j + 16 <= cols {
+        let v = FastMath.load(p + j) + FastMath.load(bias + j)
         let (cdf, pdf) = FastMath.normalCDFAndPDF(v)
-        if count == 16 {
-          FastMath.store(v * cdf, o + j)
-          if keepSlope { FastMath.store(cdf + v * pdf, p + j) }
-        } else {
-          FastMath.storePartial(v * cdf, o + j, count)
-          if keepSlope { FastMath.storePartial(cdf + v * pdf, p + j, count) }
-        }
+        FastMath.store(v * cdf, o + j)
+        if keepSlope { FastMath.store(cdf + v * pdf, p + j) }
         j += 16
+      }
+      if j < cols {
+        let count = cols - j
+        let v = FastMath.loadPartial(p + j, count) + FastMath.loadPartial(bias + j, count)
+        let (cdf, pdf) = FastMath.normalCDFAndPDF(v)
+        FastMath.storePartial(v * cdf, o + j, count)
+        if keepSlope { FastMath.storePartial(cdf + v * pdf, p + j, count) }
       }
     }
   }
@@ -128,6 +126,23 @@ enum Kernels {
       let e = FastMath.exp(FastMath.loadPartial(row + j, count - j, fill: -.infinity) - s)
       FastMath.storePartial(e, row + j, count - j)
       acc += e
+    }
+    return acc.sum()
+  }
+
+  /// Σ exp(row[j] − shift) for j < count, the row left as it is. Sums in the same lane order as
+  /// `expShiftInPlace`, so evaluation and training losses agree bit for bit.
+  @inline(__always)
+  static func expShiftSum(_ row: UnsafePointer<Float>, _ count: Int, shift: Float) -> Float {
+    var acc = FastMath.V16(repeating: 0)
+    let s = FastMath.V16(repeating: shift)
+    var j = 0
+    while j + 16 <= count {
+      acc += FastMath.exp(FastMath.load(row + j) - s)
+      j += 16
+    }
+    if j < count {
+      acc += FastMath.exp(FastMath.loadPartial(row + j, count - j, fill: -.infinity) - s)
     }
     return acc.sum()
   }
@@ -237,7 +252,10 @@ enum Kernels {
       let maxValue = maximum(row, vocab)
       let target = Int(targets[r])
       let targetLogit = row[target] - maxValue
-      let sum = expShiftInPlace(row, vocab, shift: maxValue)
+      // Evaluation needs only the sum; training keeps the exponentials for the gradient.
+      let sum =
+        gradScale == 0
+        ? expShiftSum(row, vocab, shift: maxValue) : expShiftInPlace(row, vocab, shift: maxValue)
       total -= Double(targetLogit - logf(sum))
       if gradScale != 0 {
         Vec.scale(row, by: gradScale / sum, vocab)

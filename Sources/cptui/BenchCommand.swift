@@ -16,7 +16,8 @@ struct BenchCommand: ParsableCommand {
 
   @OptionGroup var model: ModelOptions
   @Option(help: "Sequences per batch (B).") var batch = 16
-  @Option(help: "Timed training steps (and as many evaluation passes).") var steps = 10
+  @Option(help: "Timed training steps (and at least as many evaluation passes, over 1 s or more).")
+  var steps = 10
   @Option(help: "Untimed steps first.") var warmup = 2
   @Option(help: "Engine threads: OpenBLAS and cptui's own loops (default: what OpenBLAS chose).")
   var threads: Int?
@@ -65,6 +66,7 @@ struct BenchCommand: ParsableCommand {
         "threads": BLAS.threads,
         "layers": c.layers, "heads": c.heads, "width": c.width, "context": c.context,
         "vocab": c.vocab, "batch": batch, "steps": steps, "profile_seconds": r.profile,
+        "eval_profile_seconds": r.evalProfile, "eval_passes": r.evalPasses,
       ]
       let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
       print(String(decoding: data, as: UTF8.self))
@@ -108,11 +110,20 @@ struct BenchCommand: ParsableCommand {
     return 0
   }
 
-  /// Share of step time per operation kind, largest first, with what no category measured.
+  /// Share of step time per operation kind, largest first, with what no category measured; the
+  /// same for an evaluation pass.
   func printProfile(_ r: EngineBenchmark.Result) {
-    let stepSeconds = r.millisecondsPerStep / 1000
-    let perStep = r.profile.mapValues { $0 / Double(steps) }
-    print("profile     share of training step time:")
+    Self.printShares(
+      "training step", stepSeconds: r.millisecondsPerStep / 1000,
+      perStep: r.profile.mapValues { $0 / Double(steps) })
+    let tokens = Double(batch * model.config.context)
+    Self.printShares(
+      "evaluation pass", stepSeconds: tokens / r.evalTokensPerSecond,
+      perStep: r.evalProfile.mapValues { $0 / Double(r.evalPasses) })
+  }
+
+  static func printShares(_ what: String, stepSeconds: Double, perStep: [String: Double]) {
+    print("profile     share of \(what) time:")
     for (name, seconds) in perStep.sorted(by: { $0.value > $1.value }) {
       print(
         "  "

@@ -103,6 +103,28 @@ struct EngineCLITests {
     #expect(object?["kernel"] is String)
   }
 
+  @Test func benchProfilePrintsTheSharesOfATrainingStepAndAnEvaluationPass() throws {
+    let r = try CLI.run(
+      [
+        "bench", "--profile", "--layers", "1", "--width", "32", "--context", "16", "--vocab", "64",
+        "--steps", "2", "--warmup", "0", "--batch", "2", "--threads", "1",
+      ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let sections = r.stdout.components(separatedBy: "profile     share of ")
+    #expect(sections.count == 3, "\(r.stdout)")
+    #expect(
+      sections[1].hasPrefix("training step time:") && sections[2].hasPrefix("evaluation pass"))
+    for (index, section) in sections.dropFirst().enumerated() {
+      // Every line is "  12.3 %  4.56 ms/step  name"; the shares, "other" included, add up to 100.
+      let shares = section.split(separator: "\n").dropFirst().compactMap {
+        Double($0.split(separator: " ").first ?? "")
+      }
+      #expect(abs(shares.reduce(0, +) - 100) < 0.5, "section \(index): \(section)")
+      #expect(section.contains("GEMMs (linear layers)") && section.contains("LayerNorm"))
+    }
+    #expect(!sections[2].contains("AdamW"), "an evaluation pass has no optimizer step")
+  }
+
   @Test func evalReportsMissingAndForeignFiles() throws {
     let missing = try CLI.run([
       "eval", "--checkpoint", "/nonexistent.safetensors", "--tokens", "/x",
