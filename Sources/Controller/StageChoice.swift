@@ -49,7 +49,7 @@ public enum StageChoice {
     if let base, base.schedule.kind == kind {
       schedule = base.schedule
     } else {
-      schedule = defaultSchedule(kind)
+      schedule = Schedule.withDefaults(kind)
     }
     var replayFrom: [String] = []
     if settings.replayPercent > 0 {
@@ -64,57 +64,11 @@ public enum StageChoice {
       optimizerState: base?.optimizerState ?? .reset)
   }
 
-  /// A kind with the config defaults for its own parameters.
-  public static func defaultSchedule(_ kind: ScheduleKind) -> Schedule {
-    switch kind {
-    case .cosine: return .cosine
-    case .constantMin: return .constantMin
-    case .constantMax: return .constantMax
-    case .repeatedCosine:
-      return .repeatedCosine(
-        periods: ConfigDefaults.repeatedCosinePeriods, rewarmFraction: ConfigDefaults.rewarmFraction
-      )
-    case .infinite: return .infinite(InfiniteParameters())
-    case .wsd:
-      return .warmupStableDecay(
-        shape: ConfigDefaults.decayShape, decayFraction: ConfigDefaults.decayFraction)
-    }
-  }
-
-  /// The schedule a logged stage ran with (kind and its logged parameters; unknown kinds: nil).
-  public static func schedule(kind name: String, parameters: JSONValue?) -> Schedule? {
-    guard let kind = ScheduleKind(rawValue: name) else { return nil }
-    let p = parameters
-    switch kind {
-    case .cosine, .constantMin, .constantMax: return defaultSchedule(kind)
-    case .repeatedCosine:
-      return .repeatedCosine(
-        periods: p?["periods"]?.intValue ?? ConfigDefaults.repeatedCosinePeriods,
-        rewarmFraction: p?["rewarm"]?.doubleValue ?? ConfigDefaults.rewarmFraction)
-    case .wsd:
-      return .warmupStableDecay(
-        shape: p?["decay"]?.stringValue.flatMap(DecayShape.init(rawValue:))
-          ?? ConfigDefaults.decayShape,
-        decayFraction: p?["decayFraction"]?.doubleValue ?? ConfigDefaults.decayFraction)
-    case .infinite:
-      var q = InfiniteParameters()
-      if let c = p?["cooldown"]?.stringValue.flatMap(CooldownShape.init(rawValue:)) {
-        q.cooldown = c
-      }
-      q.lrConst = p?["lrConst"]?.doubleValue
-      q.cooldownEnd = p?["cooldownEnd"]?.doubleValue ?? q.cooldownEnd
-      q.constantEnd = p?["constantEnd"]?.doubleValue ?? q.constantEnd
-      q.anneal = p?["anneal"]?.boolValue ?? q.anneal
-      q.alpha = p?["alpha"]?.doubleValue ?? q.alpha
-      return .infinite(q)
-    }
-  }
-
   /// A logged stage as a config (for planning its learning rate and as the base of a draft).
   public static func stageConfig(from event: StageStartEvent) -> StageConfig {
     StageConfig(
       name: event.name, dataset: event.dataset, length: .steps(event.steps), steps: event.steps,
-      schedule: schedule(kind: event.schedule, parameters: event.scheduleParameters) ?? .cosine,
+      schedule: Schedule(logged: event.schedule, parameters: event.scheduleParameters) ?? .cosine,
       warmupFraction: event.warmupFraction, lrMax: event.lrMax, lrMin: event.lrMin,
       replayPercent: event.replayPercent, replayFrom: event.replayFrom,
       optimizerState: event.optimizerState)

@@ -119,17 +119,11 @@ public struct Comparison: Sendable {
     }
   }
 
-  /// The schedule with the parameters that tell two of one kind apart: `infinite inverse-sqrt
-  /// +anneal`, `wsd 1-sqrt 20%`, `repeated-cosine ×4`; plain kinds as they are.
+  /// The schedule with the parameters that tell two of one kind apart (`Schedule.summary`:
+  /// `infinite inverse-sqrt +anneal`, `wsd 1-sqrt 20%`); an unknown kind as logged.
   static func scheduleText(_ start: StageStartEvent) -> String {
-    guard let p = start.scheduleParameters else { return start.schedule }
-    var parts = [start.schedule]
-    if let cooldown = p["cooldown"]?.stringValue { parts.append(cooldown) }
-    if p["anneal"]?.boolValue == true { parts.append("+anneal") }
-    if let decay = p["decay"]?.stringValue { parts.append(decay) }
-    if let fraction = p["decayFraction"]?.doubleValue { parts.append(percent(fraction * 100)) }
-    if let periods = p["periods"]?.intValue { parts.append("×\(periods)") }
-    return parts.joined(separator: " ")
+    Schedule(logged: start.schedule, parameters: start.scheduleParameters)?.summary
+      ?? start.schedule
   }
 
   static func percent(_ value: Double) -> String {

@@ -380,3 +380,55 @@ public struct SchedulePlan: Sendable, Hashable {
     return values
   }
 }
+
+extension Schedule {
+  /// A kind with the config defaults for its own parameters.
+  public static func withDefaults(_ kind: ScheduleKind) -> Schedule {
+    switch kind {
+    case .cosine: return .cosine
+    case .constantMin: return .constantMin
+    case .constantMax: return .constantMax
+    case .repeatedCosine:
+      return .repeatedCosine(
+        periods: ConfigDefaults.repeatedCosinePeriods, rewarmFraction: ConfigDefaults.rewarmFraction
+      )
+    case .infinite: return .infinite(InfiniteParameters())
+    case .wsd:
+      return .warmupStableDecay(
+        shape: ConfigDefaults.decayShape, decayFraction: ConfigDefaults.decayFraction)
+    }
+  }
+
+  /// The schedule a logged stage ran with (kind and its logged parameters; unknown kinds: nil).
+  public init?(logged name: String, parameters: JSONValue?) {
+    guard let kind = ScheduleKind(rawValue: name) else { return nil }
+    self = Self.logged(kind, parameters)
+  }
+
+  private static func logged(_ kind: ScheduleKind, _ parameters: JSONValue?) -> Schedule {
+    let p = parameters
+    switch kind {
+    case .cosine, .constantMin, .constantMax: return withDefaults(kind)
+    case .repeatedCosine:
+      return .repeatedCosine(
+        periods: p?["periods"]?.intValue ?? ConfigDefaults.repeatedCosinePeriods,
+        rewarmFraction: p?["rewarm"]?.doubleValue ?? ConfigDefaults.rewarmFraction)
+    case .wsd:
+      return .warmupStableDecay(
+        shape: p?["decay"]?.stringValue.flatMap(DecayShape.init(rawValue:))
+          ?? ConfigDefaults.decayShape,
+        decayFraction: p?["decayFraction"]?.doubleValue ?? ConfigDefaults.decayFraction)
+    case .infinite:
+      var q = InfiniteParameters()
+      if let c = p?["cooldown"]?.stringValue.flatMap(CooldownShape.init(rawValue:)) {
+        q.cooldown = c
+      }
+      q.lrConst = p?["lrConst"]?.doubleValue
+      q.cooldownEnd = p?["cooldownEnd"]?.doubleValue ?? q.cooldownEnd
+      q.constantEnd = p?["constantEnd"]?.doubleValue ?? q.constantEnd
+      q.anneal = p?["anneal"]?.boolValue ?? q.anneal
+      q.alpha = p?["alpha"]?.doubleValue ?? q.alpha
+      return .infinite(q)
+    }
+  }
+}
