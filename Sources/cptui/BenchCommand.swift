@@ -30,7 +30,10 @@ struct BenchCommand: ParsableCommand {
     help: "Split each batch over per-thread model replicas (with 2+ threads).")
   var dataParallel = true
   @Flag(help: "Print one JSON object instead of text.") var json = false
-  @Flag(help: "Also print the share of step time per operation kind.") var profile = false
+  @Flag(
+    help:
+      "Also print the share of time per operation kind, of a training step and of an evaluation pass."
+  ) var profile = false
 
   func validate() throws {
     if batch <= 0 { throw ValidationError("--batch must be positive") }
