@@ -4,7 +4,8 @@ import Tensor
 /// is mostly never computed: block rows r0 ..< r0+rows attend keys 0 ..< r0+rows only.
 ///
 /// q, k and v are read in place from the fused qkv buffer (row stride 3C); the T×T probabilities are
-/// kept (row stride T) for backward, with zeros above the diagonal.
+/// kept (row stride T) for backward, with zeros above the diagonal up to the end of each block (the
+/// columns past a block's last row are never read, so they are not written).
 enum Attention {
   /// Query rows per block.
   static let blockRows = 64
@@ -23,7 +24,7 @@ enum Attention {
       BLAS.gemm(
         transB: true, m: rows, n: keys, k: headSize, alpha: scale, a: q + r0 * ldqkv, lda: ldqkv,
         b: k, ldb: ldqkv, c: p, ldc: length)
-      Kernels.causalSoftmax(p, firstRow: r0, rows: rows, width: length, stride: length)
+      Kernels.causalSoftmax(p, firstRow: r0, rows: rows, width: keys, stride: length)
       BLAS.gemm(
         m: rows, n: headSize, k: keys, a: p, lda: length, b: v, ldb: ldqkv, c: y + r0 * ldy,
         ldc: ldy)

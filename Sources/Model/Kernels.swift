@@ -4,26 +4,47 @@ import Tensor
 /// The model's non-GEMM operations, forward and backward, on raw row-major fp32 buffers.
 /// N is the number of rows (B·T positions), C the row width.
 enum Kernels {
+  typealias V16 = SIMD16<Float>
+
   static let layerNormEpsilon: Float = 1e-5
 
   /// out[N×C] = (x − mean) · rstd · weight + bias, per row; saves mean[N] and rstd[N] for backward.
+  /// Sums run in 16 lanes (a tail shorter than 16 is loaded zero-padded, so any C works).
   static func layerNormForward(
     x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
     out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
     rstd: UnsafeMutablePointer<Float>, rows: Int, cols: Int
   ) {
     let invC = 1 / Float(cols)
+    let tail = cols % 16
+    let body = cols - tail
     for r in 0..<rows {
       let xr = x + r * cols
       let o = out + r * cols
       let m = Vec.sum(xr, cols) * invC
-      var v: Float = 0
-      for i in 0..<cols {
-        let d = xr[i] - m
-        v += d * d
+      let vm = V16(repeating: m)
+      var squares = V16(repeating: 0)
+      var i = 0
+      while i < body {
+        let d = FastMath.load(xr + i) - vm
+        squares += d * d
+        i += 16
       }
-      let s = 1 / (v * invC + layerNormEpsilon).squareRoot()
-      for i in 0..<cols { o[i] = (xr[i] - m) * s * weight[i] + bias[i] }
+      if tail > 0 {
+        // Padding lanes hold m, so they add 0.
+        let d = FastMath.loadPartial(xr + body, tail, fill: m) - vm
+        squares += d * d
+      }
+      let s = 1 / (squares.sum() * invC + layerNormEpsilon).squareRoot()
+      let vs = V16(repeating: s)
+      i = 0
+      while i < body {
+        let y =
+          (FastMath.load(xr + i) - vm) * vs * FastMath.load(weight + i) + FastMath.load(bias + i)
+        FastMath.store(y, o + i)
+        i += 16
+      }
+      for j in body..<cols { o[j] = (xr[j] - m) * s * weight[j] + bias[j] }
       mean[r] = m
       rstd[r] = s
     }
@@ -37,28 +58,54 @@ enum Kernels {
     dBias: UnsafeMutablePointer<Float>, rows: Int, cols: Int
   ) {
     let invC = 1 / Float(cols)
+    let tail = cols % 16
+    let body = cols - tail
     for r in 0..<rows {
       let xr = x + r * cols
       let dr = dout + r * cols
       let dxr = dx + r * cols
-      let m = mean[r]
-      let s = rstd[r]
-      var meanDxhat: Float = 0
-      var meanDxhatXhat: Float = 0
-      for i in 0..<cols {
-        let xhat = (xr[i] - m) * s
-        let dxhat = dr[i] * weight[i]
-        meanDxhat += dxhat
-        meanDxhatXhat += dxhat * xhat
-        dWeight[i] += dr[i] * xhat
-        dBias[i] += dr[i]
+      let vm = V16(repeating: mean[r])
+      let vs = V16(repeating: rstd[r])
+      var sumDxhat = V16(repeating: 0)
+      var sumDxhatXhat = V16(repeating: 0)
+      var i = 0
+      while i < cols {
+        // A zero-padded tail adds nothing: its dout lanes are 0.
+        let count = min(16, cols - i)
+        let xv = count == 16 ? FastMath.load(xr + i) : FastMath.loadPartial(xr + i, count)
+        let dv = count == 16 ? FastMath.load(dr + i) : FastMath.loadPartial(dr + i, count)
+        let wv = count == 16 ? FastMath.load(weight + i) : FastMath.loadPartial(weight + i, count)
+        let xhat = (xv - vm) * vs
+        let dxhat = dv * wv
+        sumDxhat += dxhat
+        sumDxhatXhat += dxhat * xhat
+        if count == 16 {
+          FastMath.store(FastMath.load(dWeight + i) + dv * xhat, dWeight + i)
+          FastMath.store(FastMath.load(dBias + i) + dv, dBias + i)
+        } else {
+          for j in 0..<count {
+            dWeight[i + j] += dv[j] * xhat[j]
+            dBias[i + j] += dv[j]
+          }
+        }
+        i += 16
       }
-      meanDxhat *= invC
-      meanDxhatXhat *= invC
-      for i in 0..<cols {
-        let xhat = (xr[i] - m) * s
-        let dxhat = dr[i] * weight[i]
-        dxr[i] += s * (dxhat - meanDxhat - xhat * meanDxhatXhat)
+      let meanDxhat = V16(repeating: sumDxhat.sum() * invC)
+      let meanDxhatXhat = V16(repeating: sumDxhatXhat.sum() * invC)
+      i = 0
+      while i < body {
+        let xhat = (FastMath.load(xr + i) - vm) * vs
+        let dxhat = FastMath.load(dr + i) * FastMath.load(weight + i)
+        let update = vs * (dxhat - meanDxhat - xhat * meanDxhatXhat)
+        FastMath.store(FastMath.load(dxr + i) + update, dxr + i)
+        i += 16
+      }
+      let s = rstd[r]
+      let m = mean[r]
+      for j in body..<cols {
+        let xhat = (xr[j] - m) * s
+        let dxhat = dr[j] * weight[j]
+        dxr[j] += s * (dxhat - meanDxhat[0] - xhat * meanDxhatXhat[0])
       }
     }
   }

@@ -14,10 +14,11 @@ struct AttentionTests {
     let qkv = (0..<(t * ld)).map { _ in Float(rng.nextNormal()) }
     let dy = (0..<(t * hs)).map { _ in Float(rng.nextNormal()) }
     func run(_ block: Int) -> (y: [Float], dqkv: [Float]) {
-      var probs = [Float](repeating: 0, count: t * t)
+      // NaN wherever nothing is written: a block must never read past its own keys.
+      var probs = [Float](repeating: .nan, count: t * t)
       var y = [Float](repeating: 0, count: t * hs)
       var dqkv = [Float](repeating: 0, count: t * ld)
-      var scratch = [Float](repeating: 0, count: t * t)
+      var scratch = [Float](repeating: .nan, count: t * t)
       qkv.withUnsafeBufferPointer { q in
         let base = q.baseAddress!
         Attention.forward(
