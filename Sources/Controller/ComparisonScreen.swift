@@ -6,15 +6,15 @@ import Foundation
 import Screens
 
 extension ComparisonTable {
-  /// The screen table of `comparison`: a row per run ("name (label)"), the final loss per dataset,
+  /// The screen table of `comparison`: a row per run ("name (label)", "[stopped]" and the like when
+  /// it did not complete), the final loss per dataset,
   /// forgetting, adaptation, average and Δunion; lower is better everywhere; union baselines are
   /// not candidates for "best".
   public init(_ comparison: Comparison) {
     let columns = comparison.datasets + ["forgetting", "adaptation", "avg", "Δunion"]
     var rows: [[ComparisonCell]] = []
     for row in comparison.rows {
-      let name = row.label.isEmpty ? row.name : "\(row.name) (\(row.label))"
-      var cells = [ComparisonCell(name)]
+      var cells = [ComparisonCell(row.title)]
       for column in columns {
         let value: Double?
         switch column {

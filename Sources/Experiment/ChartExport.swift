@@ -114,10 +114,13 @@ public enum ExportText {
     return out
   }
 
-  /// One CSV field (RFC 4180): controls stripped, quoted when it holds a comma, quote or space at
-  /// either end.
+  /// One CSV text field (RFC 4180): controls stripped, quoted when it holds a comma, quote or space
+  /// at either end. Text that a spreadsheet would run as a formula (starting with =, +, -, @) gets a
+  /// leading apostrophe, so a run name from a log can never become a formula. Numbers do not go
+  /// through here.
   public static func csvField(_ s: String) -> String {
-    let clean = strippingControls(s)
+    var clean = strippingControls(s)
+    if let first = clean.first, "=+-@".contains(first) { clean = "'" + clean }
     let needsQuotes =
       clean.contains(",") || clean.contains("\"") || clean.hasPrefix(" ") || clean.hasSuffix(" ")
     return needsQuotes ? "\"" + clean.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : clean

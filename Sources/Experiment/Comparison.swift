@@ -16,6 +16,14 @@ public struct Comparison: Sendable {
     public var isUnion: Bool
     /// average − the union baseline's average (the union run of the same seed when there is one).
     public var deltaToUnion: Double?
+    /// How the run ended ("completed", "stopped", "diverged", "failed"), or "unfinished" when its
+    /// log has no end yet (still running, or killed).
+    public var status: String { summary.endStatus?.rawValue ?? "unfinished" }
+    /// "name (label)", with the status in brackets when the run did not complete.
+    public var title: String {
+      let base = label.isEmpty ? name : "\(name) (\(label))"
+      return summary.endStatus == .completed ? base : "\(base) [\(status)]"
+    }
   }
 
   public var rows: [Row]

@@ -14,6 +14,8 @@ struct CompareCommand: ParsableCommand {
       rise of the first stage's dataset loss since the end of stage 1; adaptation is the loss on the
       last stage's dataset; avg is the mean final loss over datasets; Δunion is avg minus that of a
       union baseline (a run named union…, or one given with --union). A * marks each column's best.
+      A run that has not completed is marked [unfinished] (no end in its log yet: still running, or
+      killed), [stopped], [diverged] or [failed]; the CSV has the same in its status column.
       """)
 
   @Argument(help: "Run logs, folders of logs, or globs.") var logs: [String]
@@ -123,9 +125,7 @@ struct ComparisonTable {
 
   var text: String {
     // Names come from log files: made safe for the terminal (no escapes, bidi or long lines).
-    let names = rows.map {
-      TextSanitizer.clean($0.label.isEmpty ? $0.name : "\($0.name) (\($0.label))", maxLength: 80)
-    }
+    let names = rows.map { TextSanitizer.clean($0.title, maxLength: 80) }
     let nameWidth = max(names.map(\.count).max() ?? 0, 3)
     var best: [String: Double] = [:]
     for column in columns {
@@ -153,22 +153,17 @@ struct ComparisonTable {
 
   var csv: String {
     var out =
-      "path,run,label," + columns.map { $0 == "Δunion" ? "delta_union" : $0 }.joined(separator: ",")
-      + "\n"
+      (["path", "run", "label"] + columns.map { $0 == "Δunion" ? "delta_union" : $0 } + ["status"])
+      .map(ExportText.csvField).joined(separator: ",") + "\n"
     for row in rows {
       let cells = columns.map { Self.value(row, $0).map { String($0) } ?? "" }
-      out +=
-        ([row.path, row.name, row.label].map(Self.quote) + cells).joined(separator: ",") + "\n"
+      let text = [row.path, row.name, row.label].map(ExportText.csvField)
+      out += (text + cells + [row.status]).joined(separator: ",") + "\n"
     }
     return out
   }
 
   static func pad(_ s: String, _ width: Int) -> String {
     s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
-  }
-
-  static func quote(_ s: String) -> String {
-    s.contains(",") || s.contains("\"")
-      ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
   }
 }

@@ -109,6 +109,50 @@ struct SweepCLITests {
     }
   }
 
+  /// A run that did not complete is marked in the table and in the CSV's status column, so a
+  /// half-run never passes for a result.
+  @Test func compareMarksRunsThatDidNotComplete() throws {
+    let sample = ReplayScreenTests.sample
+    let lines = try String(contentsOfFile: sample, encoding: .utf8).split(separator: "\n")
+    #expect(lines.last?.contains("\"runEnd\"") == true)
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-compare-status-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    func write(_ name: String, _ body: [Substring]) throws -> String {
+      let path = folder.appendingPathComponent(name).path
+      try (body.joined(separator: "\n") + "\n").write(
+        toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+    let done = try write("a-done.jsonl", lines)
+    let running = try write("b-running.jsonl", lines.dropLast())
+    let stopped = try write(
+      "c-stopped.jsonl",
+      lines.dropLast() + [
+        Substring(lines.last!.replacingOccurrences(of: "\"completed\"", with: "\"stopped\""))
+      ])
+    let text = try CLI.run(["compare", done, running, stopped])
+    #expect(text.status == 0, "\(text.stderr)")
+    let rows = text.stdout.split(separator: "\n").dropFirst()
+    #expect(rows.count == 3)
+    #expect(rows.filter { $0.contains("[unfinished]") }.count == 1, "\(text.stdout)")
+    #expect(rows.filter { $0.contains("[stopped]") }.count == 1, "\(text.stdout)")
+    #expect(rows.filter { $0.contains("[") }.count == 2, "\(text.stdout)")
+
+    let csv = try CLI.run(["compare", done, running, stopped, "--csv", "-"])
+    let table = csv.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+    #expect(table.first?.last == "status")
+    let statuses = Dictionary(
+      uniqueKeysWithValues: table.dropFirst().map {
+        (URL(fileURLWithPath: $0[0]).lastPathComponent, $0.last!)
+      })
+    #expect(
+      statuses == [
+        "a-done.jsonl": "completed", "b-running.jsonl": "unfinished", "c-stopped.jsonl": "stopped",
+      ], "\(csv.stdout)")
+  }
+
   @Test func compareRejectsMissingAndEmptyInput() throws {
     let missing = try CLI.run(["compare", "/nonexistent.jsonl"])
     #expect(missing.status != 0 && missing.stderr.contains("/nonexistent.jsonl"))

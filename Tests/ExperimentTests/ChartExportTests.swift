@@ -207,6 +207,17 @@ struct ChartExportTests {
     #expect(rows[1][2] == "dir/we,ird \"name\".jsonl")
   }
 
+  /// Text a spreadsheet would run as a formula is kept as text; negative numbers stay numbers.
+  @Test(arguments: ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)"])
+  func formulaLikeNamesStayText(name: String) {
+    #expect(ExportText.csvField(name).hasPrefix("'") || ExportText.csvField(name).hasPrefix("\"'"))
+    let rows = parseCSV(
+      EvaluationCSV.csv([ExportRun(path: "r.jsonl", events: Self.events(name: name))]))
+    #expect(rows[1][0] == "'" + name)
+    #expect(ExportText.csvField("replay 5%") == "replay 5%")
+    #expect(ExportText.number(-0.25) == "-0.25")
+  }
+
   @Test func csvRoundTripsEveryValue() throws {
     let events = Self.events(name: "r", nanAt: 30)
     let runs = [ExportRun(path: "r.jsonl", events: events, label: "replay 25%")]
