@@ -294,11 +294,12 @@ public enum FollowScreen {
   }
 
   /// Polls `source` every `pollMilliseconds` on a background thread and shows the run until the
-  /// user quits. The terminal is restored however this returns.
+  /// user quits (or a signal asks to). The terminal is restored however this returns.
+  @discardableResult
   public static func run(
     source: FollowSource, follow initial: LogFollow, themes: ThemeLoader, theme initialTheme: Theme,
     pollMilliseconds: Int = 150, frameMilliseconds: Int32 = 50
-  ) throws {
+  ) throws -> ScreenLoop.Outcome {
     let mailbox = Mailbox(ScreenSnapshot(model: initial.screenModel(at: now()), finished: true))
     let stop = StopFlag()
     let poller = Thread {
@@ -340,7 +341,7 @@ public enum FollowScreen {
 
     // The live screen's own loop: the snapshots are marked finished (there is nothing to save),
     // and with no trainer q leaves at once and training keys do nothing (`handleKey`).
-    _ = try ScreenLoop.run(
+    return try ScreenLoop.run(
       mailbox: mailbox, themes: themes, theme: initialTheme, frameMilliseconds: frameMilliseconds
     ) { _ in }
   }

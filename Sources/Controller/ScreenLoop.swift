@@ -8,11 +8,15 @@ import Terminal
 /// The interactive screen over a controller's mailbox.
 public enum ScreenLoop {
   /// How the loop ended.
-  public enum Outcome: Sendable, Equatable {
-    /// The user quit and the run ended (its log is complete).
-    case finished
-    /// The user insisted (a second quit or signal while the run was stopping).
-    case forced
+  public struct Outcome: Sendable, Equatable {
+    /// The user insisted (a second quit or signal while the run was stopping), so the run may not
+    /// have ended; false when the user quit and the run ended (its log is complete).
+    public var forced: Bool
+    /// The first SIGINT, SIGTERM or SIGHUP that asked the screen to quit, if a signal did.
+    public var signal: Int32?
+
+    /// The conventional exit status of a program a signal stopped (128 + its number), if one did.
+    public var signalExitStatus: Int32? { signal.map { 128 + $0 } }
   }
 
   /// Runs on the calling thread until the user quits and the run has ended. `send` gets every
@@ -36,6 +40,7 @@ public enum ScreenLoop {
       var finished = first.value.finished
       var model = session.merge(first.value)
       var quitting = false
+      var signal: Int32?
       var needsDraw = true
       while true {
         if let (snapshot, serial) = mailbox.take(newerThan: seen) {
@@ -47,7 +52,7 @@ public enum ScreenLoop {
             needsDraw = true
           }
         }
-        if quitting && finished { return .finished }
+        if quitting && finished { return Outcome(forced: false, signal: signal) }
         if needsDraw {
           var grid = term.makeGrid()
           ScreenRenderer.render(model: model, into: &grid)
@@ -56,16 +61,17 @@ public enum ScreenLoop {
         }
         guard let key = term.pollKey(timeoutMilliseconds: frameMilliseconds) else { continue }
         needsDraw = true
+        if case .interrupted(let number) = key, signal == nil { signal = number }
         if quitting {
           // Still saving: a second q or signal leaves at once.
-          if case .interrupted = key { return .forced }
-          if key == .char("q") { return .forced }
+          if case .interrupted = key { return Outcome(forced: true, signal: signal) }
+          if key == .char("q") { return Outcome(forced: true, signal: signal) }
           continue
         }
         for command in session.handleKey(key, in: &model) {
           switch command {
           case .quit:
-            if finished { return .finished }
+            if finished { return Outcome(forced: false, signal: signal) }
             quitting = true
             send(.quit)
           case .themeChanged(let name):

@@ -76,7 +76,9 @@ struct FollowCommand: ParsableCommand {
         try? RunSupport.loader.parse(yaml: JSONText.encode($0), source: name)
       }
     }
-    try FollowScreen.run(source: source, follow: follow, themes: themes, theme: chosenTheme)
+    let outcome = try FollowScreen.run(
+      source: source, follow: follow, themes: themes, theme: chosenTheme)
+    if let status = outcome.signalExitStatus { throw ExitCode(status) }
   }
 
   static let noScreen =

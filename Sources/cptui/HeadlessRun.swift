@@ -11,11 +11,12 @@ enum HeadlessRun {
   static let writeFailureStatus: Int32 = 75
 
   /// Trains `config` (or resumes from `checkpoint`) with events going to `recorder` and `progress`.
-  /// Ctrl-C stops at the next step with a checkpoint. Returns how the run ended.
+  /// Ctrl-C (SIGINT) or SIGTERM stops at the next step with a checkpoint. Returns how the run ended
+  /// and the signal that stopped it, if one did.
   static func execute(
     config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?, threads: Int,
     progress: ProgressLine
-  ) throws -> RunEndStatus {
+  ) throws -> (status: RunEndStatus, signal: Int32?) {
     BLAS.threads = threads
     let data = try RunSupport.prepareData(config) { progress.message($0) }
     let inbox = CommandInbox()
@@ -69,6 +70,6 @@ enum HeadlessRun {
         """)
       throw ExitCode(HeadlessRun.writeFailureStatus)
     }
-    return status
+    return (status, signals.received)
   }
 }

@@ -103,14 +103,16 @@ struct LiveCommand: ParsableCommand {
       controllerDone.wait()
       throw CLIError("\(error)")
     }
-    if outcome == .forced {
+    if outcome.forced {
       printError("cptui: quit before the run finished saving — log \(path) may lack its end")
       recorder.close()
-      throw ExitCode(130)
+      throw ExitCode(outcome.signalExitStatus ?? 130)
     }
     controllerDone.wait()
     if let failure = recorder.failure { throw CLIError("run log: \(failure)") }
     let final = controller.mailbox.take().value.model.status
     printError("cptui: run ended at step \(final.step) — log \(path)")
+    // Stopped by a signal: the log is complete, but the caller learns the run did not just finish.
+    if let status = outcome.signalExitStatus { throw ExitCode(status) }
   }
 }

@@ -107,12 +107,18 @@ final class ProgressLine: @unchecked Sendable {
 final class StopSignals: @unchecked Sendable {
   private var sources: [DispatchSourceSignal] = []
   private var count = 0
+  private let lock = NSLock()
+  private var first: Int32?
+
+  /// The first signal that asked the run to stop, if one did.
+  var received: Int32? { lock.withLock { first } }
 
   init(onStop: @escaping @Sendable () -> Void) {
     for sig in [SIGINT, SIGTERM] {
       signal(sig, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
       source.setEventHandler { [self] in
+        lock.withLock { first = first ?? sig }
         count += 1
         if count == 1 {
           printError("\ncptui: stopping after this step (again to quit now)")

@@ -52,9 +52,12 @@ struct ReplayCommand: ParsableCommand {
     let driver = ReplayDriver(playback: playback)
     driver.start()
     defer { driver.stop() }
-    _ = try ScreenLoop.run(mailbox: driver.mailbox, themes: themes, theme: chosenTheme) {
+    let outcome = try ScreenLoop.run(
+      mailbox: driver.mailbox, themes: themes, theme: chosenTheme
+    ) {
       driver.send($0)
     }
+    if let status = outcome.signalExitStatus { throw ExitCode(status) }
   }
 }
 

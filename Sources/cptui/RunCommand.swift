@@ -60,12 +60,17 @@ struct RunCommand: ParsableCommand {
     }
     let recorder = session.recorder
     defer { recorder.close() }
-    let status = try HeadlessRun.execute(
+    let (status, signal) = try HeadlessRun.execute(
       config: session.config, recorder: recorder, checkpoint: session.checkpoint, threads: threads,
       progress: progress)
     if !quiet { printError("cptui: run \(status) — log \(recorder.path)") }
     switch status {
-    case .completed, .stopped: return
+    case .completed: return
+    case .stopped:
+      // The log ends properly and a checkpoint is saved, but the run did not finish: a script
+      // running `cptui run … && next` must not go on (128 + the signal, as a shell reports it).
+      printError("cptui: continue with: cptui run --resume \(recorder.path)")
+      throw ExitCode(128 + (signal ?? SIGINT))
     case .diverged: throw ExitCode(3)
     default: throw ExitCode(1)
     }

@@ -146,10 +146,13 @@ struct SweepCommand: ParsableCommand {
         session = (job.config, recorder, nil)
       }
       defer { session.1.close() }
-      let status = try HeadlessRun.execute(
+      let (status, signal) = try HeadlessRun.execute(
         config: session.0, recorder: session.1, checkpoint: session.2, threads: threads,
         progress: ProgressLine(enabled: !quiet))
-      if status == .stopped { throw CLIError("sweep stopped; run the same command to continue") }
+      if status == .stopped {
+        printError("cptui: sweep stopped; run the same command to continue")
+        throw ExitCode(128 + (signal ?? SIGINT))
+      }
     }
     let comparison: Comparison
     do {

@@ -223,21 +223,9 @@ final class TmuxSession {
     let (tmux, log) = try Self.start(environment: ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"])
     defer { tmux.close() }
     try tmux.waitFor(text: "1 D0 english")
-    let panePID = tmux.tmux(["list-panes", "-t", tmux.name, "-F", "#{pane_pid}"]).output
-      .trimmingCharacters(in: .whitespacesAndNewlines)
-    // The pane runs `sh -c …`; its child is cptui: find it by its parent's id, signal it by its own.
-    let find = Process()
-    let out = Pipe()
-    find.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    find.arguments = ["pgrep", "-P", panePID]
-    find.standardOutput = out
-    try find.run()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    find.waitUntilExit()
-    let pids = text.split(separator: "\n").compactMap { Int32($0) }
-    #expect(pids.count == 1, "children of the pane: \(text)")
-    for pid in pids { kill(pid, SIGTERM) }
-    try tmux.waitFor(text: "CPTUI-EXIT=0")
+    kill(try SignalTests.cptuiPID(tmux), SIGTERM)
+    // Saved and ended cleanly, with the status a shell gives a program SIGTERM stopped.
+    try tmux.waitFor(text: "CPTUI-EXIT=\(128 + SIGTERM)")
     let events = Self.events(log)
     #expect(events.last?["type"] as? String == "runEnd")
   }

@@ -84,6 +84,44 @@ struct RunCLITests {
     #expect(again.status != 0 && again.stderr.contains("already completed"), "\(again.stderr)")
   }
 
+  /// SIGTERM (or Ctrl-C) stops a headless run at the next step: the log ends with runEnd
+  /// "stopped", the message says how to continue, and the exit status is 128 + the signal.
+  @Test(arguments: [SIGINT, SIGTERM])
+  func signalStopsARunCleanlyWithSignalStatus(signal: Int32) throws {
+    try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
+    let log = Self.folder.appendingPathComponent("signalled-\(signal).jsonl").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CLI.binary)
+    process.arguments = ["run", "tiny", "--out", log] + Self.args
+    // A cache of its own: the parallel tests of this suite never prepare data into one folder.
+    let cache = Self.folder.appendingPathComponent("cache-\(signal)").path
+    process.environment = ProcessInfo.processInfo.environment.merging(["CPTUI_CACHE": cache]) {
+      $1
+    }
+    let stderr = Pipe()
+    process.standardError = stderr
+    try process.run()
+    let deadline = Date().addingTimeInterval(60)
+    var sent = false
+    while Date() < deadline && process.isRunning {
+      let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+      if text.split(separator: "\n").filter({ $0.contains("\"type\":\"step\"") }).count >= 20 {
+        kill(process.processIdentifier, signal)
+        sent = true
+        break
+      }
+      usleep(2000)
+    }
+    let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    try #require(sent, "the run ended before 20 steps were logged")
+    #expect(process.terminationReason == .exit)
+    #expect(process.terminationStatus == 128 + signal, "\(message)")
+    #expect(message.contains("cptui run --resume \(log)"), "\(message)")
+    let last = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last ?? ""
+    #expect(last.contains("\"runEnd\"") && last.contains("\"stopped\""), "\(last)")
+  }
+
   @Test func configErrorsNameFileLineAndKey() throws {
     try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
     let path = Self.folder.appendingPathComponent("bad.yaml").path

@@ -1,6 +1,7 @@
 // SIGINT, SIGTERM and SIGHUP sent to cptui in tmux while it trains, while the stage panel waits
 // between stages, and during `cptui replay`: each must leave a working terminal (the shell runs,
-// `stty -a` shows `icanon` and `echo`) and, for a live run, a log that ends with runEnd.
+// `stty -a` shows `icanon` and `echo`), exit with 128 + the signal's number, and, for a live run,
+// leave a log that ends with runEnd.
 
 import Foundation
 import Testing
@@ -28,6 +29,12 @@ import Testing
     let pids = text.split(separator: "\n").compactMap { Int32($0) }
     guard pids.count == 1 else { throw TmuxSession.TmuxError("children of the pane: \(text)") }
     return pids[0]
+  }
+
+  /// cptui has exited with `status` (the pane prints it as CPTUI-EXIT=…).
+  static func expectExitStatus(_ tmux: TmuxSession, _ status: Int32) throws {
+    let screen = try tmux.waitFor(text: "CPTUI-EXIT=")
+    #expect(screen.contains("CPTUI-EXIT=\(status)\n"), "expected exit status \(status):\n\(screen)")
   }
 
   /// After the signal: cptui has exited, the terminal modes are sane and the shell echoes.
@@ -64,7 +71,7 @@ import Testing
     try tmux.waitFor(text: "1 D0 english")
     try tmux.waitFor(text: "step ")
     kill(try Self.cptuiPID(tmux), signal)
-    try tmux.waitFor(text: "CPTUI-EXIT=")
+    try Self.expectExitStatus(tmux, 128 + signal)
     try Self.expectRestoredTerminal(tmux)
     Self.expectCompleteLog(log)
   }
@@ -76,7 +83,7 @@ import Testing
     defer { tmux.close() }
     try tmux.waitFor(text: "next stage settings")
     kill(try Self.cptuiPID(tmux), signal)
-    try tmux.waitFor(text: "CPTUI-EXIT=")
+    try Self.expectExitStatus(tmux, 128 + signal)
     try Self.expectRestoredTerminal(tmux)
     Self.expectCompleteLog(log)
     let ends = LiveScreenTests.events(log).filter { $0["type"] as? String == "stageEnd" }
@@ -90,7 +97,7 @@ import Testing
     defer { tmux.close() }
     try tmux.waitFor(text: "stage 2/2")
     kill(try Self.cptuiPID(tmux), signal)
-    try tmux.waitFor(text: "CPTUI-EXIT=")
+    try Self.expectExitStatus(tmux, 128 + signal)
     try Self.expectRestoredTerminal(tmux)
   }
 }
