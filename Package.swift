@@ -62,11 +62,14 @@ let package = Package(
     .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
     .testTarget(name: "RunLogTests", dependencies: ["RunLog"]),
-    .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "Corpus", "Model", "RunLog"]),
+    // Helpers that more than one test target needs (CSV and SVG readers); linked by tests only.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(
+      name: "ExperimentTests", dependencies: ["Experiment", "Corpus", "Model", "RunLog", "TestSupport"]),
     .testTarget(
       name: "ControllerTests",
       dependencies: ["Controller", "Experiment", "RunLog", "Screens", "Terminal"]),
     .testTarget(name: "ScreensTests", dependencies: ["Screens", "Terminal"], exclude: ["Golden"]),
-    .testTarget(name: "CLITests", dependencies: ["cptui"]),
+    .testTarget(name: "CLITests", dependencies: ["cptui", "TestSupport"]),
   ]
 )

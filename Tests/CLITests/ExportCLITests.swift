@@ -1,9 +1,6 @@
 import Foundation
+import TestSupport
 import Testing
-
-#if canImport(FoundationXML)
-  import FoundationXML
-#endif
 
 /// `cptui export` on real logs, bad input, and logs written by the Python helper.
 struct ExportCLITests {
@@ -21,21 +18,8 @@ struct ExportCLITests {
 
   /// Elements named `path` in an SVG document, or nil when it is not well-formed XML.
   static func svgPaths(_ svg: String) -> Int? {
-    final class Counter: NSObject, XMLParserDelegate {
-      var paths = 0
-      var root: String?
-      func parser(
-        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
-        qualifiedName: String?, attributes: [String: String] = [:]
-      ) {
-        if root == nil { root = name }
-        if name == "path" { paths += 1 }
-      }
-    }
-    let counter = Counter()
-    let parser = XMLParser(data: Data(svg.utf8))
-    parser.delegate = counter
-    return parser.parse() && counter.root == "svg" ? counter.paths : nil
+    guard let doc = SVGInspector.inspect(svg), doc.root == "svg" else { return nil }
+    return doc.paths.count
   }
 
   /// Evaluations of a log as (step, dataset → loss). Numbers are read from the line's own text with
@@ -185,44 +169,4 @@ struct ExportCLITests {
     validate.waitUntilExit()
     #expect(validate.terminationStatus == 0)
   }
-}
-
-/// Splits CSV text (RFC 4180 quoting) into rows of fields.
-func parseCSV(_ text: String) -> [[String]] {
-  var rows: [[String]] = []
-  var row: [String] = []
-  var field = ""
-  var quoted = false
-  var chars = Array(text)[...]
-  while let c = chars.popFirst() {
-    if quoted {
-      if c == "\"" {
-        if chars.first == "\"" {
-          field.append("\"")
-          chars.removeFirst()
-        } else {
-          quoted = false
-        }
-      } else {
-        field.append(c)
-      }
-    } else if c == "\"" {
-      quoted = true
-    } else if c == "," {
-      row.append(field)
-      field = ""
-    } else if c == "\n" {
-      row.append(field)
-      rows.append(row)
-      row = []
-      field = ""
-    } else {
-      field.append(c)
-    }
-  }
-  if !field.isEmpty || !row.isEmpty {
-    row.append(field)
-    rows.append(row)
-  }
-  return rows
 }

@@ -1,78 +1,9 @@
 import Foundation
 import RunLog
+import TestSupport
 import Testing
 
 @testable import Experiment
-
-#if canImport(FoundationXML)
-  import FoundationXML
-#endif
-
-/// Counts elements and collects `<path>` data while checking that a document is well-formed XML.
-final class SVGInspector: NSObject, XMLParserDelegate {
-  var paths: [String] = []
-  var elements: [String: Int] = [:]
-  var texts: [String] = []
-  var root: String?
-
-  static func inspect(_ svg: String) -> SVGInspector? {
-    let inspector = SVGInspector()
-    let parser = XMLParser(data: Data(svg.utf8))
-    parser.delegate = inspector
-    return parser.parse() ? inspector : nil
-  }
-
-  func parser(
-    _ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
-    qualifiedName: String?, attributes: [String: String] = [:]
-  ) {
-    if root == nil { root = name }
-    elements[name, default: 0] += 1
-    if name == "path" { paths.append(attributes["d"] ?? "") }
-  }
-
-  func parser(_ parser: XMLParser, foundCharacters string: String) { texts.append(string) }
-}
-
-/// Splits CSV text (RFC 4180 quoting) into rows of fields.
-func parseCSV(_ text: String) -> [[String]] {
-  var rows: [[String]] = []
-  var row: [String] = []
-  var field = ""
-  var quoted = false
-  var chars = Array(text)[...]
-  while let c = chars.popFirst() {
-    if quoted {
-      if c == "\"" {
-        if chars.first == "\"" {
-          field.append("\"")
-          chars.removeFirst()
-        } else {
-          quoted = false
-        }
-      } else {
-        field.append(c)
-      }
-    } else if c == "\"" {
-      quoted = true
-    } else if c == "," {
-      row.append(field)
-      field = ""
-    } else if c == "\n" {
-      row.append(field)
-      rows.append(row)
-      row = []
-      field = ""
-    } else {
-      field.append(c)
-    }
-  }
-  if !field.isEmpty || !row.isEmpty {
-    row.append(field)
-    rows.append(row)
-  }
-  return rows
-}
 
 struct ChartExportTests {
   static func events(name: String, nanAt: Int? = nil, stages: Int = 2) -> [RunEvent] {
