@@ -264,9 +264,34 @@ public struct SVGChart: Sendable {
     ("#8c564b", "#e3b341"), ("#e377c2", "#ff9bce"),
   ]
 
+  /// The colour of run `run` (0-based): the palette's for the first eight, then hues a golden
+  /// angle apart (137.5°), so every run of a large overlay has a colour of its own.
   public static func colour(run: Int, theme: Theme) -> String {
-    let pair = palette[run % palette.count]
-    return theme == .light ? pair.0 : pair.1
+    if run < palette.count {
+      let pair = palette[run]
+      return theme == .light ? pair.0 : pair.1
+    }
+    let hue = (Double(run - palette.count) * 137.507_764 + 15).truncatingRemainder(dividingBy: 360)
+    return hexFromHSL(hue: hue, saturation: 0.65, lightness: theme == .light ? 0.38 : 0.70)
+  }
+
+  /// `#rrggbb` of a colour given by hue (degrees), saturation and lightness (0…1).
+  static func hexFromHSL(hue: Double, saturation s: Double, lightness l: Double) -> String {
+    let chroma = (1 - abs(2 * l - 1)) * s
+    let h = hue / 60
+    let x = chroma * (1 - abs(h.truncatingRemainder(dividingBy: 2) - 1))
+    let (r, g, b): (Double, Double, Double)
+    switch Int(h) {
+    case 0: (r, g, b) = (chroma, x, 0)
+    case 1: (r, g, b) = (x, chroma, 0)
+    case 2: (r, g, b) = (0, chroma, x)
+    case 3: (r, g, b) = (0, x, chroma)
+    case 4: (r, g, b) = (x, 0, chroma)
+    default: (r, g, b) = (chroma, 0, x)
+    }
+    let m = l - chroma / 2
+    func byte(_ v: Double) -> Int { min(max(Int(((v + m) * 255).rounded()), 0), 255) }
+    return String(format: "#%02x%02x%02x", byte(r), byte(g), byte(b))
   }
 
   static func dash(_ datasetIndex: Int) -> String? {

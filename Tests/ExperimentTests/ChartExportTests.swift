@@ -78,6 +78,20 @@ struct ChartExportTests {
     #expect(!pathLines[0].contains("stroke-dasharray") && pathLines[1].contains("stroke-dasharray"))
   }
 
+  /// Past the eight palette colours, runs still get colours of their own (a sweep of 3 seeds × 5
+  /// settings is 15 runs), on both themes; the first eight are the palette's.
+  @Test func manyRunsKeepDistinctColours() {
+    for theme in [SVGChart.Theme.light, .dark] {
+      let colours = (0..<40).map { SVGChart.colour(run: $0, theme: theme) }
+      #expect(Set(colours).count == colours.count, "\(colours)")
+      #expect(colours.allSatisfy { $0.wholeMatch(of: /#[0-9a-f]{6}/) != nil }, "\(colours)")
+      #expect(colours[0] == (theme == .light ? "#1f77b4" : "#6cb6ff"))
+    }
+    #expect(SVGChart.hexFromHSL(hue: 0, saturation: 1, lightness: 0.5) == "#ff0000")
+    #expect(SVGChart.hexFromHSL(hue: 120, saturation: 1, lightness: 0.5) == "#00ff00")
+    #expect(SVGChart.hexFromHSL(hue: 240, saturation: 1, lightness: 0.25) == "#000080")
+  }
+
   @Test func aMillionPointsStaySmallAndKeepTheirExtremes() throws {
     let n = 1_000_000
     var xs = [Double](repeating: 0, count: n)
