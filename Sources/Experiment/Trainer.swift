@@ -411,6 +411,10 @@ public final class Trainer: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: previous)
       }
       lastPeriodicCheckpoint = path
+    } else if lastPeriodicCheckpoint == path {
+      // A stage-end (or stop) checkpoint at the step of a periodic one overwrites that file: it is
+      // a kept checkpoint now, so the next periodic one must not remove it.
+      lastPeriodicCheckpoint = nil
     }
   }
 

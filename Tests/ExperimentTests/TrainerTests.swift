@@ -100,6 +100,24 @@ struct TrainerTests {
     #expect(a.map(\.losses) == b.map(\.losses))
   }
 
+  /// Stage-end checkpoints are kept even when a periodic checkpoint falls on the same step (stages
+  /// of 20 steps, a periodic one every 10): only periodic ones replace each other.
+  @Test func stageEndCheckpointsSurvivePeriodicOnesAtTheSameStep() throws {
+    let (config, data, folder) = try Self.setUp(["checkpoints.every=10"])
+    let (events, status) = try Self.run(config, data, folder: folder)
+    #expect(status == .completed)
+    let files = Set((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+    #expect(files.contains("step-20.safetensors"), "\(files.sorted())")
+    #expect(files.contains("step-40.safetensors"), "\(files.sorted())")
+    #expect(!files.contains("step-10.safetensors") && !files.contains("step-30.safetensors"))
+    // Every checkpoint the log names as a stage end is still on disk.
+    let stageEnds = Set(
+      events.compactMap { if case .stageEnd(let e) = $0 { return e.step } else { return nil } })
+    for case .checkpoint(let c) in events where stageEnds.contains(c.step) {
+      #expect(FileManager.default.fileExists(atPath: c.path), "\(c.path)")
+    }
+  }
+
   @Test func resumeFromACheckpointReproducesTheRun() throws {
     let (config0, data, folder) = try Self.setUp(["checkpoints.every=7"])
     let full = try Self.run(config0, data, folder: folder + "full").events
