@@ -146,6 +146,15 @@ extension ScreenModel {
     guard !view.entryText.isEmpty else { return true }
     switch StageSteps.parse(view.entryText, for: view.stageField) {
     case .success(let v):
+      // A config never has ηmin above ηmax (the loader refuses it, so would a resume).
+      if view.stageField == .lrMin && v > nextStage.lrMax {
+        view.entryError = "η min must not exceed η max (\(Format.scientific(nextStage.lrMax)))"
+        return false
+      }
+      if view.stageField == .lrMax && v < nextStage.lrMin {
+        view.entryError = "η max must be at least η min (\(Format.scientific(nextStage.lrMin)))"
+        return false
+      }
       set(view.stageField, v)
       view.entryText = ""
       view.entryError = nil
@@ -177,8 +186,13 @@ extension ScreenModel {
       s.warmupPercent = StageSteps.step(s.warmupPercent, StageSteps.warmupPercent, up: up)
     case .replay:
       s.replayPercent = StageSteps.step(s.replayPercent, StageSteps.replayPercent, up: up)
-    case .lrMax: s.lrMax = StageSteps.step(s.lrMax, StageSteps.learningRate, up: up)
-    case .lrMin: s.lrMin = StageSteps.step(s.lrMin, StageSteps.minLearningRate, up: up)
+    case .lrMax:
+      // Lowering ηmax below ηmin takes ηmin down with it.
+      s.lrMax = StageSteps.step(s.lrMax, StageSteps.learningRate, up: up)
+      s.lrMin = min(s.lrMin, s.lrMax)
+    case .lrMin:
+      // ηmin stops at ηmax.
+      s.lrMin = min(StageSteps.step(s.lrMin, StageSteps.minLearningRate, up: up), s.lrMax)
     case .length: s.lengthTokens = StageSteps.step(s.lengthTokens, StageSteps.lengthTokens, up: up)
     }
     nextStage = s

@@ -104,6 +104,34 @@ struct KeyTableTests {
     #expect(m.nextStage.lrMax == 2e-4)
   }
 
+  /// ηmin never ends above ηmax (a config with it is refused, so a log with it could not be
+  /// resumed): lowering ηmax takes ηmin along, raising ηmin stops at ηmax, typed values that would
+  /// cross are refused with a message.
+  @Test func etaMinNeverExceedsEtaMax() {
+    var m = Fixtures.stageTwo()
+    #expect(m.nextStage.lrMin <= m.nextStage.lrMax)
+    for _ in 0..<20 { _ = m.handleKey(.char("e")) }
+    #expect(m.nextStage.lrMax == StageSteps.learningRate.first)
+    #expect(m.nextStage.lrMin <= m.nextStage.lrMax)
+    for _ in 0..<5 { _ = m.handleKey(.char("E")) }
+    let lrMax = m.nextStage.lrMax
+    m.view.overlay = .stagePanel
+    m.view.stageField = .lrMin
+    for _ in 0..<30 { _ = m.handleKey(.right) }
+    #expect(m.nextStage.lrMin == lrMax)
+    for c in "5e-2" { _ = m.handleKey(.char(c)) }
+    _ = m.handleKey(.enter)
+    #expect(m.view.entryError?.contains("η max") == true)
+    #expect(m.nextStage.lrMin == lrMax)
+    m.view.entryText = ""
+    m.view.entryError = nil
+    m.view.stageField = .lrMax
+    for c in "1e-5" { _ = m.handleKey(.char(c)) }
+    _ = m.handleKey(.enter)
+    #expect(m.view.entryError?.contains("η min") == true)
+    #expect(m.nextStage.lrMax == lrMax)
+  }
+
   @Test func stagePanelFlow() {
     var m = Fixtures.stageBoundary()
     m.view.overlay = .none
