@@ -262,6 +262,16 @@ struct ConfigDecoder {
     }
     let tokenizer = try decodeTokenizer(top["tokenizer"], names: names, modelVocab: modelVocab)
     let model = try decodeModel(top["model"], root: root, tokenizerVocab: tokenizer.vocab)
+    // A model that cannot fit in this machine's memory is a config error, not a crash mid-setup.
+    let needed = model.trainingBytes(batch: batchSize)
+    let memory = Double(ProcessInfo.processInfo.physicalMemory)
+    if memory > 0, needed > memory {
+      let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
+      throw error(
+        top["model"]?.node ?? root, top["model"]?.path ?? [.key("model")],
+        "training this model with batchSize \(batchSize) needs about \(gib(needed)) of memory; "
+          + "this machine has \(gib(memory)) (make the model, its context or the batch smaller)")
+    }
     let optimizer = try decodeOptimizer(top["optimizer"])
     let evaluation = try decodeEvaluation(top["evaluation"], names: names)
     let checkpoints = try decodeCheckpoints(top["checkpoints"])

@@ -61,6 +61,53 @@ public struct ModelConfig: Sendable, Hashable, Codable {
     if !(rotaryBase > 0) {
       throw ModelConfigError(field: "rotaryBase", message: "must be positive, got \(rotaryBase)")
     }
+    // Sizes whose products overflow Int or whose parameters alone could not be held: refused here,
+    // before anything multiplies them.
+    for (value, field) in [
+      (layers, "layers"), (width, "width"), (context, "context"), (vocab, "vocab"),
+    ]
+    where value > Self.largestDimension {
+      throw ModelConfigError(
+        field: field,
+        message: "\(value) is larger than cptui trains (at most \(Self.largestDimension))")
+    }
+    if parameterEstimate > Self.largestParameterCount {
+      throw ModelConfigError(
+        field: "width",
+        message:
+          "this model has about \(Self.short(parameterEstimate)) parameters; cptui trains up to "
+          + "\(Self.short(Self.largestParameterCount)) on the CPU")
+    }
+  }
+
+  /// The largest layers, width, context or vocab `validate` accepts.
+  public static let largestDimension = 1 << 20
+  /// The most parameters `validate` accepts (16 GB of fp32 weights, gradients and AdamW moments).
+  public static let largestParameterCount = 1e9
+
+  /// Parameters, counted in Double so that no size overflows: embeddings in and out (2·V·C), per
+  /// block 12·C² weights and 13·C biases and LayerNorm entries, the final LayerNorm (2·C).
+  public var parameterEstimate: Double {
+    let c = Double(width)
+    return 2 * Double(vocab) * c + Double(layers) * (12 * c * c + 13 * c) + 2 * c
+  }
+
+  /// Bytes a training run needs, about: weights, gradients and AdamW's two moments (16 bytes per
+  /// parameter), plus one training pass's activations for `batch` windows of `context` tokens
+  /// (every layer's kept activations, B·H·T² attention probabilities per layer, the N×V logits,
+  /// the backward scratch). In Double, so absurd sizes give a large number, not a trap.
+  public func trainingBytes(batch: Int) -> Double {
+    let (l, c, t, v) = (Double(layers), Double(width), Double(context), Double(vocab))
+    let n = Double(batch) * t
+    let perLayer = n * 14 * c + 4 * n + Double(batch) * Double(heads) * t * t
+    let floats = l * perLayer + (l + 2) * n * c + n * v + 12 * n * c + t * t
+    return 16 * parameterEstimate + 4 * floats
+  }
+
+  static func short(_ value: Double) -> String {
+    value >= 1e9
+      ? "\(Int((value / 1e9).rounded()))G"
+      : value >= 1e6 ? "\(Int((value / 1e6).rounded()))M" : "\(Int(value.rounded()))"
   }
 }
 

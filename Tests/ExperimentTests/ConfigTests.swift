@@ -111,6 +111,17 @@ let errorCases: [ErrorCase] = [
     yaml: head.replacingOccurrences(of: "width: 32", with: "width: 33") + twoStages,
     message: "t.yaml:3:37: model.width: width 33 is not divisible by heads 2"),
   .init(
+    name: "a width no product of sizes survives",
+    yaml: head.replacingOccurrences(of: "width: 32", with: "width: 1000000000") + twoStages,
+    message:
+      "t.yaml:3:37: model.width: 1000000000 is larger than cptui trains (at most 1048576)"),
+  .init(
+    name: "too many parameters",
+    yaml: head.replacingOccurrences(of: "width: 32", with: "width: 65536") + twoStages,
+    message:
+      "t.yaml:3:37: model.width: this model has about 103G parameters; cptui trains up to 1G on the CPU"
+  ),
+  .init(
     name: "replay without earlier data",
     yaml: head
       + twoStages.replacingOccurrences(
@@ -219,6 +230,27 @@ let errorCases: [ErrorCase] = [
     } catch {
       #expect(error.description == example.message)
     }
+  }
+
+  /// A model whose training pass cannot fit in this machine's memory is a config error naming the
+  /// model, with the estimate and the machine's memory, not a crash while allocating.
+  @Test func aModelTooLargeForMemoryIsAConfigError() {
+    let yaml =
+      head.replacingOccurrences(of: "context: 32", with: "context: 1000000")
+      + twoStages.replacingOccurrences(of: "steps: 100", with: "steps: 2")
+    do {
+      _ = try parse(yaml)
+      Issue.record("no error")
+    } catch {
+      #expect(
+        error.description.hasPrefix(
+          "t.yaml:3:8: model: training this model with batchSize 4 needs about "), "\(error)")
+      #expect(error.description.contains("GiB of memory; this machine has "), "\(error)")
+    }
+    // The shipped presets' sizes are far from the limit.
+    #expect(
+      ModelConfig(layers: 4, heads: 4, width: 256, context: 256, vocab: 4096).trainingBytes(
+        batch: 16) < 2e9)
   }
 
   @Test func missingFileIsAnError() {
