@@ -53,6 +53,15 @@ public final class RunRecorder: Sendable {
 
   public func close() { try? writer.close() }
 
+  /// Closes the log and removes it when it is empty: a run that failed before its header was
+  /// written (data that cannot be prepared, a model that cannot be built) leaves no 0-byte log
+  /// behind to trip up `compare` or `replay` on its folder.
+  public func closeRemovingIfEmpty() {
+    close()
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+    if size == 0 { try? FileManager.default.removeItem(atPath: path) }
+  }
+
   /// The header of a new run of `config`.
   public static func header(
     for config: ExperimentConfig, threads: Int, version: String, command: [String]

@@ -53,21 +53,34 @@ struct CompareCommand: ParsableCommand {
   }
 }
 
-/// Expands command-line log arguments: a folder gives its *.jsonl files (sorted), a glob its matches.
+/// Expands command-line log arguments: a folder gives its *.jsonl files (sorted), a glob its matches
+/// (folders among them give their logs too). Empty logs inside a folder (a run that failed before
+/// writing anything) are skipped with a notice; a file named on its own is always read.
 enum LogPaths {
   static func expand(_ arguments: [String]) throws -> [String] {
     var out: [String] = []
-    for argument in arguments {
+    func isFolder(_ path: String) -> Bool {
       var isDirectory: ObjCBool = false
-      if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) {
-        if isDirectory.boolValue {
-          let names = (try? FileManager.default.contentsOfDirectory(atPath: argument)) ?? []
-          let logs = names.filter { $0.hasSuffix(".jsonl") }.sorted(by: Self.naturalOrder)
-          if logs.isEmpty { throw CLIError("\(argument): no .jsonl run logs in this folder") }
-          out += logs.map { (argument as NSString).appendingPathComponent($0) }
+      return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        && isDirectory.boolValue
+    }
+    func addFolder(_ folder: String) throws {
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+      let logs = names.filter { $0.hasSuffix(".jsonl") }.sorted(by: Self.naturalOrder)
+        .map { (folder as NSString).appendingPathComponent($0) }
+      if logs.isEmpty { throw CLIError("\(folder): no .jsonl run logs in this folder") }
+      for log in logs {
+        let size = (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? nil
+        if size == 0 {
+          printError("cptui: \(log): empty file, skipped")
         } else {
-          out.append(argument)
+          out.append(log)
         }
+      }
+    }
+    for argument in arguments {
+      if FileManager.default.fileExists(atPath: argument) {
+        if isFolder(argument) { try addFolder(argument) } else { out.append(argument) }
       } else if argument.contains("*") || argument.contains("?") || argument.contains("[") {
         var g = glob_t()
         defer { globfree(&g) }
@@ -75,11 +88,16 @@ enum LogPaths {
           throw CLIError("\(argument): nothing matches")
         }
         for i in 0..<Int(g.gl_pathc) {
-          if let p = g.gl_pathv[i] { out.append(String(cString: p)) }
+          guard let p = g.gl_pathv[i] else { continue }
+          let match = String(cString: p)
+          if isFolder(match) { try addFolder(match) } else { out.append(match) }
         }
       } else {
         throw CLIError("\(argument): no such file or folder")
       }
+    }
+    if out.isEmpty && !arguments.isEmpty {
+      throw CLIError("no run logs to read (every one found was empty)")
     }
     var seen = Set<String>()
     return out.filter { seen.insert($0).inserted }

@@ -58,7 +58,7 @@ struct LiveCommand: ParsableCommand {
     } catch {
       throw CLIError("\(error)")
     }
-    defer { recorder.close() }
+    defer { recorder.closeRemovingIfEmpty() }
 
     let inbox = CommandInbox()
     let controller = LiveController(

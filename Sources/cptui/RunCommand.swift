@@ -59,7 +59,7 @@ struct RunCommand: ParsableCommand {
       session = (config, recorder, nil)
     }
     let recorder = session.recorder
-    defer { recorder.close() }
+    defer { recorder.closeRemovingIfEmpty() }
     let (status, signal) = try HeadlessRun.execute(
       config: session.config, recorder: recorder, checkpoint: session.checkpoint, threads: threads,
       progress: progress)

@@ -145,7 +145,7 @@ struct SweepCommand: ParsableCommand {
         }
         session = (job.config, recorder, nil)
       }
-      defer { session.1.close() }
+      defer { session.1.closeRemovingIfEmpty() }
       let (status, signal) = try HeadlessRun.execute(
         config: session.0, recorder: session.1, checkpoint: session.2, threads: threads,
         progress: ProgressLine(enabled: !quiet))

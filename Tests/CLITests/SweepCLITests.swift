@@ -164,5 +164,39 @@ struct SweepCLITests {
     let r = try CLI.run(["compare", empty])
     #expect(r.status != 0)
     #expect(r.stderr.contains(empty), "\(r.stderr)")
+    // In a folder, an empty log is skipped with a notice and the others are compared; a folder of
+    // nothing but empty logs is still an error.
+    let onlyEmpty = try CLI.run(["compare", folder.path])
+    #expect(onlyEmpty.status != 0 && onlyEmpty.stderr.contains("empty"), "\(onlyEmpty.stderr)")
+    try FileManager.default.copyItem(
+      atPath: ReplayScreenTests.sample, toPath: folder.appendingPathComponent("good.jsonl").path)
+    let mixed = try CLI.run(["compare", folder.path])
+    #expect(mixed.status == 0, "\(mixed.stderr)")
+    #expect(mixed.stderr.contains("empty.jsonl: empty file, skipped"), "\(mixed.stderr)")
+    #expect(mixed.stdout.split(separator: "\n").count == 2, "\(mixed.stdout)")
+    // A glob that matches folders reads the logs in them.
+    let globbed = try CLI.run(["compare", ReplayScreenTests.samples + "/../*/"])
+    #expect(globbed.status == 0, "\(globbed.stderr)")
+    #expect(globbed.stdout.split(separator: "\n").count > 10, "\(globbed.stdout)")
+  }
+
+  /// A run that fails before it starts training (here: a dataset folder with no text, found when
+  /// the data is prepared, after the log was opened) leaves no empty log behind.
+  @Test func aRunThatFailsBeforeTrainingLeavesNoLog() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-no-empty-log-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let log = folder.appendingPathComponent("r.jsonl").path
+    let noText = folder.appendingPathComponent("no-text").path
+    try FileManager.default.createDirectory(atPath: noText, withIntermediateDirectories: true)
+    let r = try CLI.run(
+      [
+        "run", "tiny", "--quiet", "--threads", "1", "--set", "datasets.D1={files: [\(noText)/]}",
+        "--out", log,
+      ],
+      environment: ["CPTUI_CACHE": folder.appendingPathComponent("cache").path])
+    #expect(r.status != 0 && r.stderr.contains("no usable text"), "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: log), "\(r.stderr)")
   }
 }
