@@ -76,6 +76,8 @@ public final class Trainer: @unchecked Sendable {
   private var tokensPerSecond: Double?
   private var lastEvalStep = -1
   private var lastPeriodicCheckpoint: String?
+  /// The global step of the last checkpoint written.
+  private var lastCheckpointStep: Int?
   private var resumed = false
 
   public init(
@@ -164,7 +166,10 @@ public final class Trainer: @unchecked Sendable {
         if awaitingChoice || stageIndex >= config.stages.count {
           // Interactive runs wait for the stage panel's choice; headless runs are done.
           guard options.waitBetweenStages else { return .completed }
-          guard let next = try waitForNextStage() else { return .stopped }
+          // Quitting once every planned stage has run ends a complete run, not a stopped one.
+          guard let next = try waitForNextStage() else {
+            return stageIndex >= config.stages.count ? .completed : .stopped
+          }
           try setStage(next, at: stageIndex)
           awaitingChoice = false
         }
@@ -203,7 +208,8 @@ public final class Trainer: @unchecked Sendable {
         switch command {
         case .startStage(let stage): return stage
         case .stop:
-          try writeCheckpoint(periodic: false)
+          // The stage-end checkpoint, when there is one, already holds this state.
+          if lastCheckpointStep != globalStep { try writeCheckpoint(periodic: false) }
           return nil
         case .checkpoint: try writeCheckpoint(periodic: false)
         case .pause, .resume, .togglePause, .endStage: continue
@@ -402,10 +408,12 @@ public final class Trainer: @unchecked Sendable {
         try waitToRetryCheckpoint(error)
       }
     }
+    lastCheckpointStep = globalStep
+    // Between stages stageIndex may already point past the last planned stage: name the last one.
+    let stage = min(stageIndex, max(config.stages.count - 1, 0)) + 1
     emit(
       .checkpoint(
-        CheckpointEvent(
-          path: path, step: globalStep, stage: stageIndex + 1, tokens: tokens, time: elapsed)))
+        CheckpointEvent(path: path, step: globalStep, stage: stage, tokens: tokens, time: elapsed)))
     if periodic {
       if let previous = lastPeriodicCheckpoint, previous != path, options.logIsComplete() {
         try? FileManager.default.removeItem(atPath: previous)

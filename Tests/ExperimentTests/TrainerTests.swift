@@ -181,6 +181,25 @@ struct TrainerTests {
     #expect(lastStep == 35)
   }
 
+  /// Quitting an interactive run after its last planned stage ended is a completed run (not
+  /// "stopped"), and it adds no second checkpoint of the same step.
+  @Test func quittingAfterTheLastPlannedStageCompletesTheRun() throws {
+    let (config, data, folder) = try Self.setUp()
+    let (events, status) = try Self.run(
+      config, data, folder: folder, commands: [(-1, .startStage(config.stages[1])), (-2, .stop)],
+      wait: true)
+    #expect(status == .completed)
+    let checkpoints = events.compactMap {
+      if case .checkpoint(let c) = $0 { return c } else { return nil }
+    }
+    #expect(checkpoints.map(\.step) == [20, 40])
+    #expect(checkpoints.map(\.stage) == [1, 2])
+    // Quitting at the panel before a planned stage ran is still a stop.
+    let (_, early) = try Self.run(
+      config, data, folder: folder + "-early", commands: [(-1, .stop)], wait: true)
+    #expect(early == .stopped)
+  }
+
   @Test func endingAStageEarlyStartsTheNextOne() throws {
     let (config, data, folder) = try Self.setUp()
     let (events, status) = try Self.run(config, data, folder: folder, commands: [(8, .endStage)])
