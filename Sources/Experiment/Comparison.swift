@@ -83,13 +83,23 @@ public struct Comparison: Sendable {
     for i in rows.indices where keys.filter({ $0 == keys[i] }).count > 1 {
       rows[i].name = URL(fileURLWithPath: rows[i].path).deletingPathExtension().lastPathComponent
     }
-    // Each run is measured against the union baseline of its own seed when there is one (a sweep
-    // with seeds: runs the union per seed), else against the first union baseline.
+    // Each run is measured against a union baseline of its own experiment: one that defines the
+    // run's datasets the same way (logs of several experiments can be compared at once), of the
+    // same seed when there is one (a sweep with seeds: runs the union per seed). Logs without a
+    // config in their header fall back to the seed alone, then to the first union baseline.
     let seeds = runs.map { $0.header?.seed }
+    let definitions = runs.map { $0.header?.config?["datasets"] }
     let unions = rows.indices.filter { rows[$0].isUnion }
+    func sameDatasets(_ union: Int, _ run: Int) -> Bool {
+      guard let mine = definitions[run], let theirs = definitions[union] else { return true }
+      return rows[run].summary.datasets.allSatisfy { mine[$0] != nil && mine[$0] == theirs[$0] }
+    }
     for i in rows.indices where !rows[i].isUnion {
-      let sameSeed = unions.first { seeds[$0] != nil && seeds[$0] == seeds[i] }
-      guard let u = sameSeed ?? unions.first, let base = rows[u].summary.average else { continue }
+      let candidates = unions.filter { sameDatasets($0, i) }
+      let sameSeed = candidates.first { seeds[$0] != nil && seeds[$0] == seeds[i] }
+      guard let u = sameSeed ?? candidates.first, let base = rows[u].summary.average else {
+        continue
+      }
       rows[i].deltaToUnion = rows[i].summary.average.map { $0 - base }
     }
     self.rows = rows

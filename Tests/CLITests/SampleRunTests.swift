@@ -44,6 +44,30 @@ struct SampleRunTests {
     }
   }
 
+  /// Logs of several experiments compared at once: each run's Δunion is against its own
+  /// experiment's union baseline (the one defining the same datasets), exactly as when its folder
+  /// is compared alone.
+  @Test func eachRunMeetsItsOwnUnionWhenExperimentsAreMixed() throws {
+    func deltas(_ arguments: [String]) throws -> [String: String] {
+      let r = try CLI.run(["compare"] + arguments + ["--csv", "-"])
+      #expect(r.status == 0, "\(r.stderr)")
+      let rows = r.stdout.split(separator: "\n").map {
+        $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      }
+      let delta = try #require(rows.first?.firstIndex(of: "delta_union"))
+      return Dictionary(uniqueKeysWithValues: rows.dropFirst().map { ($0[0], $0[delta]) })
+    }
+    let folders = ["strong-shift", "weak-shift", "domains"].map {
+      Self.root.appendingPathComponent("sample-runs/" + $0).path
+    }
+    var alone: [String: String] = [:]
+    for folder in folders { alone.merge(try deltas([folder])) { a, _ in a } }
+    let together = try deltas(folders)
+    #expect(together.count == alone.count && together.count > 10)
+    #expect(together == alone)
+    #expect(together.values.filter { !$0.isEmpty }.count >= together.count - 3)
+  }
+
   /// A fenced block whose first line is `$ cptui compare ARGS` (paths relative to the repository)
   /// followed by the table.
   struct DocumentedTable: CustomStringConvertible {
