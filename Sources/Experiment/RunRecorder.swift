@@ -26,7 +26,13 @@ public final class RunRecorder: Sendable {
   public init(path: String, mode: RunLogWriter.Mode) throws {
     let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
     if !folder.isEmpty {
-      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+      do {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+      } catch {
+        throw RunLogWriteError(
+          path: path,
+          message: "cannot create its folder \(folder): \(FileErrorText.describe(error))")
+      }
     }
     self.path = path
     writer = try RunLogWriter(path: path, mode: mode)
@@ -88,5 +94,38 @@ extension MachineFacts {
       cores: ProcessInfo.processInfo.activeProcessorCount,
       os: ProcessInfo.processInfo.operatingSystemVersionString,
       hostname: ProcessInfo.processInfo.hostName)
+  }
+}
+
+/// One short phrase for a file-system error from Foundation ("a file is in the way", "permission
+/// denied", …) instead of its NSError dump; the caller names the path.
+public enum FileErrorText {
+  public static func describe(_ error: any Error) -> String {
+    let ns = error as NSError
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+    if ns.domain == NSCocoaErrorDomain {
+      switch CocoaError.Code(rawValue: ns.code) {
+      case .fileWriteFileExists: return "a file is in the way (a folder is needed there)"
+      case .fileWriteNoPermission, .fileReadNoPermission: return "permission denied"
+      case .fileWriteOutOfSpace: return "no space left on the device"
+      case .fileWriteVolumeReadOnly: return "read-only file system"
+      case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder"
+      default: break
+      }
+    }
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError,
+      underlying.domain == NSPOSIXErrorDomain
+    {
+      return String(cString: strerror(Int32(underlying.code)))
+    }
+    return ns.localizedDescription
+  }
+
+  /// Why `path` cannot be written as a file, when that is plain before trying: it is a folder.
+  public static func folderInTheWay(_ path: String) -> String? {
+    var isFolder: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+      && isFolder.boolValue
+      ? "it is a folder" : nil
   }
 }

@@ -12,6 +12,11 @@ public struct RunLogWriteError: Error, CustomStringConvertible, Equatable, Senda
   public var path: String
   public var message: String
   public var description: String { "\(path): \(message)" }
+
+  public init(path: String, message: String) {
+    self.path = path
+    self.message = message
+  }
 }
 
 /// Appends events to a run log, one JSON object per line.
@@ -53,9 +58,16 @@ public final class RunLogWriter: Sendable {
     case .replace: flags |= O_TRUNC
     case .append: flags = O_RDWR | O_CREAT | O_CLOEXEC
     }
+    var info = stat()
+    if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+      throw RunLogWriteError(path: path, message: "is a folder; give a file name for the run log")
+    }
     let descriptor = open(path, flags, 0o644)
     if descriptor < 0 {
-      let reason = String(cString: strerror(errno))
+      let code = errno
+      let reason =
+        code == EEXIST && mode == .create
+        ? "exists already (a new run never overwrites a log)" : String(cString: strerror(code))
       throw RunLogWriteError(path: path, message: "cannot open for writing: \(reason)")
     }
     var removed = 0

@@ -27,6 +27,10 @@ struct CompareCommand: ParsableCommand {
   @Option(help: "Also write the table as CSV to this file ('-' for standard output only).")
   var csv: String?
 
+  func validate() throws {
+    if average < 1 { throw ValidationError("--average must be 1 or more, got \(average)") }
+  }
+
   func run() throws {
     let paths = try LogPaths.expand(logs + union)
     let comparison: Comparison
@@ -35,6 +39,13 @@ struct CompareCommand: ParsableCommand {
         paths: paths, unionPaths: Set(try LogPaths.expand(union)), averaging: average)
     } catch {
       throw CLIError("\(error)")
+    }
+    if let sort {
+      let known = ["name"] + comparison.datasets + ["forgetting", "adaptation", "avg", "union"]
+      let aliases = ["average", "Δunion"]
+      guard known.contains(sort) || aliases.contains(sort) else {
+        throw CLIError("--sort \(sort): not a column; one of \(known.joined(separator: ", "))")
+      }
     }
     let table = ComparisonTable(comparison, sortedBy: sort)
     if csv == "-" {
@@ -47,7 +58,8 @@ struct CompareCommand: ParsableCommand {
       do {
         try table.csv.write(toFile: csv, atomically: true, encoding: .utf8)
       } catch {
-        throw CLIError("cannot write \(csv): \(error.localizedDescription)")
+        let reason = FileErrorText.folderInTheWay(csv) ?? FileErrorText.describe(error)
+        throw CLIError("cannot write \(csv): \(reason)")
       }
     }
   }

@@ -19,6 +19,11 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "Window length (default: the checkpoint's context).") var context: Int?
   @Option(help: "Windows per forward pass.") var batch = 8
 
+  func validate() throws {
+    if batch < 1 { throw ValidationError("--batch must be 1 or more, got \(batch)") }
+    if let context, context < 1 { throw ValidationError("--context must be 1 or more") }
+  }
+
   func run() throws {
     let loaded: Checkpoint.Loaded
     do {
@@ -40,7 +45,7 @@ struct EvalCommand: ParsableCommand {
     }
     guard
       let result = Evaluation.meanLoss(
-        model: model, tokens: ids, length: length, batch: max(batch, 1))
+        model: model, tokens: ids, length: length, batch: batch)
     else {
       throw CLIError("\(tokens): \(ids.count) tokens do not fill one window of \(length + 1)")
     }

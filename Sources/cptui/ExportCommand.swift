@@ -62,7 +62,8 @@ struct ExportCommand: ParsableCommand {
     do {
       try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
-      throw CLIError("cannot write \(path): \(error.localizedDescription)")
+      let reason = FileErrorText.folderInTheWay(path) ?? FileErrorText.describe(error)
+      throw CLIError("cannot write \(path): \(reason)")
     }
   }
 }

@@ -58,6 +58,7 @@ struct SweepCommand: ParsableCommand {
   func validate() throws {
     _ = try axes()
     if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+    if average < 1 { throw ValidationError("--average must be 1 or more, got \(average)") }
   }
 
   /// The sweep as run: this command's options on top of a sweep file's, if CONFIG is one.
@@ -103,7 +104,11 @@ struct SweepCommand: ParsableCommand {
     let plan = try plan()
     let base = try RunSupport.loadConfig(plan.config, overrides: plan.overrides)
     let folder = plan.out ?? "runs/sweep-\(base.name)"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    do {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    } catch {
+      throw CLIError("--out \(folder): cannot create the folder: \(FileErrorText.describe(error))")
+    }
     var jobs: [(name: String, config: ExperimentConfig, isUnion: Bool)] = []
     for combo in SweepFile.combinations(plan.axes) {
       let config = try RunSupport.loadConfig(plan.config, overrides: plan.overrides + combo)

@@ -200,3 +200,37 @@ struct SweepCLITests {
     #expect(!FileManager.default.fileExists(atPath: log), "\(r.stderr)")
   }
 }
+
+/// Output paths that cannot be written and option values that make no sense: one line naming the
+/// path or option and what is wrong with it (no Foundation error dump), a non-zero exit.
+struct OutputPathErrorTests {
+  @Test func unwritableOutputsAndBadOptionsSayWhatIsWrong() throws {
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-out-errors-\(getpid())")
+    let folder = base.appendingPathComponent("dir").path
+    let file = base.appendingPathComponent("file").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try Data().write(to: URL(fileURLWithPath: file))
+    defer { try? FileManager.default.removeItem(at: base) }
+    let samples = ReplayScreenTests.samples
+    let env = ["CPTUI_CACHE": base.appendingPathComponent("cache").path]
+    let cases: [([String], String)] = [
+      (["run", "tiny", "--quiet", "--out", file + "/x.jsonl"], "a file is in the way"),
+      (["run", "tiny", "--quiet", "--out", folder], "is a folder"),
+      (["sweep", "tiny", "--grid", "stage2.replay=0", "--out", file], "a file is in the way"),
+      (["compare", samples, "--csv", folder], "cannot write \(folder): it is a folder"),
+      (["export", samples, "--svg", folder], "cannot write \(folder): it is a folder"),
+      (["compare", samples, "--sort", "bogus"], "--sort bogus: not a column"),
+      (["compare", samples, "--average", "0"], "--average must be 1 or more"),
+      (
+        ["eval", "--checkpoint", "x", "--tokens", "y", "--batch", "0"], "--batch must be 1 or more"
+      ),
+    ]
+    for (arguments, expected) in cases {
+      let r = try CLI.run(arguments, environment: env)
+      #expect(r.status != 0, "\(arguments)")
+      #expect(r.stderr.contains(expected), "\(arguments): \(r.stderr)")
+      #expect(!r.stderr.contains("NSCocoaErrorDomain"), "\(arguments): \(r.stderr)")
+    }
+  }
+}
