@@ -176,34 +176,29 @@ public struct ReplayPlayback: Sendable {
     seek(to: clock + fraction * max(duration, 0))
   }
 
-  /// Moves to the next (or previous) evaluation of any run, and pauses there.
+  /// Moves to the next (or previous) evaluation of any run, and pauses there. Forward shows the
+  /// next evaluation; back takes the latest one shown away, so the clock lands on the one before
+  /// it (both directions stop on an evaluation's time, so the clock reads the same either way).
   public mutating func stepEvaluation(forward: Bool) {
     paused = true
-    var best: Double?
-    for (r, run) in runs.enumerated() {
-      if forward {
-        var i = positions[r]
-        while i < run.events.count {
-          if case .eval = run.events[i] {
-            if best.map({ run.times[i] < $0 }) ?? true { best = run.times[i] }
-            break
-          }
-          i += 1
-        }
-      } else {
-        // The last evaluation shown is undone: go to just before it.
-        var i = positions[r] - 1
-        while i >= 0 {
-          if case .eval = run.events[i] {
-            let t = run.times[i].nextDown
-            if best.map({ t > $0 }) ?? true { best = t }
-            break
-          }
-          i -= 1
-        }
+    func evalTimes(_ r: Int, _ range: Range<Int>) -> [Double] {
+      range.compactMap { i in
+        if case .eval = runs[r].events[i] { return runs[r].times[i] } else { return nil }
       }
     }
-    if let best { seek(to: max(best, 0)) } else { forward ? seekEnd() : seekStart() }
+    if forward {
+      let next = runs.indices.compactMap {
+        evalTimes($0, positions[$0]..<runs[$0].events.count).first
+      }
+      .min()
+      if let next { seek(to: max(next, 0)) } else { seekEnd() }
+      return
+    }
+    let shown = runs.indices.map { evalTimes($0, 0..<positions[$0]) }
+    guard let latest = shown.compactMap(\.last).max() else { return seekStart() }
+    let previous = shown.compactMap { $0.last(where: { $0 < latest }) }.max()
+    // Nothing before the first evaluation: go to just before it.
+    seek(to: max(previous ?? latest.nextDown, 0))
   }
 
   public mutating func togglePause() {

@@ -143,9 +143,17 @@ enum LongRun {
     p.stepEvaluation(forward: true)
     #expect(p.paused)
     #expect(LongRun.evaluations(p.state(ofRun: 0)) == 6)
+    let atSix = p.clock
+    p.stepEvaluation(forward: true)
+    // Back after forward returns to the same evaluation and the same clock: one press, one step.
+    p.stepEvaluation(forward: false)
+    #expect(LongRun.evaluations(p.state(ofRun: 0)) == 6)
+    #expect(p.clock == atSix)
     p.stepEvaluation(forward: false)
     p.stepEvaluation(forward: false)
     #expect(LongRun.evaluations(p.state(ofRun: 0)) == 4)
+    p.stepEvaluation(forward: true)
+    #expect(LongRun.evaluations(p.state(ofRun: 0)) == 5)
     let movedAfterStep = p.advance(wallSeconds: 1)
     #expect(!movedAfterStep)
     p.seekEnd()
