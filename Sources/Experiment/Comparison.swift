@@ -67,8 +67,16 @@ public struct Comparison: Sendable {
     let labels = Self.distinguishingLabels(runs.map(\.events))
     var rows: [Row] = []
     var datasets: [String] = []
+    var notices = notices
     for (index, run) in runs.enumerated() {
       let summary = RunSummary(events: run.events, averaging: averaging)
+      for (dataset, count) in summary.nonFiniteEvaluations.sorted(by: { $0.key < $1.key }) {
+        let none = summary.finalLosses[dataset] == nil
+        notices.append(
+          "\(run.path): \(dataset) was NaN or infinite in \(count) evaluation\(count == 1 ? "" : "s"); "
+            + (none
+              ? "it has no final loss, so no average either" : "final losses use the finite ones"))
+      }
       for d in summary.datasets where !datasets.contains(d) { datasets.append(d) }
       let name =
         summary.runName.isEmpty ? URL(fileURLWithPath: run.path).lastPathComponent : summary.runName

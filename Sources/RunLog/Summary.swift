@@ -27,6 +27,8 @@ public struct RunSummary: Sendable, Hashable {
   public var endStatus: RunEndStatus?
   /// How many evaluations were averaged.
   public var averagedEvaluations: Int
+  /// Per dataset: evaluations whose loss was NaN or infinite (left out of every mean above).
+  public var nonFiniteEvaluations: [String: Int] = [:]
 
   /// Summarizes a run (apply `RunLogReader.applyingResumes` first if the log has resumes).
   public init(events: [RunEvent], averaging count: Int = 3) {
@@ -75,6 +77,11 @@ public struct RunSummary: Sendable, Hashable {
     var finals: [String: Double] = [:]
     for dataset in datasets { finals[dataset] = lastMean(dataset, evals) }
     finalLosses = finals
+    for eval in evals {
+      for loss in eval.losses where !loss.loss.isFinite {
+        nonFiniteEvaluations[loss.dataset, default: 0] += 1
+      }
+    }
 
     firstDataset = stageDatasets[1] ?? datasets.first
     lastDataset = stageDatasets[lastStage] ?? (lastStage <= 1 ? firstDataset : nil)
@@ -85,6 +92,8 @@ public struct RunSummary: Sendable, Hashable {
       forgetting = final - end
     }
     adaptation = lastDataset.flatMap { finals[$0] }
-    average = mean(datasets.compactMap { finals[$0] })
+    // Over every evaluated dataset or not at all: a mean over fewer datasets would not compare.
+    let values = datasets.compactMap { finals[$0] }
+    average = values.count == datasets.count ? mean(values) : nil
   }
 }

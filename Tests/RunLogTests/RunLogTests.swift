@@ -530,6 +530,19 @@ func canonical(_ value: JSONValue) -> JSONValue {
     #expect(abs(summary.adaptation! - (2.2 + 2.1 + 2.1) / 3) < 1e-12)
     #expect(abs(summary.average! - (3.1 + (2.2 + 2.1 + 2.1) / 3) / 2) < 1e-12)
     #expect(summary.endStatus == .completed)
+    #expect(summary.nonFiniteEvaluations == ["D0": 1])
+  }
+
+  /// A dataset that was never finite has no final loss, and then there is no average: a mean over
+  /// fewer datasets would be ranked against other runs' full averages.
+  @Test func aDatasetWithoutFiniteLossesLeavesNoAverage() {
+    let summary = RunSummary(events: [
+      start(1, "D0"), eval(1, 0, 5, .nan), eval(1, 10, 4, .infinity),
+    ])
+    #expect(summary.finalLosses["D0"] == 4.5)
+    #expect(summary.finalLosses["D1"] == nil)
+    #expect(summary.average == nil)
+    #expect(summary.nonFiniteEvaluations == ["D1": 2])
   }
 
   @Test func firstStageOnlyAndUnionRuns() {
