@@ -1,4 +1,6 @@
 import ArgumentParser
+import Experiment
+import Foundation
 
 /// The `cptui` command: the live screen by default, and headless subcommands.
 struct CPTUI: ParsableCommand {
@@ -14,6 +16,38 @@ struct CPTUI: ParsableCommand {
     ],
     defaultSubcommand: LiveCommand.self
   )
+}
+
+/// A first argument that is neither a command, a file nor a preset but reads like a command mistyped
+/// (`cptui runn tiny`): said so, instead of the live command's "unexpected argument" or "no preset".
+enum CommandTypo {
+  /// The command names `word` is a misspelling of (edit distance 1–2), if it is one.
+  static func suggestion(forFirstArgument word: String) -> String? {
+    guard word.count >= 3, !word.hasPrefix("-"), !word.contains("/"), !word.contains("."),
+      !FileManager.default.fileExists(atPath: word), !Presets.names().contains(word)
+    else { return nil }
+    let names = CPTUI.configuration.subcommands.compactMap { $0.configuration.commandName }
+    guard !names.contains(word) else { return nil }
+    let close = names.map { ($0, distance(word, $0)) }.filter { $0.1 <= 2 }
+    return close.min { $0.1 < $1.1 }?.0
+  }
+
+  /// Levenshtein distance.
+  static func distance(_ a: String, _ b: String) -> Int {
+    let a = Array(a)
+    let b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+      var previous = row[0]
+      row[0] = i
+      for j in 1...max(b.count, 1) where !b.isEmpty {
+        let current = row[j]
+        row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+        previous = current
+      }
+    }
+    return a.isEmpty ? b.count : row[b.count]
+  }
 }
 
 /// The version printed by `--version` and written into run logs.

@@ -201,6 +201,17 @@ struct SweepCLITests {
   }
 }
 
+/// A mistyped command is named as such, not read as a config for the live screen.
+struct CommandTypoTests {
+  @Test(arguments: [("runn", "run"), ("compar", "compare"), ("replya", "replay")])
+  func aMistypedCommandIsSuggested(typed: String, meant: String) throws {
+    let r = try CLI.run([typed, "tiny"])
+    #expect(r.status == 64)
+    #expect(
+      r.stderr.contains("unknown command '\(typed)' (did you mean '\(meant)'?)"), "\(r.stderr)")
+  }
+}
+
 /// Output paths that cannot be written and option values that make no sense: one line naming the
 /// path or option and what is wrong with it (no Foundation error dump), a non-zero exit.
 struct OutputPathErrorTests {
