@@ -32,7 +32,9 @@ public struct ThemeError: Error, Sendable, Equatable, CustomStringConvertible {
 
   public var description: String {
     if line == 0 { return "\(file): \(message)" }
-    return "\(file):\(line): \(field): \(message)"
+    // A field is text from the file: a long or binary line is cut so the error stays one line.
+    let shown = field.count > 40 ? String(field.prefix(40)) + "…" : field
+    return "\(file):\(line): \(shown): \(message)"
   }
 }
 
@@ -209,6 +211,11 @@ public struct ThemeLoader: Sendable {
   public func loadFile(_ path: String) throws(ThemeError) -> Theme {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw ThemeError(file: path, line: 0, field: "", message: "cannot read the file")
+    }
+    if data.contains(0) {
+      throw ThemeError(
+        file: path, line: 0, field: "",
+        message: "not a theme file (binary data); see themes/*.theme")
     }
     return try ThemeParser.parse(String(decoding: data, as: UTF8.self), file: path)
   }

@@ -235,6 +235,22 @@ final class TmuxSession {
     #expect(r.status != 0)
     #expect(r.stderr.contains("no theme named"))
     #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    // A binary file, and a very long bad line: still one short line naming the file.
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-bad-theme-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let binary = folder.appendingPathComponent("binary.theme").path
+    try Data([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1] + Array(repeating: 0, count: 2000))
+      .write(to: URL(fileURLWithPath: binary))
+    let long = folder.appendingPathComponent("long.theme").path
+    try String(repeating: "x", count: 5000).write(toFile: long, atomically: true, encoding: .utf8)
+    for (path, expected) in [(binary, "binary data"), (long, "expected `role = colour")] {
+      let bad = try CLI.run(["tiny-live", "--theme", path])
+      #expect(bad.status != 0)
+      #expect(bad.stderr.contains(path) && bad.stderr.contains(expected), "\(bad.stderr)")
+      #expect(bad.stderr.count < 300, "\(bad.stderr)")
+    }
   }
 
   @Test func badConfigIsOneLineAndNonZero() throws {
