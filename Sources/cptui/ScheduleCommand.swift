@@ -36,13 +36,19 @@ struct ScheduleCommand: ParsableCommand {
   @Flag(help: "Print step,stage,stage_step,tokens,lr for every step as CSV instead.")
   var csv = false
 
+  func validate() throws {
+    if width < 20 { throw ValidationError("--width must be 20 or more, got \(width)") }
+    if height < 4 { throw ValidationError("--height must be 4 or more, got \(height)") }
+    if rows < 2 { throw ValidationError("--rows must be 2 or more, got \(rows)") }
+  }
+
   func run() throws {
     let loaded: ExperimentConfig
     do {
       loaded = try Presets.resolve(config, overrides: overrides)
     } catch {
-      FileHandle.standardError.write(Data("cptui schedule: \(error)\n".utf8))
-      throw ExitCode(2)
+      // As every other command: one line, exit status 1.
+      throw CLIError("\(error)")
     }
     let plan = loaded.schedulePlan
     if csv {

@@ -236,7 +236,14 @@ struct OutputPathErrorTests {
       (
         ["eval", "--checkpoint", "x", "--tokens", "y", "--batch", "0"], "--batch must be 1 or more"
       ),
+      (["schedule", "tiny", "--rows", "0"], "--rows must be 2 or more"),
+      (["schedule", "tiny", "--width", "5"], "--width must be 20 or more"),
     ]
+    // A config error is exit status 1 for every command that reads configs.
+    for command in ["run", "schedule", "sweep"] {
+      let r = try CLI.run([command, "tiny", "--set", "stages.1.dataset=nope"], environment: env)
+      #expect(r.status == 1 && r.stderr.contains("unknown dataset"), "\(command): \(r.stderr)")
+    }
     for (arguments, expected) in cases {
       let r = try CLI.run(arguments, environment: env)
       #expect(r.status != 0, "\(arguments)")
