@@ -22,10 +22,16 @@ public struct SweepFile: Equatable, Sendable {
   public struct Axis: Equatable, Sendable {
     public var key: String
     public var choices: [[String]]
-    public init(key: String, choices: [[String]]) {
+    /// Where a sweep file gives this axis ("file.yaml:12:5"); nil for `--grid`.
+    public var place: String?
+    public init(key: String, choices: [[String]], place: String? = nil) {
       self.key = key
       self.choices = choices
+      self.place = place
     }
+
+    /// The same axis whatever line gave it.
+    public static func == (a: Axis, b: Axis) -> Bool { a.key == b.key && a.choices == b.choices }
   }
 
   /// The file's name without its extension.
@@ -50,6 +56,10 @@ public struct SweepFile: Equatable, Sendable {
     let root = try ConfigNode.parse(yaml: yaml, source: source)
     guard let entries = root.entries, root["preset"] != nil || root["grid"] != nil else {
       return nil
+    }
+    func place(_ node: ConfigNode) -> String {
+      [source, node.line.map(String.init), node.column.map(String.init)].compactMap { $0 }
+        .joined(separator: ":")
     }
     func fail(_ node: ConfigNode?, _ key: String, _ message: String) -> ConfigError {
       ConfigError(
@@ -106,8 +116,13 @@ public struct SweepFile: Equatable, Sendable {
       default:
         break
       }
-      guard !out.isEmpty, !out.contains(where: { $0.contains { $0.hasSuffix("=") } }) else {
-        throw fail(node, key, "expected a list of values")
+      guard !out.isEmpty else { throw fail(node, key, "needs at least one value") }
+      if let twice = out.first(where: { v in out.filter { $0 == v }.count > 1 }) {
+        throw fail(
+          node, key, "\(twice.joined(separator: ", ")) is given twice (each value runs once)")
+      }
+      guard !out.contains(where: { $0.contains { $0.hasSuffix("=") } }) else {
+        throw fail(node, key, "expected a list of values, with no empty one")
       }
       return out
     }
@@ -128,7 +143,8 @@ public struct SweepFile: Equatable, Sendable {
       overrides: try overrides(root["set"], "set"), axes: [], unionPerSeed: false, union: nil,
       unionOverrides: [], out: nil)
     if let seeds = root["seeds"] {
-      sweep.axes.append(Axis(key: "seed", choices: try choices(seeds, "seed")))
+      sweep.axes.append(
+        Axis(key: "seed", choices: try choices(seeds, "seed"), place: place(seeds)))
       sweep.unionPerSeed = true
     }
     if let grid = root["grid"], !grid.isNull {
@@ -139,7 +155,8 @@ public struct SweepFile: Equatable, Sendable {
         if sweep.axes.contains(where: { $0.key == axis.key }) {
           throw fail(axis.value, "grid." + axis.key, "is also given by seeds:")
         }
-        sweep.axes.append(Axis(key: axis.key, choices: try choices(axis.value, axis.key)))
+        sweep.axes.append(
+          Axis(key: axis.key, choices: try choices(axis.value, axis.key), place: place(axis.value)))
       }
     }
     if let union = root["union"], !union.isNull {

@@ -50,6 +50,9 @@ struct SweepCommand: ParsableCommand {
       guard !values.isEmpty, !values.contains(where: \.isEmpty) else {
         throw ValidationError("--grid \(item): give at least one value, separated by commas")
       }
+      if let twice = values.first(where: { v in values.filter { $0 == v }.count > 1 }) {
+        throw ValidationError("--grid \(item): \(twice) is given twice (each value runs once)")
+      }
       let key = String(item[..<eq])
       return Axis(key: key, choices: values.map { ["\(key)=\($0)"] })
     }
@@ -59,6 +62,24 @@ struct SweepCommand: ParsableCommand {
     _ = try axes()
     if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
     if average < 1 { throw ValidationError("--average must be 1 or more, got \(average)") }
+  }
+
+  /// The config of one grid combination. A value the config refuses is named where it was given:
+  /// `--grid KEY=VALUE`, or the sweep file's line (not as a `--set` the user never typed).
+  static func loadCombination(_ plan: Plan, _ combo: [String]) throws -> ExperimentConfig {
+    do {
+      return try Presets.resolve(
+        plan.config, loader: RunSupport.loader, overrides: plan.overrides + combo)
+    } catch {
+      var text = "\(error)"
+      for entry in combo where text.hasPrefix("--set \(entry): ") {
+        let rest = text.dropFirst("--set \(entry): ".count)
+        let axis = plan.axes.first { $0.choices.contains { $0.contains(entry) } }
+        text =
+          axis?.place.map { "\($0): grid value \(entry): \(rest)" } ?? "--grid \(entry): \(rest)"
+      }
+      throw CLIError(text)
+    }
   }
 
   /// The sweep as run: this command's options on top of a sweep file's, if CONFIG is one.
@@ -111,7 +132,7 @@ struct SweepCommand: ParsableCommand {
     }
     var jobs: [(name: String, config: ExperimentConfig, isUnion: Bool)] = []
     for combo in SweepFile.combinations(plan.axes) {
-      let config = try RunSupport.loadConfig(plan.config, overrides: plan.overrides + combo)
+      let config = try Self.loadCombination(plan, combo)
       let suffix = combo.map { Self.fileSafe($0) }.joined(separator: "__")
       jobs.append((suffix.isEmpty ? base.name : "\(base.name)__\(suffix)", config, false))
     }

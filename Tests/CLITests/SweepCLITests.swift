@@ -201,6 +201,38 @@ struct SweepCLITests {
   }
 }
 
+/// A grid value the config refuses is named where it was given: `--grid`, or the sweep file's line.
+struct SweepGridErrorTests {
+  @Test func gridErrorsNameWhereTheValueWasGiven() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-grid-errors-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let typo = folder.appendingPathComponent("typo.yaml").path
+    try "preset: tiny\ngrid:\n  stage2.replya: [0, 5]\n".write(
+      toFile: typo, atomically: true, encoding: .utf8)
+    let empty = folder.appendingPathComponent("empty.yaml").path
+    try "preset: tiny\ngrid:\n  stage2.replay: []\n".write(
+      toFile: empty, atomically: true, encoding: .utf8)
+    let out = folder.appendingPathComponent("out").path
+    let cases: [([String], String)] = [
+      (
+        ["sweep", "tiny", "--grid", "stage2.replay=0,150", "--out", out],
+        "--grid stage2.replay=150: "
+      ),
+      (["sweep", typo, "--out", out], "\(typo):3:18: grid value stage2.replya=0: "),
+      (["sweep", empty, "--out", out], "\(empty):3:18: stage2.replay: needs at least one value"),
+      (["sweep", "tiny", "--grid", "stage2.replay=0,0", "--out", out], "0 is given twice"),
+    ]
+    for (arguments, expected) in cases {
+      let r = try CLI.run(arguments)
+      #expect(r.status != 0, "\(arguments)")
+      let first = r.stderr.split(separator: "\n").first ?? ""
+      #expect(first.contains(expected) && !first.contains("--set"), "\(arguments): \(r.stderr)")
+    }
+  }
+}
+
 /// A mistyped command is named as such, not read as a config for the live screen.
 struct CommandTypoTests {
   @Test(arguments: [("runn", "run"), ("compar", "compare"), ("replya", "replay")])
