@@ -91,6 +91,7 @@ public struct ScreenSession: Sendable, Equatable {
       panelRequest = snapshot.panelRequest
       if view.overlay != .stagePanel {
         view.overlay = .stagePanel
+        view.draftBeforePanel = nextStage
         view.stageField = .dataset
         view.entryText = ""
         view.entryError = nil

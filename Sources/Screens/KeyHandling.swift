@@ -26,6 +26,7 @@ extension ScreenModel {
     switch action {
     case .openStagePanel:
       view.overlay = .stagePanel
+      view.draftBeforePanel = nextStage
       view.stageField = .dataset
       view.entryText = ""
       view.entryError = nil
@@ -108,6 +109,7 @@ extension ScreenModel {
         _ = commitEntry()
       } else {
         view.overlay = .none
+        view.draftBeforePanel = nil
         return [.startNextStage(nextStage)]
       }
     case .cancel:
@@ -115,6 +117,9 @@ extension ScreenModel {
         view.entryText = ""
         view.entryError = nil
       } else {
+        // Esc leaves the panel as a cancel: the settings go back to what they were when it opened.
+        if view.overlay == .stagePanel, let before = view.draftBeforePanel { nextStage = before }
+        view.draftBeforePanel = nil
         view.overlay = .none
       }
     case .confirmQuit:

@@ -56,6 +56,8 @@ public struct ViewState: Sendable, Equatable {
   public var xWindow: XWindow
   /// Legend entries switched off, by number (1-based): datasets for one run, runs in an overlay.
   public var hiddenSeries: Set<Int>
+  /// The next-stage settings as they were when the stage panel opened: Esc puts them back.
+  public var draftBeforePanel: StageSettings? = nil
   public var themeName: String
   /// The themes `t` cycles through.
   public var themeNames: [String]

@@ -177,10 +177,15 @@ struct KeyTableTests {
     #expect(s.lrMax == 4e-3)
     #expect(s.warmupPercent == 0.5)
     #expect(s.dataset == "D0 english")
-    // Esc closes without a command.
+    // Esc closes without a command, and puts back what the panel changed.
     _ = m.handleKey(.char("n"))
+    let before = m.nextStage
+    _ = m.handleKey(.down)  // warmup
+    _ = m.handleKey(.right)
+    #expect(m.nextStage != before)
     #expect(m.handleKey(.escape).isEmpty)
     #expect(m.view.overlay == .none)
+    #expect(m.nextStage == before)
   }
 
   @Test(arguments: [
