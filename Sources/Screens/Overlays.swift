@@ -169,9 +169,17 @@ enum Overlays {
         return x.value != nil
       }
       let less: Bool
-      if let xv = x.value, let yv = y.value { less = xv < yv } else { less = x.text < y.text }
+      if let xv = x.value, let yv = y.value {
+        less = xv < yv
+      } else {
+        less = Format.naturalLess(x.text, y.text)
+      }
       let greater: Bool
-      if let xv = x.value, let yv = y.value { greater = xv > yv } else { greater = x.text > y.text }
+      if let xv = x.value, let yv = y.value {
+        greater = xv > yv
+      } else {
+        greater = Format.naturalLess(y.text, x.text)
+      }
       return model.view.sortDescending ? greater : less
     }
     let rows = order.map { table.rows[$0] }

@@ -107,6 +107,16 @@ struct SmoothingTests {
 }
 
 struct FormatTests {
+  @Test func naturalOrderReadsNumbersAsNumbers() {
+    let names = [
+      "replay 50%", "replay 5%", "replay 25%", "replay 0%", "run", "replay",
+    ]
+    #expect(
+      names.sorted(by: Format.naturalLess)
+        == ["replay", "replay 0%", "replay 5%", "replay 25%", "replay 50%", "run"])
+    #expect(!Format.naturalLess("a", "a") && Format.naturalLess("a", "ab"))
+  }
+
   @Test func numbers() {
     #expect(Format.loss(2.914) == "2.91")
     #expect(Format.loss(12.34) == "12.3")
