@@ -12,6 +12,16 @@ enum CLI {
     return "cptui"
   }
 
+  /// A new empty folder under the temporary directory, unique to this process and `name`; the
+  /// caller removes it (`defer { try? FileManager.default.removeItem(at: folder) }`).
+  static func temporaryFolder(_ name: String) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-\(name)-\(getpid())")
+    try? FileManager.default.removeItem(at: folder)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+  }
+
   struct Result {
     var status: Int32
     var stdout: String

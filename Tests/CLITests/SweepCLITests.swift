@@ -115,9 +115,7 @@ struct SweepCLITests {
     let sample = ReplayScreenTests.sample
     let lines = try String(contentsOfFile: sample, encoding: .utf8).split(separator: "\n")
     #expect(lines.last?.contains("\"runEnd\"") == true)
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "cptui-compare-status-\(getpid())")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let folder = try CLI.temporaryFolder("compare-status")
     defer { try? FileManager.default.removeItem(at: folder) }
     func write(_ name: String, _ body: [Substring]) throws -> String {
       let path = folder.appendingPathComponent(name).path
@@ -183,9 +181,7 @@ struct SweepCLITests {
   /// A run that fails before it starts training (here: a dataset folder with no text, found when
   /// the data is prepared, after the log was opened) leaves no empty log behind.
   @Test func aRunThatFailsBeforeTrainingLeavesNoLog() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "cptui-no-empty-log-\(getpid())")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let folder = try CLI.temporaryFolder("no-empty-log")
     defer { try? FileManager.default.removeItem(at: folder) }
     let log = folder.appendingPathComponent("r.jsonl").path
     let noText = folder.appendingPathComponent("no-text").path
@@ -204,9 +200,7 @@ struct SweepCLITests {
 /// A grid value the config refuses is named where it was given: `--grid`, or the sweep file's line.
 struct SweepGridErrorTests {
   @Test func gridErrorsNameWhereTheValueWasGiven() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "cptui-grid-errors-\(getpid())")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let folder = try CLI.temporaryFolder("grid-errors")
     defer { try? FileManager.default.removeItem(at: folder) }
     let typo = folder.appendingPathComponent("typo.yaml").path
     try "preset: tiny\ngrid:\n  stage2.replya: [0, 5]\n".write(
@@ -248,8 +242,7 @@ struct CommandTypoTests {
 /// path or option and what is wrong with it (no Foundation error dump), a non-zero exit.
 struct OutputPathErrorTests {
   @Test func unwritableOutputsAndBadOptionsSayWhatIsWrong() throws {
-    let base = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "cptui-out-errors-\(getpid())")
+    let base = try CLI.temporaryFolder("out-errors")
     let folder = base.appendingPathComponent("dir").path
     let file = base.appendingPathComponent("file").path
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
