@@ -57,8 +57,13 @@ public enum Checkpoint {
 
   /// Reads a cptui checkpoint. Errors name the file and what is wrong with it.
   public static func load(from path: String) throws(CheckpointError) -> Loaded {
-    guard FileManager.default.fileExists(atPath: path) else {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
       throw CheckpointError(path: path, reason: "no such file")
+    }
+    if isFolder.boolValue {
+      throw CheckpointError(
+        path: path, reason: "is a folder; give one step-N.safetensors file in it")
     }
     guard let bytes = FileManager.default.contents(atPath: path) else {
       throw CheckpointError(path: path, reason: "cannot be read")

@@ -59,7 +59,27 @@ enum RunSupport {
   }
 }
 
-/// Writes a line to standard error.
+/// Writes a line to standard error: in plain ASCII for dashes and ellipses when the locale is not
+/// UTF-8 (LANG=C), so the terminal shows "-" and "..." rather than stray bytes.
 func printError(_ text: String) {
-  FileHandle.standardError.write(Data((TextSanitizer.escaped(text) + "\n").utf8))
+  var line = TextSanitizer.escaped(text)
+  if !LocaleText.isUTF8 {
+    line = line.replacingOccurrences(of: "—", with: "-").replacingOccurrences(of: "–", with: "-")
+      .replacingOccurrences(of: "…", with: "...").replacingOccurrences(of: "·", with: "-")
+      .replacingOccurrences(of: "×", with: "x").replacingOccurrences(of: "η", with: "eta")
+      .replacingOccurrences(of: "Δ", with: "delta ")
+  }
+  FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Whether the user's locale (LC_ALL, then LC_CTYPE, then LANG) asks for UTF-8.
+enum LocaleText {
+  static let isUTF8: Bool = {
+    let environment = ProcessInfo.processInfo.environment
+    let value =
+      ["LC_ALL", "LC_CTYPE", "LANG"].lazy.compactMap { environment[$0] }
+      .first { !$0.isEmpty } ?? ""
+    let lower = value.lowercased()
+    return lower.contains("utf-8") || lower.contains("utf8")
+  }()
 }

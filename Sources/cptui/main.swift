@@ -9,4 +9,13 @@ if CommandLine.arguments.count > 1,
   printError("cptui: unknown command '\(CommandLine.arguments[1])' (did you mean '\(command)'?)")
   exit(64)
 }
-CPTUI.main()
+// CPTUI.main(), except that cptui's own one-line errors go through printError (ASCII under LANG=C).
+do {
+  var command = try CPTUI.parseAsRoot()
+  try command.run()
+} catch let error as CLIError {
+  printError("Error: \(error.description)")
+  exit(1)
+} catch {
+  CPTUI.exit(withError: error)
+}

@@ -148,6 +148,20 @@ struct EngineCLITests {
     let r = try CLI.run(["eval", "--checkpoint", foreign, "--tokens", "/x"])
     #expect(r.status != 0)
     #expect(r.stderr.contains(foreign) && r.stderr.contains("not safetensors"), "\(r.stderr)")
+    let folder = try CLI.run(["eval", "--checkpoint", dir.path, "--tokens", "/x"])
+    #expect(folder.status != 0 && folder.stderr.contains("is a folder"), "\(folder.stderr)")
+  }
+
+  /// Under a locale without UTF-8 the messages on standard error are plain ASCII (no — or …).
+  @Test func messagesAreASCIIWithoutAUTF8Locale() throws {
+    let r = try CLI.run(
+      ["compare", "/nonexistent—file…"], environment: ["LANG": "C", "LC_ALL": "C", "LC_CTYPE": "C"])
+    #expect(r.status != 0)
+    let ascii = r.stderr.unicodeScalars.allSatisfy { $0.isASCII }
+    #expect(ascii, "\(r.stderr)")
+    #expect(r.stderr.contains("/nonexistent-file..."), "\(r.stderr)")
+    let utf8 = try CLI.run(["compare", "/nonexistent—file…"], environment: ["LC_ALL": "C.UTF-8"])
+    #expect(utf8.stderr.contains("/nonexistent—file…"), "\(utf8.stderr)")
   }
 
   @Test func evalMatchesTheLibrary() throws {
