@@ -1,5 +1,6 @@
 // Number formatting for labels: compact, fixed rules, no locale.
 
+import Foundation
 import Terminal
 
 public enum Format {
@@ -149,36 +150,9 @@ enum Math {
 }
 
 extension Format {
-  /// Text order with numbers read as numbers: "replay 5%" before "replay 25%".
+  /// Text order with numbers read as numbers: "replay 5%" before "replay 25%" (Foundation's
+  /// numeric comparison, as `cptui compare` and its folder listings use).
   public static func naturalLess(_ a: String, _ b: String) -> Bool {
-    var i = a.unicodeScalars.makeIterator()
-    var j = b.unicodeScalars.makeIterator()
-    var x = i.next()
-    var y = j.next()
-    func isDigit(_ c: Unicode.Scalar?) -> Bool { c.map { ("0"..."9").contains($0) } ?? false }
-    while let cx = x, let cy = y {
-      if isDigit(cx) && isDigit(cy) {
-        // Compare the two digit runs as numbers: without leading zeros, by length, then digits.
-        var dx = ""
-        var dy = ""
-        while let c = x, isDigit(c) {
-          dx.unicodeScalars.append(c)
-          x = i.next()
-        }
-        while let c = y, isDigit(c) {
-          dy.unicodeScalars.append(c)
-          y = j.next()
-        }
-        let nx = dx.drop { $0 == "0" }
-        let ny = dy.drop { $0 == "0" }
-        if nx.count != ny.count { return nx.count < ny.count }
-        if nx != ny { return nx < ny }
-        continue
-      }
-      if cx != cy { return cx.value < cy.value }
-      x = i.next()
-      y = j.next()
-    }
-    return x == nil && y != nil
+    a.compare(b, options: [.numeric]) == .orderedAscending
   }
 }

@@ -132,9 +132,7 @@ struct ComparisonTable {
     if let column {
       rows.sort { a, b in
         switch column {
-        case "name":
-          return (a.name + " " + a.label).compare(b.name + " " + b.label, options: [.numeric])
-            == .orderedAscending
+        case "name": return LogPaths.naturalOrder(a.name + " " + a.label, b.name + " " + b.label)
         default:
           return (Self.value(a, column) ?? .infinity) < (Self.value(b, column) ?? .infinity)
         }
