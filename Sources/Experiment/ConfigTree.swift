@@ -13,6 +13,9 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
   public var message: String
   /// The `--set key=value` text when the offending value came from an override.
   public var override: String?
+  /// Where that override was given, when not by `--set` (`--grid`, a sweep file's line): the
+  /// message then names it so, e.g. `--grid stages.2.replay=150`.
+  public var overrideOrigin: String?
 
   public init(
     source: String, line: Int? = nil, column: Int? = nil, keyPath: String, message: String,
@@ -26,11 +29,12 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
     self.override = override
   }
 
-  /// `FILE:LINE:COLUMN: KEY.PATH: MESSAGE`, or `--set K=V: KEY.PATH: MESSAGE` for an override.
+  /// `FILE:LINE:COLUMN: KEY.PATH: MESSAGE`, or `--set K=V: KEY.PATH: MESSAGE` for an override
+  /// (`--grid K=V`, `FILE:LINE:COLUMN: grid value K=V` when `overrideOrigin` says so).
   public var description: String {
     var place = source
     if let override {
-      place = "--set \(override)"
+      place = "\(overrideOrigin ?? "--set") \(override)"
     } else if let line {
       place += ":\(line)"
       if let column { place += ":\(column)" }

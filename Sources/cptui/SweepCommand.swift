@@ -70,15 +70,14 @@ struct SweepCommand: ParsableCommand {
     do {
       return try Presets.resolve(
         plan.config, loader: RunSupport.loader, overrides: plan.overrides + combo)
-    } catch {
-      var text = "\(error)"
-      for entry in combo where text.hasPrefix("--set \(entry): ") {
-        let rest = text.dropFirst("--set \(entry): ".count)
+    } catch var error as ConfigError {
+      if let entry = error.override, combo.contains(entry) {
         let axis = plan.axes.first { $0.choices.contains { $0.contains(entry) } }
-        text =
-          axis?.place.map { "\($0): grid value \(entry): \(rest)" } ?? "--grid \(entry): \(rest)"
+        error.overrideOrigin = axis?.place.map { "\($0): grid value" } ?? "--grid"
       }
-      throw CLIError(text)
+      throw CLIError("\(error)")
+    } catch {
+      throw CLIError("\(error)")
     }
   }
 
