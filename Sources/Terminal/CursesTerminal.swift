@@ -10,6 +10,30 @@ import CNcursesw
   import Darwin
 #endif
 
+/// Whether the user's locale (LC_ALL, LC_CTYPE, LANG) uses UTF-8, read without changing the
+/// process's own locale (so number formatting elsewhere is untouched).
+public enum UserLocale {
+  public static let isUTF8: Bool = {
+    if let locale = newlocale(LC_CTYPE_MASK, "", nil) {
+      defer { freelocale(locale) }
+      return codesetIsUTF8(String(cString: nl_langinfo_l(nl_item(CODESET), locale)))
+    }
+    // A locale that is named but not installed: go by its name.
+    var name = ""
+    for variable in ["LC_ALL", "LC_CTYPE", "LANG"] {
+      if let value = getenv(variable), value.pointee != 0 {
+        name = String(cString: value)
+        break
+      }
+    }
+    return codesetIsUTF8(name.split(separator: ".").last.map(String.init) ?? "")
+  }()
+
+  static func codesetIsUTF8(_ codeset: String) -> Bool {
+    codeset.uppercased().replacingOccurrences("-", "") == "UTF8"
+  }
+}
+
 /// What the terminal can show, decided at start.
 public struct TerminalCapabilities: Sendable, Equatable {
   /// The locale is UTF-8: braille and box drawing can be shown.
@@ -108,8 +132,7 @@ public final class CursesTerminal {
     guard !isRunning else { throw TerminalError.alreadyRunning }
     guard isatty(0) != 0, isatty(1) != 0 else { throw TerminalError.notATerminal }
     setlocale(LC_ALL, "")
-    let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
-    let unicode = codeset.uppercased().replacingOccurrences("-", "") == "UTF8"
+    let unicode = UserLocale.codesetIsUTF8(String(cString: nl_langinfo(nl_item(CODESET))))
     if getenv("ESCDELAY") == nil { set_escdelay(25) }
     // newterm rather than initscr: initscr exits the process on failure, newterm returns nil.
     guard let output = fdopen(1, "w"), let input = fdopen(0, "r") else {

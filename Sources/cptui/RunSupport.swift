@@ -59,27 +59,13 @@ enum RunSupport {
   }
 }
 
-/// Writes a line to standard error: in plain ASCII for dashes and ellipses when the locale is not
-/// UTF-8 (LANG=C), so the terminal shows "-" and "..." rather than stray bytes.
+/// Writes a line to standard error, transliterated to ASCII as the screen's ASCII mode does when
+/// the locale is not UTF-8 (LANG=C), so the terminal shows no stray bytes. Standard error has no
+/// column budget, so an ellipsis may take three dots there.
 func printError(_ text: String) {
   var line = TextSanitizer.escaped(text)
-  if !LocaleText.isUTF8 {
-    line = line.replacingOccurrences(of: "—", with: "-").replacingOccurrences(of: "–", with: "-")
-      .replacingOccurrences(of: "…", with: "...").replacingOccurrences(of: "·", with: "-")
-      .replacingOccurrences(of: "×", with: "x").replacingOccurrences(of: "η", with: "eta")
-      .replacingOccurrences(of: "Δ", with: "delta ")
+  if !UserLocale.isUTF8 {
+    line = CellGrid.asciiVersion(of: line.replacingOccurrences(of: "…", with: "..."))
   }
   FileHandle.standardError.write(Data((line + "\n").utf8))
-}
-
-/// Whether the user's locale (LC_ALL, then LC_CTYPE, then LANG) asks for UTF-8.
-enum LocaleText {
-  static let isUTF8: Bool = {
-    let environment = ProcessInfo.processInfo.environment
-    let value =
-      ["LC_ALL", "LC_CTYPE", "LANG"].lazy.compactMap { environment[$0] }
-      .first { !$0.isEmpty } ?? ""
-    let lower = value.lowercased()
-    return lower.contains("utf-8") || lower.contains("utf8")
-  }()
 }
