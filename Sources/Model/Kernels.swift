@@ -68,27 +68,31 @@ enum Kernels {
       let vs = V16(repeating: rstd[r])
       var sumDxhat = V16(repeating: 0)
       var sumDxhatXhat = V16(repeating: 0)
-      var i = 0
-      while i < cols {
-        // A zero-padded tail adds nothing: its dout lanes are 0.
-        let count = min(16, cols - i)
-        let xv = count == 16 ? FastMath.load(xr + i) : FastMath.loadPartial(xr + i, count)
-        let dv = count == 16 ? FastMath.load(dr + i) : FastMath.loadPartial(dr + i, count)
-        let wv = count == 16 ? FastMath.load(weight + i) : FastMath.loadPartial(weight + i, count)
+      // Whole lanes, then the tail zero-padded (its dout lanes are 0, so it adds nothing to the
+      // sums); the same lane order as one loop over padded blocks.
+      func accumulate(_ xv: V16, _ dv: V16, _ wv: V16) -> (xhat: V16, dv: V16) {
         let xhat = (xv - vm) * vs
         let dxhat = dv * wv
         sumDxhat += dxhat
         sumDxhatXhat += dxhat * xhat
-        if count == 16 {
-          FastMath.store(FastMath.load(dWeight + i) + dv * xhat, dWeight + i)
-          FastMath.store(FastMath.load(dBias + i) + dv, dBias + i)
-        } else {
-          for j in 0..<count {
-            dWeight[i + j] += dv[j] * xhat[j]
-            dBias[i + j] += dv[j]
-          }
-        }
+        return (xhat, dv)
+      }
+      var i = 0
+      while i < body {
+        let (xhat, dv) = accumulate(
+          FastMath.load(xr + i), FastMath.load(dr + i), FastMath.load(weight + i))
+        FastMath.store(FastMath.load(dWeight + i) + dv * xhat, dWeight + i)
+        FastMath.store(FastMath.load(dBias + i) + dv, dBias + i)
         i += 16
+      }
+      if tail > 0 {
+        let (xhat, dv) = accumulate(
+          FastMath.loadPartial(xr + body, tail), FastMath.loadPartial(dr + body, tail),
+          FastMath.loadPartial(weight + body, tail))
+        for j in 0..<tail {
+          dWeight[body + j] += dv[j] * xhat[j]
+          dBias[body + j] += dv[j]
+        }
       }
       let meanDxhat = V16(repeating: sumDxhat.sum() * invC)
       let meanDxhatXhat = V16(repeating: sumDxhatXhat.sum() * invC)
