@@ -9,8 +9,8 @@ struct BenchCommand: ParsableCommand {
     commandName: "bench",
     abstract: "Measure training tokens/s, ms/step and GFLOP/s on random tokens.",
     discussion: """
-      Reference configs: A = --layers 4 --heads 4 --width 256 --context 256 --vocab 4096 (batch 16);
-      B = the defaults (L4 H4 C128 T128 V512, batch 16). GFLOP/s counts 6·N_nonembedding + 12·L·C·T
+      Reference configs: A = --layers 4 --heads 4 --width 256 --context 256 --vocab 4096 (batch 16); \
+      B = the defaults (L4 H4 C128 T128 V512, batch 16). GFLOP/s counts 6·N_nonembedding + 12·L·C·T \
       FLOPs per token.
       """)
 

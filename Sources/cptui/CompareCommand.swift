@@ -10,11 +10,11 @@ struct CompareCommand: ParsableCommand {
     commandName: "compare",
     abstract: "Print final losses, forgetting, adaptation and average for run logs.",
     discussion: """
-      Final losses are the mean of the last evaluations (--average, default 3). Forgetting is the
-      rise of the first stage's dataset loss since the end of stage 1; adaptation is the loss on the
-      last stage's dataset; avg is the mean final loss over datasets; Δunion is avg minus that of a
-      union baseline (a run named union…, or one given with --union). A * marks each column's best.
-      A run that has not completed is marked [unfinished] (no end in its log yet: still running, or
+      Final losses are the mean of the last evaluations (--average, default 3). Forgetting is the \
+      rise of the first stage's dataset loss since the end of stage 1; adaptation is the loss on the \
+      last stage's dataset; avg is the mean final loss over datasets; Δunion is avg minus that of a \
+      union baseline (a run named union…, or one given with --union). A * marks each column's best. \
+      A run that has not completed is marked [unfinished] (no end in its log yet: still running, or \
       killed), [stopped], [diverged] or [failed]; the CSV has the same in its status column.
       """)
 

@@ -9,8 +9,8 @@ struct EvalCommand: ParsableCommand {
     commandName: "eval",
     abstract: "Mean next-token loss of a checkpoint on a uint16 token file.",
     discussion: """
-      The token file holds little-endian uint16 ids (the nanoGPT/llm.c layout). It is cut into
-      consecutive windows of T+1 ids that overlap by one (T = --context, default the checkpoint's);
+      The token file holds little-endian uint16 ids (the nanoGPT/llm.c layout). It is cut into \
+      consecutive windows of T+1 ids that overlap by one (T = --context, default the checkpoint's); \
       the loss is the mean over every predicted token.
       """)
 

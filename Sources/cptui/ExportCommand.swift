@@ -9,9 +9,9 @@ struct ExportCommand: ParsableCommand {
     commandName: "export",
     abstract: "Write run logs' evaluations as CSV and their validation-loss chart as SVG.",
     discussion: """
-      CSV columns: run, label, path, stage, step, tokens, time, then one column per dataset (empty:
-      not evaluated; NaN: a NaN loss). The SVG has one path per run and dataset (a colour per run,
-      the first dataset solid, the second dashed), stage starts as dashed lines and a legend with
+      CSV columns: run, label, path, stage, step, tokens, time, then one column per dataset (empty: \
+      not evaluated; NaN: a NaN loss). The SVG has one path per run and dataset (a colour per run, \
+      the first dataset solid, the second dashed), stage starts as dashed lines and a legend with \
       last and minimum values. Give '-' to write to standard output. See docs/export.md.
       """)
 

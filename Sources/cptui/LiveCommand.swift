@@ -13,11 +13,11 @@ struct LiveCommand: ParsableCommand {
     commandName: "live",
     abstract: "Train on the live screen (the default: `cptui` opens the default experiment).",
     discussion: """
-      CONFIG is a YAML file or a preset name (default: the `default` preset). Missing data is
-      prepared first (progress on stderr), then the screen opens: validation losses of every
-      dataset, train loss, the learning rate past and planned, and the next stage's settings.
-      After each stage the stage panel opens: choose dataset, warmup, η max, η min, schedule,
-      replay and length, Enter starts the stage (n opens it early and ends the running stage).
+      CONFIG is a YAML file or a preset name (default: the `default` preset). Missing data is \
+      prepared first (progress on stderr), then the screen opens: validation losses of every \
+      dataset, train loss, the learning rate past and planned, and the next stage's settings. \
+      After each stage the stage panel opens: choose dataset, warmup, η max, η min, schedule, \
+      replay and length, Enter starts the stage (n opens it early and ends the running stage). \
       q saves a checkpoint and the log and quits. Keys: ? on the screen, docs/controller.md.
       """)
 

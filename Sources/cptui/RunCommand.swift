@@ -10,10 +10,10 @@ struct RunCommand: ParsableCommand {
     commandName: "run",
     abstract: "Train a config's stages without the screen and write the run log.",
     discussion: """
-      CONFIG is a YAML file or a preset name (see presets/). Progress goes to stderr as one line;
-      the log (JSONL, docs/runlog.md) is written as the run goes and checkpoints go next to it in
-      RUN.checkpoints/. Ctrl-C stops at the next step, saving a checkpoint; `--resume RUN.jsonl`
-      continues a run that was stopped or killed from its last checkpoint, with the same losses
+      CONFIG is a YAML file or a preset name (see presets/). Progress goes to stderr as one line; \
+      the log (JSONL, docs/runlog.md) is written as the run goes and checkpoints go next to it in \
+      RUN.checkpoints/. Ctrl-C stops at the next step, saving a checkpoint (exit status 130); `--resume RUN.jsonl` \
+      continues a run that was stopped or killed from its last checkpoint, with the same losses \
       as an uninterrupted run.
       """)
 

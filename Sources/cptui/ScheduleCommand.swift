@@ -8,8 +8,8 @@ struct ScheduleCommand: ParsableCommand {
     commandName: "schedule", abstract: "Show the planned learning-rate schedule of a config.",
     discussion: """
       CONFIG is a YAML file or the name of a preset (see presets/). Prints each stage's settings, \
-      the learning rate at key steps and a plot of the whole run, without training.
-      Example: cptui schedule strong-shift --set stages.2.schedule=constant-min
+      the learning rate at key steps and a plot of the whole run, without training. For example:
+        cptui schedule strong-shift --set stages.2.schedule=constant-min
       """)
 
   @Argument(help: "A config file or a preset name.")
