@@ -512,17 +512,33 @@ public enum RunLogReader {
   /// Drops the events a `resume` supersedes: those logged before it with a step greater than the
   /// step the run resumed from (the abandoned attempt's tail), and stage starts at that step (the
   /// resumed run starts such a stage again). Events without a step are kept.
+  ///
+  /// Also dropped: the evaluation a stop made at the resume step when no schedule asked for it
+  /// (the step is neither a multiple of the header config's `evaluation.every` nor a stage's end).
+  /// An uninterrupted run has no such evaluation, and the final losses average the last few, so
+  /// keeping it would make a run's numbers depend on whether it was interrupted.
   public static func applyingResumes(_ events: [RunEvent]) -> [RunEvent] {
     guard events.contains(where: { if case .resume = $0 { return true } else { return false } })
     else { return events }
+    var evaluationEvery: Int?
     var kept: [RunEvent] = []
     kept.reserveCapacity(events.count)
     for event in events {
+      if case .header(let header) = event, evaluationEvery == nil {
+        evaluationEvery = header.config?["evaluation"]?["every"]?.intValue
+      }
       if case .resume(let resume) = event {
+        let stageEndsAtResume = kept.contains {
+          if case .stageEnd(let end) = $0 { return end.step == resume.step } else { return false }
+        }
+        let scheduled =
+          stageEndsAtResume || resume.step == 0
+          || evaluationEvery.map { $0 > 0 && resume.step % $0 == 0 } ?? true
         kept.removeAll { earlier in
           if case .header = earlier { return false }
           // A stage that starts exactly at the resume step is begun again by the resumed run.
           if case .stageStart(let start) = earlier { return start.startStep >= resume.step }
+          if case .eval(let eval) = earlier, eval.step == resume.step { return !scheduled }
           guard let step = earlier.step else { return false }
           return step > resume.step
         }

@@ -334,6 +334,40 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
     let kept = RunLogReader.applyingResumes(events)
     #expect(kept.compactMap(\.step) == [1, 2, 2, 2, 3])
   }
+
+  /// The evaluation a stop made at the resume step goes when no schedule made it (its step is not
+  /// a multiple of `evaluation.every`, and no stage ended there); scheduled ones stay, and without
+  /// a header config nothing is guessed.
+  @Test func resumeDropsTheStopsOwnEvaluation() {
+    func header(every: Int) -> RunEvent {
+      .header(
+        RunHeader(
+          runName: "r", startTime: "t", datasets: ["D0"],
+          config: .object([JSONMember("evaluation", .object([JSONMember("every", .int(every))]))])))
+    }
+    func eval(_ n: Int) -> RunEvent {
+      .eval(EvalEvent(stage: 1, step: n, tokens: n * 8, losses: [DatasetLoss("D0", 3)]))
+    }
+    func evalSteps(_ events: [RunEvent]) -> [Int] {
+      RunLogReader.applyingResumes(events).compactMap {
+        if case .eval(let e) = $0 { return e.step } else { return nil }
+      }
+    }
+    let stopped: [RunEvent] = [
+      eval(0), eval(10), eval(13), .resume(ResumeEvent(step: 13)), eval(20),
+    ]
+    #expect(evalSteps([header(every: 10)] + stopped) == [0, 10, 20])
+    #expect(evalSteps([header(every: 0)] + stopped) == [0, 10, 20])
+    #expect(evalSteps(stopped) == [0, 10, 13, 20], "no header: kept")
+    let atSchedule: [RunEvent] = [eval(0), eval(10), .resume(ResumeEvent(step: 10)), eval(20)]
+    #expect(evalSteps([header(every: 10)] + atSchedule) == [0, 10, 20])
+    let atStageEnd: [RunEvent] = [
+      eval(0), eval(13),
+      .stageEnd(StageEndEvent(stage: 1, step: 13, tokens: 104, reason: .completed)),
+      .resume(ResumeEvent(step: 13)), eval(20),
+    ]
+    #expect(evalSteps([header(every: 10)] + atStageEnd) == [0, 13, 20])
+  }
 }
 
 @Suite struct RunLogFollowing {
