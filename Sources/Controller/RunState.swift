@@ -42,8 +42,14 @@ public struct RunState: Sendable, Equatable {
   /// The last few error messages (sanitized when drawn).
   public private(set) var errors: [String] = []
   public private(set) var lastCheckpoint: String?
-  /// "checkpoint saved: …" after a checkpoint the user asked for, until the next evaluation.
+  /// "checkpoint saved: …" after a checkpoint the user asked for, until the first evaluation
+  /// logged `checkpointNoticeSeconds` or more after it (an evaluation every few steps would
+  /// otherwise wipe it before it can be read).
   public private(set) var checkpointNotice: String?
+  /// Run time (s) of the checkpoint `checkpointNotice` names.
+  private var checkpointNoticeTime: Double?
+  /// How long (run time, s) the checkpoint notice stays at least.
+  static let checkpointNoticeSeconds = 5.0
 
   // MARK: What the user asked for (set through `note(_:)`)
 
@@ -113,6 +119,11 @@ public struct RunState: Sendable, Equatable {
           x: Double(e.tokens), y: loss.loss)
       }
       summaryEvents.append(event)
+      if let shown = checkpointNoticeTime, let now = e.time,
+        now - shown < Self.checkpointNoticeSeconds
+      {
+        break
+      }
       checkpointNotice = nil
     case .stageStart(let s):
       trainLoss.flush()
@@ -162,6 +173,7 @@ public struct RunState: Sendable, Equatable {
         checkpointRequested = false
         checkpointNotice =
           "checkpoint saved: " + (c.path.split(separator: "/").last.map(String.init) ?? c.path)
+        checkpointNoticeTime = c.time
       }
     case .note:
       break
@@ -310,7 +322,9 @@ public struct RunState: Sendable, Equatable {
     }
     if ended != nil {
       status.mode = .finished
-    } else if paused || awaitingChoice {
+    } else if awaitingChoice {
+      status.mode = .waiting
+    } else if paused {
       status.mode = .paused
     } else {
       status.mode = .live

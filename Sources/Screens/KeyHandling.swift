@@ -61,7 +61,7 @@ extension ScreenModel {
       view.helpScroll = 0
     case .quit:
       // Only a run being trained asks first (quitting stops it); a replay or a follow just leaves.
-      if status.hasTrainer && (status.mode == .live || status.mode == .paused) {
+      if status.hasTrainer && [.live, .paused, .waiting].contains(status.mode) {
         view.overlay = .quitConfirm
       } else {
         return [.quit]

@@ -245,16 +245,22 @@ public enum KeyTable {
 
   /// The hint line's entries for the main screen: ("[n]", "next stage"), with merged keys. In
   /// replay, the replay keys come first and starting a stage is not offered.
-  /// Without a trainer (a followed log), the keys that command one are left out too.
-  public static func hints(replay: Bool = false, trainer: Bool = true) -> [(
-    keys: String, text: String
-  )] {
+  /// Without a trainer (a followed log), the keys that command one are left out too. A paused run
+  /// offers space as "resume"; a run waiting between stages does not offer it (the trainer takes
+  /// no pause there).
+  public static func hints(replay: Bool = false, trainer: Bool = true, mode: RunMode = .live)
+    -> [(keys: String, text: String)]
+  {
     var out: [(keys: String, text: String)] = []
     let contexts: [KeyContext] = replay ? [.replay, .main] : [.main]
     for ctx in contexts {
       var entries = hints(in: ctx).filter {
         !(replay && $0.action == .openStagePanel)
           && !(!replay && !trainer && ($0.action == .openStagePanel || $0.action == .pause))
+          && !(!replay && mode == .waiting && $0.action == .pause)
+      }
+      if !replay && mode == .paused, let i = entries.firstIndex(where: { $0.action == .pause }) {
+        entries[i].text = "resume"
       }
       if replay && ctx == .main {
         // Pause and the comparison first: the hints are cut from the end (help and quit stay).

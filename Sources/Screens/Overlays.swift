@@ -137,8 +137,14 @@ enum Overlays {
     let r = centeredBox(48, 6, title: "quit", grid: &grid)
     let inner = r.inset(by: 1)
     guard inner.height >= 2 else { return }
-    let line1 = "Stop training and quit?"
-    let line2 = "The run log and a checkpoint are saved."
+    // Between stages nothing is being trained: quitting ends the run where it stands.
+    let status = model.status
+    let (line1, line2) =
+      status.mode != .waiting
+      ? ("Stop training and quit?", "The run log and a checkpoint are saved.")
+      : status.stage >= status.stageCount
+        ? ("Every planned stage is done. Quit?", "The run is complete; its log is saved.")
+        : ("Quit between stages?", "The run ends here; its log is saved.")
     let line3 = "[y] quit   [n] keep going"
     grid.putTruncated(
       line1, x: inner.x + 1, y: inner.y, width: inner.width - 2, style: Style(.title, .bold))

@@ -85,10 +85,12 @@ public struct RunSeries: Sendable, Equatable {
   }
 }
 
-/// Whether the screen shows a run being trained, paused, replayed, or followed but stalled.
+/// Whether the screen shows a run being trained, paused by the user, waiting between stages for
+/// the next stage's settings, replayed, or followed but stalled.
 public enum RunMode: String, Sendable, Equatable {
   case live
   case paused
+  case waiting
   case replay
   case stalled
   case finished

@@ -28,8 +28,8 @@ public enum ScreenRenderer {
     }
     drawMeasures(model.shownMeasures, in: layout.measures, grid: &grid)
     drawHints(
-      replay: model.status.mode == .replay, trainer: model.status.hasTrainer, in: layout.hints,
-      grid: &grid)
+      replay: model.status.mode == .replay, trainer: model.status.hasTrainer,
+      mode: model.status.mode, in: layout.hints, grid: &grid)
     switch model.view.overlay {
     case .none: break
     case .help: Overlays.drawHelp(model, grid: &grid)
@@ -83,7 +83,7 @@ public enum ScreenRenderer {
     let modeRole: ColorRole =
       switch s.mode {
       case .live: .live
-      case .paused: .paused
+      case .paused, .waiting: .paused
       case .replay: .replay
       case .stalled: .stalled
       case .finished: .muted
@@ -101,8 +101,11 @@ public enum ScreenRenderer {
     } else {
       parts.append("step \(s.step)")
     }
-    if let t = s.tokensPerSecond { parts.append(Format.count(t) + " tok/s") }
-    if let e = s.etaSeconds { parts.append("ETA " + Format.duration(e)) }
+    // A rate and an ETA only while training goes on: paused or waiting, they would be stale.
+    if s.mode != .paused && s.mode != .waiting {
+      if let t = s.tokensPerSecond { parts.append(Format.count(t) + " tok/s") }
+      if let e = s.etaSeconds { parts.append("ETA " + Format.duration(e)) }
+    }
     let text = dot + parts.joined(separator: dot)
     grid.putTruncated(text, x: x, y: r.y, width: max(0, right - x - 1), style: Style(.text))
     grid.put(modeText, x: right, y: r.y, style: Style(modeRole, .bold))
@@ -360,8 +363,10 @@ public enum ScreenRenderer {
     }
   }
 
-  static func drawHints(replay: Bool, trainer: Bool = true, in r: Rect, grid: inout CellGrid) {
-    var items = KeyTable.hints(replay: replay, trainer: trainer)
+  static func drawHints(
+    replay: Bool, trainer: Bool = true, mode: RunMode = .live, in r: Rect, grid: inout CellGrid
+  ) {
+    var items = KeyTable.hints(replay: replay, trainer: trainer, mode: mode)
     func width(_ list: [(keys: String, text: String)]) -> Int {
       list.reduce(2) { $0 + $1.keys.terminalWidth + 1 + $1.text.terminalWidth + 2 }
     }

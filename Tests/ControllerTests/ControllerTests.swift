@@ -106,12 +106,39 @@ enum Script {
     #expect(live.panelRequest == 1)
     #expect(live.awaitingChoice)
     let model = live.screenModel()
-    #expect(model.status.mode == .paused)
+    #expect(model.status.mode == .waiting, "between stages: waiting, not paused")
     #expect(model.status.etaSeconds == nil)
     #expect(model.notices.first?.contains("choose the next stage") == true)
     let headless = Script.fold(
       Script.stageOne(config), into: RunState(config: config, interactive: false))
     #expect(headless.panelRequest == 0)
+  }
+
+  /// A paused run shows "paused" (its hint offers resume); the checkpoint the user asked for is
+  /// confirmed, and the confirmation outlives evaluations logged within a few seconds of it.
+  @Test func userPauseAndCheckpointNotice() {
+    let config = Script.config()
+    let events: [RunEvent] =
+      [Script.stageStart(config, 0)] + Script.steps(stage: 1, from: 1, to: 20)
+    var state = Script.fold(events, into: RunState(config: config, interactive: true))
+    state.note(.paused(true))
+    #expect(state.screenModel().status.mode == .paused)
+    state.note(.checkpointRequested)
+    #expect(state.screenModel().notices == ["saving a checkpoint…"])
+    func eval(step: Int, time: Double) -> RunEvent {
+      .eval(
+        EvalEvent(
+          stage: 1, step: step, tokens: step * Script.tokensPerStep,
+          losses: [DatasetLoss("D0", 3), DatasetLoss("D1", 4)], time: time))
+    }
+    state = Script.fold(
+      [
+        .checkpoint(CheckpointEvent(path: "run/step-20.safetensors", step: 20, time: 10)),
+        eval(step: 30, time: 12),
+      ], into: state)
+    #expect(state.screenModel().notices == ["checkpoint saved: step-20.safetensors"])
+    state = Script.fold([eval(step: 40, time: 15.5)], into: state)
+    #expect(state.screenModel().notices.isEmpty)
   }
 
   @Test func stageTwoGivesMarkersAndMeasures() {

@@ -117,7 +117,7 @@ enum Fixtures {
     var m = live()
     m.runs = [run(tokens: 1_000_000)]
     m.status.step = 1953
-    m.status.mode = .paused
+    m.status.mode = .waiting
     m.status.etaSeconds = nil
     m.view.overlay = .stagePanel
     m.view.stageField = .replay

@@ -122,6 +122,27 @@ struct GoldenTests {
     try Golden.check("quit", m, 80, 24)
   }
 
+  /// Paused by the user: no stale rate or ETA, and space is offered as "resume".
+  @Test func pausedByTheUser() throws {
+    var m = Fixtures.stageTwo()
+    m.status.mode = .paused
+    try Golden.check("paused", m, 80, 24)
+  }
+
+  /// Quitting between stages stops no training: the dialog says what ending there means, and
+  /// that the run is complete once every planned stage has run.
+  @Test func quitBetweenStages() throws {
+    var m = Fixtures.stageBoundary()
+    m.view.overlay = .none
+    _ = m.handleKey(.char("q"))
+    #expect(m.view.overlay == .quitConfirm)
+    try Golden.check("quit-between-stages", m, 80, 24)
+    m.status.stage = m.status.stageCount
+    let text = ScreenRenderer.renderText(model: m, width: 80, height: 24)
+    #expect(text.contains("Every planned stage is done. Quit?"), "\(text)")
+    #expect(!text.contains("Stop training"))
+  }
+
   @Test(arguments: [(80, 24), (120, 40)])
   func asciiFallback(size: (Int, Int)) throws {
     try Golden.check("ascii", Fixtures.stageTwo(), size.0, size.1, asciiOnly: true)
