@@ -118,7 +118,9 @@ public enum LineChart {
         yhi = max(yhi, d.ys[i])
       }
     }
-    if !(ylo <= yhi) {
+    // No point to fit: an empty frame, without made-up tick labels.
+    let hasPoints = ylo <= yhi
+    if !hasPoints {
       (ylo, yhi) = spec.logY ? (-1, 1) : (0, 1)
     }
     if yhi - ylo < 1e-12 {
@@ -133,7 +135,7 @@ public enum LineChart {
 
     // Y ticks and the label column.
     let tickPairs =
-      axes
+      axes && hasPoints
       ? yTicks(lo: ylo, hi: yhi, logY: spec.logY, rows: plotRows, scientific: spec.scientificY)
       : []
     let ticks = tickPairs.map(\.position)
@@ -363,9 +365,13 @@ public enum LineChart {
     return out
   }
 
-  /// X tick values for a plot `columns` wide: about one per 12 columns.
+  /// X tick values for a plot `columns` wide: about one per 12 columns. Tokens and steps are
+  /// counts, so ticks are whole numbers (a range 0…1 gets 0 and 1, not 0 0 0 1 1 1).
   static func xTicks(lo: Double, hi: Double, columns: Int) -> [Double] {
-    linearTicks(lo: lo, hi: hi, target: max(1, columns / 10))
+    let ticks = linearTicks(lo: lo, hi: hi, target: max(1, columns / 10))
+    guard ticks.count >= 2, ticks[1] - ticks[0] < 1 else { return ticks }
+    return linearTicks(lo: lo, hi: hi, target: max(1, Int(hi.rounded(.down) - lo.rounded(.up))))
+      .filter { $0 == $0.rounded() }
   }
 
 }

@@ -150,6 +150,25 @@ struct FormatTests {
     #expect(LineChart.label(2.5, step: 0.5) == "2.5")
     #expect(LineChart.label(2.25, step: 0.25) == "2.25")
     #expect(LineChart.label(3, step: 1) == "3")
+    // Tokens and steps are counts: whole-number x ticks only.
+    #expect(LineChart.xTicks(lo: 0, hi: 1, columns: 60) == [0, 1])
+    #expect(LineChart.xTicks(lo: 0, hi: 3, columns: 60) == [0, 1, 2, 3])
+    #expect(
+      LineChart.xTicks(lo: 0, hi: 300_000, columns: 60) == [
+        0, 50_000, 100_000, 150_000, 200_000, 250_000, 300_000,
+      ])
+  }
+
+  /// A chart with no point to fit draws its frame without invented tick labels.
+  @Test func emptyChartHasNoYLabels() {
+    var grid = CellGrid(width: 60, height: 16)
+    LineChart.draw(
+      ChartSpec(lines: [], xRange: 0...1, logY: false, xUnit: .tokens, markers: [], legend: []),
+      in: Rect(x: 0, y: 0, width: 60, height: 16), grid: &grid)
+    let text = grid.render()
+    #expect(!text.contains("0.0") && !text.contains("1.0"), "\(text)")
+    #expect(!text.contains("0 0"), "\(text)")
+    #expect(text.contains("tokens"))
   }
 }
 
