@@ -133,52 +133,100 @@ public enum LineChart {
       yhi += pad
     }
 
-    // Y ticks and the label column.
-    let tickPairs =
-      axes && hasPoints
-      ? yTicks(lo: ylo, hi: yhi, logY: spec.logY, rows: plotRows, scientific: spec.scientificY)
-      : []
-    let ticks = tickPairs.map(\.position)
-    let labels = tickPairs.map(\.label)
-    let labelWidth = axes ? max(3, labels.map { $0.terminalWidth }.max() ?? 3) : 0
-    let px = r.x + (axes ? labelWidth + 1 : 0)
-    let pw = r.maxX - px
-    guard pw >= 2, plotRows >= 1 else { return }
+    // Y ticks, the label column and the curves for a Y range; run again with headroom when the
+    // legend would hide points wherever it goes.
+    struct Plot {
+      var ticks: [Double]
+      var labels: [String]
+      var labelWidth: Int
+      var px: Int
+      var pw: Int
+      var canvas: BrailleCanvas
+      var xScale: Double
+    }
+    func plot(ylo: Double, yhi: Double) -> Plot? {
+      let tickPairs =
+        axes && hasPoints
+        ? yTicks(lo: ylo, hi: yhi, logY: spec.logY, rows: plotRows, scientific: spec.scientificY)
+        : []
+      let labels = tickPairs.map(\.label)
+      let labelWidth = axes ? max(3, labels.map { $0.terminalWidth }.max() ?? 3) : 0
+      let px = r.x + (axes ? labelWidth + 1 : 0)
+      let pw = r.maxX - px
+      guard pw >= 2, plotRows >= 1 else { return nil }
+      var canvas = BrailleCanvas(columns: pw, rows: plotRows)
+      let dotW = Double(canvas.dotWidth - 1)
+      let dotH = Double(canvas.dotHeight - 1)
+      let xScale = dotW / max(hi - lo, 1e-300)
+      let yScale = dotH / (yhi - ylo)
 
-    var canvas = BrailleCanvas(columns: pw, rows: plotRows)
-    let dotW = Double(canvas.dotWidth - 1)
-    let dotH = Double(canvas.dotHeight - 1)
-    let xScale = dotW / max(hi - lo, 1e-300)
-    let yScale = dotH / (yhi - ylo)
-
-    // Faint lines first, then normal ones.
-    for pass in 0..<2 {
-      for (k, line) in spec.lines.enumerated() where line.faint == (pass == 0) {
-        let d = reduced[k]
-        let layer: UInt8 = line.faint ? 1 : 2
-        var prevX = Double.nan
-        var prevY = Double.nan
-        for i in d.xs.indices {
-          let y = d.ys[i]
-          guard y.isFinite else {
-            prevX = .nan
-            continue
-          }
-          let dx = (d.xs[i] - lo) * xScale
-          let dy = (yhi - y) * yScale
-          if prevX.isNaN {
-            if dx >= 0, dx <= dotW {
-              canvas.set(cell(dx.rounded()), cell(dy.rounded()), line: Int16(k), lineLayer: layer)
+      // Faint lines first, then normal ones.
+      for pass in 0..<2 {
+        for (k, line) in spec.lines.enumerated() where line.faint == (pass == 0) {
+          let d = reduced[k]
+          let layer: UInt8 = line.faint ? 1 : 2
+          var prevX = Double.nan
+          var prevY = Double.nan
+          for i in d.xs.indices {
+            let y = d.ys[i]
+            guard y.isFinite else {
+              prevX = .nan
+              continue
             }
-          } else {
-            canvas.line(
-              prevX, prevY, dx, dy, line: Int16(k), lineLayer: layer, dotted: line.dotted)
+            let dx = (d.xs[i] - lo) * xScale
+            let dy = (yhi - y) * yScale
+            if prevX.isNaN {
+              if dx >= 0, dx <= dotW {
+                canvas.set(
+                  cell(dx.rounded()), cell(dy.rounded()), line: Int16(k), lineLayer: layer)
+              }
+            } else {
+              canvas.line(
+                prevX, prevY, dx, dy, line: Int16(k), lineLayer: layer, dotted: line.dotted)
+            }
+            prevX = dx
+            prevY = dy
           }
-          prevX = dx
-          prevY = dy
         }
       }
+      return Plot(
+        ticks: tickPairs.map(\.position), labels: labels, labelWidth: labelWidth, px: px, pw: pw,
+        canvas: canvas, xScale: xScale)
     }
+    guard var p = plot(ylo: ylo, yhi: yhi) else { return }
+
+    // The legend goes in the top rows (under the marker labels) or the bottom ones, whichever
+    // hides no point; when both would, the top rows are kept free of curves by raising the top
+    // of the Y range, unless the legend is over a third of the plot tall (then the side that
+    // hides fewer points).
+    let legendRows = min(spec.legend.count, plotRows - 1)
+    var legendTop = r.y + 1
+    if legendRows > 0, let width = legendWidth(spec.legend, grid: grid, pw: p.pw) {
+      func hidden(_ canvas: BrailleCanvas, rows: Range<Int>) -> Int {
+        var count = 0
+        for row in rows {
+          for col in max(0, canvas.columns - width)..<canvas.columns
+          where canvas.bits[row * canvas.columns + col] != 0 {
+            count += 1
+          }
+        }
+        return count
+      }
+      let top = hidden(p.canvas, rows: 1..<(1 + legendRows))
+      let bottom = hidden(p.canvas, rows: (plotRows - legendRows)..<plotRows)
+      if top > 0 && bottom == 0 {
+        legendTop = r.y + plotRows - legendRows
+      } else if top > 0 && legendRows * 3 <= plotRows {
+        let free = Double(legendRows + 1) / Double(plotRows)
+        yhi = ylo + (yhi - ylo) / (1 - free)
+        if let raised = plot(ylo: ylo, yhi: yhi) { p = raised }
+      } else if top > bottom {
+        legendTop = r.y + plotRows - legendRows
+      }
+    }
+    let (ticks, labels, labelWidth, px, pw, canvas, xScale) = (
+      p.ticks, p.labels, p.labelWidth, p.px, p.pw, p.canvas, p.xScale
+    )
 
     // Stage markers under the curves: a dotted column in empty cells.
     var markerColumns: [(col: Int, label: String)] = []
@@ -232,7 +280,8 @@ public enum LineChart {
         spec: spec, grid: &grid, r: r, px: px, pw: pw, plotRows: plotRows, ticks: ticks,
         labels: labels, labelWidth: labelWidth, ylo: ylo, yhi: yhi, xScale: xScale, g: g)
     }
-    drawLegend(spec.legend, grid: &grid, px: px, pw: pw, top: r.y + 1, maxRows: plotRows - 1)
+    drawLegend(
+      spec.legend, grid: &grid, px: px, pw: pw, top: legendTop, maxRows: legendRows)
   }
 
   private static func drawAxes(
@@ -276,17 +325,29 @@ public enum LineChart {
     }
   }
 
+  /// Columns the legend box takes at the right of a plot `pw` columns wide (text, sample line
+  /// and the blank cells around them), or nil when there is no legend or no room for one.
+  static func legendWidth(_ legend: [LegendEntry], grid: CellGrid, pw: Int) -> Int? {
+    guard !legend.isEmpty, pw >= 12 else { return nil }
+    let sample = grid.glyphs.legendLine
+    let maxText = pw - 4 - sample.count
+    let widest =
+      legend.map {
+        (grid.asciiOnly ? CellGrid.asciiVersion(of: $0.text) : $0.text).terminalWidth
+      }.max() ?? 0
+    let width = min(maxText, widest)
+    return width > 2 ? width + sample.count + 3 : nil
+  }
+
   private static func drawLegend(
     _ legend: [LegendEntry], grid: inout CellGrid, px: Int, pw: Int, top: Int, maxRows: Int
   ) {
-    guard !legend.isEmpty, maxRows >= 1, pw >= 12 else { return }
+    guard maxRows >= 1, let boxWidth = legendWidth(legend, grid: grid, pw: pw) else { return }
     let g = grid.glyphs
     let sample = g.legendLine
     let dottedSample = grid.asciiOnly ? ".." : "┅┅"
-    let maxText = pw - 4 - sample.count
     let texts = legend.map { grid.asciiOnly ? CellGrid.asciiVersion(of: $0.text) : $0.text }
-    let width = min(maxText, texts.map { $0.terminalWidth }.max() ?? 0)
-    guard width > 2 else { return }
+    let width = boxWidth - sample.count - 3
     let x0 = px + pw - width - sample.count - 2
     for (k, e) in legend.prefix(maxRows).enumerated() {
       let y = top + k

@@ -159,6 +159,27 @@ struct FormatTests {
       ])
   }
 
+  /// A legend that would hide points at the top and at the bottom gets rows of its own: the Y
+  /// range is raised so that no curve passes under it (it sits in plot rows 1 and 2).
+  @Test func legendHidesNoPoint() {
+    let legend = [
+      LegendEntry(text: String(repeating: "a", count: 60), style: Style(.series1)),
+      LegendEntry(text: String(repeating: "b", count: 60), style: Style(.series2)),
+    ]
+    let line = ChartLine(xs: [0, 50, 100], ys: [10, 10, 1], style: Style(.series1))
+    var grid = CellGrid(width: 60, height: 16)
+    LineChart.draw(
+      ChartSpec(lines: [line], xRange: 0...100, legend: legend),
+      in: Rect(x: 0, y: 0, width: 60, height: 16), grid: &grid)
+    let rows = grid.render().split(separator: "\n", omittingEmptySubsequences: false)
+    func dots(_ row: Substring) -> Int {
+      row.unicodeScalars.filter { (0x2801...0x28FF).contains($0.value) }.count
+    }
+    #expect(rows[1].contains("aaa") && rows[2].contains("bbb"), "\(rows.joined(separator: "\n"))")
+    #expect(dots(rows[1]) + dots(rows[2]) == 0, "\(rows.joined(separator: "\n"))")
+    #expect(rows.map(dots).reduce(0, +) > 20, "the curve is drawn below the legend")
+  }
+
   /// A chart with no point to fit draws its frame without invented tick labels.
   @Test func emptyChartHasNoYLabels() {
     var grid = CellGrid(width: 60, height: 16)
