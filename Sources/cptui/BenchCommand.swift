@@ -38,7 +38,7 @@ struct BenchCommand: ParsableCommand {
   func validate() throws {
     if batch <= 0 { throw ValidationError("--batch must be positive") }
     if steps <= 0 { throw ValidationError("--steps must be positive") }
-    if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+    try RunSupport.checkThreads(threads)
   }
 
   func run() throws {

@@ -34,7 +34,7 @@ struct LiveCommand: ParsableCommand {
 
   func validate() throws {
     if config != nil && preset != nil { throw ValidationError("give CONFIG or --preset, not both") }
-    if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+    try RunSupport.checkThreads(threads)
   }
 
   func run() throws {

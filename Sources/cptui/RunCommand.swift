@@ -38,7 +38,7 @@ struct RunCommand: ParsableCommand {
     if resume != nil && !overrides.isEmpty {
       throw ValidationError("--set cannot change a resumed run")
     }
-    if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+    try RunSupport.checkThreads(threads)
   }
 
   func run() throws {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Corpus
 import Experiment
 import Foundation
@@ -51,6 +52,19 @@ enum RunSupport {
     formatter.timeZone = TimeZone(identifier: "UTC")
     let safeName = String(config.name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
     return "runs/\(safeName.isEmpty ? "run" : safeName)-\(formatter.string(from: Date())).jsonl"
+  }
+
+  /// Checks `--threads`: positive, and a note on standard error when it is more than this
+  /// machine's cores (the extra threads only take turns with the others).
+  static func checkThreads(_ threads: Int?, option: String = "--threads") throws {
+    guard let threads else { return }
+    if threads <= 0 { throw ValidationError("\(option) must be positive, got \(threads)") }
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    if threads > cores {
+      printError(
+        "cptui: note: \(option) \(threads) is more than this machine's \(cores) cores; "
+          + "the extra threads only take turns (leave \(option) out to use every core)")
+    }
   }
 
   /// Checkpoints of `RUN.jsonl` go to `RUN.checkpoints/`.

@@ -60,7 +60,7 @@ struct SweepCommand: ParsableCommand {
 
   func validate() throws {
     _ = try axes()
-    if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+    try RunSupport.checkThreads(threads)
     if average < 1 { throw ValidationError("--average must be 1 or more, got \(average)") }
   }
 

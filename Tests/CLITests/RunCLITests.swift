@@ -139,4 +139,21 @@ struct RunCLITests {
       missing.status != 0 && missing.stderr.contains("/nonexistent/config.yaml"),
       "\(missing.stderr)")
   }
+
+  /// `--threads` must be positive; more threads than cores run, with a note saying so.
+  @Test func threadsAreChecked() throws {
+    for command in ["run", "sweep", "bench"] {
+      let zero = try CLI.run([command, "tiny", "--threads", "0"])
+      #expect(zero.status == 64 && zero.stderr.contains("--threads must be positive"), "\(zero)")
+    }
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let out = Self.folder.appendingPathComponent("threads-\(UUID().uuidString.prefix(8))").path
+    let many = try CLI.run(
+      [
+        "run", "tiny", "--threads", "\(cores + 1)", "--quiet", "--set", "defaults.steps=2", "--out",
+        out,
+      ])
+    #expect(many.status == 0, "\(many.stderr)")
+    #expect(many.stderr.contains("more than this machine's \(cores) cores"), "\(many.stderr)")
+  }
 }
