@@ -8,10 +8,10 @@ import Screens
 extension ComparisonTable {
   /// The screen table of `comparison`: a row per run ("name (label)", "[stopped]" and the like when
   /// it did not complete), the final loss per dataset,
-  /// forgetting, adaptation, average and Δunion; lower is better everywhere; union baselines are
-  /// not candidates for "best".
+  /// forgetting, adaptation, average and Δunion (when there is a union baseline); lower is better
+  /// everywhere; union baselines are not candidates for "best".
   public init(_ comparison: Comparison) {
-    let columns = comparison.datasets + ["forgetting", "adaptation", "avg", "Δunion"]
+    let columns = comparison.measureColumns
     var rows: [[ComparisonCell]] = []
     for row in comparison.rows {
       var cells = [ComparisonCell(row.title)]

@@ -73,10 +73,10 @@ public struct ExportRun: Sendable {
       if let summary = contents.skippedSummary { notices.append("\(path): \(summary)") }
       eventLists.append(RunLogReader.inOrder(RunLogReader.applyingResumes(contents.events)).events)
     }
-    let labels = Comparison.distinguishingLabels(eventLists)
-    let runs = zip(paths, zip(eventLists, labels)).map {
-      ExportRun(path: $0.0, events: $0.1.0, label: $0.1.1)
-    }
+    var runs = zip(paths, eventLists).map { ExportRun(path: $0.0, events: $0.1) }
+    let labels = Comparison.labels(
+      eventLists, isUnion: runs.map { Comparison.isUnionName($0.name) })
+    for i in runs.indices { runs[i].label = labels[i] }
     return (runs, notices)
   }
 }

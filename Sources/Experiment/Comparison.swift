@@ -29,6 +29,15 @@ public struct Comparison: Sendable {
   public var rows: [Row]
   /// Every dataset that any run evaluated, in first-seen order.
   public var datasets: [String]
+  /// Whether any run is a union baseline (without one, Δunion has no value anywhere).
+  public var hasUnionBaseline: Bool { rows.contains { $0.isUnion } }
+  /// The measure columns a table shows: final loss per dataset, forgetting, adaptation, avg, and
+  /// Δunion when there is a union baseline to measure against.
+  public var measureColumns: [String] {
+    datasets + ["forgetting", "adaptation", "avg"] + (hasUnionBaseline ? ["Δunion"] : [])
+  }
+  /// What a union baseline's label says (its stage settings would not compare with the others').
+  public static let unionLabel = "union baseline"
   /// Lines that could not be read, per log (path: summary).
   public var notices: [String]
 
@@ -64,11 +73,10 @@ public struct Comparison: Sendable {
     runs: [(path: String, events: [RunEvent], header: RunHeader?)], unionPaths: Set<String> = [],
     averaging: Int = 3, notices: [String] = []
   ) {
-    let labels = Self.distinguishingLabels(runs.map(\.events))
     var rows: [Row] = []
     var datasets: [String] = []
     var notices = notices
-    for (index, run) in runs.enumerated() {
+    for run in runs {
       let summary = RunSummary(events: run.events, averaging: averaging)
       for (dataset, count) in summary.nonFiniteEvaluations.sorted(by: { $0.key < $1.key }) {
         let none = summary.finalLosses[dataset] == nil
@@ -82,10 +90,12 @@ public struct Comparison: Sendable {
         summary.runName.isEmpty ? URL(fileURLWithPath: run.path).lastPathComponent : summary.runName
       rows.append(
         Row(
-          path: run.path, name: name, label: labels[index], summary: summary,
-          isUnion: unionPaths.contains(run.path) || name.lowercased().hasPrefix("union"),
+          path: run.path, name: name, label: "", summary: summary,
+          isUnion: unionPaths.contains(run.path) || Self.isUnionName(name),
           deltaToUnion: nil))
     }
+    let labels = Self.labels(runs.map(\.events), isUnion: rows.map(\.isUnion))
+    for i in rows.indices { rows[i].label = labels[i] }
     // Runs that read the same: name them by their file instead.
     let keys = rows.map { $0.name + "|" + $0.label }
     for i in rows.indices where keys.filter({ $0 == keys[i] }).count > 1 {
@@ -114,6 +124,21 @@ public struct Comparison: Sendable {
     self.datasets = datasets
     self.notices = notices
   }
+
+  /// Labels as `compare` shows them: the continual runs told apart by their settings
+  /// (`distinguishingLabels` among them alone), a union baseline labelled as one (its single
+  /// stage's settings would make every other label say "stages 2").
+  public static func labels(_ runs: [[RunEvent]], isUnion: [Bool]) -> [String] {
+    let continual = runs.indices.filter { !isUnion[$0] }
+    var out = runs.indices.map { isUnion[$0] ? unionLabel : "" }
+    for (i, label) in zip(continual, distinguishingLabels(continual.map { runs[$0] })) {
+      out[i] = label
+    }
+    return out
+  }
+
+  /// Whether a run named `name` (its header's run name, else its file name) is a union baseline.
+  public static func isUnionName(_ name: String) -> Bool { name.lowercased().hasPrefix("union") }
 
   /// For each run, the last-stage settings in which the runs differ ("replay 25% · ηmax 4e-3"),
   /// or the schedule and replay of the last stage when all agree.

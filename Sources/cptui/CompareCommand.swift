@@ -13,7 +13,9 @@ struct CompareCommand: ParsableCommand {
       Final losses are the mean of the last evaluations (--average, default 3). Forgetting is the \
       rise of the first stage's dataset loss since the end of stage 1; adaptation is the loss on the \
       last stage's dataset; avg is the mean final loss over datasets; Δunion is avg minus that of a \
-      union baseline (a run named union…, or one given with --union). A * marks each column's best. \
+      union baseline (a run named union…, or one given with --union), of the same seed when there \
+      is one; union baselines are labelled "union baseline", and without one the table has no \
+      Δunion column (the CSV's delta_union is empty). A * marks each column's best. \
       A run that has not completed is marked [unfinished] (no end in its log yet: still running, or \
       killed), [stopped], [diverged] or [failed]; the CSV has the same in its status column.
       """)
@@ -151,7 +153,10 @@ struct ComparisonTable {
     }
   }
 
-  var columns: [String] { comparison.datasets + ["forgetting", "adaptation", "avg", "Δunion"] }
+  /// The text table's columns (Δunion only when there is a union baseline).
+  var columns: [String] { comparison.measureColumns }
+  /// The CSV's columns: always every one, so scripts read the same header.
+  var csvColumns: [String] { comparison.datasets + ["forgetting", "adaptation", "avg", "Δunion"] }
 
   var text: String {
     // Names come from log files: made safe for the terminal (no escapes, bidi or long lines).
@@ -183,10 +188,11 @@ struct ComparisonTable {
 
   var csv: String {
     var out =
-      (["path", "run", "label"] + columns.map { $0 == "Δunion" ? "delta_union" : $0 } + ["status"])
+      (["path", "run", "label"] + csvColumns.map { $0 == "Δunion" ? "delta_union" : $0 }
+      + ["status"])
       .map(ExportText.csvField).joined(separator: ",") + "\n"
     for row in rows {
-      let cells = columns.map { Self.value(row, $0).map { String($0) } ?? "" }
+      let cells = csvColumns.map { Self.value(row, $0).map { String($0) } ?? "" }
       let text = [row.path, row.name, row.label].map(ExportText.csvField)
       out += (text + cells + [row.status]).joined(separator: ",") + "\n"
     }

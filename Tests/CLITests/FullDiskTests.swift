@@ -134,7 +134,7 @@ import Testing
     // The checkpoint is retried and the run goes on to the end of stage 1.
     try tmux.waitFor(text: "next stage settings")
     tmux.send("q")
-    try tmux.waitFor(text: "Stop training and quit?")
+    try tmux.waitFor(text: "Quit between stages?")
     tmux.send("y")
     try tmux.waitFor(text: "CPTUI-EXIT=0")
     try Self.expectWholeLines(log)

@@ -32,6 +32,40 @@ struct ComparisonLabelTests {
     #expect(lr == ["ηmax 0.002", "ηmax 0.008"])
   }
 
+  /// A union baseline is labelled as one, and its single stage does not enter the other runs'
+  /// labels (before, every label ended in "stages 2" and the union's in "replay 0% · stages 1").
+  @Test func unionBaselinesAreLabelledAsSuch() {
+    var union = Self.stage("cosine", replay: 0)
+    if case .stageStart(var s) = union[0] {
+      s.stage = 1
+      union = [.stageStart(s)]
+    }
+    let runs = [Self.stage("cosine", replay: 0), Self.stage("cosine", replay: 25), union]
+    #expect(
+      Comparison.labels(runs, isUnion: [false, false, true])
+        == ["replay 0%", "replay 25%", Comparison.unionLabel])
+    #expect(
+      Comparison.distinguishingLabels(runs) == [
+        "replay 0% · stages 2", "replay 25% · stages 2", "replay 0% · stages 1",
+      ])
+    // The table shows Δunion only when there is a union baseline to measure against.
+    func comparison(_ names: [String]) -> Comparison {
+      Comparison(
+        runs: zip(names, runs).map { name, events in
+          (
+            path: name, events: [.header(RunHeader(runName: name, startTime: "t"))] + events,
+            header: nil
+          )
+        })
+    }
+    #expect(comparison(["a", "b", "union-c"]).measureColumns.last == "Δunion")
+    #expect(!comparison(["a", "b", "c"]).measureColumns.contains("Δunion"))
+    #expect(
+      comparison(["a", "b", "union-c"]).rows.map(\.label) == [
+        "replay 0%", "replay 25%", "union baseline",
+      ])
+  }
+
   @Test func infiniteSchedulesAreToldApartByCooldownAndAnneal() {
     let labels = Comparison.distinguishingLabels([
       Self.stage("cosine"),
