@@ -48,7 +48,7 @@ public struct Recipe: Sendable, Equatable {
   public var approximateMB: Double
 }
 
-/// The catalogue of built-in datasets, mixtures and presets.
+/// The catalogue of built-in datasets and mixtures (experiment presets are configs: presets/*.yaml).
 public enum Recipes {
   /// Bytes of each synthetic corpus.
   public static let syntheticBytes = 3_000_000
@@ -145,22 +145,6 @@ public enum Recipes {
     ),
   ]
 
-  /// Presets: the datasets of each stage, in order.
-  public static let presets: [(name: String, summary: String, stages: [String])] = [
-    ("weak-shift", "English → other English (paper: 5 % replay)", ["english", "english-other"]),
-    (
-      "strong-shift", "English → German of the same kinds (paper: 25 % replay)",
-      ["english", "german"]
-    ),
-    ("domain-sequence", "English prose → Python code → German", ["english", "python", "german"]),
-    ("synthetic-shift", "offline: synthetic → synthetic-de", ["synthetic", "synthetic-de"]),
-  ]
-
-  /// Stage datasets of a preset.
-  public static func preset(named name: String) -> [DatasetSpec]? {
-    presets.first { $0.name == name }.map { $0.stages.map { DatasetSpec.builtin($0) } }
-  }
-
   /// The mixture of that name, if any.
   public static func mixture(named name: String) -> DatasetSpec? {
     mixtures.first { $0.name == name }?.spec
@@ -168,7 +152,7 @@ public enum Recipes {
 }
 
 extension DatasetSpec {
-  /// Resolves a command-line word: a preset is not a dataset (use ``Recipes/preset(named:)``); a
+  /// Resolves a command-line word (an experiment preset is not a dataset: `cptui data` reads its config); a
   /// recipe or mixture name gives `.builtin`; anything else is a path or glob (`.files`).
   public static func parse(_ word: String) -> DatasetSpec {
     if Recipes.recipe(named: word) != nil || Recipes.mixture(named: word) != nil {

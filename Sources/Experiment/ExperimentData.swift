@@ -12,22 +12,29 @@ public struct ExperimentData: @unchecked Sendable {
   /// Validation windows by config name, for the datasets the config evaluates.
   public var validation: [String: ValidationSet]
 
-  /// Prepares every dataset of `config` with `manager`. The tokenizer is trained on the dataset the
-  /// config names (the paper's choice: D0) and reused for every later dataset.
-  public static func prepare(
-    _ config: ExperimentConfig, manager: DataManager
-  ) throws -> ExperimentData {
-    let tokenizer: BPETokenizer
+  /// The config's tokenizer: bytes, or BPE of `tokenizer.vocab` tokens trained on
+  /// `tokenizer.trainedOn` (default: the first dataset), from the cache when it was trained before.
+  public static func tokenizer(
+    for config: ExperimentConfig, manager: DataManager
+  ) throws -> BPETokenizer {
     switch config.tokenizer.kind {
     case .bytes:
-      tokenizer = .bytes
+      return .bytes
     case .bpe:
       let source = config.tokenizer.trainedOn ?? config.datasets[0].name
       guard let spec = config.dataset(named: source) else {
         throw CorpusError.invalidArgument("tokenizer.trainedOn names unknown dataset \(source)")
       }
-      tokenizer = try manager.tokenizer(vocabSize: config.tokenizer.vocab, trainedOn: spec)
+      return try manager.tokenizer(vocabSize: config.tokenizer.vocab, trainedOn: spec)
     }
+  }
+
+  /// Prepares every dataset of `config` with `manager`. The tokenizer is trained on the dataset the
+  /// config names (the paper's choice: D0) and reused for every later dataset.
+  public static func prepare(
+    _ config: ExperimentConfig, manager: DataManager
+  ) throws -> ExperimentData {
+    let tokenizer = try Self.tokenizer(for: config, manager: manager)
     guard tokenizer.vocabSize <= config.model.vocab else {
       throw CorpusError.invalidArgument(
         "the tokenizer has \(tokenizer.vocabSize) tokens but model.vocab is \(config.model.vocab)")

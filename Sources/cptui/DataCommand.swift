@@ -1,5 +1,6 @@
 import ArgumentParser
 import Corpus
+import Experiment
 import Foundation
 
 /// `cptui data …`: list, prepare and describe datasets.
@@ -14,8 +15,11 @@ struct DataCommand: ParsableCommand {
 
 /// Tokenizer choice shared by the subcommands.
 struct TokenizerOptions: ParsableArguments {
-  @Option(help: "Vocabulary size of the BPE tokenizer (256 = bytes only).")
-  var vocab: Int = 4096
+  @Option(
+    help:
+      "Vocabulary size of the BPE tokenizer (256 = bytes only; default 4096, or an experiment's own)."
+  )
+  var vocab: Int?
 
   @Option(
     name: .customLong("tokenizer-from"),
@@ -26,15 +30,18 @@ struct TokenizerOptions: ParsableArguments {
   var tokenizer: String?
 
   func validate() throws {
-    guard (256...65_536).contains(vocab) else {
+    if let vocab, !(256...65_536).contains(vocab) {
       throw ValidationError("--vocab must be in 256…65536")
     }
   }
 
+  /// Whether any tokenizer option was given (else an experiment's own tokenizer is used).
+  var isSet: Bool { vocab != nil || tokenizerFrom != nil || tokenizer != nil }
+
   func make(_ manager: DataManager, default first: DatasetSpec) throws -> BPETokenizer {
     if let tokenizer { return try BPETokenizer.load(from: URL(fileURLWithPath: tokenizer)) }
     let from = tokenizerFrom.map(DatasetSpec.parse) ?? first
-    return try manager.tokenizer(vocabSize: vocab, trainedOn: from)
+    return try manager.tokenizer(vocabSize: vocab ?? 4096, trainedOn: from)
   }
 }
 
@@ -42,15 +49,38 @@ private func stderrLine(_ s: String) {
   FileHandle.standardError.write(Data((s + "\n").utf8))
 }
 
-/// Expands command-line names: presets become their stage datasets.
-private func expandNames(_ names: [String]) -> [DatasetSpec] {
-  var out: [DatasetSpec] = []
+/// What the command-line names stand for: the datasets, and the experiments among the names.
+private struct NamedData {
+  var specs: [DatasetSpec] = []
+  /// Experiment presets named (presets/NAME.yaml), with the datasets they define.
+  var experiments: [ExperimentConfig] = []
+  /// Datasets named directly (not through an experiment).
+  var direct: [DatasetSpec] = []
+
+  /// The one experiment whose datasets these all are, if so (its tokenizer then counts tokens).
+  var soleExperiment: ExperimentConfig? {
+    experiments.count == 1 && direct.isEmpty ? experiments[0] : nil
+  }
+}
+
+/// Expands command-line names: an experiment preset (`cptui run NAME`) stands for the datasets its
+/// config defines, in order; anything else is a dataset, a mixture, or a file, folder or glob (an
+/// existing path wins over a preset of the same name).
+private func expandNames(_ names: [String]) throws -> NamedData {
+  var out = NamedData()
+  let presets = Set(Presets.names())
   for n in names {
-    if let stages = Recipes.preset(named: n) {
-      for s in stages where !out.contains(s) { out.append(s) }
+    let isDataset =
+      Recipes.recipe(named: n) != nil || Recipes.mixture(named: n) != nil
+      || FileManager.default.fileExists(atPath: n)
+    if !isDataset && presets.contains(n) {
+      let config = try RunSupport.loadConfig(n, overrides: [])
+      out.experiments.append(config)
+      for d in config.datasets where !out.specs.contains(d.spec) { out.specs.append(d.spec) }
     } else {
       let s = DatasetSpec.parse(n)
-      if !out.contains(s) { out.append(s) }
+      if !out.specs.contains(s) { out.specs.append(s) }
+      if !out.direct.contains(s) { out.direct.append(s) }
     }
   }
   return out
@@ -84,10 +114,15 @@ struct DataList: ParsableCommand {
     for m in Recipes.mixtures {
       print("  \(m.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(m.summary)")
     }
-    print("Presets (stage datasets in order):")
-    for p in Recipes.presets {
+    print("Experiment presets (cptui run NAME; cptui data prepare NAME gets their data):")
+    for name in Presets.names() {
+      let padded = name.padding(toLength: 26, withPad: " ", startingAt: 0)
+      guard let config = try? RunSupport.loadConfig(name, overrides: []) else {
+        print("  \(padded) (does not load: cptui schedule \(name) says why)")
+        continue
+      }
       print(
-        "  \(p.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(p.stages.joined(separator: " → "))  (\(p.summary))"
+        "  \(padded) \(config.stages.map(\.dataset).joined(separator: " → "))  \(config.about ?? "")"
       )
     }
     print("Your own text: any file, folder or glob, e.g. 'cptui data info ./notes/*.txt'.")
@@ -99,7 +134,7 @@ struct DataPrepare: ParsableCommand {
     commandName: "prepare",
     abstract: "Download and extract datasets (and tokenize them with --tokenize).")
 
-  @Argument(help: "Datasets, mixtures, presets, or paths/globs.")
+  @Argument(help: "Datasets, mixtures, experiment presets, or paths/globs.")
   var names: [String]
 
   @Flag(help: "Also train the tokenizer and write the token caches.")
@@ -111,8 +146,8 @@ struct DataPrepare: ParsableCommand {
     try runReporting {
       let start = Date()
       let manager = DataManager(log: { stderrLine($0) })
-      let specs = expandNames(names)
-      for spec in specs {
+      let named = try expandNames(names)
+      for spec in named.specs {
         let t0 = Date()
         let stores = try manager.prepareText(spec)
         let mb = Double(stores.reduce(0) { $0 + $1.byteCount }) / 1e6
@@ -122,10 +157,18 @@ struct DataPrepare: ParsableCommand {
             format: "%@: %d documents, %.1f MB (%.1f s)", spec.displayName, docs, mb,
             Date().timeIntervalSince(t0)))
       }
-      if tokenize, let first = specs.first {
-        let tok = try tokenizerOptions.make(manager, default: first)
-        for spec in specs { _ = try manager.tokens(spec, tokenizer: tok) }
-        print("tokenizer \(tok.hash) (vocab \(tok.vocabSize))")
+      if tokenize {
+        // An experiment's datasets get its own tokenizer, exactly as `cptui run NAME` needs them.
+        for config in named.experiments {
+          let data = try ExperimentData.prepare(config, manager: manager)
+          print(
+            "\(config.name): tokenizer \(data.tokenizer.hash) (vocab \(data.tokenizer.vocabSize))")
+        }
+        if let first = named.direct.first {
+          let tok = try tokenizerOptions.make(manager, default: first)
+          for spec in named.direct { _ = try manager.tokens(spec, tokenizer: tok) }
+          print("tokenizer \(tok.hash) (vocab \(tok.vocabSize))")
+        }
       }
       print(String(format: "done in %.1f s", Date().timeIntervalSince(start)))
     }
@@ -138,11 +181,13 @@ struct DataInfo: ParsableCommand {
     abstract: "Show size, documents, train/validation tokens and bytes per token.",
     discussion: """
       Tokens are counted with a BPE tokenizer of --vocab tokens (default 4096) trained on \
-      --tokenizer-from (default: the first dataset named; for a preset, its first stage, D0), \
-      as in the paper: one tokenizer trained on D0 and reused for every later dataset.
+      --tokenizer-from (default: the first dataset named), as in the paper: one tokenizer trained \
+      on D0 and reused for every later dataset. An experiment preset alone (cptui data info \
+      strong-shift) stands for its datasets, counted with its own tokenizer unless a tokenizer \
+      option is given.
       """)
 
-  @Argument(help: "Datasets, mixtures, presets, or paths/globs.")
+  @Argument(help: "Datasets, mixtures, experiment presets, or paths/globs.")
   var names: [String]
 
   @OptionGroup var tokenizerOptions: TokenizerOptions
@@ -150,10 +195,21 @@ struct DataInfo: ParsableCommand {
   func run() throws {
     try runReporting {
       let manager = DataManager(log: { stderrLine($0) })
-      let specs = expandNames(names)
+      let named = try expandNames(names)
+      let specs = named.specs
       guard let first = specs.first else { return }
-      let tok = try tokenizerOptions.make(manager, default: first)
-      let from = tokenizerOptions.tokenizer ?? (tokenizerOptions.tokenizerFrom ?? first.displayName)
+      let tok: BPETokenizer
+      let from: String
+      if let config = named.soleExperiment, !tokenizerOptions.isSet {
+        tok = try ExperimentData.tokenizer(for: config, manager: manager)
+        let source = config.tokenizer.trainedOn ?? config.datasets[0].name
+        from =
+          config.tokenizer.kind == .bytes
+          ? "nothing (bytes, as \(config.name))" : "\(source) (as \(config.name))"
+      } else {
+        tok = try tokenizerOptions.make(manager, default: first)
+        from = tokenizerOptions.tokenizer ?? (tokenizerOptions.tokenizerFrom ?? first.displayName)
+      }
       print("tokenizer \(tok.hash): vocab \(tok.vocabSize), trained on \(from)")
       let header = [
         "dataset", "MB", "docs", "train docs", "val docs", "train tokens", "val tokens",

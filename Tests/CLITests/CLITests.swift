@@ -192,3 +192,25 @@ struct EngineCLITests {
     #expect(bad.stderr.contains("not a whole number of uint16"), "\(bad.stderr)")
   }
 }
+
+/// `cptui data` knows the experiment presets `cptui run` knows, and prepares what they need.
+struct DataCLITests {
+  @Test func presetsAreTheExperimentPresets() throws {
+    let list = try CLI.run(["data", "list"])
+    #expect(list.status == 0, "\(list.stderr)")
+    for name in ["strong-shift", "weak-shift", "tiny-live", "union-strong-shift"] {
+      #expect(list.stdout.contains("\n  \(name) "), "\(name) missing:\n\(list.stdout)")
+    }
+    #expect(!list.stdout.contains("domain-sequence"), "a preset no config defines:\n\(list.stdout)")
+    // An experiment preset stands for its datasets, tokenized as the experiment does (tiny: bytes).
+    let cache = try CLI.temporaryFolder("data-cache").path
+    defer { try? FileManager.default.removeItem(atPath: cache) }
+    let info = try CLI.run(["data", "info", "tiny"], environment: ["CPTUI_CACHE": cache])
+    #expect(info.status == 0, "\(info.stderr)")
+    #expect(info.stdout.contains("bytes, as tiny"), "\(info.stdout)")
+    #expect(info.stdout.contains("\nsynthetic ") && info.stdout.contains("\nsynthetic-de "))
+    let prepared = try CLI.run(
+      ["data", "prepare", "tiny", "--tokenize"], environment: ["CPTUI_CACHE": cache])
+    #expect(prepared.status == 0 && prepared.stdout.contains("tiny: tokenizer"), "\(prepared)")
+  }
+}

@@ -111,7 +111,6 @@ func temporaryCache() -> CorpusCache {
       leaves.map { $0.spec } == [.builtin("manpages-en"), .builtin("bible"), .builtin("quotes-en")])
     #expect(abs(leaves.map { $0.weight }.reduce(0, +) - 1) < 1e-12)
     #expect(throws: CorpusError.self) { try manager.leaves(of: .builtin("nope")) }
-    #expect(Recipes.preset(named: "strong-shift") == [.builtin("english"), .builtin("german")])
     #expect(DatasetSpec.parse("bible") == .builtin("bible"))
     #expect(DatasetSpec.parse("fortunes") == .builtin("quotes-en"))
     #expect(manager.key(of: .builtin("fortunes")) == "quotes-en")
@@ -169,7 +168,7 @@ func temporaryCache() -> CorpusCache {
     defer { try? FileManager.default.removeItem(at: cache.root) }
     let manager = DataManager(cache: cache)
     let (tok, datasets) = try manager.prepareStages(
-      Recipes.preset(named: "synthetic-shift")!, vocabSize: 300, context: 64)
+      [.builtin("synthetic"), .builtin("synthetic-de")], vocabSize: 300, context: 64)
     #expect(datasets.count == 2)
     #expect(datasets.allSatisfy { $0.components[0].meta.tokenizerHash == tok.hash })
     #expect(datasets[0].vocabSize == 300)

@@ -13,7 +13,7 @@ import Testing
     let manager = DataManager(cache: cache)
     let b = 8
     let t = 32
-    let stages = Recipes.preset(named: "synthetic-shift")!
+    let stages: [DatasetSpec] = [.builtin("synthetic"), .builtin("synthetic-de")]
     let (tokenizer, datasets) = try manager.prepareStages(stages, vocabSize: 320, context: t)
     let d0 = datasets[0]
     let d1 = datasets[1]
