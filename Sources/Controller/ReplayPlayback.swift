@@ -24,6 +24,28 @@ public struct ReplayRun: Sendable {
   /// A union baseline (its average is shown next to the pinned run's).
   public var isUnion: Bool
 
+  /// Re-times runs so that they advance together in training tokens instead of recorded time
+  /// (runs made at other speeds, thread counts or machines stay side by side on the x axis): an
+  /// event's play time is the tokens trained by then at one shared rate, the one at which the
+  /// run with the most tokens plays as long as it does by its own times (60 s when no run has
+  /// times). Waits between stages take no time.
+  public static func syncedByTokens(_ runs: [ReplayRun]) -> [ReplayRun] {
+    let totals = runs.map { run in run.events.compactMap(\.tokens).max() ?? 0 }
+    guard let longest = totals.indices.max(by: { totals[$0] < totals[$1] }), totals[longest] > 0
+    else { return runs }
+    let duration = runs[longest].times.last ?? 0
+    let secondsPerToken = (duration > 0 ? duration : 60) / Double(totals[longest])
+    return runs.map { run in
+      var out = run
+      var tokens = 0
+      out.times = run.events.map { event in
+        tokens = max(tokens, event.tokens ?? 0)
+        return Double(tokens) * secondsPerToken
+      }
+      return out
+    }
+  }
+
   public init(
     path: String, label: String, config: ExperimentConfig?, events: [RunEvent],
     skippedSummary: String? = nil, isUnion: Bool = false

@@ -465,4 +465,18 @@ extension RunEvent {
     case .runEnd(let e): return e.time
     }
   }
+
+  /// Training tokens seen when the event happened, when it says.
+  public var tokens: Int? {
+    switch self {
+    case .header, .note, .error: return nil
+    case .step(let e): return e.tokens
+    case .eval(let e): return e.tokens
+    case .stageStart(let e): return e.startTokens
+    case .stageEnd(let e): return e.tokens
+    case .checkpoint(let e): return e.tokens
+    case .resume(let e): return e.tokens
+    case .runEnd(let e): return e.tokens
+    }
+  }
 }

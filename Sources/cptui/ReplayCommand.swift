@@ -18,6 +18,10 @@ struct ReplayCommand: ParsableCommand {
       on top, its status and measures shown), v opens the comparison table (as `cptui compare`: \
       ←→ sort, r reverses), ? shows all keys, q quits. Logs are read through the same fold the live \
       screen uses (resumed attempts dropped); skipped lines are counted on the screen.
+
+      Runs play by their recorded time (--sync time), so a faster run draws ahead; --sync tokens \
+      moves them together by training tokens instead (runs made with other thread counts or on \
+      other machines stay side by side, waits between stages take no time).
       """)
 
   @Argument(help: "Run logs (.jsonl), folders of logs, or globs.") var logs: [String]
@@ -27,6 +31,8 @@ struct ReplayCommand: ParsableCommand {
   @Option(help: "Where to open: start, end (the finished picture) or a share such as 50%.")
   var at = "start"
   @Flag(help: "Open paused.") var paused = false
+  @Option(help: "Play runs by their recorded time, or together by training tokens: time or tokens.")
+  var sync = "time"
   @Option(help: "Theme name or .theme file (default: dark).") var theme: String?
 
   func validate() throws {
@@ -36,6 +42,9 @@ struct ReplayCommand: ParsableCommand {
     if ReplayPosition(at) == nil {
       throw ValidationError("--at must be start, end or a share such as 50%, not '\(at)'")
     }
+    if sync != "time" && sync != "tokens" {
+      throw ValidationError("--sync must be time or tokens, not '\(sync)'")
+    }
   }
 
   func run() throws {
@@ -43,7 +52,7 @@ struct ReplayCommand: ParsableCommand {
     let paths = try LogPaths.expand(logs + union)
     var playback = try ReplayLoader.load(
       paths: paths, unionPaths: Set(try LogPaths.expand(union)),
-      speed: ReplaySpeed.parse(speed) ?? 10)
+      speed: ReplaySpeed.parse(speed) ?? 10, byTokens: sync == "tokens")
     guard isatty(0) == 1, isatty(1) == 1 else {
       throw CLIError("replay needs a terminal; use `cptui compare` or `cptui export` for text")
     }
@@ -94,9 +103,9 @@ enum ReplayPosition {
 /// Reads logs into a playback: events with resumes applied, each run's config from its header,
 /// legend labels from what sets the runs apart, the comparison table of their final numbers.
 enum ReplayLoader {
-  static func load(paths: [String], unionPaths: Set<String>, speed: Double?) throws
-    -> ReplayPlayback
-  {
+  static func load(
+    paths: [String], unionPaths: Set<String>, speed: Double?, byTokens: Bool = false
+  ) throws -> ReplayPlayback {
     guard !paths.isEmpty else { throw CLIError("replay: no run logs given") }
     var runs: [(path: String, events: [RunEvent], header: RunHeader?)] = []
     var skipped: [String?] = []
@@ -123,7 +132,7 @@ enum ReplayLoader {
     for (index, run) in runs.enumerated() {
       let row = comparison.rows[index]
       let label: String
-      if labels.count <= 1 || row.label.isEmpty {
+      if labels.count <= 1 || row.label.isEmpty || row.isUnion {
         label = row.name
       } else if row.name == commonName {
         label = row.label
@@ -138,6 +147,7 @@ enum ReplayLoader {
           path: run.path, label: label, config: config, events: run.events,
           skippedSummary: skipped[index], isUnion: row.isUnion))
     }
+    if byTokens { replayRuns = ReplayRun.syncedByTokens(replayRuns) }
     return ReplayPlayback(
       runs: replayRuns, speed: speed,
       comparison: Screens.ComparisonTable(comparison))

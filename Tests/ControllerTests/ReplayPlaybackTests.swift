@@ -77,6 +77,23 @@ enum LongRun {
     #expect(t == [0, 1, 1 + ReplayRun.longestGap, 1 + ReplayRun.longestGap, 2 + 5, 7.1])
   }
 
+  /// By recorded time a run trained twice as slowly lags behind; synced by tokens both stand at
+  /// the same tokens, and the replay lasts as long as the run with the most tokens took.
+  @Test func syncByTokensKeepsRunsSideBySide() {
+    let fast = LongRun.run(steps: 100, name: "fast")
+    var slow = LongRun.run(steps: 120, name: "slow")
+    slow.times = slow.times.map { $0 * 2 }
+    var byTime = ReplayPlayback(runs: [fast, slow])
+    byTime.seek(to: 5)
+    #expect(byTime.state(ofRun: 0).step == 50 && byTime.state(ofRun: 1).step == 25)
+    var byTokens = ReplayPlayback(runs: ReplayRun.syncedByTokens([fast, slow]))
+    #expect(abs(byTokens.duration - 24) < 1e-9)
+    byTokens.seek(to: 12)
+    #expect(byTokens.state(ofRun: 0).step == 60 && byTokens.state(ofRun: 1).step == 60)
+    byTokens.seekEnd()
+    #expect(byTokens.state(ofRun: 0).step == 100 && byTokens.state(ofRun: 1).step == 120)
+  }
+
   @Test func startsEmptyAndEndsOnTheWholeRun() {
     let run = LongRun.run(steps: 300)
     var p = ReplayPlayback(runs: [run])
