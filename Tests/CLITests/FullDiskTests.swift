@@ -142,4 +142,40 @@ import Testing
     #expect(events.contains { $0["type"] as? String == "checkpoint" && $0["step"] as? Int == 20 })
     #expect(events.last?["type"] as? String == "runEnd")
   }
+
+  /// The run log itself cannot be written: the live screen pauses training and says so; once
+  /// space is freed, space resumes, and the log has every step (the writer kept the lines that
+  /// failed and wrote them later), each line whole.
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(2)))
+  func liveScreenPausesWhenTheLogCannotBeWritten() throws {
+    guard let dir = Self.mountSmallDisk() else { return }
+    defer { Self.system(["umount", "-l", dir]) }
+    // About 40 KB left: the log fills after a couple of hundred steps; no checkpoints at all.
+    let size = max(0, Self.freeBytes(dir) - 40 * 1024)
+    #expect(FileManager.default.createFile(atPath: dir + "/filler", contents: Data(count: size)))
+    let log = dir + "/run.jsonl"
+    let cache = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-full-cache-\(getpid())"
+    ).path
+    let command =
+      "env LANG=C.UTF-8 LC_ALL=C.UTF-8 CPTUI_CACHE='\(cache)' '\(CLI.binary)' tiny-live "
+      + "--threads 1 --out '\(log)' --set defaults.steps=600 --set checkpoints.stageEnd=false; "
+      + SignalTests.afterwards
+    let tmux = try TmuxSession(command: command)
+    defer { tmux.close() }
+    let paused = try tmux.waitFor(text: "training paused")
+    #expect(paused.contains("run log:") && paused.contains("[paused]"), "\(paused)")
+    #expect(Self.system(["mount", "-o", "remount,size=16m", dir]))
+    tmux.send("Space")
+    try tmux.waitFor(text: "next stage settings")
+    tmux.send("q")
+    try tmux.waitFor(text: "Quit between stages?")
+    tmux.send("y")
+    try tmux.waitFor(text: "CPTUI-EXIT=0")
+    try Self.expectWholeLines(log)
+    let events = LiveScreenTests.events(log)
+    let steps = events.compactMap { $0["type"] as? String == "step" ? $0["step"] as? Int : nil }
+    #expect(steps == Array(1...600), "every step logged once, in order")
+    #expect(events.last?["type"] as? String == "runEnd")
+  }
 }
