@@ -331,10 +331,11 @@ public struct RunState: Sendable, Equatable {
     }
 
     let summary = RunSummary(events: summaryEvents, averaging: averaging)
-    // Adaptation is about a later stage's dataset: none while the first stage runs.
+    // Adaptation is about a later stage's dataset: none until a later stage is evaluated.
     let measures = Measures(
-      forgetting: summary.forgetting, adaptation: currentStage > 1 ? summary.adaptation : nil,
-      average: summary.average)
+      forgetting: summary.forgetting, adaptation: summary.adaptation, average: summary.average,
+      firstDataset: summary.firstDataset ?? "D0",
+      adaptationDataset: summary.adaptationDataset ?? "D1")
 
     return ScreenModel(
       status: status, runs: [run], xUnit: .tokens, measures: measures, nextStage: draft,

@@ -1,13 +1,16 @@
 /// The paper's measures for one run, from its events (DESIGN.md §2): final validation losses
-/// averaged over the last few evaluations, forgetting (rise of the D0 loss since the end of stage 1),
-/// adaptation (the last stage's dataset loss) and their average. One definition for the comparison
+/// averaged over the last few evaluations of the last stage, forgetting (rise of the D0 loss since
+/// the end of stage 1), adaptation (the last stage's dataset loss, once a later stage ran) and their
+/// average. An average never reaches into another stage, nor takes the evaluation of the untrained
+/// model at step 0 while the stage has others. One definition for the comparison
 /// table, `compare`/`sweep` and the screen's measures line, so they always agree.
 public struct RunSummary: Sendable, Hashable {
   /// The header's run name (empty without a header).
   public var runName: String
   /// Evaluated datasets, in the header's order (else in order of first appearance).
   public var datasets: [String]
-  /// Per dataset: mean of its last `averagedEvaluations` finite validation losses.
+  /// Per dataset: mean of its last `averagedEvaluations` finite validation losses in the last
+  /// evaluated stage.
   public var finalLosses: [String: Double]
   /// D0: the first stage's dataset (else the first evaluated dataset).
   public var firstDataset: String?
@@ -17,8 +20,10 @@ public struct RunSummary: Sendable, Hashable {
   public var firstStageEndLoss: Double?
   /// Final D0 loss minus `firstStageEndLoss` (positive: forgotten); nil until a later stage ran.
   public var forgetting: Double?
-  /// Final loss of the last stage's dataset, when it is evaluated.
+  /// Final loss of the last stage's dataset, when it is evaluated and a stage after the first ran.
   public var adaptation: Double?
+  /// The dataset `adaptation` is the loss of.
+  public var adaptationDataset: String?
   /// Mean of the final losses of every evaluated dataset (the paper's AVG for D0 and D1).
   public var average: Double?
   /// Stages that started.
@@ -67,15 +72,20 @@ public struct RunSummary: Sendable, Hashable {
     func mean(_ values: [Double]) -> Double? {
       values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
     }
-    func lastMean(_ dataset: String, _ pool: [EvalEvent]) -> Double? {
+    /// Mean of the last `count` finite losses of `dataset` among the evaluations of `stage`,
+    /// leaving out the untrained model's (step 0) when the stage has a later one.
+    func lastMean(_ dataset: String, stage: Int) -> Double? {
+      let pool = evals.filter { $0.stage == stage }
+      let trained = pool.count > 1 ? pool.filter { $0.step > 0 } : pool
       var values: [Double] = []
-      for eval in pool.reversed() where values.count < count {
+      for eval in trained.reversed() where values.count < count {
         if let loss = eval.loss(dataset), loss.isFinite { values.append(loss) }
       }
       return mean(values)
     }
+    let finalStage = evals.last?.stage ?? lastStage
     var finals: [String: Double] = [:]
-    for dataset in datasets { finals[dataset] = lastMean(dataset, evals) }
+    for dataset in datasets { finals[dataset] = lastMean(dataset, stage: finalStage) }
     finalLosses = finals
     for eval in evals {
       for loss in eval.losses where !loss.loss.isFinite {
@@ -86,12 +96,19 @@ public struct RunSummary: Sendable, Hashable {
     firstDataset = stageDatasets[1] ?? datasets.first
     lastDataset = stageDatasets[lastStage] ?? (lastStage <= 1 ? firstDataset : nil)
     if let first = firstDataset, lastStage > 1 {
-      firstStageEndLoss = lastMean(first, evals.filter { $0.stage == 1 })
+      firstStageEndLoss = lastMean(first, stage: 1)
     }
-    if let first = firstDataset, let end = firstStageEndLoss, let final = finals[first] {
+    if let first = firstDataset, let end = firstStageEndLoss, let final = finals[first],
+      finalStage > 1
+    {
       forgetting = final - end
     }
-    adaptation = lastDataset.flatMap { finals[$0] }
+    // The final losses' stage's own dataset; during (or after a stop in) stage 1 there is
+    // nothing adapted to yet.
+    if finalStage > 1, let dataset = stageDatasets[finalStage] ?? lastDataset {
+      adaptationDataset = dataset
+      adaptation = finals[dataset]
+    }
     // Over every evaluated dataset or not at all: a mean over fewer datasets would not compare.
     let values = datasets.compactMap { finals[$0] }
     average = values.count == datasets.count ? mean(values) : nil

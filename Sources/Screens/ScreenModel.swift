@@ -139,19 +139,25 @@ public struct RunStatus: Sendable, Equatable {
 public struct Measures: Sendable, Equatable {
   /// Rise of D0 validation loss since the end of stage 1.
   public var forgetting: Double?
-  /// Current D1 validation loss.
+  /// Current validation loss of the last stage's dataset.
   public var adaptation: Double?
   public var average: Double?
   public var unionBaseline: Double?
+  /// The datasets the line names: the first stage's (forgetting) and the last stage's
+  /// (adaptation), as the config calls them.
+  public var firstDataset: String
+  public var adaptationDataset: String
 
   public init(
     forgetting: Double? = nil, adaptation: Double? = nil, average: Double? = nil,
-    unionBaseline: Double? = nil
+    unionBaseline: Double? = nil, firstDataset: String = "D0", adaptationDataset: String = "D1"
   ) {
     self.forgetting = forgetting
     self.adaptation = adaptation
     self.average = average
     self.unionBaseline = unionBaseline
+    self.firstDataset = firstDataset
+    self.adaptationDataset = adaptationDataset
   }
 }
 

@@ -350,8 +350,10 @@ public enum ScreenRenderer {
       x += grid.put(value, x: x, y: r.y, style: Style(role, .bold), maxWidth: r.maxX - x)
       x += 3
     }
-    if let f = m.forgetting { part("forgetting ΔD0", Format.signed(f), f > 0 ? .bad : .good) }
-    if let a = m.adaptation { part("adaptation D1", Format.loss(a), .text) }
+    let first = TextSanitizer.clean(m.firstDataset, maxLength: 16)
+    let last = TextSanitizer.clean(m.adaptationDataset, maxLength: 16)
+    if let f = m.forgetting { part("forgetting Δ" + first, Format.signed(f), f > 0 ? .bad : .good) }
+    if let a = m.adaptation { part("adaptation " + last, Format.loss(a), .text) }
     if let v = m.average {
       part("avg", Format.loss(v), .text)
       if let u = m.unionBaseline {

@@ -10,7 +10,9 @@ struct CompareCommand: ParsableCommand {
     commandName: "compare",
     abstract: "Print final losses, forgetting, adaptation and average for run logs.",
     discussion: """
-      Final losses are the mean of the last evaluations (--average, default 3). Forgetting is the \
+      Final losses are the mean of the last evaluations of the last stage (--average, default 3; \
+      never reaching into an earlier stage, nor taking the untrained model's step-0 loss while \
+      stage 1 has other evaluations). Forgetting is the \
       rise of the first stage's dataset loss since the end of stage 1; adaptation is the loss on the \
       last stage's dataset; avg is the mean final loss over datasets; Δunion is avg minus that of a \
       union baseline (a run named union…, or one given with --union), of the same seed when there \

@@ -573,17 +573,38 @@ func canonical(_ value: JSONValue) -> JSONValue {
     let summary = RunSummary(events: [
       start(1, "D0"), eval(1, 0, 5, .nan), eval(1, 10, 4, .infinity),
     ])
-    #expect(summary.finalLosses["D0"] == 4.5)
+    #expect(summary.finalLosses["D0"] == 4, "the untrained model's step-0 loss is left out")
     #expect(summary.finalLosses["D1"] == nil)
     #expect(summary.average == nil)
     #expect(summary.nonFiniteEvaluations == ["D1": 2])
+  }
+
+  /// Averages stay inside one stage: stage 1's end leaves out the untrained step-0 loss, and the
+  /// final losses of a stage with one evaluation so far are that evaluation, not a mix with the
+  /// stage before (a short stage, or a live run just past a boundary). Adaptation names the
+  /// dataset it is the loss of.
+  @Test func averagesDoNotCrossStages() {
+    let events: [RunEvent] = [
+      start(1, "D0"), eval(1, 0, 5.7, 5.7), eval(1, 10, 3.2, 4), eval(1, 20, 2.8, 4.2),
+      start(2, "D1"), eval(2, 30, 3.4, 3),
+    ]
+    let summary = RunSummary(events: events)
+    #expect(abs(summary.firstStageEndLoss! - 3.0) < 1e-12)
+    #expect(summary.finalLosses == ["D0": 3.4, "D1": 3])
+    #expect(abs(summary.forgetting! - 0.4) < 1e-12)
+    #expect(summary.adaptation == 3 && summary.adaptationDataset == "D1")
+    // Stage 2 has started but is not evaluated yet: no forgetting or adaptation to show.
+    let justStarted = RunSummary(events: Array(events.dropLast()))
+    #expect(justStarted.forgetting == nil && justStarted.adaptation == nil)
+    #expect(justStarted.finalLosses == ["D0": 3.0, "D1": 4.1])
   }
 
   @Test func firstStageOnlyAndUnionRuns() {
     let running = RunSummary(events: [start(1, "D0"), eval(1, 0, 5, 5), eval(1, 10, 4, 4.5)])
     #expect(running.forgetting == nil)
     #expect(running.firstStageEndLoss == nil)
-    #expect(running.adaptation == 4.5)
+    #expect(running.adaptation == nil, "nothing adapted to before a later stage is evaluated")
+    #expect(running.finalLosses == ["D0": 4, "D1": 4.5])
     #expect(running.endStatus == nil)
     // A union baseline trains on a mixture that is not evaluated itself.
     let union = RunSummary(events: [start(1, "union"), eval(1, 10, 3, 2)], averaging: 1)

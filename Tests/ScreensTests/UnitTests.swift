@@ -180,6 +180,17 @@ struct FormatTests {
     #expect(rows.map(dots).reduce(0, +) > 20, "the curve is drawn below the legend")
   }
 
+  /// The measures line names the datasets it measures: the first stage's and the last stage's.
+  @Test func measuresNameTheirDatasets() {
+    var grid = CellGrid(width: 80, height: 1)
+    ScreenRenderer.drawMeasures(
+      Measures(forgetting: 0.3, adaptation: 2.84, firstDataset: "prose", adaptationDataset: "D3"),
+      in: Rect(x: 0, y: 0, width: 80, height: 1), grid: &grid)
+    let text = grid.render()
+    #expect(
+      text.contains("forgetting Δprose +0.30") && text.contains("adaptation D3 2.84"), "\(text)")
+  }
+
   /// A chart with no point to fit draws its frame without invented tick labels.
   @Test func emptyChartHasNoYLabels() {
     var grid = CellGrid(width: 60, height: 16)
