@@ -42,6 +42,8 @@ public struct RunState: Sendable, Equatable {
   /// The last few error messages (sanitized when drawn).
   public private(set) var errors: [String] = []
   public private(set) var lastCheckpoint: String?
+  /// The step of `lastCheckpoint`.
+  public private(set) var lastCheckpointStep: Int?
   /// "checkpoint saved: …" after a checkpoint the user asked for, until the first evaluation
   /// logged `checkpointNoticeSeconds` or more after it (an evaluation every few steps would
   /// otherwise wipe it before it can be read).
@@ -169,6 +171,7 @@ public struct RunState: Sendable, Equatable {
       }
     case .checkpoint(let c):
       lastCheckpoint = c.path
+      lastCheckpointStep = c.step
       if checkpointRequested {
         checkpointRequested = false
         checkpointNotice =
@@ -212,7 +215,16 @@ public struct RunState: Sendable, Equatable {
     case .stopping:
       stopping = true
       paused = false
-    case .checkpointRequested: checkpointRequested = true
+    case .checkpointRequested:
+      // The trainer writes nothing when a checkpoint of this step exists (the stage end's, say):
+      // confirm that one at once.
+      if let path = lastCheckpoint, lastCheckpointStep == step {
+        checkpointNotice =
+          "checkpoint saved: " + (path.split(separator: "/").last.map(String.init) ?? path)
+        checkpointNoticeTime = nil
+      } else {
+        checkpointRequested = true
+      }
     }
   }
 
@@ -358,6 +370,11 @@ public struct RunState: Sendable, Equatable {
     } else if awaitingChoice {
       out.append(
         "stage \(currentStage) done: choose the next stage (n, Enter), or q to quit")
+      if checkpointRequested {
+        out.append("saving a checkpoint…")
+      } else if let c = checkpointNotice {
+        out.append(c)
+      }
     } else if choicePending {
       out.append("starting the next stage…")
     } else if checkpointRequested {

@@ -211,7 +211,7 @@ public final class Trainer: @unchecked Sendable {
           // The stage-end checkpoint, when there is one, already holds this state.
           if lastCheckpointStep != globalStep { try writeCheckpoint(periodic: false) }
           return nil
-        case .checkpoint: try writeCheckpoint(periodic: false)
+        case .checkpoint: try writeRequestedCheckpoint()
         case .pause, .resume, .togglePause, .endStage: continue
         }
       }
@@ -266,7 +266,7 @@ public final class Trainer: @unchecked Sendable {
           case .pause: paused = true
           case .resume: paused = false
           case .togglePause: paused.toggle()
-          case .checkpoint: try writeCheckpoint(periodic: false)
+          case .checkpoint: try writeRequestedCheckpoint()
           case .stop:
             // A stopped run resumes inside this stage: checkpoint the position, end no stage.
             if lastEvalStep != globalStep { evaluate() }
@@ -387,6 +387,19 @@ public final class Trainer: @unchecked Sendable {
         EvalEvent(
           stage: min(stageIndex, max(config.stages.count - 1, 0)) + 1, step: globalStep,
           tokens: tokens, losses: validationLosses(), time: elapsed)))
+  }
+
+  /// A checkpoint the user asked for: written unless one of this very step exists (a stage-end or
+  /// periodic one, or an earlier request while paused), which then is kept for good instead of
+  /// being written and logged twice.
+  private func writeRequestedCheckpoint() throws {
+    guard lastCheckpointStep != globalStep else {
+      if lastPeriodicCheckpoint == options.checkpointDirectory + "/step-\(globalStep).safetensors" {
+        lastPeriodicCheckpoint = nil
+      }
+      return
+    }
+    try writeCheckpoint(periodic: false)
   }
 
   private func writeCheckpoint(periodic: Bool) throws {

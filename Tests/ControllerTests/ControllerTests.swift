@@ -141,6 +141,23 @@ enum Script {
     #expect(state.screenModel().notices.isEmpty)
   }
 
+  /// Between stages the stage-end checkpoint already holds the state: `c` confirms it at once
+  /// (the trainer writes nothing), under the line asking for the next stage.
+  @Test func checkpointBetweenStagesConfirmsTheStageEndOne() {
+    let config = Script.config()
+    var state = Script.fold(
+      Script.stageOne(config) + [
+        .checkpoint(CheckpointEvent(path: "run/step-100.safetensors", step: 100))
+      ],
+      into: RunState(config: config, interactive: true))
+    #expect(state.awaitingChoice)
+    state.note(.checkpointRequested)
+    #expect(!state.checkpointRequested)
+    let notices = state.screenModel().notices
+    #expect(
+      notices.count == 2 && notices[1] == "checkpoint saved: step-100.safetensors", "\(notices)")
+  }
+
   @Test func stageTwoGivesMarkersAndMeasures() {
     let config = Script.config()
     var state = Script.fold(

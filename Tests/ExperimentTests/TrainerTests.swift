@@ -183,6 +183,24 @@ struct TrainerTests {
     #expect(lastStep == 35)
   }
 
+  /// A checkpoint asked for where one already exists (between stages, after the stage-end one;
+  /// twice at one step mid-stage) is not written or logged again.
+  @Test func aRequestedCheckpointOfAnExistingStepIsNotWrittenTwice() throws {
+    let (config, data, folder) = try Self.setUp()
+    let (events, status) = try Self.run(
+      config, data, folder: folder,
+      commands: [
+        (7, .checkpoint), (7, .checkpoint), (-1, .checkpoint), (-1, .startStage(config.stages[1])),
+        (-2, .stop),
+      ], wait: true)
+    #expect(status == .completed)
+    let steps = events.compactMap {
+      if case .checkpoint(let c) = $0 { return c.step } else { return nil }
+    }
+    #expect(steps.prefix(2) == [7, 20], "\(steps)")
+    #expect(Set(steps).count == steps.count, "no step checkpointed twice: \(steps)")
+  }
+
   /// Quitting an interactive run after its last planned stage ended is a completed run (not
   /// "stopped"), and it adds no second checkpoint of the same step.
   @Test func quittingAfterTheLastPlannedStageCompletesTheRun() throws {
