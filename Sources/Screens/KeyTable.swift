@@ -243,14 +243,20 @@ public enum KeyTable {
     return out
   }
 
+  /// The hint line's entries while an overlay is open: its own keys (the main screen's do nothing
+  /// then), as the help lists them.
+  public static func overlayHints(_ context: KeyContext) -> [(keys: String, text: String)] {
+    helpLines(for: context).map { ("[" + $0.keys + "]", $0.text) }
+  }
+
   /// The hint line's entries for the main screen: ("[n]", "next stage"), with merged keys. In
   /// replay, the replay keys come first and starting a stage is not offered.
   /// Without a trainer (a followed log), the keys that command one are left out too. A paused run
   /// offers space as "resume"; a run waiting between stages does not offer it (the trainer takes
-  /// no pause there).
-  public static func hints(replay: Bool = false, trainer: Bool = true, mode: RunMode = .live)
-    -> [(keys: String, text: String)]
-  {
+  /// no pause there). The comparison table is offered only when there is one.
+  public static func hints(
+    replay: Bool = false, trainer: Bool = true, mode: RunMode = .live, comparison: Bool = true
+  ) -> [(keys: String, text: String)] {
     var out: [(keys: String, text: String)] = []
     let contexts: [KeyContext] = replay ? [.replay, .main] : [.main]
     for ctx in contexts {
@@ -258,6 +264,7 @@ public enum KeyTable {
         !(replay && $0.action == .openStagePanel)
           && !(!replay && !trainer && ($0.action == .openStagePanel || $0.action == .pause))
           && !(!replay && mode == .waiting && $0.action == .pause)
+          && !(!comparison && $0.action == .comparison)
       }
       if !replay && mode == .paused, let i = entries.firstIndex(where: { $0.action == .pause }) {
         entries[i].text = "resume"

@@ -27,9 +27,15 @@ public enum ScreenRenderer {
       grid.putTruncated("  " + text, x: r.x, y: r.y, width: r.width, style: Style(.warning))
     }
     drawMeasures(model.shownMeasures, in: layout.measures, grid: &grid)
-    drawHints(
-      replay: model.status.mode == .replay, trainer: model.status.hasTrainer,
-      mode: model.status.mode, in: layout.hints, grid: &grid)
+    if model.view.overlay == .none {
+      drawHints(
+        KeyTable.hints(
+          replay: model.status.mode == .replay, trainer: model.status.hasTrainer,
+          mode: model.status.mode, comparison: model.comparison != nil),
+        in: layout.hints, grid: &grid)
+    } else if let context = KeyTable.contexts(for: model).first {
+      drawHints(KeyTable.overlayHints(context), in: layout.hints, grid: &grid)
+    }
     switch model.view.overlay {
     case .none: break
     case .help: Overlays.drawHelp(model, grid: &grid)
@@ -366,9 +372,9 @@ public enum ScreenRenderer {
   }
 
   static func drawHints(
-    replay: Bool, trainer: Bool = true, mode: RunMode = .live, in r: Rect, grid: inout CellGrid
+    _ hints: [(keys: String, text: String)], in r: Rect, grid: inout CellGrid
   ) {
-    var items = KeyTable.hints(replay: replay, trainer: trainer, mode: mode)
+    var items = hints
     func width(_ list: [(keys: String, text: String)]) -> Int {
       list.reduce(2) { $0 + $1.keys.terminalWidth + 1 + $1.text.terminalWidth + 2 }
     }

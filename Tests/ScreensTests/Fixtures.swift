@@ -141,13 +141,16 @@ enum Fixtures {
       run.name = "replay \(Int(r))%"
       return run
     }
-    return ScreenModel(
+    var model = ScreenModel(
       status: RunStatus(
         runName: "3 runs", stage: 2, stageCount: 2, dataset: "D1 german", step: 3906,
         totalSteps: 3906, mode: .replay, replaySpeed: "100×"),
       runs: runs,
       measures: Measures(forgetting: 0.21, adaptation: 2.31, average: 2.6, unionBaseline: 2.41),
       nextStage: nextStage)
+    // A replay always has its runs' comparison (the `v` table).
+    model.comparison = comparisonTable()
+    return model
   }
 
   static func comparisonTable() -> ComparisonTable {
