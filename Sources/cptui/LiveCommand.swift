@@ -34,7 +34,8 @@ struct LiveCommand: ParsableCommand {
 
   func validate() throws {
     if config != nil && preset != nil { throw ValidationError("give CONFIG or --preset, not both") }
-    try RunSupport.checkThreads(threads)
+    // The note goes on the screen's notice line (standard error is hidden behind the screen).
+    _ = try RunSupport.threadsNote(threads)
   }
 
   func run() throws {
@@ -61,8 +62,10 @@ struct LiveCommand: ParsableCommand {
     defer { recorder.closeRemovingIfEmpty() }
 
     let inbox = CommandInbox()
+    var state = RunState(config: config, interactive: true)
+    state.externalNotice = try RunSupport.threadsNote(self.threads)
     let controller = LiveController(
-      state: RunState(config: config, interactive: true),
+      state: state,
       record: { recorder.record($0) },
       recorderFailure: { recorder.failure.map { "\($0)" } },
       sendToTrainer: { inbox.send($0) })

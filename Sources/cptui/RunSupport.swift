@@ -56,15 +56,18 @@ enum RunSupport {
 
   /// Checks `--threads`: positive, and a note on standard error when it is more than this
   /// machine's cores (the extra threads only take turns with the others).
-  static func checkThreads(_ threads: Int?, option: String = "--threads") throws {
-    guard let threads else { return }
-    if threads <= 0 { throw ValidationError("\(option) must be positive, got \(threads)") }
+  static func checkThreads(_ threads: Int?) throws {
+    if let note = try threadsNote(threads) { printError("cptui: note: " + note) }
+  }
+
+  /// Throws when `--threads` is not positive; the note for more threads than cores, if so.
+  static func threadsNote(_ threads: Int?) throws -> String? {
+    guard let threads else { return nil }
+    if threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
     let cores = ProcessInfo.processInfo.activeProcessorCount
-    if threads > cores {
-      printError(
-        "cptui: note: \(option) \(threads) is more than this machine's \(cores) cores; "
-          + "the extra threads only take turns (leave \(option) out to use every core)")
-    }
+    guard threads > cores else { return nil }
+    return
+      "--threads \(threads) is more than the \(cores) cores here: the extra threads only take turns"
   }
 
   /// Checkpoints of `RUN.jsonl` go to `RUN.checkpoints/`.
