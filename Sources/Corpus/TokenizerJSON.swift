@@ -4,11 +4,23 @@ import Foundation
 public enum TokenizerFileError: Error, CustomStringConvertible {
   case notJSON(String)
   case unsupported(String)
+  /// A tokenizer file that could not be read or parsed: its path and why.
+  case inFile(path: String, reason: String)
 
   public var description: String {
     switch self {
     case .notJSON(let m): return "tokenizer.json is not valid JSON: \(m)"
     case .unsupported(let m): return "unsupported tokenizer.json: \(m)"
+    case .inFile(let path, let reason): return "\(path): \(reason)"
+    }
+  }
+
+  /// The reason alone, without naming a file.
+  var reason: String {
+    switch self {
+    case .notJSON(let m): return "not valid JSON (\(m))"
+    case .unsupported(let m): return "not a tokenizer cptui reads: \(m)"
+    case .inFile(_, let reason): return reason
     }
   }
 }
@@ -70,7 +82,21 @@ extension BPETokenizer {
   /// Reads a byte-level BPE `tokenizer.json` (written by cptui or by Hugging Face `tokenizers`;
   /// merges as `"a b"` strings or `["a", "b"]` pairs). Added/special tokens are ignored.
   public static func load(from url: URL) throws -> BPETokenizer {
-    try load(json: try Data(contentsOf: url))
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+      throw TokenizerFileError.inFile(path: url.path, reason: "no such file")
+    }
+    guard !isFolder.boolValue else {
+      throw TokenizerFileError.inFile(path: url.path, reason: "is a folder, not a tokenizer.json")
+    }
+    guard let data = try? Data(contentsOf: url) else {
+      throw TokenizerFileError.inFile(path: url.path, reason: "cannot be read")
+    }
+    do {
+      return try load(json: data)
+    } catch let error as TokenizerFileError {
+      throw TokenizerFileError.inFile(path: url.path, reason: error.reason)
+    }
   }
 
   /// Parses `tokenizer.json` contents.
@@ -79,7 +105,9 @@ extension BPETokenizer {
     do {
       root = try JSONSerialization.jsonObject(with: data)
     } catch {
-      throw TokenizerFileError.notJSON("\(error)")
+      // JSONSerialization's own description is a whole NSError dump; its debug text is one line.
+      let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+      throw TokenizerFileError.notJSON(detail.map { String($0.prefix(120)) } ?? "unreadable")
     }
     guard let object = root as? [String: Any], let model = object["model"] as? [String: Any] else {
       throw TokenizerFileError.unsupported("no \"model\" object")

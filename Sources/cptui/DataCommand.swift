@@ -86,12 +86,14 @@ private func expandNames(_ names: [String]) throws -> NamedData {
   return out
 }
 
+/// Runs a data command: its data and tokenizer errors become cptui's one-line `Error:` messages.
 private func runReporting(_ body: () throws -> Void) throws {
   do {
     try body()
   } catch let error as CorpusError {
-    stderrLine("error: \(error)")
-    throw ExitCode.failure
+    throw CLIError("\(error)")
+  } catch let error as TokenizerFileError {
+    throw CLIError("\(error)")
   }
 }
 
@@ -279,20 +281,43 @@ struct DataTokenizer: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "tokenizer", abstract: "Train a tokenizer and write its tokenizer.json.")
 
-  @Argument(help: "Dataset (or file/folder/glob) to train on.")
+  @Argument(
+    help: "Dataset (or file/folder/glob) to train on, or an experiment preset (its own tokenizer).")
   var dataset: String
 
-  @Option(help: "Vocabulary size (256 = bytes only).")
-  var vocab: Int = 4096
+  @Option(help: "Vocabulary size (256 = bytes only; default 4096, or the preset's).")
+  var vocab: Int?
 
   @Option(help: "Where to write tokenizer.json.")
   var output: String = "tokenizer.json"
 
+  func validate() throws {
+    if let vocab, !(256...65_536).contains(vocab) {
+      throw ValidationError("--vocab must be in 256…65536")
+    }
+  }
+
   func run() throws {
     try runReporting {
       let manager = DataManager(log: { stderrLine($0) })
-      let tok = try manager.tokenizer(vocabSize: vocab, trainedOn: DatasetSpec.parse(dataset))
-      try tok.save(to: URL(fileURLWithPath: output))
+      let tok: BPETokenizer
+      // An experiment preset: the tokenizer its config trains (on its D0), unless --vocab says.
+      let named = try expandNames([dataset])
+      if let config = named.soleExperiment {
+        var chosen = config
+        if let vocab {
+          chosen.tokenizer = TokenizerConfig(
+            kind: .bpe, vocab: vocab, trainedOn: config.tokenizer.trainedOn)
+        }
+        tok = try ExperimentData.tokenizer(for: chosen, manager: manager)
+      } else {
+        tok = try manager.tokenizer(vocabSize: vocab ?? 4096, trainedOn: DatasetSpec.parse(dataset))
+      }
+      do {
+        try tok.save(to: URL(fileURLWithPath: output))
+      } catch {
+        throw CLIError("\(output): \(FileErrorText.describe(error))")
+      }
       print("wrote \(output): vocab \(tok.vocabSize), hash \(tok.hash)")
     }
   }
@@ -310,16 +335,23 @@ struct DataEncode: ParsableCommand {
   var files: [String]
 
   func run() throws {
-    let tok = try BPETokenizer.load(from: URL(fileURLWithPath: tokenizer))
-    let encoder = BPEEncoder(tok)
-    var parts: [String] = []
-    for f in files {
-      let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: f)))
-      var ids: [Int32] = []
-      bytes.withUnsafeBufferPointer { encoder.encode($0, into: &ids) }
-      parts.append("[" + ids.map { String($0) }.joined(separator: ",") + "]")
+    try runReporting {
+      let tok = try BPETokenizer.load(from: URL(fileURLWithPath: tokenizer))
+      let encoder = BPEEncoder(tok)
+      var parts: [String] = []
+      for f in files {
+        let data: Data
+        do {
+          data = try Data(contentsOf: URL(fileURLWithPath: f))
+        } catch {
+          throw CLIError("\(f): \(FileErrorText.describe(error))")
+        }
+        var ids: [Int32] = []
+        [UInt8](data).withUnsafeBufferPointer { encoder.encode($0, into: &ids) }
+        parts.append("[" + ids.map { String($0) }.joined(separator: ",") + "]")
+      }
+      print("[" + parts.joined(separator: ",\n") + "]")
     }
-    print("[" + parts.joined(separator: ",\n") + "]")
   }
 }
 

@@ -214,3 +214,34 @@ struct DataCLITests {
     #expect(prepared.status == 0 && prepared.stdout.contains("tiny: tokenizer"), "\(prepared)")
   }
 }
+
+/// `cptui data` errors: one line naming the file, exit 1; a preset trains its own tokenizer.
+struct DataErrorCLITests {
+  @Test func tokenizerAndFileErrorsNameTheFile() throws {
+    let folder = try CLI.temporaryFolder("data-errors").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let text = folder + "/t.txt"
+    try "hello".write(toFile: text, atomically: true, encoding: .utf8)
+    let notTokenizer = folder + "/run.jsonl"
+    try "{\"type\":\"header\"}".write(toFile: notTokenizer, atomically: true, encoding: .utf8)
+    let notJSON = folder + "/bad.json"
+    try "not json at all".write(toFile: notJSON, atomically: true, encoding: .utf8)
+    for (path, reason) in [
+      (notTokenizer, "not a tokenizer cptui reads"), (notJSON, "not valid JSON"),
+      (folder + "/missing.json", "no such file"),
+    ] {
+      let r = try CLI.run(["data", "encode", "--tokenizer", path, text])
+      #expect(r.status == 1, "\(r)")
+      #expect(r.stderr.hasPrefix("Error: \(path): \(reason)"), "\(r.stderr)")
+      #expect(
+        !r.stderr.contains("NSCocoaErrorDomain") && r.stderr.split(separator: "\n").count == 1)
+    }
+    let cache = folder + "/cache"
+    let out = folder + "/tok.json"
+    let preset = try CLI.run(
+      ["data", "tokenizer", "tiny", "--output", out], environment: ["CPTUI_CACHE": cache])
+    #expect(preset.status == 0 && preset.stdout.contains("vocab 256"), "\(preset)")
+    let encoded = try CLI.run(["data", "encode", "--tokenizer", out, text])
+    #expect(encoded.status == 0 && encoded.stdout.contains("[104,101,108,108,111]"), "\(encoded)")
+  }
+}
