@@ -483,7 +483,9 @@ struct ConfigDecoder {
     do {
       try model.validate()
     } catch {
-      let field = fields[error.field]
+      // Name the field an override set, when one of those the problem is about came from one.
+      let named = ([error.field] + error.others).first { fields[$0]?.node.origin != nil }
+      let field = fields[named ?? error.field]
       throw self.error(
         field?.node ?? value?.node ?? root, field?.path ?? (modelPath + [.key(error.field)]),
         error.message)

@@ -52,7 +52,8 @@ public struct ModelConfig: Sendable, Hashable, Codable {
     try positive(vocab, "vocab")
     if width % heads != 0 {
       throw ModelConfigError(
-        field: "width", message: "width \(width) is not divisible by heads \(heads)")
+        field: "width", message: "width \(width) is not divisible by heads \(heads)",
+        others: ["heads"])
     }
     if !(0...1).contains(rotaryFraction) {
       throw ModelConfigError(
@@ -115,5 +116,14 @@ public struct ModelConfig: Sendable, Hashable, Codable {
 public struct ModelConfigError: Error, CustomStringConvertible, Equatable {
   public var field: String
   public var message: String
+  /// Other fields the problem is about (heads, for a width not divisible by heads): a config
+  /// loader names whichever of them an override set.
+  public var others: [String] = []
   public var description: String { "model.\(field): \(message)" }
+
+  public init(field: String, message: String, others: [String] = []) {
+    self.field = field
+    self.message = message
+    self.others = others
+  }
 }

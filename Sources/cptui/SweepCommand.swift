@@ -100,6 +100,18 @@ struct SweepCommand: ParsableCommand {
       throw CLIError("\(error)")
     }
     guard let file else {
+      // A bare name that is neither a preset nor a sweep file: say which of both there are.
+      if !config.contains("/") && !config.hasSuffix(".yaml") && !config.hasSuffix(".yml"),
+        !FileManager.default.fileExists(atPath: config),
+        (try? Presets.url(named: config)) == nil
+      {
+        let sweeps = Presets.names(
+          in: Presets.searchFolders().map { $0.appendingPathComponent("sweeps") })
+        throw CLIError(
+          "no preset or sweep file named \"\(config)\" (presets: "
+            + Presets.names().joined(separator: ", ") + "; sweep files: "
+            + (sweeps.isEmpty ? "none" : sweeps.joined(separator: ", ")) + ")")
+      }
       return Plan(
         config: config, overrides: overrides, axes: try axes(), union: union,
         unionOverrides: unionOverrides, out: out)

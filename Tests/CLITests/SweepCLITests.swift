@@ -111,6 +111,14 @@ struct SweepCLITests {
 
   /// A run that did not complete is marked in the table and in the CSV's status column, so a
   /// half-run never passes for a result.
+  /// A mistyped name is neither a preset nor a sweep file: the message lists both kinds.
+  @Test func anUnknownSweepNameListsPresetsAndSweepFiles() throws {
+    let r = try CLI.run(["sweep", "warmup-strng"])
+    #expect(r.status == 1, "\(r)")
+    #expect(r.stderr.contains(#"no preset or sweep file named "warmup-strng""#), "\(r.stderr)")
+    #expect(r.stderr.contains("sweep files: ") && r.stderr.contains("warmup-strong"), "\(r.stderr)")
+  }
+
   @Test func compareMarksRunsThatDidNotComplete() throws {
     let sample = ReplayScreenTests.sample
     let lines = try String(contentsOfFile: sample, encoding: .utf8).split(separator: "\n")

@@ -195,6 +195,11 @@ let errorCases: [ErrorCase] = [
       "--set stages.2.replay=250: stages.2.replay: must be between 0 and 100 (percent of every batch), got 250",
     overrides: ["stages.2.replay=250"]),
   .init(
+    name: "override that breaks another field",
+    yaml: head + twoStages,
+    message: "--set model.heads=3: model.heads: width 32 is not divisible by heads 3",
+    overrides: ["model.heads=3"]),
+  .init(
     name: "override past the end of a list",
     yaml: head + twoStages,
     message: "--set stages.5.replay=1: stages.5: stages has 2 entries",
