@@ -87,7 +87,12 @@ extension ScreenModel {
       view.pinnedRun = next
       view.hiddenSeries.remove(next + 1)
     case .fieldPrevious, .fieldNext:
-      guard commitEntry() else { break }
+      // A typed value that is refused does not hold the cursor: it is dropped (the field keeps
+      // its value, the message says why) and the cursor moves on.
+      if !commitEntry() {
+        view.entryText = ""
+        view.entryError = (view.entryError ?? "invalid value") + " (not changed)"
+      }
       let all = StageField.allCases
       let d = action == .fieldNext ? 1 : all.count - 1
       view.stageField = all[(view.stageField.rawValue + d) % all.count]
@@ -99,6 +104,8 @@ extension ScreenModel {
       guard view.stageField.isNumeric, case .char(let c) = key, view.entryText.count < 16 else {
         break
       }
+      // Typing after a refused value starts a new one (not "1e-4" + "30" = "1e-430").
+      if view.entryError != nil { view.entryText = "" }
       view.entryText.append(c)
       view.entryError = nil
     case .erase:

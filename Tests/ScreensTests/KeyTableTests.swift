@@ -132,6 +132,24 @@ struct KeyTableTests {
     #expect(m.nextStage.lrMax == lrMax)
   }
 
+  /// A refused typed value does not trap the cursor: ↓ drops it and moves on, and typing after
+  /// a refusal starts a new value instead of appending to the refused one.
+  @Test func aRefusedValueDoesNotHoldTheCursor() {
+    var m = Fixtures.stageBoundary()
+    m.view.stageField = .lrMax
+    let lrMax = m.nextStage.lrMax
+    for c in "1e-9" { _ = m.handleKey(.char(c)) }
+    _ = m.handleKey(.enter)
+    #expect(m.view.entryError != nil)
+    for c in "3" { _ = m.handleKey(.char(c)) }
+    #expect(m.view.entryText == "3", "a new value, not 1e-93")
+    m.view.entryText = "1e-9"
+    _ = m.handleKey(.down)
+    #expect(m.view.stageField != .lrMax && m.view.entryText.isEmpty)
+    #expect(m.view.entryError?.hasSuffix("(not changed)") == true, "\(m.view.entryError ?? "")")
+    #expect(m.nextStage.lrMax == lrMax)
+  }
+
   @Test func stagePanelFlow() {
     var m = Fixtures.stageBoundary()
     m.view.overlay = .none
