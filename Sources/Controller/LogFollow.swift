@@ -125,12 +125,14 @@ public struct LogFollow: Sendable {
     lastRestart = now
   }
 
-  /// Live while lines keep arriving, stalled after `stallAfter` quiet seconds or when the input
-  /// ended early, finished once the run end arrived.
+  /// Waiting until the first line arrives, live while lines keep arriving, stalled after
+  /// `stallAfter` quiet seconds or when the input ended early, finished once the run end arrived.
   public func mode(at now: Double) -> RunMode {
     if state.ended != nil { return .finished }
     if inputEnded || readError != nil { return .stalled }
-    return now - lastArrival >= stallAfter ? .stalled : .live
+    if now - lastArrival >= stallAfter { return .stalled }
+    // Nothing has arrived yet: waiting for the log's first line, not a live run.
+    return events.isEmpty ? .waiting : .live
   }
 
   /// The notice line: why the run looks stalled, the fold's own notices (run end, errors), a
@@ -144,6 +146,8 @@ public struct LogFollow: Sendable {
         out.append("input ended before the run did · q quits")
       } else if mode(at: now) == .stalled {
         out.append("no new lines for " + Self.duration(now - lastArrival))
+      } else if events.isEmpty {
+        out.append("waiting for the log's first line")
       }
     }
     out += state.notices

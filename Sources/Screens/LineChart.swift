@@ -278,7 +278,8 @@ public enum LineChart {
     if axes {
       drawAxes(
         spec: spec, grid: &grid, r: r, px: px, pw: pw, plotRows: plotRows, ticks: ticks,
-        labels: labels, labelWidth: labelWidth, ylo: ylo, yhi: yhi, xScale: xScale, g: g)
+        labels: labels, labelWidth: labelWidth, ylo: ylo, yhi: yhi, xScale: xScale, g: g,
+        xLabels: hasPoints || spec.lines.contains { !$0.xs.isEmpty })
     }
     drawLegend(
       spec.legend, grid: &grid, px: px, pw: pw, top: legendTop, maxRows: legendRows)
@@ -287,7 +288,7 @@ public enum LineChart {
   private static func drawAxes(
     spec: ChartSpec, grid: inout CellGrid, r: Rect, px: Int, pw: Int, plotRows: Int,
     ticks: [Double], labels: [String], labelWidth: Int, ylo: Double, yhi: Double,
-    xScale: Double, g: Glyphs
+    xScale: Double, g: Glyphs, xLabels: Bool
   ) {
     let axisX = px - 1
     let axis = Style(.axis)
@@ -312,7 +313,8 @@ public enum LineChart {
     let unitStart = px + pw - unit.count
     grid.put(" " + unit, x: unitStart - 1, y: ay, style: label)
     var nextFree = r.x
-    for t in xTicks(lo: lo, hi: hi, columns: pw) {
+    // Without any data the x range is a placeholder: no ticks to label.
+    for t in xLabels ? xTicks(lo: lo, hi: hi, columns: pw) : [] {
       let col = cell(((t - lo) * xScale).rounded()) / 2
       guard col >= 0, col < pw else { continue }
       if px + col < unitStart - 1 { grid.set(px + col, ay, g.tickDown, axis) }

@@ -42,9 +42,10 @@ struct FollowTests {
     #expect(follow.mode(at: 3.5) == .stalled)
   }
 
-  @Test func anEmptyFileStallsFromTheStart() {
+  @Test func anEmptyFileWaitsThenStalls() {
     let follow = LogFollow(startedAt: 0, stallAfter: 10)
-    #expect(follow.mode(at: 9) == .live)
+    #expect(follow.mode(at: 9) == .waiting, "nothing arrived: not live")
+    #expect(follow.notices(at: 9) == ["waiting for the log's first line"])
     #expect(follow.mode(at: 10) == .stalled)
     #expect(follow.notices(at: 10) == ["no new lines for 10 s"])
     #expect(follow.notices(at: 300) == ["no new lines for 5 min"])
@@ -159,7 +160,9 @@ struct FollowTests {
   }
 
   @Test func qQuitsAtOnceAndTrainingKeysAreIgnored() {
-    let model = LogFollow(startedAt: 0).screenModel(at: 0)
+    var follow = LogFollow(startedAt: 0)
+    follow.take(.init(events: [Self.header]), at: 0)
+    let model = follow.screenModel(at: 0)
     #expect(model.status.mode == .live)
     func quits(_ key: Key, in model: ScreenModel) -> Bool {
       var m = model
