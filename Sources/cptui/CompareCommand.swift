@@ -56,7 +56,7 @@ struct CompareCommand: ParsableCommand {
       print(table.csv, terminator: "")
       return
     }
-    print(table.text, terminator: "")
+    print(table.text, terminator: "")  // laid out in ASCII already under a non-UTF-8 locale
     for notice in comparison.notices { printError("cptui: \(notice)") }
     if let csv {
       do {
@@ -161,20 +161,23 @@ struct ComparisonTable {
   var csvColumns: [String] { comparison.datasets + ["forgetting", "adaptation", "avg", "Δunion"] }
 
   var text: String {
-    // Names come from log files: made safe for the terminal (no escapes, bidi or long lines).
-    let names = rows.map { TextSanitizer.clean($0.title, maxLength: 80) }
+    // Names come from log files: made safe for the terminal (no escapes, bidi or long lines), and
+    // in ASCII before they are padded when the locale is not UTF-8.
+    let names = rows.map { localText(TextSanitizer.clean($0.title, maxLength: 80)) }
     let nameWidth = max(names.map(\.count).max() ?? 0, 3)
     var best: [String: Double] = [:]
     for column in columns {
       best[column] = rows.filter { !$0.isUnion }.compactMap { Self.value($0, column) }.min()
     }
     var out = "run".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-    for column in columns { out += "  " + Self.pad(TextSanitizer.clean(column, maxLength: 40), 10) }
+    for column in columns {
+      out += "  " + Self.pad(localText(TextSanitizer.clean(column, maxLength: 40)), 10)
+    }
     out += "\n"
     for (row, name) in zip(rows, names) {
       out += name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
       for column in columns {
-        var cell = "–"
+        var cell = localText("–")
         if let v = Self.value(row, column) {
           cell =
             column == "Δunion" || column == "forgetting"

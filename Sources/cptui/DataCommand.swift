@@ -46,7 +46,7 @@ struct TokenizerOptions: ParsableArguments {
 }
 
 private func stderrLine(_ s: String) {
-  FileHandle.standardError.write(Data((s + "\n").utf8))
+  FileHandle.standardError.write(Data((localText(s) + "\n").utf8))
 }
 
 /// What the command-line names stand for: the datasets, and the experiments among the names.
@@ -103,31 +103,31 @@ struct DataList: ParsableCommand {
 
   func run() throws {
     let cache = CorpusCache.fromEnvironment()
-    print("Datasets (cache: \(cache.root.path)):")
+    printText("Datasets (cache: \(cache.root.path)):")
     for r in Recipes.all {
       let prepared = FileManager.default.fileExists(
         atPath: cache.text.appendingPathComponent("\(r.name)/manifest.json").path)
       let mb = String(format: "%5.1f MB", r.approximateMB)
-      print(
+      printText(
         "  \(r.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(mb)  \(prepared ? "✓" : " ") \(r.summary)"
       )
     }
-    print("Mixtures:")
+    printText("Mixtures:")
     for m in Recipes.mixtures {
-      print("  \(m.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(m.summary)")
+      printText("  \(m.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(m.summary)")
     }
-    print("Experiment presets (cptui run NAME; cptui data prepare NAME gets their data):")
+    printText("Experiment presets (cptui run NAME; cptui data prepare NAME gets their data):")
     for name in Presets.names() {
       let padded = name.padding(toLength: 26, withPad: " ", startingAt: 0)
       guard let config = try? RunSupport.loadConfig(name, overrides: []) else {
-        print("  \(padded) (does not load: cptui schedule \(name) says why)")
+        printText("  \(padded) (does not load: cptui schedule \(name) says why)")
         continue
       }
-      print(
+      printText(
         "  \(padded) \(config.stages.map(\.dataset).joined(separator: " → "))  \(config.about ?? "")"
       )
     }
-    print("Your own text: any file, folder or glob, e.g. 'cptui data info ./notes/*.txt'.")
+    printText("Your own text: any file, folder or glob, e.g. 'cptui data info ./notes/*.txt'.")
   }
 }
 
@@ -154,7 +154,7 @@ struct DataPrepare: ParsableCommand {
         let stores = try manager.prepareText(spec)
         let mb = Double(stores.reduce(0) { $0 + $1.byteCount }) / 1e6
         let docs = stores.reduce(0) { $0 + $1.documentCount }
-        print(
+        printText(
           String(
             format: "%@: %d documents, %.1f MB (%.1f s)", spec.displayName, docs, mb,
             Date().timeIntervalSince(t0)))
@@ -163,16 +163,16 @@ struct DataPrepare: ParsableCommand {
         // An experiment's datasets get its own tokenizer, exactly as `cptui run NAME` needs them.
         for config in named.experiments {
           let data = try ExperimentData.prepare(config, manager: manager)
-          print(
+          printText(
             "\(config.name): tokenizer \(data.tokenizer.hash) (vocab \(data.tokenizer.vocabSize))")
         }
         if let first = named.direct.first {
           let tok = try tokenizerOptions.make(manager, default: first)
           for spec in named.direct { _ = try manager.tokens(spec, tokenizer: tok) }
-          print("tokenizer \(tok.hash) (vocab \(tok.vocabSize))")
+          printText("tokenizer \(tok.hash) (vocab \(tok.vocabSize))")
         }
       }
-      print(String(format: "done in %.1f s", Date().timeIntervalSince(start)))
+      printText(String(format: "done in %.1f s", Date().timeIntervalSince(start)))
     }
   }
 }
@@ -212,7 +212,7 @@ struct DataInfo: ParsableCommand {
         tok = try tokenizerOptions.make(manager, default: first)
         from = tokenizerOptions.tokenizer ?? (tokenizerOptions.tokenizerFrom ?? first.displayName)
       }
-      print("tokenizer \(tok.hash): vocab \(tok.vocabSize), trained on \(from)")
+      printText("tokenizer \(tok.hash): vocab \(tok.vocabSize), trained on \(from)")
       let header = [
         "dataset", "MB", "docs", "train docs", "val docs", "train tokens", "val tokens",
         "bytes/token",
@@ -273,7 +273,7 @@ private func printTable(_ header: [String], _ rows: [[String]]) {
         : String(repeating: " ", count: widths[i] - c.count) + c
     }.joined(separator: "  ")
   }
-  print(line(header))
+  printText(line(header))
   for r in rows { print(line(r)) }
 }
 
@@ -318,7 +318,7 @@ struct DataTokenizer: ParsableCommand {
       } catch {
         throw CLIError("\(output): \(FileErrorText.describe(error))")
       }
-      print("wrote \(output): vocab \(tok.vocabSize), hash \(tok.hash)")
+      printText("wrote \(output): vocab \(tok.vocabSize), hash \(tok.hash)")
     }
   }
 }
@@ -350,7 +350,7 @@ struct DataEncode: ParsableCommand {
         [UInt8](data).withUnsafeBufferPointer { encoder.encode($0, into: &ids) }
         parts.append("[" + ids.map { String($0) }.joined(separator: ",") + "]")
       }
-      print("[" + parts.joined(separator: ",\n") + "]")
+      printText("[" + parts.joined(separator: ",\n") + "]")
     }
   }
 }
@@ -401,7 +401,7 @@ struct DataBench: ParsableCommand {
       trainText.withUnsafeBufferPointer { trainer.add($0) }
       let tok = trainer.train(vocabSize: vocab)
       var dt = Date().timeIntervalSince(t0)
-      print(
+      printText(
         String(
           format: "train  %.1f MB → vocab %d in %.2f s: %.1f MB/s", Double(trainText.count) / 1e6,
           tok.vocabSize, dt, Double(trainText.count) / 1e6 / dt))
@@ -412,7 +412,7 @@ struct DataBench: ParsableCommand {
       ids.reserveCapacity(encodeText.count / 3)
       encodeText.withUnsafeBufferPointer { encoder.encode($0, into: &ids) }
       dt = Date().timeIntervalSince(t0)
-      print(
+      printText(
         String(
           format: "encode %.1f MB → %d tokens in %.2f s: %.1f MB/s (%.2f bytes/token)",
           Double(encodeText.count) / 1e6, ids.count, dt, Double(encodeText.count) / 1e6 / dt,

@@ -79,7 +79,7 @@ final class ProgressLine: @unchecked Sendable {
     let now = Date().timeIntervalSinceReferenceDate
     if !force && now - lastDraw < 0.25 { return }
     lastDraw = now
-    FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+    FileHandle.standardError.write(Data(("\r\u{1B}[K" + localText(line)).utf8))
     drawn = true
   }
 

@@ -80,9 +80,17 @@ enum RunSupport {
 /// the locale is not UTF-8 (LANG=C), so the terminal shows no stray bytes. Standard error has no
 /// column budget, so an ellipsis may take three dots there.
 func printError(_ text: String) {
-  var line = TextSanitizer.escaped(text)
-  if !UserLocale.isUTF8 {
-    line = CellGrid.asciiVersion(of: line.replacingOccurrences(of: "…", with: "..."))
-  }
-  FileHandle.standardError.write(Data((line + "\n").utf8))
+  FileHandle.standardError.write(Data((localText(TextSanitizer.escaped(text)) + "\n").utf8))
+}
+
+/// Text for the user's terminal: as is under a UTF-8 locale, else transliterated to ASCII as the
+/// screen's ASCII mode does (an ellipsis becomes three dots: no column budget to keep).
+func localText(_ text: String) -> String {
+  UserLocale.isUTF8
+    ? text : CellGrid.asciiVersion(of: text.replacingOccurrences(of: "…", with: "..."))
+}
+
+/// `print` for human-readable output (tables, lists): ASCII under a locale without UTF-8.
+func printText(_ text: String, terminator: String = "\n") {
+  print(localText(text), terminator: terminator)
 }

@@ -162,6 +162,18 @@ struct EngineCLITests {
     #expect(r.stderr.contains("/nonexistent-file..."), "\(r.stderr)")
     let utf8 = try CLI.run(["compare", "/nonexistent—file…"], environment: ["LC_ALL": "C.UTF-8"])
     #expect(utf8.stderr.contains("/nonexistent—file…"), "\(utf8.stderr)")
+    // Tables and lists on standard output too, and the table stays aligned (ηmax is 3 letters
+    // longer in ASCII: every row is as long as the header).
+    let c = ["LANG": "C", "LC_ALL": "C", "LC_CTYPE": "C"]
+    let peak = SampleRunTests.root.appendingPathComponent("sample-runs/peak-lr").path
+    for arguments in [["compare", peak], ["data", "list"]] {
+      let out = try CLI.run(arguments, environment: c)
+      #expect(out.status == 0, "\(out.stderr)")
+      #expect(out.stdout.unicodeScalars.allSatisfy { $0.isASCII }, "\(out.stdout)")
+    }
+    let table = try CLI.run(["compare", peak], environment: c).stdout.split(separator: "\n")
+    #expect(table.count > 2 && table.allSatisfy { $0.count == table[0].count }, "\(table)")
+    #expect(table[1].contains("etamax"))
   }
 
   @Test func evalMatchesTheLibrary() throws {
