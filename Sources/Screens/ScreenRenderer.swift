@@ -151,10 +151,14 @@ public enum ScreenRenderer {
     if model.view.smoothing { title += " · smoothed " + Format.trimmed(model.view.smoothingWeight) }
     if model.view.logY { title += " · log-y" }
     if model.runs.count > 1, let first = model.runs.first, first.validation.count > 1 {
-      let names = first.validation.prefix(2).map {
+      // Odd datasets are dotted (`seriesStyle`): D0 D2 solid, D1 D3 dotted.
+      let names = first.validation.map {
         $0.name.split(separator: " ").first.map(String.init) ?? $0.name
       }
-      title += " · \(names[0]) solid, \(names[1]) dotted · last (min)"
+      let solid = stride(from: 0, to: names.count, by: 2).map { names[$0] }
+      let dotted = stride(from: 1, to: names.count, by: 2).map { names[$0] }
+      title +=
+        " · \(solid.joined(separator: " ")) solid, \(dotted.joined(separator: " ")) dotted · last (min)"
     }
     switch model.view.xWindow {
     case .all: break
@@ -223,20 +227,37 @@ public enum ScreenRenderer {
   /// The legend of an overlay: a row per run in its colour, "▸" at the pinned run, then the last
   /// (and lowest) loss per dataset: "▸2 replay 25%  D0 3.23 (3.11)  D1 2.93 (2.93)". Datasets are
   /// told apart by line style (the title says which).
-  /// `width` is the room for the text; names are cut first so the numbers stay whole.
+  /// `width` is the room for the text. The names tell the runs apart, so they keep room first:
+  /// when the values would squeeze them below 24 columns, the lowest losses go, then the values
+  /// of later datasets, then all values.
   static func overlayLegend(_ model: ScreenModel, asciiOnly: Bool, width: Int) -> [LegendEntry] {
     let pinned = model.pinnedRun
-    let values: [String] = model.runs.enumerated().map { ri, run in
-      if isHidden(model, run: ri, dataset: 0) { return "  (hidden)" }
-      var text = ""
-      for s in run.validation {
-        let short = s.name.split(separator: " ").first.map(String.init) ?? s.name
-        let last = s.lastFinite.map(Format.loss) ?? "–"
-        let low = s.minFinite.map { " (" + Format.loss($0) + ")" } ?? ""
-        text += "  " + TextSanitizer.clean(short, maxLength: 12) + " " + last + low
+    func values(lows: Bool, datasets: Int) -> [String] {
+      model.runs.enumerated().map { ri, run in
+        if isHidden(model, run: ri, dataset: 0) { return "  (hidden)" }
+        var text = ""
+        for s in run.validation.prefix(datasets) {
+          let short = s.name.split(separator: " ").first.map(String.init) ?? s.name
+          let last = s.lastFinite.map(Format.loss) ?? "–"
+          let low = lows ? (s.minFinite.map { " (" + Format.loss($0) + ")" } ?? "") : ""
+          text += "  " + TextSanitizer.clean(short, maxLength: 12) + " " + last + low
+        }
+        return text
       }
-      return text
     }
+    let longestName = model.runs.map { TextSanitizer.clean($0.name).terminalWidth }.max() ?? 0
+    let wanted = min(longestName, 24) + 3
+    let datasetCount = model.runs.map(\.validation.count).max() ?? 0
+    let levels = [(true, datasetCount), (false, datasetCount), (false, 2), (false, 0)]
+    var chosen = values(lows: false, datasets: 0)
+    for (lows, count) in levels {
+      let candidate = values(lows: lows, datasets: count)
+      if width - (candidate.map(\.terminalWidth).max() ?? 0) - 3 >= wanted {
+        chosen = candidate
+        break
+      }
+    }
+    let values = chosen
     let valuesW = values.map(\.terminalWidth).max() ?? 0
     let room = max(8, min(48, width - valuesW - 3))
     let names = model.runs.enumerated().map { ri, run in
