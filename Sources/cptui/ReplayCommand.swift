@@ -27,8 +27,11 @@ struct ReplayCommand: ParsableCommand {
   @Argument(help: "Run logs (.jsonl), folders of logs, or globs.") var logs: [String]
   @Option(help: "A union-baseline log (also recognised by a run name starting with 'union').")
   var union: [String] = []
-  @Option(help: "Playback speed: 1, 10, 100, 1000 (×) or max.") var speed = "10"
-  @Option(help: "Where to open: start, end (the finished picture) or a share such as 50%.")
+  @Option(help: "Playback speed: any factor (10, 10x; < > step through 1, 10, 100, 1000) or max.")
+  var speed = "10"
+  @Option(
+    help:
+      "Where to open: start, end (the finished picture), a percentage (50%) or a fraction (0.5).")
   var at = "start"
   @Flag(help: "Open paused.") var paused = false
   @Option(help: "Play runs by their recorded time, or together by training tokens: time or tokens.")
@@ -40,7 +43,8 @@ struct ReplayCommand: ParsableCommand {
       throw ValidationError("--speed must be a positive number (10, 10x) or max, not '\(speed)'")
     }
     if ReplayPosition(at) == nil {
-      throw ValidationError("--at must be start, end or a share such as 50%, not '\(at)'")
+      throw ValidationError(
+        "--at must be start, end, a percentage such as 50% or a fraction such as 0.5, not '\(at)'")
     }
     if sync != "time" && sync != "tokens" {
       throw ValidationError("--sync must be time or tokens, not '\(sync)'")
@@ -82,10 +86,12 @@ enum ReplayPosition {
     case "end", "100%": self = .end
     default:
       var t = text
+      // "50%" is a percentage, a bare number a fraction (0.5): one rule, so "1" is the end
+      // and "2" is refused rather than read as 2 %.
       let percent = t.hasSuffix("%")
       if percent { t.removeLast() }
       guard let v = Double(t), v.isFinite else { return nil }
-      let share = percent || v > 1 ? v / 100 : v
+      let share = percent ? v / 100 : v
       guard share >= 0, share <= 1 else { return nil }
       self = .share(share)
     }

@@ -47,6 +47,19 @@ import Testing
     try replay(path, expect: ["D0 english", "skipped 2 lines (line 6"])
   }
 
+  /// `--at`: a percentage needs `%`, a bare number is a fraction; anything else is refused before
+  /// the screen opens (exit 64), a valid one gets as far as asking for a terminal (exit 1).
+  @Test func atTakesPercentagesAndFractions() throws {
+    for bad in ["2", "50", "150%", "1.5", "middle"] {
+      let r = try CLI.run(["replay", Self.sample, "--at", bad])
+      #expect(r.status == 64 && r.stderr.contains("--at must be"), "\(bad): \(r)")
+    }
+    for good in ["0.5", "1", "50%", "end", "start"] {
+      let r = try CLI.run(["replay", Self.sample, "--at", good])
+      #expect(r.status == 1 && r.stderr.contains("needs a terminal"), "\(good): \(r)")
+    }
+  }
+
   @Test(.enabled(if: LiveScreenTests.tmuxAvailable))
   func twoRunsOverlaidWithAComparisonThatAgreesWithCompare() throws {
     let session = try Self.session("'\(Self.sample5)' '\(Self.sample)' --at end")
