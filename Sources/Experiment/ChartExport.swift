@@ -228,6 +228,23 @@ public struct SVGChart: Sendable {
     self.markers = markers
   }
 
+  /// Markers by position, in order: where several runs' stages start at one x, one label ("stage
+  /// 2" when they are all stage 2, else the labels joined).
+  static func mergedMarkers(_ markers: [Marker]) -> [(x: Double, label: String)] {
+    var order: [Double] = []
+    var labels: [Double: [String]] = [:]
+    for m in markers where m.x.isFinite {
+      if labels[m.x] == nil { order.append(m.x) }
+      if labels[m.x]?.contains(m.label) != true { labels[m.x, default: []].append(m.label) }
+    }
+    return order.sorted().map { x in
+      let all = labels[x] ?? []
+      guard all.count > 1 else { return (x, all.first ?? "") }
+      let stages = Set(all.map { $0.split(separator: ":").first.map(String.init) ?? $0 })
+      return (x, stages.count == 1 ? stages.first! : all.joined(separator: " / "))
+    }
+  }
+
   /// One series per (run, dataset), stage markers where later stages start.
   public init(runs: [ExportRun]) {
     var series: [Series] = []
@@ -462,7 +479,10 @@ public struct SVGChart: Sendable {
     let top = title.isEmpty ? 20.0 : 40.0
     let axisBand = 44.0
     let legendHeight = Double(series.count) * legendLine + (series.isEmpty ? 0 : 10)
-    let plotHeight = max(Double(height) - top - axisBand - legendHeight, 120)
+    // The plot keeps the height it has with a two-line legend; a longer legend makes the image
+    // taller instead of the plot flatter.
+    let plotHeight = max(
+      Double(height) - top - axisBand - min(legendHeight, 2 * legendLine + 10), 120)
     let h = top + plotHeight + axisBand + legendHeight
     let plotWidth = w - left - right
 
@@ -526,16 +546,22 @@ public struct SVGChart: Sendable {
       + "width=\"\(Self.fmt(plotWidth))\" height=\"\(Self.fmt(plotHeight))\" fill=\"none\" "
       + "stroke=\"\(axis)\" stroke-width=\"1\"/>\n"
 
-    // Stage markers.
+    // Stage markers: one line per position; runs whose stages start there share one label, and a
+    // label that would run into the previous one goes a row lower.
     out += "<g class=\"stages\" fill=\"\(axis)\">\n"
-    for m in markers where m.x.isFinite && m.x >= xMin && m.x <= xMax {
-      let x = Self.fmt(px(m.x))
+    var labelEnds: [Double] = []  // per row: where its last label ends
+    for (x0, label) in Self.mergedMarkers(markers) where x0 >= xMin && x0 <= xMax {
+      let x = Self.fmt(px(x0))
       out +=
         "<line x1=\"\(x)\" y1=\"\(Self.fmt(top))\" x2=\"\(x)\" y2=\"\(Self.fmt(top + plotHeight))\" "
         + "stroke=\"\(axis)\" stroke-width=\"1\" stroke-dasharray=\"4 4\"/>\n"
+      let start = px(x0) + 4
+      let row = labelEnds.firstIndex { $0 < start } ?? labelEnds.count
+      let end = start + Double(label.count) * fontSize * 0.6
+      if row < labelEnds.count { labelEnds[row] = end } else { labelEnds.append(end) }
       out +=
-        "<text x=\"\(Self.fmt(px(m.x) + 4))\" y=\"\(Self.fmt(top + 14))\">"
-        + "\(ExportText.xml(m.label))</text>\n"
+        "<text x=\"\(Self.fmt(start))\" y=\"\(Self.fmt(top + 14 + Double(row) * 14))\">"
+        + "\(ExportText.xml(label))</text>\n"
     }
     out += "</g>\n"
 

@@ -117,6 +117,28 @@ struct ChartExportTests {
     #expect(top < 60, "spike lost: top y \(top)")
   }
 
+  /// Stage markers of several runs at one position share one label; the plot keeps its height
+  /// however long the legend is (the picture grows instead).
+  @Test func sharedMarkersAndAPlotThatKeepsItsHeight() throws {
+    func series(_ k: Int) -> SVGChart.Series {
+      SVGChart.Series(name: "run \(k)", run: k, datasetIndex: 0, xs: [0, 1], ys: [3, 2])
+    }
+    let markers = [
+      SVGChart.Marker(x: 1e6, label: "stage 2: german"),
+      SVGChart.Marker(x: 1e6, label: "stage 2: code"),
+      SVGChart.Marker(x: 2e6, label: "stage 3: shakespeare"),
+    ]
+    #expect(
+      SVGChart.mergedMarkers(markers).map(\.label) == ["stage 2", "stage 3: shakespeare"])
+    func frameHeight(_ count: Int) throws -> String {
+      let svg = SVGChart(series: (0..<count).map(series), markers: markers).svg()
+      let frame = try #require(
+        svg.range(of: #"class="frame"[^>]*height="[0-9.]+""#, options: .regularExpression))
+      return String(svg[frame].split(separator: "height=").last ?? "")
+    }
+    #expect(try frameHeight(2) == frameHeight(40))
+  }
+
   @Test func reduceKeepsOrderAndBreaks() {
     let xs = (0..<100).map(Double.init)
     var ys = xs.map { sin($0) }
