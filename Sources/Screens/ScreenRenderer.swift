@@ -97,22 +97,33 @@ public enum ScreenRenderer {
     let right = r.maxX - modeText.count - 1
     var x = r.x + 1
     x += grid.put("cptui", x: x, y: r.y, style: Style(.title, .bold), maxWidth: right - x)
-    var parts: [String] = []
-    if !s.runName.isEmpty { parts.append(TextSanitizer.clean(s.runName, maxLength: 40)) }
-    var stage = "stage \(s.stage)/\(s.stageCount)"
-    if !s.dataset.isEmpty { stage += "  " + TextSanitizer.clean(s.dataset, maxLength: 30) }
-    parts.append(stage)
-    if s.totalSteps > 0 {
-      parts.append("step \(s.step)/\(s.totalSteps)")
-    } else {
-      parts.append("step \(s.step)")
-    }
+    // Parts give way when the line is short (the rate, the ETA, the dataset, the run name); the
+    // stage and the step stay longest (a cut step count reads as a wrong one).
+    let name = s.runName.isEmpty ? nil : TextSanitizer.clean(s.runName, maxLength: 40)
+    let stage = "stage \(s.stage)/\(s.stageCount)"
+    let dataset = s.dataset.isEmpty ? nil : TextSanitizer.clean(s.dataset, maxLength: 30)
+    let step = s.totalSteps > 0 ? "step \(s.step)/\(s.totalSteps)" : "step \(s.step)"
     // A rate and an ETA only while training goes on: paused or waiting, they would be stale.
-    if s.mode != .paused && s.mode != .waiting {
-      if let t = s.tokensPerSecond { parts.append(Format.count(t) + " tok/s") }
-      if let e = s.etaSeconds { parts.append("ETA " + Format.duration(e)) }
+    let training = s.mode != .paused && s.mode != .waiting
+    let rate = training ? s.tokensPerSecond.map { Format.count($0) + " tok/s" } : nil
+    let eta = training ? s.etaSeconds.map { "ETA " + Format.duration($0) } : nil
+    var keep = (name: true, dataset: true, rate: true, eta: true)
+    func line() -> String {
+      let parts =
+        [
+          keep.name ? name : nil, stage + (keep.dataset ? dataset.map { "  " + $0 } ?? "" : ""),
+          step,
+        ]
+        + [keep.rate ? rate : nil, keep.eta ? eta : nil]
+      return dot + parts.compactMap { $0 }.joined(separator: dot)
     }
-    let text = dot + parts.joined(separator: dot)
+    let room = max(0, right - x - 1)
+    for drop in [\.rate, \.eta, \.dataset, \.name]
+      as [WritableKeyPath<(name: Bool, dataset: Bool, rate: Bool, eta: Bool), Bool>]
+    where line().terminalWidth > room {
+      keep[keyPath: drop] = false
+    }
+    let text = line()
     grid.putTruncated(text, x: x, y: r.y, width: max(0, right - x - 1), style: Style(.text))
     grid.put(modeText, x: right, y: r.y, style: Style(modeRole, .bold))
   }
