@@ -113,32 +113,46 @@ import Testing
     }
   }
 
-  @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(2)))
-  func liveScreenPausesUntilThereIsSpace() throws {
-    // tiny-live's checkpoint (about 1.4 MB) does not fit in 1 MiB: the step-20 one fails.
-    guard let dir = Self.mountSmallDisk() else { return }
-    defer { Self.system(["umount", "-l", dir]) }
+  /// `cptui tiny-live` in tmux with its log in `dir` and `settings` (`--set …` text); the shell
+  /// that takes over prints its exit status.
+  static func liveRun(on dir: String, _ settings: String) throws -> (TmuxSession, String) {
     let log = dir + "/run.jsonl"
     let cache = FileManager.default.temporaryDirectory.appendingPathComponent(
       "cptui-full-cache-\(getpid())"
     ).path
     let command =
       "env LANG=C.UTF-8 LC_ALL=C.UTF-8 CPTUI_CACHE='\(cache)' '\(CLI.binary)' tiny-live "
-      + "--threads 1 --out '\(log)' --set defaults.steps=40 --set checkpoints.every=20; "
-      + SignalTests.afterwards
-    let tmux = try TmuxSession(command: command)
-    defer { tmux.close() }
-    try tmux.waitFor(text: "checkpoint not written")
-    #expect(Self.system(["mount", "-o", "remount,size=16m", dir]))
+      + "--threads 1 --out '\(log)' \(settings); " + SignalTests.afterwards
+    return (try TmuxSession(command: command), log)
+  }
+
+  /// Grows the disk, presses space, waits for stage 1 to end and quits there (exit 0); returns
+  /// the log's events after checking that every line is whole.
+  static func freeSpaceAndQuitAtTheStageEnd(_ tmux: TmuxSession, dir: String, log: String) throws
+    -> [[String: Any]]
+  {
+    #expect(system(["mount", "-o", "remount,size=16m", dir]))
     tmux.send("Space")
-    // The checkpoint is retried and the run goes on to the end of stage 1.
     try tmux.waitFor(text: "next stage settings")
     tmux.send("q")
     try tmux.waitFor(text: "Quit between stages?")
     tmux.send("y")
     try tmux.waitFor(text: "CPTUI-EXIT=0")
-    try Self.expectWholeLines(log)
-    let events = LiveScreenTests.events(log)
+    try expectWholeLines(log)
+    return LiveScreenTests.events(log)
+  }
+
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(2)))
+  func liveScreenPausesUntilThereIsSpace() throws {
+    // tiny-live's checkpoint (about 1.4 MB) does not fit in 1 MiB: the step-20 one fails.
+    guard let dir = Self.mountSmallDisk() else { return }
+    defer { Self.system(["umount", "-l", dir]) }
+    let (tmux, log) = try Self.liveRun(
+      on: dir, "--set defaults.steps=40 --set checkpoints.every=20")
+    defer { tmux.close() }
+    try tmux.waitFor(text: "checkpoint not written")
+    // The checkpoint is retried and the run goes on to the end of stage 1.
+    let events = try Self.freeSpaceAndQuitAtTheStageEnd(tmux, dir: dir, log: log)
     #expect(events.contains { $0["type"] as? String == "checkpoint" && $0["step"] as? Int == 20 })
     #expect(events.last?["type"] as? String == "runEnd")
   }
@@ -153,27 +167,12 @@ import Testing
     // About 40 KB left: the log fills after a couple of hundred steps; no checkpoints at all.
     let size = max(0, Self.freeBytes(dir) - 40 * 1024)
     #expect(FileManager.default.createFile(atPath: dir + "/filler", contents: Data(count: size)))
-    let log = dir + "/run.jsonl"
-    let cache = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "cptui-full-cache-\(getpid())"
-    ).path
-    let command =
-      "env LANG=C.UTF-8 LC_ALL=C.UTF-8 CPTUI_CACHE='\(cache)' '\(CLI.binary)' tiny-live "
-      + "--threads 1 --out '\(log)' --set defaults.steps=600 --set checkpoints.stageEnd=false; "
-      + SignalTests.afterwards
-    let tmux = try TmuxSession(command: command)
+    let (tmux, log) = try Self.liveRun(
+      on: dir, "--set defaults.steps=600 --set checkpoints.stageEnd=false")
     defer { tmux.close() }
     let paused = try tmux.waitFor(text: "training paused")
     #expect(paused.contains("run log:") && paused.contains("[paused]"), "\(paused)")
-    #expect(Self.system(["mount", "-o", "remount,size=16m", dir]))
-    tmux.send("Space")
-    try tmux.waitFor(text: "next stage settings")
-    tmux.send("q")
-    try tmux.waitFor(text: "Quit between stages?")
-    tmux.send("y")
-    try tmux.waitFor(text: "CPTUI-EXIT=0")
-    try Self.expectWholeLines(log)
-    let events = LiveScreenTests.events(log)
+    let events = try Self.freeSpaceAndQuitAtTheStageEnd(tmux, dir: dir, log: log)
     let steps = events.compactMap { $0["type"] as? String == "step" ? $0["step"] as? Int : nil }
     #expect(steps == Array(1...600), "every step logged once, in order")
     #expect(events.last?["type"] as? String == "runEnd")
