@@ -134,7 +134,7 @@ public actor LiveController {
     case .quit:
       state.note(.stopping)
       sendToTrainer(.stop)
-    case .themeChanged, .replaySpeed, .seekStart, .seekEnd, .step, .scrub:
+    case .themeChanged, .replaySpeed, .seekStart, .seekEnd, .step, .scrub, .toggleSync:
       break
     }
   }

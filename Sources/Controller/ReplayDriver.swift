@@ -77,6 +77,7 @@ public final class ReplayDriver: Sendable {
     case .step(let n):
       for _ in 0..<abs(n) { p.stepEvaluation(forward: n > 0) }
     case .scrub(let fraction): p.scrub(by: fraction)
+    case .toggleSync: p.setSyncByTokens(!p.syncByTokens)
     case .startNextStage, .checkpoint, .quit, .themeChanged: return false
     }
     return true

@@ -108,13 +108,17 @@ public enum ReplaySpeed {
 
 /// Several runs replayed together on one clock.
 public struct ReplayPlayback: Sendable {
-  public let runs: [ReplayRun]
+  public private(set) var runs: [ReplayRun]
+  /// The runs' play times by recorded time (kept to switch back from tokens).
+  private let timesByRecordedTime: [[Double]]
+  /// Whether the runs move together by training tokens (`ReplayRun.syncedByTokens`).
+  public private(set) var syncByTokens = false
   /// The screen table of the runs' final numbers (what `cptui compare` prints).
   public var comparison: ComparisonTable?
   /// The play clock (s), 0…`duration`.
   public private(set) var clock = 0.0
   /// The longest run's play time (s).
-  public let duration: Double
+  public private(set) var duration: Double
   /// nil: as fast as possible (`eventsPerFrameAtMax` events per `advance`).
   public private(set) var speed: Double?
   public private(set) var paused = false
@@ -130,6 +134,7 @@ public struct ReplayPlayback: Sendable {
   /// Runs start at play time 0, before their first event.
   public init(runs: [ReplayRun], speed: Double? = 10, comparison: ComparisonTable? = nil) {
     self.runs = runs
+    timesByRecordedTime = runs.map(\.times)
     self.comparison = comparison
     self.speed = speed
     duration = runs.map { $0.times.last ?? 0 }.max() ?? 0
@@ -244,6 +249,23 @@ public struct ReplayPlayback: Sendable {
 
   public mutating func setSpeed(_ speed: Double?) { self.speed = speed }
 
+  /// Plays by training tokens (all runs together) or by recorded time. What is shown stays: the
+  /// clock moves to where the pinned run's last shown event is in the new timing.
+  public mutating func setSyncByTokens(_ byTokens: Bool, pinned: Int = 0) {
+    guard byTokens != syncByTokens else { return }
+    syncByTokens = byTokens
+    var retimed = runs
+    for r in retimed.indices { retimed[r].times = timesByRecordedTime[r] }
+    if byTokens { retimed = ReplayRun.syncedByTokens(retimed) }
+    runs = retimed
+    duration = runs.map { $0.times.last ?? 0 }.max() ?? 0
+    let r = runs.indices.contains(pinned) ? pinned : 0
+    guard runs.indices.contains(r) else { return }
+    let shown = positions[r]
+    let target = shown == 0 ? 0 : runs[r].times[shown - 1]
+    seek(to: target)
+  }
+
   // MARK: - Folding
 
   /// How many of run `r`'s events happened at or before `time`.
@@ -305,7 +327,7 @@ public struct ReplayPlayback: Sendable {
     out.status.mode = .replay
     out.status.replaySpeed =
       (paused ? "paused" : ReplaySpeed.text(speed)) + " " + Format.duration(clock) + "/"
-      + Format.duration(duration)
+      + Format.duration(duration) + (syncByTokens ? " by tokens" : "")
     out.measures = first.measures
     out.comparison = comparison
     out.notices = notices

@@ -76,6 +76,7 @@ extension ScreenModel {
     case .replaySlower: return [.replaySpeed(-1)]
     case .replayFaster: return [.replaySpeed(1)]
     case .seekStart: return [.seekStart]
+    case .toggleSync: return [.toggleSync]
     case .seekEnd: return [.seekEnd]
     case .stepBack: return [.step(-1)]
     case .stepForward: return [.step(1)]

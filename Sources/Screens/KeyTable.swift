@@ -39,6 +39,7 @@ public enum Action: Sendable, Equatable {
   case lrMaxUp
   case replaySlower
   case replayFaster
+  case toggleSync
   case seekStart
   case seekEnd
   case stepBack
@@ -78,6 +79,8 @@ public enum Command: Sendable, Equatable {
   case seekEnd
   /// Replay only: move by this many evaluations (negative: back), and pause.
   case step(Int)
+  /// Replay only: switch between playing by recorded time and moving the runs together by tokens.
+  case toggleSync
   /// Replay only: move by this share of the whole replay (negative: back).
   case scrub(Double)
 }
@@ -179,6 +182,7 @@ public enum KeyTable {
     KeyBinding([.key(.end), .c("G")], .seekEnd, "jump to start / end", .replay),
     KeyBinding(
       [.c("p")], .pinRun, "pin the next run (on top, its numbers shown)", .replay, hint: "pin"),
+    KeyBinding([.c("a")], .toggleSync, "align the runs by tokens / play by recorded time", .replay),
 
     KeyBinding([.key(.up), .key(.backTab)], .fieldPrevious, "previous / next field", .stagePanel),
     KeyBinding([.key(.down), .key(.tab)], .fieldNext, "previous / next field", .stagePanel),

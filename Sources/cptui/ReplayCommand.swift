@@ -21,7 +21,8 @@ struct ReplayCommand: ParsableCommand {
 
       Runs play by their recorded time (--sync time), so a faster run draws ahead; --sync tokens \
       moves them together by training tokens instead (runs made with other thread counts or on \
-      other machines stay side by side, waits between stages take no time).
+      other machines stay side by side, waits between stages take no time); a switches between the \
+      two while playing.
       """)
 
   @Argument(help: "Run logs (.jsonl), folders of logs, or globs.") var logs: [String]
@@ -153,9 +154,10 @@ enum ReplayLoader {
           path: run.path, label: label, config: config, events: run.events,
           skippedSummary: skipped[index], isUnion: row.isUnion))
     }
-    if byTokens { replayRuns = ReplayRun.syncedByTokens(replayRuns) }
-    return ReplayPlayback(
+    var playback = ReplayPlayback(
       runs: replayRuns, speed: speed,
       comparison: Screens.ComparisonTable(comparison))
+    if byTokens { playback.setSyncByTokens(true) }
+    return playback
   }
 }

@@ -94,6 +94,30 @@ enum LongRun {
     #expect(byTokens.state(ofRun: 0).step == 100 && byTokens.state(ofRun: 1).step == 120)
   }
 
+  /// `a` switches the timing on the screen and keeps what the first run shows: by time the slow
+  /// run lags, by tokens it stands where the first run does, and back again.
+  @Test func switchingTheTimingKeepsThePicture() {
+    let fast = LongRun.run(steps: 100, name: "fast")
+    var slow = LongRun.run(steps: 120, name: "slow")
+    slow.times = slow.times.map { $0 * 2 }
+    var p = ReplayPlayback(runs: [fast, slow])
+    p.seek(to: 5)
+    #expect(p.state(ofRun: 0).step == 50 && p.state(ofRun: 1).step == 25)
+    p.setSyncByTokens(true)
+    #expect(p.syncByTokens && abs(p.duration - 24) < 1e-9)
+    #expect(p.state(ofRun: 0).step == 50 && p.state(ofRun: 1).step == 50)
+    #expect(p.screenModel().status.replaySpeed?.hasSuffix("by tokens") == true)
+    p.setSyncByTokens(false)
+    #expect(!p.syncByTokens && abs(p.duration - 24) < 1e-9)
+    #expect(p.state(ofRun: 0).step == 50 && p.state(ofRun: 1).step == 25)
+    // The key: `a` in replay only.
+    var replay = ScreenModel()
+    replay.status.mode = .replay
+    #expect(replay.handleKey(.char("a")) == [.toggleSync])
+    var live = ScreenModel()
+    #expect(live.handleKey(.char("a")).isEmpty)
+  }
+
   @Test func startsEmptyAndEndsOnTheWholeRun() {
     let run = LongRun.run(steps: 300)
     var p = ReplayPlayback(runs: [run])
