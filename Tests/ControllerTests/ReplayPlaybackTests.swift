@@ -79,14 +79,21 @@ enum LongRun {
 
   /// By recorded time a run trained twice as slowly lags behind; synced by tokens both stand at
   /// the same tokens, and the replay lasts as long as the run with the most tokens took.
-  @Test func syncByTokensKeepsRunsSideBySide() {
+  /// A run of 100 steps at 0.1 s each, and one of 120 steps trained twice as slowly, shown at
+  /// play time 5 s by recorded time (steps 50 and 25).
+  static func fastAndSlow() -> (runs: [ReplayRun], playback: ReplayPlayback) {
     let fast = LongRun.run(steps: 100, name: "fast")
     var slow = LongRun.run(steps: 120, name: "slow")
     slow.times = slow.times.map { $0 * 2 }
-    var byTime = ReplayPlayback(runs: [fast, slow])
-    byTime.seek(to: 5)
-    #expect(byTime.state(ofRun: 0).step == 50 && byTime.state(ofRun: 1).step == 25)
-    var byTokens = ReplayPlayback(runs: ReplayRun.syncedByTokens([fast, slow]))
+    var playback = ReplayPlayback(runs: [fast, slow])
+    playback.seek(to: 5)
+    #expect(playback.state(ofRun: 0).step == 50 && playback.state(ofRun: 1).step == 25)
+    return ([fast, slow], playback)
+  }
+
+  @Test func syncByTokensKeepsRunsSideBySide() {
+    let (runs, _) = Self.fastAndSlow()
+    var byTokens = ReplayPlayback(runs: ReplayRun.syncedByTokens(runs))
     #expect(abs(byTokens.duration - 24) < 1e-9)
     byTokens.seek(to: 12)
     #expect(byTokens.state(ofRun: 0).step == 60 && byTokens.state(ofRun: 1).step == 60)
@@ -97,12 +104,7 @@ enum LongRun {
   /// `a` switches the timing on the screen and keeps what the first run shows: by time the slow
   /// run lags, by tokens it stands where the first run does, and back again.
   @Test func switchingTheTimingKeepsThePicture() {
-    let fast = LongRun.run(steps: 100, name: "fast")
-    var slow = LongRun.run(steps: 120, name: "slow")
-    slow.times = slow.times.map { $0 * 2 }
-    var p = ReplayPlayback(runs: [fast, slow])
-    p.seek(to: 5)
-    #expect(p.state(ofRun: 0).step == 50 && p.state(ofRun: 1).step == 25)
+    var p = Self.fastAndSlow().playback
     p.setSyncByTokens(true)
     #expect(p.syncByTokens && abs(p.duration - 24) < 1e-9)
     #expect(p.state(ofRun: 0).step == 50 && p.state(ofRun: 1).step == 50)
