@@ -174,8 +174,7 @@ public struct RunState: Sendable, Equatable {
       lastCheckpointStep = c.step
       if checkpointRequested {
         checkpointRequested = false
-        checkpointNotice =
-          "checkpoint saved: " + (c.path.split(separator: "/").last.map(String.init) ?? c.path)
+        checkpointNotice = Self.savedNotice(c.path)
         checkpointNoticeTime = c.time
       }
     case .note:
@@ -219,13 +218,17 @@ public struct RunState: Sendable, Equatable {
       // The trainer writes nothing when a checkpoint of this step exists (the stage end's, say):
       // confirm that one at once.
       if let path = lastCheckpoint, lastCheckpointStep == step {
-        checkpointNotice =
-          "checkpoint saved: " + (path.split(separator: "/").last.map(String.init) ?? path)
+        checkpointNotice = Self.savedNotice(path)
         checkpointNoticeTime = nil
       } else {
         checkpointRequested = true
       }
     }
+  }
+
+  /// "checkpoint saved: step-20.safetensors".
+  static func savedNotice(_ path: String) -> String {
+    "checkpoint saved: " + (path.split(separator: "/").last.map(String.init) ?? path)
   }
 
   // MARK: - Derived facts

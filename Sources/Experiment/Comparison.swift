@@ -34,7 +34,11 @@ public struct Comparison: Sendable {
   /// The measure columns a table shows: final loss per dataset, forgetting, adaptation, avg, and
   /// Δunion when there is a union baseline to measure against.
   public var measureColumns: [String] {
-    datasets + ["forgetting", "adaptation", "avg"] + (hasUnionBaseline ? ["Δunion"] : [])
+    hasUnionBaseline ? allMeasureColumns : allMeasureColumns.filter { $0 != "Δunion" }
+  }
+  /// Every measure column, Δunion included (the CSV's, so scripts read one header).
+  public var allMeasureColumns: [String] {
+    datasets + ["forgetting", "adaptation", "avg", "Δunion"]
   }
   /// What a union baseline's label says (its stage settings would not compare with the others').
   public static let unionLabel = "union baseline"

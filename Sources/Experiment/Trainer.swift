@@ -394,7 +394,7 @@ public final class Trainer: @unchecked Sendable {
   /// being written and logged twice.
   private func writeRequestedCheckpoint() throws {
     guard lastCheckpointStep != globalStep else {
-      if lastPeriodicCheckpoint == options.checkpointDirectory + "/step-\(globalStep).safetensors" {
+      if lastPeriodicCheckpoint == checkpointPath {
         lastPeriodicCheckpoint = nil
       }
       return
@@ -402,10 +402,15 @@ public final class Trainer: @unchecked Sendable {
     try writeCheckpoint(periodic: false)
   }
 
+  /// The checkpoint file of the current step.
+  private var checkpointPath: String {
+    options.checkpointDirectory + "/step-\(globalStep).safetensors"
+  }
+
   private func writeCheckpoint(periodic: Bool) throws {
     try FileManager.default.createDirectory(
       atPath: options.checkpointDirectory, withIntermediateDirectories: true)
-    let path = options.checkpointDirectory + "/step-\(globalStep).safetensors"
+    let path = checkpointPath
     let state = TrainerState(
       config: JSONText.encode(config.resolvedJSON), stageIndex: stageIndex, stageStep: stageStep,
       globalStep: globalStep, mixer: stageEnded || stageStep == 0 ? nil : mixer?.state,

@@ -74,9 +74,11 @@ public struct RunSummary: Sendable, Hashable {
     }
     /// Mean of the last `count` finite losses of `dataset` among the evaluations of `stage`,
     /// leaving out the untrained model's (step 0) when the stage has a later one.
+    let byStage = Dictionary(grouping: evals, by: \.stage).mapValues { pool in
+      pool.count > 1 ? pool.filter { $0.step > 0 } : pool
+    }
     func lastMean(_ dataset: String, stage: Int) -> Double? {
-      let pool = evals.filter { $0.stage == stage }
-      let trained = pool.count > 1 ? pool.filter { $0.step > 0 } : pool
+      let trained = byStage[stage] ?? []
       var values: [Double] = []
       for eval in trained.reversed() where values.count < count {
         if let loss = eval.loss(dataset), loss.isFinite { values.append(loss) }

@@ -158,7 +158,7 @@ struct ComparisonTable {
   /// The text table's columns (Δunion only when there is a union baseline).
   var columns: [String] { comparison.measureColumns }
   /// The CSV's columns: always every one, so scripts read the same header.
-  var csvColumns: [String] { comparison.datasets + ["forgetting", "adaptation", "avg", "Δunion"] }
+  var csvColumns: [String] { comparison.allMeasureColumns }
 
   var text: String {
     // Names come from log files: made safe for the terminal (no escapes, bidi or long lines), and
