@@ -57,6 +57,16 @@ public final class DataManager: @unchecked Sendable {
 
   // MARK: Text
 
+  /// Whether every leaf of `spec` has its text in the cache already (downloaded and extracted), so
+  /// preparing it reads the cache only. Unknown names count as not prepared.
+  public func isTextPrepared(_ spec: DatasetSpec) -> Bool {
+    guard let leaves = try? leaves(of: spec) else { return false }
+    return leaves.allSatisfy { leaf in
+      FileManager.default.fileExists(
+        atPath: cache.text.appendingPathComponent("\(key(of: leaf.spec))/manifest.json").path)
+    }
+  }
+
   /// Prepares (once) and opens the text of every leaf of `spec`.
   public func prepareText(_ spec: DatasetSpec) throws -> [TextStore] {
     try leaves(of: spec).map { try textStore($0.spec) }

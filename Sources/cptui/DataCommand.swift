@@ -103,10 +103,10 @@ struct DataList: ParsableCommand {
 
   func run() throws {
     let cache = CorpusCache.fromEnvironment()
-    printText("Datasets (cache: \(cache.root.path)):")
+    let manager = DataManager(cache: cache)
+    printText("Datasets (cache: \(cache.root.path); ✓ = text prepared):")
     for r in Recipes.all {
-      let prepared = FileManager.default.fileExists(
-        atPath: cache.text.appendingPathComponent("\(r.name)/manifest.json").path)
+      let prepared = manager.isTextPrepared(.builtin(r.name))
       let mb = String(format: "%5.1f MB", r.approximateMB)
       printText(
         "  \(r.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(mb)  \(prepared ? "✓" : " ") \(r.summary)"
@@ -114,7 +114,10 @@ struct DataList: ParsableCommand {
     }
     printText("Mixtures:")
     for m in Recipes.mixtures {
-      printText("  \(m.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(m.summary)")
+      let prepared = manager.isTextPrepared(.builtin(m.name))
+      printText(
+        "  \(m.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(prepared ? "✓" : " ") \(m.summary)"
+      )
     }
     printText("Experiment presets (cptui run NAME; cptui data prepare NAME gets their data):")
     for name in Presets.names() {
@@ -123,9 +126,10 @@ struct DataList: ParsableCommand {
         printText("  \(padded) (does not load: cptui schedule \(name) says why)")
         continue
       }
+      let prepared = config.datasets.allSatisfy { manager.isTextPrepared($0.spec) }
       printText(
-        "  \(padded) \(config.stages.map(\.dataset).joined(separator: " → "))  \(config.about ?? "")"
-      )
+        "  \(padded) \(prepared ? "✓" : " ") "
+          + "\(config.stages.map(\.dataset).joined(separator: " → "))  \(config.about ?? "")")
     }
     printText("Your own text: any file, folder or glob, e.g. 'cptui data info ./notes/*.txt'.")
   }

@@ -217,6 +217,12 @@ struct DataCLITests {
     // An experiment preset stands for its datasets, tokenized as the experiment does (tiny: bytes).
     let cache = try CLI.temporaryFolder("data-cache").path
     defer { try? FileManager.default.removeItem(atPath: cache) }
+    func tinyLine() throws -> String {
+      let list = try CLI.run(["data", "list"], environment: ["CPTUI_CACHE": cache])
+      return list.stdout.split(separator: "\n").first { $0.hasPrefix("  tiny ") }.map(String.init)
+        ?? ""
+    }
+    #expect(try !tinyLine().contains("✓"), "nothing prepared yet")
     let info = try CLI.run(["data", "info", "tiny"], environment: ["CPTUI_CACHE": cache])
     #expect(info.status == 0, "\(info.stderr)")
     #expect(info.stdout.contains("bytes, as tiny"), "\(info.stdout)")
@@ -224,6 +230,7 @@ struct DataCLITests {
     let prepared = try CLI.run(
       ["data", "prepare", "tiny", "--tokenize"], environment: ["CPTUI_CACHE": cache])
     #expect(prepared.status == 0 && prepared.stdout.contains("tiny: tokenizer"), "\(prepared)")
+    #expect(try tinyLine().contains("✓ D0 → D1"), "its text is prepared now")
   }
 }
 

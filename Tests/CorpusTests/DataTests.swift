@@ -131,7 +131,15 @@ func temporaryCache() -> CorpusCache {
     defer { try? FileManager.default.removeItem(at: cache.root) }
     var lines: [String] = []
     let manager = DataManager(cache: cache, log: { lines.append($0) })
+    let mix = DatasetSpec.mixture([
+      .init(dataset: .builtin("synthetic"), weight: 1),
+      .init(dataset: .builtin("synthetic-de"), weight: 1),
+    ])
+    #expect(!manager.isTextPrepared(.builtin("synthetic")))
     let store = try manager.textStore(.builtin("synthetic"))
+    #expect(manager.isTextPrepared(.builtin("synthetic")))
+    #expect(!manager.isTextPrepared(mix), "one of the mixture's leaves is not prepared")
+    #expect(!manager.isTextPrepared(.builtin("no-such-dataset")))
     #expect(store.byteCount > Recipes.syntheticBytes * 9 / 10)
     #expect(store.documentCount > 500)
     let again = try manager.textStore(.builtin("synthetic"))
