@@ -326,7 +326,7 @@ public struct RunState: Sendable, Equatable {
     let total = plannedTotalSteps
     var status = RunStatus(
       runName: runName, stage: max(currentStage, 1),
-      stageCount: max(stages.count, plannedStages.count, 1),
+      stageCount: max(stages.count, plannedStages.count),
       dataset: stages.last.map { label(forDataset: $0.dataset) }
         ?? plannedStages.first.map { label(forDataset: $0.dataset) } ?? "",
       step: step, totalSteps: max(total, step), tokensPerSecond: tokensPerSecond)

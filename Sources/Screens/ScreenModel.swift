@@ -100,6 +100,8 @@ public enum RunMode: String, Sendable, Equatable {
 public struct RunStatus: Sendable, Equatable {
   public var runName: String
   public var stage: Int
+  /// Stages known so far (run and planned); 0 while nothing of the run is known yet (a followed
+  /// log before its header line), when the status line shows no stage or step.
   public var stageCount: Int
   /// The current stage's dataset, e.g. "D1 german".
   public var dataset: String

@@ -100,9 +100,12 @@ public enum ScreenRenderer {
     // Parts give way when the line is short (the rate, the ETA, the dataset, the run name); the
     // stage and the step stay longest (a cut step count reads as a wrong one).
     let name = s.runName.isEmpty ? nil : TextSanitizer.clean(s.runName, maxLength: 40)
-    let stage = "stage \(s.stage)/\(s.stageCount)"
+    // Before anything of the run is known (no stages), there is no stage or step to show.
+    let known = s.stageCount > 0
+    let stage = known ? "stage \(s.stage)/\(s.stageCount)" : nil
     let dataset = s.dataset.isEmpty ? nil : TextSanitizer.clean(s.dataset, maxLength: 30)
-    let step = s.totalSteps > 0 ? "step \(s.step)/\(s.totalSteps)" : "step \(s.step)"
+    let step =
+      !known ? nil : s.totalSteps > 0 ? "step \(s.step)/\(s.totalSteps)" : "step \(s.step)"
     // A rate and an ETA only while training goes on: paused or waiting, they would be stale.
     let training = s.mode != .paused && s.mode != .waiting
     let rate = training ? s.tokensPerSecond.map { Format.count($0) + " tok/s" } : nil
@@ -111,7 +114,8 @@ public enum ScreenRenderer {
     func line() -> String {
       let parts =
         [
-          keep.name ? name : nil, stage + (keep.dataset ? dataset.map { "  " + $0 } ?? "" : ""),
+          keep.name ? name : nil,
+          stage.map { $0 + (keep.dataset ? dataset.map { "  " + $0 } ?? "" : "") },
           step,
         ]
         + [keep.rate ? rate : nil, keep.eta ? eta : nil]

@@ -46,6 +46,9 @@ struct FollowTests {
     let follow = LogFollow(startedAt: 0, stallAfter: 10)
     #expect(follow.mode(at: 9) == .waiting, "nothing arrived: not live")
     #expect(follow.notices(at: 9) == ["waiting for the log's first line"])
+    let status = ScreenRenderer.renderText(model: follow.screenModel(at: 9), width: 80, height: 24)
+      .split(separator: "\n")[0]
+    #expect(!status.contains("stage") && !status.contains("step"), "nothing known yet: \(status)")
     #expect(follow.mode(at: 10) == .stalled)
     #expect(follow.notices(at: 10) == ["no new lines for 10 s"])
     #expect(follow.notices(at: 300) == ["no new lines for 5 min"])
