@@ -82,14 +82,30 @@ enum Overlays {
     let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 2)
     guard inner.height >= 3, inner.width >= 20 else { return }
     let (left, right) = grid.asciiOnly ? ("<", ">") : ("◂", "▸")
-    for (k, field) in StageField.allCases.enumerated() {
-      let y = inner.y + 1 + k
-      guard y < inner.maxY - 3 else { break }
+    // The fields' rows: below a blank line when there is room, above the error and hint lines.
+    // When not every field fits, the rows scroll to keep the focused field in view, and arrows
+    // at the right edge say that more fields lie above or below.
+    let fields = StageField.allCases
+    let top = inner.y + (inner.height >= fields.count + 4 ? 1 : 0)
+    let rows = max(0, inner.maxY - 3 - top)
+    let focusIndex = fields.firstIndex(of: v.stageField) ?? 0
+    let first = rows >= fields.count ? 0 : min(max(0, focusIndex - rows / 2), fields.count - rows)
+    let scrolls = rows < fields.count
+    let (up, down) = grid.asciiOnly ? ("^", "v") : ("↑", "↓")
+    for k in 0..<min(rows, fields.count) {
+      let y = top + k
+      let field = fields[first + k]
       let focused = field == v.stageField
       grid.put(focused ? right : " ", x: inner.x, y: y, style: Style(.accent, .bold))
       grid.put(field.title, x: inner.x + 2, y: y, style: Style(focused ? .title : .label))
       var x = inner.x + 13
-      let maxX = inner.maxX
+      let maxX = scrolls ? inner.maxX - 2 : inner.maxX
+      if scrolls && k == 0 && first > 0 {
+        grid.put(up, x: inner.maxX - 1, y: y, style: Style(.accent, .bold))
+      }
+      if scrolls && k == rows - 1 && first + rows < fields.count {
+        grid.put(down, x: inner.maxX - 1, y: y, style: Style(.accent, .bold))
+      }
       if focused && !v.entryText.isEmpty {
         let text = TextSanitizer.clean(v.entryText, maxLength: 20) + "_"
         grid.put(text, x: x, y: y, style: Style(.selection), maxWidth: maxX - x)
@@ -113,7 +129,23 @@ enum Overlays {
       case .lrMin: items = [(left + " " + Format.scientific(s.lrMin) + " " + right, true)]
       case .length: items = [(left + " " + Format.count(s.lengthTokens) + " tokens " + right, true)]
       }
-      for (text, on) in items {
+      // A ladder shows whole values only ("…" for the rest: a cut "50" would read "5"), starting
+      // late enough that the chosen value is on screen.
+      let chosen = items.lastIndex { $0.1 } ?? 0
+      var start = 0
+      func width(_ range: ClosedRange<Int>) -> Int {
+        items[range].reduce(0) { $0 + $1.0.terminalWidth + 1 } + (range.lowerBound > 0 ? 2 : 0)
+      }
+      while start < chosen && width(start...chosen) > maxX - x { start += 1 }
+      if start > 0 {
+        x +=
+          grid.put(grid.glyphs.ellipsis, x: x, y: y, style: Style(.muted), maxWidth: maxX - x) + 1
+      }
+      for (index, (text, on)) in items.enumerated().dropFirst(start) {
+        if index > start && text.terminalWidth > maxX - x {
+          grid.put(grid.glyphs.ellipsis, x: x, y: y, style: Style(.muted), maxWidth: maxX - x)
+          break
+        }
         let style = on ? Style(focused ? .selection : .text, on ? .bold : []) : Style(.muted)
         x += grid.put(text, x: x, y: y, style: style, maxWidth: maxX - x) + 1
       }

@@ -49,6 +49,22 @@ struct GoldenTests {
     try Golden.check("boundary-panel", Fixtures.stageBoundary(), size.0, size.1)
   }
 
+  /// On a short terminal the panel's fields scroll: the focused one is always drawn, and arrows
+  /// say that more lie above or below.
+  @Test func stagePanelScrollsToTheFocusedFieldOnShortTerminals() throws {
+    var m = Fixtures.stageBoundary()
+    for (width, height) in [(40, 10), (40, 12), (80, 14)] {
+      for field in StageField.allCases {
+        m.view.stageField = field
+        let text = ScreenRenderer.renderText(model: m, width: width, height: height)
+        let focusedLine = text.split(separator: "\n").first { $0.contains("▸ " + field.title) }
+        #expect(focusedLine != nil, "\(field) hidden at \(width)×\(height):\n\(text)")
+      }
+    }
+    m.view.stageField = .length
+    try Golden.check("panel-scrolled", m, 40, 12)
+  }
+
   @Test func stagePanelWithTypedValueAndError() throws {
     var m = Fixtures.stageBoundary()
     m.view.stageField = .lrMax
