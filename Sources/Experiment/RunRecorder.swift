@@ -1,3 +1,4 @@
+import Corpus
 import Foundation
 import RunLog
 import Synchronization
@@ -119,6 +120,21 @@ public enum FileErrorText {
       return String(cString: strerror(Int32(underlying.code)))
     }
     return ns.localizedDescription
+  }
+
+  /// "PATH: phrase" for a file-system error, naming the data cache's environment variable when
+  /// the path lies in the cache.
+  public static func sentence(
+    _ error: any Error, cache: CorpusCache = .fromEnvironment()
+  ) -> String {
+    let ns = error as NSError
+    let path =
+      ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+    guard let path else { return describe(error) }
+    let root = cache.root.standardizedFileURL.path
+    let inCache = path == root || path.hasPrefix(root + "/")
+    return "\(path): \(describe(error))"
+      + (inCache ? " (the data cache; CPTUI_CACHE chooses another folder)" : "")
   }
 
   /// Why `path` cannot be written as a file, when that is plain before trying: it is a folder.

@@ -42,7 +42,7 @@ struct CompareCommand: ParsableCommand {
       comparison = try Comparison.load(
         paths: paths, unionPaths: Set(try LogPaths.expand(union)), averaging: average)
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(describing: error)
     }
     if let sort {
       let known = ["name"] + comparison.datasets + ["forgetting", "adaptation", "avg", "union"]

@@ -91,9 +91,9 @@ private func runReporting(_ body: () throws -> Void) throws {
   do {
     try body()
   } catch let error as CorpusError {
-    throw CLIError("\(error)")
+    throw CLIError(describing: error)
   } catch let error as TokenizerFileError {
-    throw CLIError("\(error)")
+    throw CLIError(describing: error)
   }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiment
 import Foundation
 import Model
 import Terminal
@@ -78,4 +79,11 @@ struct CLIError: Error, CustomStringConvertible {
   var description: String
   /// Messages quote names from files: control characters are shown escaped, never sent raw.
   init(_ message: String) { description = TextSanitizer.escaped(message) }
+  /// The error's own text; a Foundation file-system error as "PATH: phrase" instead of its dump.
+  init(describing error: any Error) {
+    let ns = error as NSError
+    self.init(
+      [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains(ns.domain)
+        ? FileErrorText.sentence(error) : "\(error)")
+  }
 }

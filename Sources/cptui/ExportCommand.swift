@@ -40,7 +40,7 @@ struct ExportCommand: ParsableCommand {
   func run() throws {
     let paths = try LogPaths.expand(logs)
     let loaded: (runs: [ExportRun], notices: [String])
-    do { loaded = try ExportRun.load(paths: paths) } catch { throw CLIError("\(error)") }
+    do { loaded = try ExportRun.load(paths: paths) } catch { throw CLIError(describing: error) }
     for notice in loaded.notices { printError("cptui: \(notice)") }
     if let csv { try Self.write(EvaluationCSV.csv(loaded.runs), to: csv) }
     if let svg {

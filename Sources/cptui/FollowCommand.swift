@@ -57,7 +57,7 @@ struct FollowCommand: ParsableCommand {
       do {
         source = try FollowSource(path: log)
       } catch {
-        throw CLIError("\(error)")
+        throw CLIError(describing: error)
       }
       guard isatty(1) == 1 else {
         throw CLIError(Self.noScreen)

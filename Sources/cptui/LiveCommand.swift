@@ -57,7 +57,7 @@ struct LiveCommand: ParsableCommand {
     do {
       recorder = try RunRecorder(path: path, mode: .create)
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(describing: error)
     }
     defer { recorder.closeRemovingIfEmpty() }
 
@@ -104,7 +104,7 @@ struct LiveCommand: ParsableCommand {
       // The terminal is restored; stop the trainer so the log still ends properly.
       controller.send(.quit)
       controllerDone.wait()
-      throw CLIError("\(error)")
+      throw CLIError(describing: error)
     }
     if outcome.forced {
       printError("cptui: quit before the run finished saving — log \(path) may lack its end")

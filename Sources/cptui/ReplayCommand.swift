@@ -121,7 +121,7 @@ enum ReplayLoader {
       do {
         contents = try RunLogReader.read(path: path)
       } catch {
-        throw CLIError("\(error)")
+        throw CLIError(describing: error)
       }
       let ordered = RunLogReader.inOrder(RunLogReader.applyingResumes(contents.events))
       runs.append((path, ordered.events, contents.header))

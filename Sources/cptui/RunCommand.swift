@@ -54,7 +54,7 @@ struct RunCommand: ParsableCommand {
       do {
         recorder = try RunRecorder(path: path, mode: .create)
       } catch {
-        throw CLIError("\(error)")
+        throw CLIError(describing: error)
       }
       session = (config, recorder, nil)
     }
@@ -82,7 +82,7 @@ struct RunCommand: ParsableCommand {
     do {
       contents = try RunLogReader.read(path: path)
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(describing: error)
     }
     guard let header = contents.header, let configJSON = header.config else {
       throw CLIError("\(path): no header with a config; cannot resume")
@@ -112,7 +112,7 @@ struct RunCommand: ParsableCommand {
     do {
       recorder = try RunRecorder(path: path, mode: .append)
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(describing: error)
     }
     return (config, recorder, checkpoint)
   }

@@ -29,7 +29,7 @@ enum RunSupport {
     do {
       return try Presets.resolve(pathOrName, loader: loader, overrides: overrides)
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(describing: error)
     }
   }
 
@@ -41,7 +41,7 @@ enum RunSupport {
     do {
       return try ExperimentData.prepare(config, manager: manager)
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(describing: error)
     }
   }
 

@@ -48,7 +48,7 @@ struct ScheduleCommand: ParsableCommand {
       loaded = try Presets.resolve(config, overrides: overrides)
     } catch {
       // As every other command: one line, exit status 1.
-      throw CLIError("\(error)")
+      throw CLIError(describing: error)
     }
     let plan = loaded.schedulePlan
     if csv {

@@ -75,9 +75,9 @@ struct SweepCommand: ParsableCommand {
         let axis = plan.axes.first { $0.choices.contains { $0.contains(entry) } }
         error.overrideOrigin = axis?.place.map { "\($0): grid value" } ?? "--grid"
       }
-      throw CLIError("\(error)")
+      throw CLIError(describing: error)
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(describing: error)
     }
   }
 
@@ -97,7 +97,7 @@ struct SweepCommand: ParsableCommand {
     do {
       file = try SweepFile.locate(config)
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(describing: error)
     }
     guard let file else {
       // A bare name that is neither a preset nor a sweep file: say which of both there are.
@@ -178,7 +178,7 @@ struct SweepCommand: ParsableCommand {
         do {
           recorder = try RunRecorder(path: path, mode: .replace)
         } catch {
-          throw CLIError("\(error)")
+          throw CLIError(describing: error)
         }
         session = (job.config, recorder, nil)
       }
@@ -195,7 +195,7 @@ struct SweepCommand: ParsableCommand {
     do {
       comparison = try Comparison.load(paths: paths, unionPaths: unionPaths, averaging: average)
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(describing: error)
     }
     let table = ComparisonTable(comparison, sortedBy: nil)
     print(table.text, terminator: "")

@@ -1,3 +1,4 @@
+import Experiment
 import Foundation
 import Tensor
 
@@ -15,6 +16,10 @@ do {
   try command.run()
 } catch let error as CLIError {
   printError("Error: \(error.description)")
+  exit(1)
+} catch let error as NSError where [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains(error.domain) {
+  // A file-system error no command caught: one line naming the path, not Foundation's dump.
+  printError("Error: \(CLIError(describing: error).description)")
   exit(1)
 } catch {
   CPTUI.exit(withError: error)

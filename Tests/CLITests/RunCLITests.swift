@@ -140,6 +140,18 @@ struct RunCLITests {
       "\(missing.stderr)")
   }
 
+  /// A data cache that cannot be made is one line naming the folder and CPTUI_CACHE.
+  @Test func anUnusableCacheNamesTheFolder() throws {
+    let out = Self.folder.appendingPathComponent("cache-\(UUID().uuidString.prefix(8))").path
+    for command in [["run", "tiny", "--quiet", "--out", out], ["data", "prepare", "synthetic"]] {
+      let r = try CLI.run(command, environment: ["CPTUI_CACHE": "/proc/no-such-cache"])
+      #expect(r.status == 1, "\(r)")
+      #expect(
+        r.stderr == "Error: /proc/no-such-cache: no such file or folder (the data cache; "
+          + "CPTUI_CACHE chooses another folder)\n", "\(r.stderr)")
+    }
+  }
+
   /// `--threads` must be positive; more threads than cores run, with a note saying so.
   @Test func threadsAreChecked() throws {
     for command in ["run", "sweep", "bench"] {
