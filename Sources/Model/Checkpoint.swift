@@ -9,6 +9,8 @@ public enum Checkpoint {
   public static let formatVersion = "1"
   public static let optimizerFirstMomentPrefix = "optimizer.exp_avg."
   public static let optimizerSecondMomentPrefix = "optimizer.exp_avg_sq."
+  /// Metadata key of the checksum over every tensor written, in order (model, then moments).
+  public static let checksumKey = "cptui.checksum"
 
   /// Writes a checkpoint atomically: a temporary file in the same folder, fsync, then rename, so a
   /// crash at any moment leaves either the old file or the new one, never half of one.
@@ -42,6 +44,9 @@ public enum Checkpoint {
           ))
       }
     }
+    var checksum = TensorChecksum()
+    for t in tensors { checksum.add(t.data) }
+    meta[checksumKey] = checksum.hex
     let bytes = try SafeTensors.encode(tensors: tensors, metadata: meta)
     try AtomicFile.write(bytes, to: path)
   }
@@ -90,6 +95,7 @@ public enum Checkpoint {
     } catch {
       throw CheckpointError(path: path, reason: "invalid model config: \(error)")
     }
+    var checksum = TensorChecksum()
     func fill(_ dst: UnsafeMutablePointer<Float>, prefix: String) throws(CheckpointError) {
       for e in model.layout.entries {
         guard let t = decoded.tensors[prefix + e.name] else {
@@ -102,6 +108,7 @@ public enum Checkpoint {
         }
         t.values.withUnsafeBufferPointer {
           (dst + e.offset).update(from: $0.baseAddress!, count: e.count)
+          checksum.add($0)
         }
       }
     }
@@ -120,6 +127,11 @@ public enum Checkpoint {
       opt.step = Int(meta["cptui.optimizer.step"] ?? "0") ?? 0
       optimizer = opt
     }
+    // Files cptui wrote carry a checksum (other safetensors files, such as a PyTorch export, do not).
+    if let expected = meta[checksumKey], expected != checksum.hex {
+      throw CheckpointError(
+        path: path, reason: "the file is damaged: its tensors do not match their checksum")
+    }
     return Loaded(model: model, optimizer: optimizer, metadata: meta)
   }
 
@@ -127,6 +139,23 @@ public enum Checkpoint {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
+  }
+}
+
+/// FNV-1a over the bit patterns of float tensors, 64 bits: catches damaged bytes in a checkpoint's
+/// tensor data (its header is checked by parsing).
+struct TensorChecksum {
+  private var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+
+  mutating func add(_ values: UnsafeBufferPointer<Float>) {
+    var h = hash
+    for v in values { h = (h ^ UInt64(v.bitPattern)) &* 0x0000_0100_0000_01b3 }
+    hash = h
+  }
+
+  var hex: String {
+    let digits = String(hash, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
   }
 }
 

@@ -102,12 +102,29 @@ struct RunCommand: ParsableCommand {
     // The path as logged, or (when the run was started from another folder) the same file name
     // in the log's own checkpoint folder.
     let folder = RunSupport.checkpointDirectory(forLog: path)
-    let checkpoint = events.reversed().lazy.compactMap { event -> String? in
-      guard case .checkpoint(let c) = event else { return nil }
+    let logged = events.reversed().compactMap { event -> CheckpointEvent? in
+      if case .checkpoint(let c) = event { return c } else { return nil }
+    }
+    func existing(_ c: CheckpointEvent) -> String? {
       let beside = folder + "/" + URL(fileURLWithPath: c.path).lastPathComponent
       return [c.path, beside].first { FileManager.default.fileExists(atPath: $0) }
-    }.first
-    guard let checkpoint else { throw CLIError("\(path): no checkpoint to resume from") }
+    }
+    guard let latest = logged.first else {
+      throw CLIError("\(path): no checkpoint to resume from (the run wrote none)")
+    }
+    guard let found = logged.firstIndex(where: { existing($0) != nil }),
+      let checkpoint = existing(logged[found])
+    else {
+      throw CLIError(
+        "\(path): no checkpoint to resume from: the one it names, \(latest.path) (step "
+          + "\(latest.step)), is missing"
+          + (logged.count > 1 ? ", and so are the \(logged.count - 1) earlier ones" : ""))
+    }
+    if found > 0 {
+      printError(
+        "cptui: the latest checkpoint, \(latest.path) (step \(latest.step)), is missing; resuming "
+          + "from \(checkpoint) (step \(logged[found].step))")
+    }
     let recorder: RunRecorder
     do {
       recorder = try RunRecorder(path: path, mode: .append)

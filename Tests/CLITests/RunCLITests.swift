@@ -140,6 +140,51 @@ struct RunCLITests {
       "\(missing.stderr)")
   }
 
+  /// A run whose checkpoint files are gone: resuming names the missing one; with an earlier one
+  /// still there, it resumes from that, saying so, and completes.
+  @Test func resumeNamesAMissingCheckpointAndFallsBackToAnEarlierOne() throws {
+    try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
+    let log = Self.folder.appendingPathComponent("gone-\(UUID().uuidString.prefix(8)).jsonl").path
+    let run = try CLI.run(
+      ["run", "tiny", "--quiet", "--threads", "1", "--set", "checkpoints.every=30", "--out", log])
+    #expect(run.status == 0, "\(run.stderr)")
+    // As if the process had died before its last line: no runEnd.
+    var lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+    #expect(lines.last?.contains("\"runEnd\"") == true)
+    lines.removeLast()
+    try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
+    let folder = URL(fileURLWithPath: log).deletingLastPathComponent()
+    let checkpoints = lines.compactMap { line -> (path: String, step: Int)? in
+      guard
+        let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        o["type"] as? String == "checkpoint", let p = o["path"] as? String,
+        let s = o["step"] as? Int
+      else { return nil }
+      return (p.hasPrefix("/") ? p : folder.appendingPathComponent(p).path, s)
+    }.filter { FileManager.default.fileExists(atPath: $0.path) }  // superseded periodic ones go
+    #expect(checkpoints.count >= 3, "\(checkpoints)")
+    let aside = checkpoints.map { $0.path + ".aside" }
+    for (c, a) in zip(checkpoints, aside) {
+      try FileManager.default.moveItem(atPath: c.path, toPath: a)
+    }
+
+    let missing = try CLI.run(["run", "--resume", log, "--quiet"])
+    #expect(missing.status == 1, "\(missing)")
+    let latest = URL(fileURLWithPath: checkpoints.last!.path).lastPathComponent
+    #expect(
+      missing.stderr.contains("no checkpoint to resume from") && missing.stderr.contains(latest)
+        && missing.stderr.contains("is missing"), "\(missing.stderr)")
+
+    try FileManager.default.moveItem(atPath: aside[0], toPath: checkpoints[0].path)
+    let resumed = try CLI.run(["run", "--resume", log, "--quiet"])
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(
+      resumed.stderr.contains("is missing; resuming from")
+        && resumed.stderr.contains("(step \(checkpoints[0].step))"), "\(resumed.stderr)")
+    let end = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last ?? ""
+    #expect(end.contains("\"runEnd\"") && end.contains("\"completed\""), "\(end)")
+  }
+
   /// A data cache that cannot be made is one line naming the folder and CPTUI_CACHE.
   @Test func anUnusableCacheNamesTheFolder() throws {
     let out = Self.folder.appendingPathComponent("cache-\(UUID().uuidString.prefix(8))").path

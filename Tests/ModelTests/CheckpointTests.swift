@@ -103,6 +103,14 @@ struct CheckpointTests {
       try SafeTensors.encode(tensors: [("x", [2], $0)], metadata: [:])
     }
     expectError(foreign, "not a cptui checkpoint")
+    // Damaged tensor bytes (the header intact): the checksum says so.
+    #expect(try Checkpoint.load(from: good).metadata[Checkpoint.checksumKey]?.count == 16)
+    let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.1) << (8 * $1.0) }
+    for offset in [8 + headerLength + 2, bytes.count - 7] {
+      var damaged = bytes
+      damaged[offset] ^= 0x40
+      expectError(damaged, "the file is damaged")
+    }
   }
 
   @Test func atomicWriteLeavesNoTemporaryFiles() throws {
