@@ -70,7 +70,7 @@ public struct ExportRun: Sendable {
     var notices: [String] = []
     for path in paths {
       let contents = try RunLogReader.read(path: path)
-      if let summary = contents.skippedSummary { notices.append("\(path): \(summary)") }
+      notices += contents.notices.map { "\(path): \($0)" }
       eventLists.append(RunLogReader.inOrder(RunLogReader.applyingResumes(contents.events)).events)
     }
     var runs = zip(paths, eventLists).map { ExportRun(path: $0.0, events: $0.1) }

@@ -64,7 +64,7 @@ public struct Comparison: Sendable {
         defer { afterOther = false }
         return afterOther
       }
-      if let summary = contents.skippedSummary { notices.append("\(path): \(summary)") }
+      notices += contents.notices.map { "\(path): \($0)" }
       let ordered = RunLogReader.inOrder(RunLogReader.applyingResumes(contents.events))
       if let notice = ordered.notice { notices.append("\(path): \(notice)") }
       runs.append((path, ordered.events, contents.header))

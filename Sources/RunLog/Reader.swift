@@ -281,6 +281,10 @@ public struct RunLogContents: Sendable {
   public var warnings: [String]
   /// One line about what was skipped, or nil when the log was clean.
   public var skippedSummary: String?
+
+  /// What a reader should tell the user about this log: the decoder's warnings (no header, a
+  /// newer schema), then what was skipped.
+  public var notices: [String] { warnings + (skippedSummary.map { [$0] } ?? []) }
 }
 
 /// Reads run logs from files.
@@ -401,6 +405,22 @@ public enum RunLogReader {
       }
     }
     return true
+  }
+
+  /// Why the file at `path` is not a run log, judged from its first megabyte (a header line is
+  /// far shorter), or nil when it reads as one. A cheap check for logs found in a folder.
+  public static func problem(path: String) -> RunLogReadError? {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      return RunLogReadError(path: path, message: "cannot be opened")
+    }
+    defer { try? handle.close() }
+    let prefix = (try? handle.read(upToCount: 1 << 20)) ?? Data()
+    do {
+      _ = try read(bytes: [UInt8](prefix), path: path)
+      return nil
+    } catch {
+      return error
+    }
   }
 
   /// Reads a whole log held in memory (`path` only names it in errors).

@@ -70,8 +70,9 @@ struct CompareCommand: ParsableCommand {
 }
 
 /// Expands command-line log arguments: a folder gives its *.jsonl files (sorted), a glob its matches
-/// (folders among them give their logs too). Empty logs inside a folder (a run that failed before
-/// writing anything) are skipped with a notice; a file named on its own is always read.
+/// (folders among them give their logs too). Files inside a folder that are not run logs (empty:
+/// a run that failed before writing anything; not JSON) are skipped with a notice; a file named
+/// on its own is always read, and its errors are the command's.
 enum LogPaths {
   static func expand(_ arguments: [String]) throws -> [String] {
     var out: [String] = []
@@ -86,9 +87,8 @@ enum LogPaths {
         .map { (folder as NSString).appendingPathComponent($0) }
       if logs.isEmpty { throw CLIError("\(folder): no .jsonl run logs in this folder") }
       for log in logs {
-        let size = (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? nil
-        if size == 0 {
-          printError("cptui: \(log): empty file, skipped")
+        if let problem = RunLogReader.problem(path: log) {
+          printError("cptui: \(problem), skipped")
         } else {
           out.append(log)
         }
@@ -113,7 +113,7 @@ enum LogPaths {
       }
     }
     if out.isEmpty && !arguments.isEmpty {
-      throw CLIError("no run logs to read (every one found was empty)")
+      throw CLIError("no run logs to read (every file found was skipped)")
     }
     var seen = Set<String>()
     return out.filter { seen.insert($0).inserted }

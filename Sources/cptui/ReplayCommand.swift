@@ -125,7 +125,7 @@ enum ReplayLoader {
       }
       let ordered = RunLogReader.inOrder(RunLogReader.applyingResumes(contents.events))
       runs.append((path, ordered.events, contents.header))
-      let notices = [contents.skippedSummary, ordered.notice].compactMap { $0 }
+      let notices = contents.notices + [ordered.notice].compactMap { $0 }
       skipped.append(notices.isEmpty ? nil : notices.joined(separator: "; "))
     }
     let comparison = Comparison(runs: runs, unionPaths: unionPaths)

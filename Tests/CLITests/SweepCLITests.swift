@@ -176,10 +176,31 @@ struct SweepCLITests {
     #expect(onlyEmpty.status != 0 && onlyEmpty.stderr.contains("empty"), "\(onlyEmpty.stderr)")
     try FileManager.default.copyItem(
       atPath: ReplayScreenTests.sample, toPath: folder.appendingPathComponent("good.jsonl").path)
+    // Binary junk in the folder is skipped the same way, by compare, replay and export alike.
+    try Data([0x00, 0xFF, 0x13, 0x37, 0x0A, 0x80, 0x81, 0x0A]).write(
+      to: folder.appendingPathComponent("junk.jsonl"))
     let mixed = try CLI.run(["compare", folder.path])
     #expect(mixed.status == 0, "\(mixed.stderr)")
-    #expect(mixed.stderr.contains("empty.jsonl: empty file, skipped"), "\(mixed.stderr)")
+    #expect(
+      mixed.stderr.contains("empty.jsonl: empty file, not a run log, skipped"), "\(mixed.stderr)")
+    #expect(
+      mixed.stderr.contains("junk.jsonl: not a cptui run log (line 1:")
+        && mixed.stderr.contains(", skipped"), "\(mixed.stderr)")
     #expect(mixed.stdout.split(separator: "\n").count == 2, "\(mixed.stdout)")
+    let exported = try CLI.run(["export", folder.path, "--csv", "-"])
+    #expect(exported.status == 0 && exported.stderr.contains("junk.jsonl"), "\(exported)")
+    // A log from a newer cptui is read as far as it is understood, with a warning.
+    let newer = folder.appendingPathComponent("newer.jsonl")
+    try String(contentsOfFile: ReplayScreenTests.sample, encoding: .utf8)
+      .replacingOccurrences(of: "\"schemaVersion\":1,", with: "\"schemaVersion\":99,")
+      .write(to: newer, atomically: true, encoding: .utf8)
+    for command in ["compare", "export"] {
+      let r = try CLI.run([command, newer.path] + (command == "export" ? ["--csv", "-"] : []))
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(
+        r.stderr.contains("newer.jsonl: schema version 99 is newer than this cptui reads"),
+        "\(command): \(r.stderr)")
+    }
     // A glob that matches folders reads the logs in them.
     let globbed = try CLI.run(["compare", ReplayScreenTests.samples + "/../*/"])
     #expect(globbed.status == 0, "\(globbed.stderr)")
