@@ -26,11 +26,15 @@ public struct LogFollow: Sendable {
     public var skippedSummary: String?
     /// The decoder's warnings (no header, newer schema).
     public var warnings: [String]
+    /// The followed file does not exist (not created yet, or removed since).
+    public var fileMissing: Bool
 
     public init(
       events: [RunEvent] = [], newBytes: Bool? = nil, restarted: Bool = false,
-      endOfStream: Bool = false, skippedSummary: String? = nil, warnings: [String] = []
+      endOfStream: Bool = false, skippedSummary: String? = nil, warnings: [String] = [],
+      fileMissing: Bool = false
     ) {
+      self.fileMissing = fileMissing
       self.events = events
       self.newBytes = newBytes ?? !events.isEmpty
       self.restarted = restarted
@@ -59,6 +63,7 @@ public struct LogFollow: Sendable {
   private var lastRestart: Double?
   private var skippedSummary: String?
   private var warnings: [String] = []
+  private var fileMissing = false
   private var config: ExperimentConfig?
   private var sawHeader = false
   private var order = OrderGuard()
@@ -112,6 +117,7 @@ public struct LogFollow: Sendable {
     if poll.endOfStream && state.ended == nil { inputEnded = true }
     skippedSummary = poll.skippedSummary
     warnings = poll.warnings
+    fileMissing = poll.fileMissing
   }
 
   private mutating func startOver(at now: Double) {
@@ -130,6 +136,8 @@ public struct LogFollow: Sendable {
   public func mode(at now: Double) -> RunMode {
     if state.ended != nil { return .finished }
     if inputEnded || readError != nil { return .stalled }
+    // A file not created yet: waiting for it, however long that takes.
+    if fileMissing && events.isEmpty { return .waiting }
     if now - lastArrival >= stallAfter { return .stalled }
     // Nothing has arrived yet: waiting for the log's first line, not a live run.
     return events.isEmpty ? .waiting : .live
@@ -144,11 +152,16 @@ public struct LogFollow: Sendable {
     } else if state.ended == nil {
       if inputEnded {
         out.append("input ended before the run did · q quits")
+      } else if fileMissing && events.isEmpty {
+        out.append("waiting for the log file to be created")
       } else if mode(at: now) == .stalled {
         out.append("no new lines for " + Self.duration(now - lastArrival))
       } else if events.isEmpty {
         out.append("waiting for the log's first line")
       }
+    }
+    if fileMissing && !events.isEmpty {
+      out.append("the log file was removed: showing what was read")
     }
     out += state.notices
     if let lastRestart, now - lastRestart < restartNoticeSeconds {
@@ -228,14 +241,26 @@ public final class FollowSource: @unchecked Sendable {
   /// The path, or the name given to a descriptor ("-").
   public let name: String
   private let path: String?
-  private var follower: RunLogFollower
+  /// nil while the file does not exist yet.
+  private var follower: RunLogFollower?
   private var identity: (device: UInt64, inode: UInt64)?
   private var lastBytes = 0
 
-  /// Follows a file from its start. Throws a one-line error when it cannot be opened.
+  /// Follows a file from its start; one that does not exist yet is waited for, when its folder
+  /// exists (follow started before the run). Throws a one-line error when it cannot be opened.
   public init(path: String) throws(RunLogReadError) {
     name = path
     self.path = path
+    if Self.identity(of: path) == nil {
+      let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder),
+        isFolder.boolValue
+      else {
+        throw RunLogReadError(path: path, message: "no such file, and no folder \(folder) for it")
+      }
+      return
+    }
     follower = try RunLogFollower(path: path)
     identity = Self.identity(of: path).map { ($0.device, $0.inode) }
   }
@@ -250,6 +275,17 @@ public final class FollowSource: @unchecked Sendable {
   /// Reads what has arrived since the last poll; never blocks.
   public func poll() throws(RunLogReadError) -> LogFollow.Poll {
     var restarted = false
+    let exists = path.map { Self.identity(of: $0) != nil } ?? true
+    if follower == nil, let path {
+      // Waiting for the file: open it once it is there.
+      guard exists, let opened = try? RunLogFollower(path: path) else {
+        return LogFollow.Poll(fileMissing: true)
+      }
+      follower = opened
+      identity = Self.identity(of: path).map { ($0.device, $0.inode) }
+    }
+    guard var follower else { return LogFollow.Poll(fileMissing: true) }
+    defer { self.follower = follower }
     if let path, let now = Self.identity(of: path) {
       let replaced = identity.map { $0 != (now.device, now.inode) } ?? true
       if replaced || now.size < follower.decoder.byteCount,
@@ -276,7 +312,7 @@ public final class FollowSource: @unchecked Sendable {
     return LogFollow.Poll(
       events: events, newBytes: restarted || bytes != lastBytes, restarted: restarted,
       endOfStream: follower.endOfStream, skippedSummary: follower.decoder.skippedSummary,
-      warnings: follower.decoder.warnings)
+      warnings: follower.decoder.warnings, fileMissing: !exists)
   }
 
   private static func identity(of path: String) -> (device: UInt64, inode: UInt64, size: Int)? {

@@ -119,7 +119,8 @@ public enum ScreenRenderer {
           step,
         ]
         + [keep.rate ? rate : nil, keep.eta ? eta : nil]
-      return dot + parts.compactMap { $0 }.joined(separator: dot)
+      let shown = parts.compactMap { $0 }
+      return shown.isEmpty ? "" : dot + shown.joined(separator: dot)
     }
     let room = max(0, right - x - 1)
     for drop in [\.rate, \.eta, \.dataset, \.name]

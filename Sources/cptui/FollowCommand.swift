@@ -15,8 +15,10 @@ struct FollowCommand: ParsableCommand {
       screen uses. The status line says [live] while lines arrive, [stalled] after \
       --stall-after seconds without one (or when standard input ended before the run did), and \
       [finished] once the run ended. A file that is truncated or replaced (or a new header) \
-      starts the picture over. Skipped (corrupt) lines are counted on the screen. q quits at \
-      once: following never stops the run.
+      starts the picture over. Skipped (corrupt) lines are counted on the screen. A file that \
+      does not exist yet is waited for (start follow before the run), and one removed while \
+      followed keeps what was read, with a notice. q quits at once: following never stops the \
+      run.
 
       With -, keys are read from the terminal (/dev/tty), e.g.
         ssh host 'tail -n +1 -F run.jsonl 2>/dev/null' | cptui follow -

@@ -129,9 +129,15 @@ import Testing
     #expect(piped.status != 0)
     #expect(piped.stderr.contains("terminal"), "\(piped.stderr)")
     #expect(piped.stderr.split(separator: "\n").count == 1, "\(piped.stderr)")
-    let missing = try CLI.run(["follow", "/nonexistent.jsonl"])
+    // A file not there yet is waited for (here: no terminal to wait on); no folder for it is an
+    // error naming both.
+    let notYet = try CLI.run(["follow", "/nonexistent.jsonl"])
+    #expect(notYet.status != 0 && notYet.stderr.contains("terminal"), "\(notYet.stderr)")
+    let missing = try CLI.run(["follow", "/nonexistent/run.jsonl"])
     #expect(missing.status != 0)
-    #expect(missing.stderr.contains("/nonexistent.jsonl"), "\(missing.stderr)")
+    #expect(
+      missing.stderr.contains("/nonexistent/run.jsonl: no such file, and no folder /nonexistent"),
+      "\(missing.stderr)")
     #expect(missing.stderr.split(separator: "\n").count == 1, "\(missing.stderr)")
   }
 }

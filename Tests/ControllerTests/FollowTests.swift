@@ -227,6 +227,30 @@ struct FollowTests {
     #expect(try source.poll().events.map(\.step) == [2])
   }
 
+  /// Following a log before the run creates it waits for the file; a file removed while it is
+  /// followed keeps what was read, with a notice.
+  @Test func aFileNotCreatedYetIsWaitedForAndARemovedOneSaysSo() throws {
+    let path = Self.tempFile()
+    defer { unlink(path) }
+    let source = try FollowSource(path: path)
+    var follow = LogFollow(startedAt: 0, stallAfter: 2)
+    follow.take(try source.poll(), at: 1)
+    #expect(follow.mode(at: 100) == .waiting, "no file yet: waiting, never stalled")
+    #expect(follow.notices(at: 100) == ["waiting for the log file to be created"])
+    try (Self.headerLine + "\n" + Self.stepLine(1) + "\n").write(
+      toFile: path, atomically: false, encoding: .utf8)
+    let first = try source.poll()
+    #expect(first.events.count == 2 && !first.fileMissing)
+    follow.take(first, at: 101)
+    #expect(follow.mode(at: 101) == .live)
+    unlink(path)
+    follow.take(try source.poll(), at: 102)
+    #expect(follow.notices(at: 102).contains("the log file was removed: showing what was read"))
+    #expect(follow.screenModel(at: 102).status.step == 1)
+    // No folder for the file: an error at once.
+    #expect(throws: RunLogReadError.self) { try FollowSource(path: "/no/such/folder/run.jsonl") }
+  }
+
   @Test func aTruncatedOrReplacedFileIsReadAgain() throws {
     let path = Self.tempFile()
     defer { unlink(path) }
