@@ -116,13 +116,26 @@ public struct Comparison: Sendable {
       guard let mine = definitions[run], let theirs = definitions[union] else { return true }
       return rows[run].summary.datasets.allSatisfy { mine[$0] != nil && mine[$0] == theirs[$0] }
     }
+    var used = Set<Int>()
+    var unmatched: [String] = []
     for i in rows.indices where !rows[i].isUnion {
       let candidates = unions.filter { sameDatasets($0, i) }
+      if candidates.isEmpty && !unions.isEmpty { unmatched.append(rows[i].path) }
       let sameSeed = candidates.first { seeds[$0] != nil && seeds[$0] == seeds[i] }
-      guard let u = sameSeed ?? candidates.first, let base = rows[u].summary.average else {
-        continue
-      }
+      guard let u = sameSeed ?? candidates.first else { continue }
+      used.insert(u)
+      guard let base = rows[u].summary.average else { continue }
       rows[i].deltaToUnion = rows[i].summary.average.map { $0 - base }
+    }
+    // A union baseline that defines other datasets than every run is no baseline for them: say so
+    // rather than leave Δunion empty without a word.
+    if !unmatched.isEmpty {
+      for u in unions where !used.contains(u) {
+        notices.append(
+          "\(rows[u].path): this union baseline defines its datasets differently from "
+            + "\(unmatched.count == 1 ? unmatched[0] : "\(unmatched.count) runs"), so it gives them "
+            + "no Δunion (a baseline must train on the runs' own datasets)")
+      }
     }
     self.rows = rows
     self.datasets = datasets

@@ -159,6 +159,19 @@ struct SweepCLITests {
       ], "\(csv.stdout)")
   }
 
+  /// A union baseline of another experiment gives no Δunion, and compare says why.
+  @Test func aUnionOfOtherDatasetsIsNamedNotSilentlyUnused() throws {
+    let weakUnion = ReplayScreenTests.samples + "/../weak-shift/union-weak-shift.jsonl"
+    let r = try CLI.run(["compare", ReplayScreenTests.sample, "--union", weakUnion])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(
+      r.stderr.contains(
+        "union-weak-shift.jsonl: this union baseline defines its datasets "
+          + "differently from \(ReplayScreenTests.sample)"), "\(r.stderr)")
+    let own = try CLI.run(["compare", ReplayScreenTests.samples])
+    #expect(own.status == 0 && !own.stderr.contains("differently"), "\(own.stderr)")
+  }
+
   @Test func compareRejectsMissingAndEmptyInput() throws {
     let missing = try CLI.run(["compare", "/nonexistent.jsonl"])
     #expect(missing.status != 0 && missing.stderr.contains("/nonexistent.jsonl"))
