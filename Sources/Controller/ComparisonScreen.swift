@@ -6,15 +6,16 @@ import Foundation
 import Screens
 
 extension ComparisonTable {
-  /// The screen table of `comparison`: a row per run ("name (label)", "[stopped]" and the like when
-  /// it did not complete), the final loss per dataset,
-  /// forgetting, adaptation, average and Δunion (when there is a union baseline); lower is better
-  /// everywhere; union baselines are not candidates for "best".
+  /// The screen table of `comparison`: a row per run (named as the legend names it,
+  /// `Comparison.shortNames`, with "[stopped]" and the like when it did not complete), the final
+  /// loss per dataset, forgetting, adaptation, average and Δunion (when there is a union
+  /// baseline); lower is better everywhere; union baselines are not candidates for "best".
   public init(_ comparison: Comparison) {
     let columns = comparison.measureColumns
     var rows: [[ComparisonCell]] = []
-    for row in comparison.rows {
-      var cells = [ComparisonCell(row.title)]
+    for (row, name) in zip(comparison.rows, comparison.shortNames) {
+      let title = row.summary.endStatus == .completed ? name : "\(name) [\(row.status)]"
+      var cells = [ComparisonCell(title)]
       for column in columns {
         let value: Double?
         switch column {

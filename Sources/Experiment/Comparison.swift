@@ -27,6 +27,20 @@ public struct Comparison: Sendable {
   }
 
   public var rows: [Row]
+
+  /// Short names of the rows for a legend or a narrow table: what sets a run apart (its label),
+  /// led by its name unless several runs share that name (the experiment's own, said once
+  /// elsewhere); a union baseline, or runs that differ in nothing, go by their name alone.
+  public var shortNames: [String] {
+    var nameCounts: [String: Int] = [:]
+    for row in rows { nameCounts[row.name, default: 0] += 1 }
+    let distinctLabels = Set(rows.map(\.label)).count
+    return rows.map { row in
+      if distinctLabels <= 1 || row.label.isEmpty || row.isUnion { return row.name }
+      return nameCounts[row.name, default: 0] >= 2 ? row.label : row.name + " · " + row.label
+    }
+  }
+
   /// Every dataset that any run evaluated, in first-seen order.
   public var datasets: [String]
   /// Whether any run is a union baseline (without one, Δunion has no value anywhere).

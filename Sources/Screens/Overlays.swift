@@ -196,7 +196,7 @@ enum Overlays {
         style: Style(.muted))
       return
     }
-    let cols = table.columns.map { TextSanitizer.clean($0, maxLength: 30) }
+    var cols = table.columns.map { TextSanitizer.clean($0, maxLength: 30) }
     let sortCol = min(model.view.sortColumn, cols.count - 1)
     // Rows in sort order; a row without a number in the sort column goes last.
     let order = table.rows.indices.sorted { i, j in
@@ -238,16 +238,31 @@ enum Overlays {
       // A space where others have the "*", so decimal points line up.
       return isBest ? t + "*" : (cell.value != nil ? t + " " : t)
     }
-    var widths = cols.map { $0.terminalWidth + 2 }
-    for (k, row) in rows.enumerated() {
-      for (c, cell) in row.enumerated() where c < widths.count {
-        widths[c] = max(widths[c], text(cell, column: c, row: k).terminalWidth)
+    func columnWidths(_ names: [String]) -> [Int] {
+      // The sorted column's heading carries " ▲".
+      var widths = names.enumerated().map {
+        $0.element.terminalWidth + ($0.offset == sortCol ? 2 : 0)
       }
+      for (k, row) in rows.enumerated() {
+        for (c, cell) in row.enumerated() where c < widths.count {
+          widths[c] = max(widths[c], text(cell, column: c, row: k).terminalWidth)
+        }
+      }
+      return widths
     }
-    // Too wide for the screen: the run names give way first.
-    let spare = (grid.width - 6) - (widths.reduce(0, +) + 2 * cols.count + 2)
-    if spare < 0, !widths.isEmpty { widths[0] = max(12, widths[0] + spare) }
-    let total = widths.reduce(0, +) + 2 * cols.count + 2
+    // Too wide for the screen: the gaps narrow, then the long headings shorten, and only then do
+    // the run names give way (cut run names soon read alike).
+    var gap = 2
+    var widths = columnWidths(cols)
+    func spare() -> Int { (grid.width - 4) - (widths.reduce(0, +) + gap * (cols.count - 1) + 2) }
+    if spare() < 0 { gap = 1 }
+    if spare() < 0 {
+      let short = ["forgetting": "forget", "adaptation": "adapt"]
+      cols = cols.map { short[$0] ?? $0 }
+      widths = columnWidths(cols)
+    }
+    if spare() < 0, !widths.isEmpty { widths[0] = max(12, widths[0] + spare()) }
+    let total = widths.reduce(0, +) + gap * (cols.count - 1) + 2
     let r = centeredBox(total + 2, rows.count + 6, title: "comparison", grid: &grid)
     let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 2)
     var x = inner.x
@@ -258,7 +273,7 @@ enum Overlays {
       grid.put(
         text, x: x, y: inner.y, style: Style(.title, c == sortCol ? .underline : []),
         maxWidth: inner.maxX - x)
-      x += widths[c] + 2
+      x += widths[c] + gap
     }
     for (k, row) in rows.enumerated() {
       let y = inner.y + 1 + k
@@ -273,7 +288,7 @@ enum Overlays {
         grid.putTruncated(
           shown, x: start, y: y, width: min(widths[c], inner.maxX - start),
           style: isBest ? Style(.good, .bold) : Style(.text))
-        x += widths[c] + 2
+        x += widths[c] + gap
       }
     }
     grid.putTruncated(

@@ -129,23 +129,12 @@ enum ReplayLoader {
       skipped.append(notices.isEmpty ? nil : notices.joined(separator: "; "))
     }
     let comparison = Comparison(runs: runs, unionPaths: unionPaths)
-    // The legend names a run by what sets it apart: its label, led by its name when that is not
-    // the name most runs share (a union baseline among the runs it is compared with).
-    var nameCounts: [String: Int] = [:]
-    for row in comparison.rows { nameCounts[row.name, default: 0] += 1 }
-    let commonName = nameCounts.max { $0.value < $1.value }?.key
-    let labels = Set(comparison.rows.map(\.label))
+    // The legend names a run by what sets it apart (`Comparison.shortNames`).
+    let shortNames = comparison.shortNames
     var replayRuns: [ReplayRun] = []
     for (index, run) in runs.enumerated() {
       let row = comparison.rows[index]
-      let label: String
-      if labels.count <= 1 || row.label.isEmpty || row.isUnion {
-        label = row.name
-      } else if row.name == commonName {
-        label = row.label
-      } else {
-        label = row.name + " · " + row.label
-      }
+      let label = shortNames[index]
       let config: ExperimentConfig? = run.header?.config.flatMap {
         try? RunSupport.loader.parse(yaml: JSONText.encode($0), source: run.path)
       }

@@ -80,9 +80,14 @@ import Testing
     for row in rows {
       // The name column ends at the first run of two spaces.
       guard let gap = row.range(of: "  ") else { continue }
+      // The table names a run as the legend does: by its settings ("replay 25%"), without the
+      // experiment's name that every run shares ("strong-shift (replay 25%)" in compare).
       let name = String(row[..<gap.lowerBound])
+      let label = name.split(separator: "(").last.map { String($0.dropLast()) } ?? name
       let cells = row[gap.upperBound...].split(separator: " ").map(String.init)
-      let line = table.split(separator: "\n").first { $0.contains(name) }
+      let line = table.split(separator: "\n").first {
+        $0.contains(label) && !$0.contains("━━") && !$0.contains("[replay")
+      }
       #expect(line != nil, "no row for \(name) in\n\(table)")
       guard let line else { continue }
       var rest = Substring(line)
@@ -98,7 +103,9 @@ import Testing
     // Sorting by the next column (D0) puts the 25 % run, which forgets least, first.
     session.send("Right")
     let sorted = try session.waitFor(text: "D0 ▲")
-    let order = sorted.split(separator: "\n").filter { $0.contains("strong-shift (replay") }
+    let order = sorted.split(separator: "\n").filter {
+      $0.contains("replay ") && $0.contains("%") && !$0.contains("━━") && !$0.contains("[replay")
+    }
     #expect(order.first?.contains("replay 25%") == true, "\(sorted)")
     session.send("Escape")
     // Pinning the second run shows its own status; hiding it says so in the legend.

@@ -66,6 +66,30 @@ struct ComparisonLabelTests {
       ])
   }
 
+  /// Short names (legend, comparison view) drop the name only when several runs share it; runs
+  /// that read alike are named by their files, and each keeps that name.
+  @Test func shortNamesKeepEveryNameThatTellsRunsApart() {
+    func run(_ path: String, _ name: String, replay: Double) -> (String, [RunEvent], RunHeader?) {
+      (
+        path,
+        [.header(RunHeader(runName: name, startTime: "t"))] + Self.stage("cosine", replay: replay),
+        nil
+      )
+    }
+    let shared = Comparison(runs: [
+      run("a.jsonl", "shift", replay: 0), run("b.jsonl", "shift", replay: 25),
+      run("union.jsonl", "union-shift", replay: 0),
+    ])
+    #expect(shared.shortNames == ["replay 0%", "replay 25%", "union-shift"])
+    // Three logs of one run name, two of them alike: cut, garbage and zzz (the review's case).
+    let alike = Comparison(runs: [
+      run("cut.jsonl", "tiny", replay: 0), run("garbage.jsonl", "tiny", replay: 25),
+      run("zzz.jsonl", "tiny", replay: 25),
+    ])
+    #expect(
+      alike.shortNames == ["tiny · replay 0%", "garbage · replay 25%", "zzz · replay 25%"])
+  }
+
   @Test func infiniteSchedulesAreToldApartByCooldownAndAnneal() {
     let labels = Comparison.distinguishingLabels([
       Self.stage("cosine"),
