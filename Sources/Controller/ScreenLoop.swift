@@ -2,6 +2,7 @@
 // snapshot from the mailbox, merge in the user's view and draft, draw only when something changed,
 // and hand the commands the keys produce to the controller. It never waits on the controller.
 
+import Dispatch
 import Screens
 import Terminal
 
@@ -42,7 +43,13 @@ public enum ScreenLoop {
       var quitting = false
       var signal: Int32?
       var needsDraw = true
+      // After t: the theme's name on the notice line for a moment (colours alone do not say).
+      var themeNotice: (text: String, until: UInt64)?
       while true {
+        if let notice = themeNotice, DispatchTime.now().uptimeNanoseconds > notice.until {
+          themeNotice = nil
+          needsDraw = true
+        }
         if let (snapshot, serial) = mailbox.take(newerThan: seen) {
           seen = serial
           finished = snapshot.finished
@@ -55,7 +62,9 @@ public enum ScreenLoop {
         if quitting && finished { return Outcome(forced: false, signal: signal) }
         if needsDraw {
           var grid = term.makeGrid()
-          ScreenRenderer.render(model: model, into: &grid)
+          var shown = model
+          if let notice = themeNotice { shown.notices.insert(notice.text, at: 0) }
+          ScreenRenderer.render(model: shown, into: &grid)
           term.draw(grid)
           needsDraw = false
         }
@@ -78,6 +87,13 @@ public enum ScreenLoop {
             if let t = try? themes.load(name) {
               theme = t
               term.setPalette(themes.palette(for: t, colors: term.capabilities.colors))
+              themeNotice = (
+                "theme: \(name)", DispatchTime.now().uptimeNanoseconds + 3_000_000_000
+              )
+            } else {
+              themeNotice = (
+                "theme \(name) does not load", DispatchTime.now().uptimeNanoseconds + 3_000_000_000
+              )
             }
           default:
             send(command)

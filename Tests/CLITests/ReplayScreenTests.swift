@@ -128,6 +128,9 @@ import Testing
     try session.waitFor(text: "end of replay")
     session.send("Home")
     try session.waitFor(text: "0:00/")
+    // t names the theme it switched to, for a moment.
+    session.send("t")
+    try session.waitFor(text: "theme: ")
     session.send(".")
     session.send(".")
     try session.waitFor("two evaluations in") { $0.contains("step 100/") }
