@@ -19,19 +19,27 @@ enum Overlays {
     var lines: [(String, String, Bool)] = []
     // A replay shows its own keys first and leaves out what needs a trainer.
     let replay = model.status.mode == .replay
-    let contexts: [KeyContext] =
+    // Only keys that do something here: no comparison keys without a comparison (a live run), no
+    // "asks first while training" without a trainer.
+    let hasComparison = model.comparison != nil
+    var contexts: [KeyContext] =
       replay
-      ? [.replay, .main, .comparison]
-      : model.status.hasTrainer ? [.main, .stagePanel, .comparison] : [.main, .comparison]
+      ? [.replay, .main, .comparison] : model.status.hasTrainer ? [.main, .stagePanel] : [.main]
+    if !replay && hasComparison { contexts.append(.comparison) }
     for ctx in contexts {
       if !lines.isEmpty { lines.append(("", "", false)) }
       lines.append((ctx == .main ? "keys" : ctx.rawValue, "", true))
-      let skipped =
+      var skipped =
         replay
         ? ScreenModel.trainingOnly
         : model.status.hasTrainer ? [] : ScreenModel.trainingOnly + [.pause]
+      if !hasComparison { skipped.append(.comparison) }
       for l in KeyTable.helpLines(for: ctx, skipping: skipped) {
-        lines.append((l.keys, l.text, false))
+        let trainingNote = " (asks first while training)"
+        let text =
+          !model.status.hasTrainer && l.text.hasSuffix(trainingNote)
+          ? String(l.text.dropLast(trainingNote.count)) : l.text
+        lines.append((l.keys, text, false))
       }
     }
     let keyW = min(16, lines.map { $0.0.terminalWidth }.max() ?? 8)
@@ -177,7 +185,7 @@ enum Overlays {
       : status.stage >= status.stageCount
         ? ("Every planned stage is done. Quit?", "The run is complete; its log is saved.")
         : ("Quit between stages?", "The run ends here; its log is saved.")
-    let line3 = "[y] quit   [n] keep going"
+    let line3 = "[y q Enter] quit   [n Esc] keep going"
     grid.putTruncated(
       line1, x: inner.x + 1, y: inner.y, width: inner.width - 2, style: Style(.title, .bold))
     if inner.height >= 3 {

@@ -36,9 +36,14 @@ struct KeyTableTests {
     var m = Fixtures.stageTwo()
     m.view.overlay = .help
     let text = ScreenRenderer.renderText(model: m, width: 120, height: 60)
-    for b in KeyTable.bindings where b.context == .main {
+    // Every main-screen key, except the comparison view's in a live run without a comparison.
+    for b in KeyTable.bindings where b.context == .main && b.action != .comparison {
       #expect(text.contains(b.help), "help lacks \(b.help)")
     }
+    #expect(!text.contains("comparison table of the runs"), "no comparison in a live run")
+    m.comparison = ComparisonTable(columns: ["run"], rows: [])
+    let withComparison = ScreenRenderer.renderText(model: m, width: 120, height: 60)
+    #expect(withComparison.contains("comparison table of the runs"))
   }
 
   @Test func viewKeys() {
