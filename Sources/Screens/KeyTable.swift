@@ -318,8 +318,10 @@ public enum StageSteps {
     1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 1e-2, 2e-2,
   ]
   public static let minLearningRate: [Double] = [0] + learningRate
+  /// From 1k tokens (a few steps of the tiny presets) up: ← reaches back to any stage's length.
   public static let lengthTokens: [Double] = [
-    50e3, 100e3, 250e3, 500e3, 1e6, 2e6, 5e6, 10e6, 20e6, 50e6, 100e6, 1e9,
+    1e3, 2e3, 5e3, 10e3, 20e3, 50e3, 100e3, 250e3, 500e3, 1e6, 2e6, 5e6, 10e6, 20e6, 50e6, 100e6,
+    1e9,
   ]
 
   /// The next value on `ladder` above (or below) `value`; values off the ladder snap to it.

@@ -190,6 +190,10 @@ struct KeyTableTests {
     for c in "2M" { _ = m.handleKey(.char(c)) }
     _ = m.handleKey(.tab)  // moving on applies it
     #expect(m.nextStage.lengthTokens == 2_000_000)
+    // The arrows reach short stages too (a tiny preset's 5.1k tokens): down to 1k.
+    #expect(StageSteps.step(5_120, StageSteps.lengthTokens, up: false) == 5_000)
+    #expect(StageSteps.step(50_000, StageSteps.lengthTokens, up: false) == 20_000)
+    #expect(StageSteps.step(1_000, StageSteps.lengthTokens, up: false) == 1_000)
     let cmds = m.handleKey(.enter)
     #expect(m.view.overlay == .none)
     guard case .startNextStage(let s) = cmds.first else {
