@@ -19,9 +19,13 @@ public struct ConfigLoader: Sendable {
     do {
       text = try String(contentsOfFile: path, encoding: .utf8)
     } catch {
+      var isFolder: ObjCBool = false
+      let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
       let reason =
-        FileManager.default.fileExists(atPath: path)
-        ? "cannot read it as UTF-8 text" : "no such file"
+        !exists
+        ? "no such file"
+        : isFolder.boolValue
+          ? "is a folder; give a config file (.yaml)" : "cannot read it as UTF-8 text"
       throw ConfigError(source: path, keyPath: "", message: reason)
     }
     return try parse(yaml: text, source: path, overrides: overrides)

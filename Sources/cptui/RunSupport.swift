@@ -15,7 +15,7 @@ enum RunSupport {
     do {
       return (themes, try themes.load(name ?? "dark"))
     } catch {
-      throw CLIError("theme: \(error)")
+      throw CLIError("\(error)")  // names the file or says "no theme named …"
     }
   }
 

@@ -248,7 +248,8 @@ final class TmuxSession {
     for (path, expected) in [(binary, "binary data"), (long, "expected `role = colour")] {
       let bad = try CLI.run(["tiny-live", "--theme", path])
       #expect(bad.status != 0)
-      #expect(bad.stderr.contains(path) && bad.stderr.contains(expected), "\(bad.stderr)")
+      #expect(
+        bad.stderr.hasPrefix("Error: \(path)") && bad.stderr.contains(expected), "\(bad.stderr)")
       #expect(bad.stderr.count < 300, "\(bad.stderr)")
     }
   }

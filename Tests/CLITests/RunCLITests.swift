@@ -134,6 +134,8 @@ struct RunCLITests {
     let unknown = try CLI.run(["run", "tiny", "--set", "stages.1.dataset=nope"])
     #expect(unknown.status != 0)
     #expect(unknown.stderr.contains("nope"), "\(unknown.stderr)")
+    let folder = try CLI.run(["run", Self.folder.path])
+    #expect(folder.status != 0 && folder.stderr.contains("is a folder; give a config file"))
     let missing = try CLI.run(["run", "/nonexistent/config.yaml"])
     #expect(
       missing.status != 0 && missing.stderr.contains("/nonexistent/config.yaml"),
