@@ -150,9 +150,42 @@ enum Math {
 }
 
 extension Format {
-  /// Text order with numbers read as numbers: "replay 5%" before "replay 25%" (Foundation's
-  /// numeric comparison, as `cptui compare` and its folder listings use).
+  /// Text order with numbers read as numbers, decimals included: "replay 5%" before "replay 25%",
+  /// "warmup=0_" before "warmup=0.5_" (as `cptui compare` and its folder listings use).
   public static func naturalLess(_ a: String, _ b: String) -> Bool {
-    a.compare(b, options: [.numeric]) == .orderedAscending
+    let (x, y) = (naturalParts(a), naturalParts(b))
+    for (p, q) in zip(x, y) where p != q {
+      switch (p.number, q.number) {
+      case (let m?, let n?) where m != n: return m < n
+      case (nil, nil): return p.text < q.text
+      case (.some, nil): return true  // digits before other text, as in ASCII
+      case (nil, .some): return false
+      default: return p.text < q.text  // equal values written differently: "05" and "5"
+      }
+    }
+    return x.count < y.count
+  }
+
+  /// Runs of text and numbers (digits with at most one decimal point between digits).
+  static func naturalParts(_ s: String) -> [(text: String, number: Double?)] {
+    var parts: [(text: String, number: Double?)] = []
+    let chars = Array(s)
+    var i = 0
+    while i < chars.count {
+      let start = i
+      if chars[i].isASCII && chars[i].isNumber {
+        while i < chars.count && chars[i].isASCII && chars[i].isNumber { i += 1 }
+        if i + 1 < chars.count && chars[i] == "." && chars[i + 1].isASCII && chars[i + 1].isNumber {
+          i += 1
+          while i < chars.count && chars[i].isASCII && chars[i].isNumber { i += 1 }
+        }
+        let text = String(chars[start..<i])
+        parts.append((text, Double(text)))
+      } else {
+        while i < chars.count && !(chars[i].isASCII && chars[i].isNumber) { i += 1 }
+        parts.append((String(chars[start..<i]), nil))
+      }
+    }
+    return parts
   }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Experiment
 import Foundation
 import RunLog
+import Screens
 import Terminal
 
 /// `cptui compare`: the paper-style table for existing run logs.
@@ -119,10 +120,8 @@ enum LogPaths {
     return out.filter { seen.insert($0).inserted }
   }
 
-  /// Numbers inside names compare as numbers: replay=5 before replay=25.
-  static func naturalOrder(_ a: String, _ b: String) -> Bool {
-    a.compare(b, options: [.numeric]) == .orderedAscending
-  }
+  /// Numbers inside names compare as numbers: replay=5 before replay=25, warmup=0 before 0.5.
+  static func naturalOrder(_ a: String, _ b: String) -> Bool { Format.naturalLess(a, b) }
 }
 
 /// The comparison as aligned text and as CSV.
@@ -132,7 +131,9 @@ struct ComparisonTable {
 
   init(_ comparison: Comparison, sortedBy column: String?) {
     self.comparison = comparison
-    var rows = comparison.rows
+    // Unsorted, the runs keep their order (the logs' natural order), and union baselines, the
+    // yardstick, come last.
+    var rows = comparison.rows.filter { !$0.isUnion } + comparison.rows.filter(\.isUnion)
     if let column {
       rows.sort { a, b in
         switch column {

@@ -115,6 +115,16 @@ struct FormatTests {
       names.sorted(by: Format.naturalLess)
         == ["replay", "replay 0%", "replay 5%", "replay 25%", "replay 50%", "run"])
     #expect(!Format.naturalLess("a", "a") && Format.naturalLess("a", "ab"))
+    // Decimals read as numbers; a dot before letters is text.
+    let files = [
+      "w__warmup=2_.jsonl", "w__warmup=0.5_.jsonl", "w__warmup=0_.jsonl", "w__warmup=1_.jsonl",
+    ]
+    #expect(
+      files.sorted(by: Format.naturalLess) == [
+        "w__warmup=0_.jsonl", "w__warmup=0.5_.jsonl", "w__warmup=1_.jsonl", "w__warmup=2_.jsonl",
+      ])
+    #expect(
+      Format.naturalLess("x9.jsonl", "x10.jsonl") && Format.naturalLess("ηmax 2e-3", "ηmax 4e-3"))
   }
 
   @Test func numbers() {
