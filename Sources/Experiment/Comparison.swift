@@ -212,5 +212,17 @@ public struct Comparison: Sendable {
     value == value.rounded() ? "\(Int(value))%" : String(format: "%g%%", value)
   }
 
-  static func short(_ value: Double) -> String { String(format: "%g", value) }
+  /// A learning rate as the stage panel and the presets write it: "2e-3", "1e-5", "3.5e-4".
+  static func short(_ value: Double) -> String {
+    guard value.isFinite, value != 0, abs(value) < 0.1 || abs(value) >= 1e4 else {
+      return String(format: "%g", value)
+    }
+    var exponent = Int(log10(abs(value)).rounded(.down))
+    var mantissa = String(format: "%g", value / pow(10, Double(exponent)))
+    if mantissa == "10" || mantissa == "-10" {  // 9.9999999e-4 read as 10e-4
+      exponent += 1
+      mantissa = mantissa.hasPrefix("-") ? "-1" : "1"
+    }
+    return "\(mantissa)e\(exponent)"
+  }
 }

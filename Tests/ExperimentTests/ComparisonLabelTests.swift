@@ -29,7 +29,11 @@ struct ComparisonLabelTests {
     let lr = Comparison.distinguishingLabels([
       Self.stage("cosine", lrMax: 2e-3), Self.stage("cosine", lrMax: 8e-3),
     ])
-    #expect(lr == ["ηmax 0.002", "ηmax 0.008"])
+    #expect(lr == ["ηmax 2e-3", "ηmax 8e-3"])
+    #expect(
+      [1e-5, 3.5e-4, 4e-3, 0.01, 0.02, 0.001].map(Comparison.short) == [
+        "1e-5", "3.5e-4", "4e-3", "1e-2", "2e-2", "1e-3",
+      ])
   }
 
   /// A union baseline is labelled as one, and its single stage does not enter the other runs'
