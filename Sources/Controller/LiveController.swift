@@ -116,9 +116,13 @@ public actor LiveController {
     guard state.isRunning, !state.stopping else { return }
     switch command {
     case .startNextStage(let settings):
+      let dataset =
+        state.datasets.indices.contains(settings.datasetIndex)
+        ? state.datasets[settings.datasetIndex] : nil
       let stage = StageChoice.stageConfig(
         from: settings, datasets: state.datasets, base: state.nextStageBase,
-        tokensPerStep: state.tokensPerStep ?? 1)
+        tokensPerStep: state.tokensPerStep ?? 1, trainedDatasets: state.trainedDatasets,
+        stageName: dataset.flatMap(state.stageName(forDataset:)))
       state.note(.choseNextStage)
       sendToTrainer(.startStage(stage))
     case .togglePause:

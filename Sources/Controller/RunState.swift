@@ -252,11 +252,23 @@ public struct RunState: Sendable, Equatable {
 
   /// "D1 german": the dataset's name and the name of the first stage that trains on it.
   public func label(forDataset name: String) -> String {
-    let stageName =
+    guard let stageName = stageName(forDataset: name), stageName != name else { return name }
+    return name + " " + stageName
+  }
+
+  /// The name of the first stage (run, else planned) that trains on dataset `name`.
+  public func stageName(forDataset name: String) -> String? {
+    let found =
       stages.first(where: { $0.dataset == name })?.name
       ?? plannedStages.first(where: { $0.dataset == name })?.name
-    guard let stageName, !stageName.isEmpty, stageName != name else { return name }
-    return name + " " + stageName
+    return found?.isEmpty == false ? found : nil
+  }
+
+  /// The datasets the stages so far trained on, each once, in the order they were first trained.
+  public var trainedDatasets: [String] {
+    var out: [String] = []
+    for s in stages where !out.contains(s.dataset) { out.append(s.dataset) }
+    return out
   }
 
   /// The proposed settings of stage `number` (from 1): as planned, else like the stage before.

@@ -33,10 +33,16 @@ public enum StageChoice {
   /// - `base`: the stage the draft was made from (the next planned stage, else the last one); its
   ///   name, schedule parameters, replay sources and optimizer action carry over where they still
   ///   apply.
-  /// - The length in tokens becomes whole steps (rounded up, at least 1); replay draws from D0
-  ///   unless the base stage names other sources.
+  /// - `trainedDatasets`: the datasets earlier stages trained on, in order. Replay draws from
+  ///   them, the new stage's own dataset left out (as a config's default `replayFrom` does); the
+  ///   base stage's sources are kept when it trains the same dataset, as far as they were trained.
+  ///   Without that history (nil), the base's sources, else D0.
+  /// - `stageName`: the name to give the stage when its dataset differs from the base's (the
+  ///   name of the first stage that trained or plans that dataset), so legends keep "D2 german".
+  /// - The length in tokens becomes whole steps (rounded up, at least 1).
   public static func stageConfig(
-    from settings: StageSettings, datasets: [String], base: StageConfig?, tokensPerStep: Int
+    from settings: StageSettings, datasets: [String], base: StageConfig?, tokensPerStep: Int,
+    trainedDatasets: [String]? = nil, stageName: String? = nil
   ) -> StageConfig {
     let dataset =
       datasets.indices.contains(settings.datasetIndex)
@@ -54,10 +60,19 @@ public enum StageChoice {
     var replayFrom: [String] = []
     if settings.replayPercent > 0 {
       let inherited = base?.replayFrom ?? []
-      replayFrom = inherited.isEmpty ? Array(datasets.prefix(1)) : inherited
+      if let trained = trainedDatasets {
+        let earlier = trained.filter { $0 != dataset }
+        let kept =
+          base?.dataset == dataset ? inherited.filter { earlier.contains($0) } : []
+        replayFrom = kept.isEmpty ? earlier : kept
+        // Nothing else trained yet (a second stage on D0): replay D0, i.e. the stage's own data.
+        if replayFrom.isEmpty { replayFrom = Array(trained.prefix(1)) }
+      } else {
+        replayFrom = inherited.isEmpty ? Array(datasets.prefix(1)) : inherited
+      }
     }
     return StageConfig(
-      name: base?.dataset == dataset ? base?.name : nil, dataset: dataset,
+      name: base?.dataset == dataset ? base?.name : stageName, dataset: dataset,
       length: .tokens(tokens), steps: steps, schedule: schedule,
       warmupFraction: settings.warmupPercent / 100, lrMax: settings.lrMax, lrMin: settings.lrMin,
       replayPercent: settings.replayPercent, replayFrom: replayFrom,

@@ -288,6 +288,35 @@ enum Script {
     #expect(stage.steps == 8)  // 1000 tokens / 128 per step, rounded up
   }
 
+  /// Replay from the panel draws on what earlier stages trained, never on the stage's own data
+  /// (the review's cases: stage 3 back on D0; stage 4 after stage 3 took D3 instead of D2).
+  @Test func panelReplayDrawsOnTheDatasetsTrainedBefore() {
+    let datasets = ["D0", "D1", "D2", "D3"]
+    var settings = StageSettings(datasets: datasets, datasetIndex: 0, replayPercent: 25)
+    let planned3 = StageConfig(
+      name: "german", dataset: "D2", length: .steps(10), steps: 10, replayPercent: 5,
+      replayFrom: ["D0", "D1"])
+    let back = StageChoice.stageConfig(
+      from: settings, datasets: datasets, base: planned3, tokensPerStep: 1,
+      trainedDatasets: ["D0", "D1"], stageName: "english")
+    #expect(back.dataset == "D0" && back.replayFrom == ["D1"], "\(back.replayFrom)")
+    #expect(back.name == "english", "a changed dataset keeps its stage name for the legend")
+    let planned4 = StageConfig(
+      name: "shakespeare", dataset: "D3", length: .steps(10), steps: 10, replayPercent: 5,
+      replayFrom: ["D0", "D1", "D2"])
+    settings.datasetIndex = 3
+    let fourth = StageChoice.stageConfig(
+      from: settings, datasets: datasets, base: planned4, tokensPerStep: 1,
+      trainedDatasets: ["D0", "D1", "D3"])
+    #expect(fourth.replayFrom == ["D0", "D1"], "D2 never trained; D3 is the stage's own")
+    #expect(fourth.name == "shakespeare")
+    // The planned sources, when they were all trained, stay as planned.
+    let asPlanned = StageChoice.stageConfig(
+      from: settings, datasets: datasets, base: planned4, tokensPerStep: 1,
+      trainedDatasets: ["D0", "D1", "D2"])
+    #expect(asPlanned.replayFrom == ["D0", "D1", "D2"])
+  }
+
   @Test func mergeKeepsTheUsersViewAndDraftUntilANewProposal() {
     var (session, model, _) = Self.screen()
     _ = session.handleKey(.char("s"), in: &model)
