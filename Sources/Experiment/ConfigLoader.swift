@@ -574,6 +574,19 @@ struct ConfigDecoder {
 
   // MARK: Stages
 
+  /// The kind a schedule value names, written as `constant-min` or `{kind: constant-min, …}`.
+  static func scheduleKindName(_ node: ConfigNode) -> String? {
+    switch node.value {
+    case .scalar(let text, _): return text
+    case .map(let entries):
+      if case .scalar(let text, _)? = entries.first(where: { $0.key == "kind" })?.value.value {
+        return text
+      }
+      return nil
+    default: return nil
+    }
+  }
+
   func decodeStage(
     _ value: Located, index: Int, defaults: [String: Located], earlier: [StageConfig],
     names: [String], tokensPerStep: Int
@@ -587,6 +600,13 @@ struct ConfigDecoder {
       fields["steps"] = nil
     }
     fields.merge(own) { _, stage in stage }
+    // A stage that sets constant-min itself does not take the defaults' warmup: that schedule is
+    // "no re-warming", and an inherited 1 % warmup would start it at η = 0.
+    if let ownSchedule = own["schedule"], own["warmup"] == nil, defaults["warmup"] != nil,
+      Self.scheduleKindName(ownSchedule.node) == ScheduleKind.constantMin.rawValue
+    {
+      fields["warmup"] = nil
+    }
     let number = index + 1
 
     guard let datasetValue = fields["dataset"] else {

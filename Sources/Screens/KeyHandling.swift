@@ -194,7 +194,10 @@ extension ScreenModel {
     func cycle(_ i: Int, _ n: Int) -> Int { n == 0 ? 0 : (i + (up ? 1 : n - 1)) % n }
     switch field {
     case .dataset: s.datasetIndex = cycle(s.datasetIndex, s.datasets.count)
-    case .schedule: s.scheduleIndex = cycle(s.scheduleIndex, s.schedules.count)
+    case .schedule:
+      s.scheduleIndex = cycle(s.scheduleIndex, s.schedules.count)
+      // constant-min is "no re-warming": choosing it clears the warmup (it can be set again).
+      if s.schedule == "constant-min" { s.warmupPercent = 0 }
     case .warmup:
       s.warmupPercent = StageSteps.step(s.warmupPercent, StageSteps.warmupPercent, up: up)
     case .replay:

@@ -284,6 +284,7 @@ enum Script {
     #expect(stage.dataset == "D0")
     #expect(stage.name == nil)
     #expect(stage.schedule == .constantMin)
+    #expect(stage.warmupFraction == 0, "choosing constant-min clears the warmup")
     #expect(stage.length == .tokens(1000))
     #expect(stage.steps == 8)  // 1000 tokens / 128 per step, rounded up
   }

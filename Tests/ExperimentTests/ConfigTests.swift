@@ -338,6 +338,31 @@ let errorCases: [ErrorCase] = [
         == .infinite(InfiniteParameters(cooldown: .linear, lrConst: 5e-4, anneal: false)))
   }
 
+  /// A stage that chooses constant-min does not inherit the defaults' warmup (it would start at
+  /// η = 0), unless it sets one itself or the defaults choose constant-min too.
+  @Test func constantMinDoesNotInheritTheDefaultWarmup() throws {
+    let config = try parse(
+      head
+        + """
+        defaults: {steps: 50, warmup: 5%}
+        stages:
+          - {dataset: D0}
+          - {dataset: D1, schedule: constant-min}
+          - {dataset: D1, schedule: {kind: constant-min}, warmup: 2%}
+        """, overrides: ["stages.4.dataset=D0", "stages.4.schedule=constant-min"])
+    #expect(config.stages.map(\.warmupFraction) == [0.05, 0, 0.02, 0])
+    let plan = config.schedulePlan
+    #expect(plan.lr(stageIndex: 1, stageStep: 0) == config.stages[1].lrMin, "no re-warming")
+    let sameDefaults = try parse(
+      head
+        + """
+        defaults: {steps: 50, warmup: 5%, schedule: constant-min}
+        stages:
+          - {dataset: D0}
+        """)
+    #expect(sameDefaults.stages[0].warmupFraction == 0.05)
+  }
+
   @Test func infiniteContinuationInheritsAndDoesNotReWarm() throws {
     let config = try parse(
       head
