@@ -158,6 +158,16 @@ struct SweepCommand: ParsableCommand {
         jobs.append((suffix.isEmpty ? name : "\(name)__\(suffix)", config, true))
       }
     }
+    // Δunion compares like with like only when the union trains as many tokens as the runs.
+    if let run = jobs.first(where: { !$0.isUnion })?.config,
+      let union = jobs.first(where: \.isUnion)?.config,
+      abs(union.totalTokens - run.totalTokens) > max(union.tokensPerStep, run.tokensPerStep)
+    {
+      printError(
+        "cptui: note: the union baseline trains \(union.totalTokens) tokens, the runs "
+          + "\(run.totalTokens): Δunion compares unequal budgets (--union-set gives the union "
+          + "its length, e.g. --union-set stages.1.tokens=\(run.totalTokens))")
+    }
     var paths: [String] = []
     var unionPaths: Set<String> = []
     for (index, job) in jobs.enumerated() {
@@ -165,6 +175,14 @@ struct SweepCommand: ParsableCommand {
       paths.append(path)
       if job.isUnion { unionPaths.insert(path) }
       let state = Self.logState(path)
+      if state == .completed || state == .resumable,
+        let difference = Self.configDifference(logAt: path, job: job.config)
+      {
+        // Skipping or resuming it would report another experiment under this sweep's name.
+        throw CLIError(
+          "\(path): this log was made with another config than the sweep's (\(difference)); "
+            + "move it away, or give the sweep another --out folder")
+      }
       if state == .completed {
         if !quiet { printError("[\(index + 1)/\(jobs.count)] \(job.name): done, skipped") }
         continue
@@ -202,6 +220,50 @@ struct SweepCommand: ParsableCommand {
     let csvPath = (folder as NSString).appendingPathComponent("summary.csv")
     try? table.csv.write(toFile: csvPath, atomically: true, encoding: .utf8)
     if !quiet { printError("cptui: logs and summary.csv in \(folder)") }
+  }
+
+  /// How the config in the log's header differs from `job` ("stages.1.steps 30 → 40"), or nil
+  /// when it is the same config (or the header has none to compare).
+  static func configDifference(logAt path: String, job: ExperimentConfig) -> String? {
+    let headerOnly: (RunEvent) -> Bool = {
+      if case .header = $0 { return true } else { return false }
+    }
+    guard let contents = try? RunLogReader.read(path: path, keeping: headerOnly),
+      let logged = contents.header?.config
+    else { return nil }
+    if let config = try? RunSupport.loader.parse(yaml: JSONText.encode(logged), source: path),
+      config == job
+    {
+      return nil
+    }
+    return firstDifference(logged, job.resolvedJSON, path: "") ?? "the resolved configs differ"
+  }
+
+  /// The first key path where two JSON values differ, with both values.
+  static func firstDifference(_ a: JSONValue, _ b: JSONValue, path: String) -> String? {
+    func join(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    switch (a, b) {
+    case (.object(let x), .object(let y)):
+      for member in x {
+        guard let other = y.first(where: { $0.key == member.key }) else {
+          return "\(join(member.key)) only in the log"
+        }
+        if let d = firstDifference(member.value, other.value, path: join(member.key)) { return d }
+      }
+      if let extra = y.first(where: { m in !x.contains { $0.key == m.key } }) {
+        return "\(join(extra.key)) only in the sweep"
+      }
+      return nil
+    case (.array(let x), .array(let y)) where x.count == y.count:
+      for (i, (u, v)) in zip(x, y).enumerated() {
+        if let d = firstDifference(u, v, path: join(String(i + 1))) { return d }
+      }
+      return nil
+    default:
+      if let u = a.doubleValue, let v = b.doubleValue, u == v { return nil }
+      if a == b { return nil }
+      return "\(path) \(JSONText.encode(a)) → \(JSONText.encode(b))"
+    }
   }
 
   enum LogState { case missing, completed, resumable, broken }

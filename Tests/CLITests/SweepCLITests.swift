@@ -14,6 +14,10 @@ struct SweepCLITests {
     ]
     let first = try CLI.run(args, environment: env)
     #expect(first.status == 0, "\(first.stderr)")
+    // tiny's stages are 60 steps each here, union-tiny's one stage 80: said, not hidden.
+    #expect(
+      first.stderr.contains("the union baseline trains 10240 tokens, the runs 15360"),
+      "\(first.stderr)")
     let lines = first.stdout.split(separator: "\n").map(String.init)
     #expect(lines.count == 5, "\(first.stdout)")
     #expect(
@@ -51,6 +55,13 @@ struct SweepCLITests {
     #expect(second.stdout == first.stdout)
     #expect(
       second.stderr.components(separatedBy: "done, skipped").count - 1 == 4, "\(second.stderr)")
+    // The same sweep with another config: its logs are not taken for this one's.
+    let changed = try CLI.run(
+      again.map { $0 == "defaults.steps=60" ? "defaults.steps=50" : $0 }, environment: env)
+    #expect(changed.status == 1, "\(changed)")
+    #expect(
+      changed.stderr.contains("this log was made with another config than the sweep's")
+        && changed.stderr.contains("stages.1.steps 60 → 50"), "\(changed.stderr)")
 
     // compare on the same logs prints the same numbers (rows in file order).
     let compare = try CLI.run(["compare", out, "--csv", "-"], environment: env)
