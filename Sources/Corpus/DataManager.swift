@@ -104,7 +104,8 @@ public final class DataManager: @unchecked Sendable {
       seconds: Date().timeIntervalSince(start))
     log(
       String(
-        format: "prepared %@: %d documents, %.1f MB in %.1f s", name, manifest.documents,
+        format: "prepared %@: %d document%@, %.1f MB in %.1f s", name, manifest.documents,
+        manifest.documents == 1 ? "" : "s",
         Double(manifest.bytes) / 1e6, manifest.seconds))
     return try TextStore(directory: dir, name: name)
   }
@@ -280,7 +281,11 @@ public final class DataManager: @unchecked Sendable {
           out.append(URL(fileURLWithPath: path))
         }
       } else if path.contains("*") || path.contains("?") || path.contains("[") {
-        out += globFiles(path)
+        let matches = globFiles(path)
+        if matches.isEmpty {
+          throw CorpusError.invalidArgument("\(p): the pattern matches no files")
+        }
+        out += matches
       } else {
         throw CorpusError.unknownDataset(p)
       }

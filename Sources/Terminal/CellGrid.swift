@@ -244,6 +244,8 @@ public struct CellGrid: Sendable, Equatable {
     case "↑": return "^"
     case "↓": return "v"
     case "×": return "x"
+    case "≈": return "~"
+    case "✓": return "+"
     case "µ", "μ": return "u"
     case "ä": return "ae"
     case "ö": return "oe"

@@ -107,7 +107,12 @@ struct DataList: ParsableCommand {
     printText("Datasets (cache: \(cache.root.path); ✓ = text prepared):")
     for r in Recipes.all {
       let prepared = manager.isTextPrepared(.builtin(r.name))
-      let mb = String(format: "%5.1f MB", r.approximateMB)
+      // The prepared text's own size once there is one (as `data info` reports it), else the
+      // recipe's estimate, marked as such.
+      let bytes = prepared ? (try? manager.textStore(.builtin(r.name)))?.byteCount : nil
+      let mb =
+        bytes.map { String(format: "%5.1f MB", Double($0) / 1e6) }
+        ?? String(format: "≈%4.1f MB", r.approximateMB)
       printText(
         "  \(r.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(mb)  \(prepared ? "✓" : " ") \(r.summary)"
       )
@@ -160,7 +165,8 @@ struct DataPrepare: ParsableCommand {
         let docs = stores.reduce(0) { $0 + $1.documentCount }
         printText(
           String(
-            format: "%@: %d documents, %.1f MB (%.1f s)", spec.displayName, docs, mb,
+            format: "%@: %d document%@, %.1f MB (%.1f s)", spec.displayName, docs,
+            docs == 1 ? "" : "s", mb,
             Date().timeIntervalSince(t0)))
       }
       if tokenize {

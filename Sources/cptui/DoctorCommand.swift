@@ -11,7 +11,12 @@ struct DoctorCommand: ParsableCommand {
     let best = KernelSelection.bestCoreType(for: features) ?? "(none known)"
     print("cptui \(CPTUIVersion.string)")
     print("OpenBLAS kernel:  \(BLAS.coreName) (\(KernelSelection.origin.rawValue))")
-    print("best for CPU:     \(best)")
+    // A kernel as strong as the best one the CPU allows is as good (Cooperlake is SkylakeX's
+    // AVX-512 with bfloat16): say so rather than suggest a mismatch.
+    let verdict =
+      KernelSelection.strength(ofCore: BLAS.coreName) >= KernelSelection.strength(ofCore: best)
+      ? " (the kernel in use is as strong: nothing to do)" : " (cptui asks OpenBLAS for it)"
+    print("best for CPU:     \(best) class\(verdict)")
     print("OpenBLAS threads: \(BLAS.threads)")
     print("OpenBLAS build:   \(BLAS.buildConfig)")
     let vector = ["avx512f", "avx512bw", "avx512vl", "avx2", "fma", "avx"].filter(features.contains)
