@@ -73,22 +73,40 @@ enum Extract {
 
   /// User text: a file is cut into documents at blank lines, paragraphs being grouped until a
   /// document has at least `targetBytes` bytes (so one big file still gives a validation split).
+  /// Text without blank lines (one sentence per line, a log, a CSV) is cut at a line end once a
+  /// document reaches 8 × `targetBytes`. Line ends may be LF, CRLF or CR; documents use LF.
   static func paragraphDocuments(_ text: String, targetBytes: Int = 2048) -> [[UInt8]] {
     var docs: [[UInt8]] = []
     var current: [UInt8] = []
     var blank = false
-    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      let isBlank = line.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" }
+    // Lines by bytes: in a Swift String "\r\n" is one Character, so splitting at "\n" would find
+    // no line end at all in a CRLF file.
+    let bytes = Array(text.utf8)
+    var start = 0
+    var lines: [ArraySlice<UInt8>] = []
+    var i = 0
+    while i < bytes.count {
+      if bytes[i] == 0x0A || bytes[i] == 0x0D {
+        lines.append(bytes[start..<i])
+        if bytes[i] == 0x0D && i + 1 < bytes.count && bytes[i + 1] == 0x0A { i += 1 }
+        start = i + 1
+      }
+      i += 1
+    }
+    lines.append(bytes[start..<bytes.count])
+    let longest = 8 * targetBytes
+    for line in lines {
+      let isBlank = line.allSatisfy { $0 == 0x20 || $0 == 0x09 }
       if isBlank {
         blank = true
       } else {
-        if blank && current.count >= targetBytes {
+        if (blank && current.count >= targetBytes) || current.count >= longest {
           docs.append(current)
           current = []
         }
         blank = false
       }
-      current.append(contentsOf: line.utf8)
+      current.append(contentsOf: line)
       current.append(0x0A)
     }
     docs.append(current)

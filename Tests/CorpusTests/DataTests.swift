@@ -66,6 +66,16 @@ func temporaryCache() -> CorpusCache {
     let docs = Extract.paragraphDocuments(text, targetBytes: 1000)
     #expect(docs.count > 3)
     #expect(docs.reduce(0) { $0 + $1.count } >= text.utf8.count)
+    // CRLF line ends: the blank lines are found, and documents use LF.
+    let crlf = Extract.paragraphDocuments(
+      text.replacingOccurrences(of: "\n", with: "\r\n"), targetBytes: 1000)
+    #expect(crlf == docs)
+    // No blank lines at all (a sentence per line): still cut, at line ends.
+    let lines = (0..<2000).map { "sentence number \($0) of a file without blank lines" }
+    let cut = Extract.paragraphDocuments(lines.joined(separator: "\n"), targetBytes: 1000)
+    #expect(cut.count > 10, "\(cut.count)")
+    #expect(cut.allSatisfy { $0.last == 0x0A && $0.count <= 8000 + 100 })
+    #expect(cut.joined().count == lines.joined(separator: "\n").utf8.count + 1)
   }
 }
 
