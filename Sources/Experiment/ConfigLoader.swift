@@ -28,18 +28,25 @@ public struct ConfigLoader: Sendable {
           ? "is a folder; give a config file (.yaml)" : "cannot read it as UTF-8 text"
       throw ConfigError(source: path, keyPath: "", message: reason)
     }
-    return try parse(yaml: text, source: path, overrides: overrides)
+    // Paths of your own text in the file are relative to the file's folder.
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    return try parse(yaml: text, source: path, overrides: overrides, relativeTo: folder)
   }
 
   /// Reads config text; `source` names it in errors.
-  public func parse(yaml: String, source: String = "config", overrides: [String] = [])
+  /// Relative paths of own-text datasets written in the text resolve against `folder` when one
+  /// is given (those from `overrides` stay relative to the working folder).
+  public func parse(
+    yaml: String, source: String = "config", overrides: [String] = [],
+    relativeTo folder: String? = nil
+  )
     throws(ConfigError) -> ExperimentConfig
   {
     var root = try ConfigNode.parse(yaml: yaml, source: source)
     for override in overrides {
       try ConfigOverrides.apply(override, to: &root, source: source)
     }
-    var decoder = ConfigDecoder(source: source, builtins: builtinDatasets)
+    var decoder = ConfigDecoder(source: source, builtins: builtinDatasets, folder: folder)
     return try decoder.decode(root)
   }
 }
@@ -87,6 +94,19 @@ struct Located {
 struct ConfigDecoder {
   let source: String
   let builtins: Set<String>?
+  /// The config file's folder: relative own-text paths written in the file resolve against it.
+  var folder: String? = nil
+
+  /// `path` as the config means it: relative to the config file's folder when it was written in
+  /// the file (not given by an override, which is relative to the working folder).
+  func resolvedPath(_ path: String, _ node: ConfigNode) -> String {
+    guard let folder, node.origin == nil, !path.hasPrefix("/"), !path.hasPrefix("~") else {
+      return path
+    }
+    let joined = (folder as NSString).appendingPathComponent(path)
+    // "cfg/../txt" reads "txt"; a glob's characters pass through unchanged.
+    return URL(fileURLWithPath: joined).standardizedFileURL.path
+  }
 
   // MARK: Errors and small readers
 
@@ -352,7 +372,7 @@ struct ConfigDecoder {
       if text.isEmpty { throw error(value, "empty dataset name") }
       if let earlier = declared.first(where: { $0.name == text }) { return earlier.spec }
       if text.contains(where: { "/.*?[".contains($0) }) || text.hasPrefix("~") {
-        return .files([text])
+        return .files([resolvedPath(text, value.node)])
       }
       return try builtin(text, value)
     case .list(let items):
@@ -374,7 +394,7 @@ struct ConfigDecoder {
       case "files":
         let paths = try stringList(field)
         guard !paths.isEmpty else { throw error(field, "no files given") }
-        return .files(paths)
+        return .files(paths.map { resolvedPath($0, field.node) })
       default:
         guard case .list(let items) = field.node.value, !items.isEmpty else {
           throw error(field, "expected a list of datasets (each a name or {dataset, weight})")

@@ -535,6 +535,33 @@ let errorCases: [ErrorCase] = [
 }
 
 @Suite struct ConfigChanges {
+  /// Own-text paths written in a config file are relative to its folder (so the config runs from
+  /// anywhere and its log resumes from anywhere); an override's path is the working folder's.
+  @Test func ownTextPathsAreRelativeToTheConfigFile() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-paths-\(getpid())/cfg")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder.deletingLastPathComponent()) }
+    let file = folder.appendingPathComponent("own.yaml").path
+    try """
+    name: own
+    model: {layers: 1, heads: 1, width: 8, context: 8}
+    datasets:
+      D0: ../txt/a.txt
+      D1: {files: [notes/, /abs/b.txt, "~/c.txt"]}
+    stages:
+      - {dataset: D0, steps: 2}
+    """.write(toFile: file, atomically: true, encoding: .utf8)
+    let parent = folder.deletingLastPathComponent().standardizedFileURL.path
+    let config = try ConfigLoader().load(path: file)
+    #expect(config.dataset(named: "D0") == .files([parent + "/txt/a.txt"]))
+    #expect(
+      config.dataset(named: "D1")
+        == .files([folder.standardizedFileURL.path + "/notes", "/abs/b.txt", "~/c.txt"]))
+    let overridden = try ConfigLoader().load(path: file, overrides: ["datasets.D0=./mine.txt"])
+    #expect(overridden.dataset(named: "D0") == .files(["./mine.txt"]))
+  }
+
   @Test func applyingOverridesToAResolvedConfig() throws {
     let base = try parse(head + twoStages)
     let changed = try base.applying([
