@@ -705,7 +705,9 @@ struct ConfigDecoder {
         warmupFraction = Double(warmupSteps) / Double(steps)
       }
     }
-    let warmupPlace = fields["warmup"] ?? fields["schedule"] ?? value
+    // Blame what the stage itself set (an override of its schedule) before what it inherited.
+    let warmupPlace =
+      own["warmup"] ?? own["schedule"] ?? fields["warmup"] ?? fields["schedule"] ?? value
     switch schedule {
     case .warmupStableDecay(_, let decayFraction):
       if warmupFraction + decayFraction > 1 + 1e-12 {

@@ -535,6 +535,22 @@ let errorCases: [ErrorCase] = [
 }
 
 @Suite struct ConfigChanges {
+  /// A warmup-plus-decay too long for the stage blames the override that set the schedule, not the
+  /// inherited warmup.
+  @Test func anOversizedDecayBlamesTheScheduleOverride() {
+    let yaml =
+      head + "defaults: {steps: 40, warmup: 5%}\nstages:\n  - {dataset: D0}\n  - {dataset: D1}\n"
+    do {
+      _ = try parse(yaml, overrides: ["stages.2.schedule={kind: wsd, decayFraction: 0.97}"])
+      Issue.record("accepted a decay longer than the stage")
+    } catch {
+      #expect(
+        error.description.hasPrefix("--set stages.2.schedule=")
+          && error.description.contains(": stages.2.schedule: the stage is shorter"),
+        "\(error)")
+    }
+  }
+
   /// Own-text paths written in a config file are relative to its folder (so the config runs from
   /// anywhere and its log resumes from anywhere); an override's path is the working folder's.
   @Test func ownTextPathsAreRelativeToTheConfigFile() throws {
