@@ -153,6 +153,13 @@ struct DataPrepare: ParsableCommand {
 
   @OptionGroup var tokenizerOptions: TokenizerOptions
 
+  func validate() throws {
+    if tokenizerOptions.isSet && !tokenize {
+      throw ValidationError(
+        "--vocab, --tokenizer-from and --tokenizer choose the tokenizer of --tokenize; add it")
+    }
+  }
+
   func run() throws {
     try runReporting {
       let start = Date()

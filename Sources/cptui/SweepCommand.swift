@@ -12,8 +12,9 @@ struct SweepCommand: ParsableCommand {
       Each --grid KEY=V1,V2,… multiplies the runs (e.g. --grid stage2.replay=0,5,25 --grid seed=1,2,3). \
       Logs go to --out (default runs/sweep-NAME/), one per combination, named by its settings; a \
       combination whose log already completed is skipped, one that was interrupted is resumed from \
-      its last checkpoint. --union CONFIG adds a union baseline run. The table is printed at the end \
-      and written to OUT/summary.csv.
+      its last checkpoint; a log made with another config is refused. --union CONFIG adds a union \
+      baseline run (once: a --grid seed axis does not repeat it; --union-set sets its own keys). \
+      The table is printed at the end and written to OUT/summary.csv.
 
       CONFIG may also be a sweep file (presets/sweeps/NAME.yaml, or just NAME): its preset, set, \
       seeds, grid, union and out are the defaults that the options above extend (--set and \

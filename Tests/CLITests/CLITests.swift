@@ -236,6 +236,9 @@ struct DataCLITests {
       ["data", "prepare", "tiny", "--tokenize"], environment: ["CPTUI_CACHE": cache])
     #expect(prepared.status == 0 && prepared.stdout.contains("tiny: tokenizer"), "\(prepared)")
     #expect(try tinyLine().contains("✓ D0 → D1"), "its text is prepared now")
+    // A tokenizer option without --tokenize would do nothing: refused, naming the fix.
+    let noTokenize = try CLI.run(["data", "prepare", "tiny", "--vocab", "512"])
+    #expect(noTokenize.status == 64 && noTokenize.stderr.contains("add it"), "\(noTokenize)")
     let ascii = try CLI.run(
       ["data", "list"], environment: ["CPTUI_CACHE": cache, "LANG": "C"],
       removing: ["LC_ALL", "LC_CTYPE"])
