@@ -277,9 +277,20 @@ public struct RunState: Sendable, Equatable {
     let source: StageConfig? =
       plannedStages.indices.contains(index) ? plannedStages[index] : plannedStages.last
     guard let source else { return StageSettings() }
-    return StageChoice.settings(
+    var settings = StageChoice.settings(
       from: source, datasets: datasets, datasetLabels: datasets.map(label(forDataset:)),
       tokensPerStep: tokensPerStep ?? 1)
+    // What replay would draw on for each dataset choice: the rule the stage is made with.
+    settings.replaySources = datasets.indices.map { index in
+      var probe = settings
+      probe.datasetIndex = index
+      probe.replayPercent = 1
+      return StageChoice.stageConfig(
+        from: probe, datasets: datasets, base: source, tokensPerStep: tokensPerStep ?? 1,
+        trainedDatasets: stages.isEmpty ? nil : trainedDatasets
+      ).replayFrom.joined(separator: " ")
+    }
+    return settings
   }
 
   /// The planned steps of the whole run: stages that ended count as run, the others as planned.

@@ -130,9 +130,12 @@ enum Overlays {
           Format.trimmed($0)
         }
       case .replay:
-        items = ladder(StageSteps.replayPercent, current: s.replayPercent, unit: "%") {
-          Format.trimmed($0)
-        }
+        items =
+          ladder(StageSteps.replayPercent, current: s.replayPercent, unit: "%") {
+            Format.trimmed($0)
+          }
+          + (s.replayPercent > 0 && !s.replaySource.isEmpty
+            ? [("of " + TextSanitizer.clean(s.replaySource, maxLength: 30), false)] : [])
       case .lrMax: items = [(left + " " + Format.scientific(s.lrMax) + " " + right, true)]
       case .lrMin: items = [(left + " " + Format.scientific(s.lrMin) + " " + right, true)]
       case .length: items = [(left + " " + Format.count(s.lengthTokens) + " tokens " + right, true)]

@@ -175,6 +175,14 @@ public struct StageSettings: Sendable, Equatable {
   public var replayPercent: Double
   /// The stage's length in tokens.
   public var lengthTokens: Double
+  /// Per dataset choice (same order as `datasets`): what replay would draw on, e.g. "D0 D1"
+  /// (empty when not known). The panel shows the one for the chosen dataset.
+  public var replaySources: [String] = []
+
+  /// What replay draws on for the chosen dataset ("" when not known).
+  public var replaySource: String {
+    replaySources.indices.contains(datasetIndex) ? replaySources[datasetIndex] : ""
+  }
 
   public init(
     datasets: [String] = ["D1"], datasetIndex: Int = 0, warmupPercent: Double = 1,

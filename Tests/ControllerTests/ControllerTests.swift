@@ -266,6 +266,17 @@ enum Script {
     #expect(stage.schedule == .cosine)
   }
 
+  /// The panel says what replay draws on for the dataset chosen, by the rule the stage is made
+  /// with: after stage 1 on D0, stage 2 on D1 replays D0, and so would a second stage on D0.
+  @Test func thePanelShowsWhatReplayDrawsOn() {
+    var (session, model, _) = Self.screen()
+    #expect(model.nextStage.replaySources == ["D0", "D0"])
+    _ = session.handleKey(.char("n"), in: &model)
+    #expect(model.nextStage.replaySource == "D0")
+    let panel = ScreenRenderer.renderText(model: model, width: 100, height: 30)
+    #expect(panel.contains("of D0"), "\(panel)")
+  }
+
   @Test func panelEditsDatasetScheduleAndLength() {
     var (session, model, state) = Self.screen()
     var commands: [Command] = []
