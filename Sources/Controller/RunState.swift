@@ -36,7 +36,7 @@ public struct RunState: Sendable, Equatable {
   public private(set) var validation: [String: Series] = [:]
   public private(set) var trainLoss = BucketedSeries()
   public private(set) var learningRate = BucketedSeries()
-  /// The events `RunSummary` reads (header, stage starts, evaluations, run end): few, so the
+  /// The events `RunSummary` reads (header, stage starts and ends, evaluations, run end): few, so the
   /// measures can be recomputed from them at every frame.
   public private(set) var summaryEvents: [RunEvent] = []
   /// The last few error messages (sanitized when drawn).
@@ -155,6 +155,7 @@ public struct RunState: Sendable, Equatable {
       draftSerial += 1
       summaryEvents.append(event)
     case .stageEnd(let e):
+      summaryEvents.append(event)
       if let i = stages.lastIndex(where: { $0.stage == e.stage }) {
         stageEnds[i] = e.step
         // A stage that ended early plans no more steps.

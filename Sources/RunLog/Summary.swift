@@ -1,5 +1,6 @@
 /// The paper's measures for one run, from its events (DESIGN.md §2): final validation losses
-/// averaged over the last few evaluations of the last stage, forgetting (rise of the D0 loss since
+/// averaged over the last few evaluations of the last stage (its latest evaluation alone while
+/// that stage still runs: an average would reach back to the stage's start), forgetting (rise of the D0 loss since
 /// the end of stage 1), adaptation (the last stage's dataset loss, once a later stage ran) and their
 /// average. An average never reaches into another stage, nor takes the evaluation of the untrained
 /// model at step 0 while the stage has others. One definition for the comparison
@@ -30,7 +31,7 @@ public struct RunSummary: Sendable, Hashable {
   public var stageCount: Int
   /// How the run ended; nil while it is running (or when it was killed).
   public var endStatus: RunEndStatus?
-  /// How many evaluations were averaged.
+  /// How many evaluations a final loss averages (1 while the last stage still runs).
   public var averagedEvaluations: Int
   /// Per dataset: evaluations whose loss was NaN or infinite (left out of every mean above).
   public var nonFiniteEvaluations: [String: Int] = [:]
@@ -44,6 +45,7 @@ public struct RunSummary: Sendable, Hashable {
     var lastStage = 0
     var evals: [EvalEvent] = []
     var status: RunEndStatus?
+    var endedStages = Set<Int>()
     for event in events {
       switch event {
       case .header(let found): header = header ?? found
@@ -54,6 +56,7 @@ public struct RunSummary: Sendable, Hashable {
         evals.append(eval)
         lastStage = max(lastStage, eval.stage)
       case .step(let step): lastStage = max(lastStage, step.stage)
+      case .stageEnd(let end): endedStages.insert(end.stage)
       case .runEnd(let end): status = end.status
       default: break
       }
@@ -77,7 +80,7 @@ public struct RunSummary: Sendable, Hashable {
     let byStage = Dictionary(grouping: evals, by: \.stage).mapValues { pool in
       pool.count > 1 ? pool.filter { $0.step > 0 } : pool
     }
-    func lastMean(_ dataset: String, stage: Int) -> Double? {
+    func lastMean(_ dataset: String, stage: Int, count: Int = count) -> Double? {
       let trained = byStage[stage] ?? []
       var values: [Double] = []
       for eval in trained.reversed() where values.count < count {
@@ -86,8 +89,14 @@ public struct RunSummary: Sendable, Hashable {
       return mean(values)
     }
     let finalStage = evals.last?.stage ?? lastStage
+    // A stage still running (no end, no later stage, no run end) is measured where it stands.
+    let running = status == nil && finalStage == lastStage && !endedStages.contains(finalStage)
+    let finalCount = running ? 1 : count
+    averagedEvaluations = finalCount
     var finals: [String: Double] = [:]
-    for dataset in datasets { finals[dataset] = lastMean(dataset, stage: finalStage) }
+    for dataset in datasets {
+      finals[dataset] = lastMean(dataset, stage: finalStage, count: finalCount)
+    }
     finalLosses = finals
     for eval in evals {
       for loss in eval.losses where !loss.loss.isFinite {

@@ -13,7 +13,8 @@ struct CompareCommand: ParsableCommand {
     discussion: """
       Final losses are the mean of the last evaluations of the last stage (--average, default 3; \
       never reaching into an earlier stage, nor taking the untrained model's step-0 loss while \
-      stage 1 has other evaluations). Forgetting is the \
+      stage 1 has other evaluations; a log whose last stage has not ended gives that stage's \
+      latest evaluation). Forgetting is the \
       rise of the first stage's dataset loss since the end of stage 1; adaptation is the loss on the \
       last stage's dataset; avg is the mean final loss over datasets; Δunion is avg minus that of a \
       union baseline (a run named union…, or one given with --union), of the same seed when there \

@@ -599,6 +599,26 @@ func canonical(_ value: JSONValue) -> JSONValue {
     #expect(justStarted.finalLosses == ["D0": 3.0, "D1": 4.1])
   }
 
+  /// While its last stage runs, a run is measured by that stage's latest evaluation: three
+  /// evaluations in, a mean would still hold the stage's first (the review's live screen showed
+  /// adaptation 3.07 next to a legend at 1.65). Once the stage ends, the mean of the last three.
+  @Test func aRunningStageIsMeasuredByItsLatestEvaluation() {
+    let events: [RunEvent] = [
+      start(1, "D0"), eval(1, 0, 5.7, 5.7), eval(1, 10, 3.2, 4), eval(1, 20, 2.8, 4.2),
+      start(2, "D1"), eval(2, 22, 3.0, 5.647), eval(2, 30, 3.3, 1.906), eval(2, 40, 3.4, 1.652),
+    ]
+    let running = RunSummary(events: events)
+    #expect(running.adaptation == 1.652 && running.averagedEvaluations == 1)
+    let ended = RunSummary(
+      events: events + [
+        .stageEnd(StageEndEvent(stage: 2, step: 40, tokens: 320, reason: .completed))
+      ])
+    #expect(abs(ended.adaptation! - (5.647 + 1.906 + 1.652) / 3) < 1e-12)
+    #expect(ended.averagedEvaluations == 3)
+    let finished = RunSummary(events: events + [.runEnd(RunEndEvent(status: .stopped))])
+    #expect(finished.averagedEvaluations == 3, "a run that ended is measured as it ended")
+  }
+
   @Test func firstStageOnlyAndUnionRuns() {
     let running = RunSummary(events: [start(1, "D0"), eval(1, 0, 5, 5), eval(1, 10, 4, 4.5)])
     #expect(running.forgetting == nil)
