@@ -23,6 +23,9 @@ public struct ReplayRun: Sendable {
   public var skippedSummary: String?
   /// A union baseline (its average is shown next to the pinned run's).
   public var isUnion: Bool
+  /// The run (index) that is this run's union baseline, as `Comparison` pairs them (same
+  /// datasets, same seed when there is one); nil when it has none.
+  public var unionIndex: Int? = nil
 
   /// Re-times runs so that they advance together in training tokens instead of recorded time
   /// (runs made at other speeds, thread counts or machines stay side by side on the x axis): an
@@ -306,13 +309,14 @@ public struct ReplayPlayback: Sendable {
   /// are the first run's.
   public func screenModel() -> ScreenModel {
     var models = states.map { $0.screenModel() }
-    let unionAverage = runs.indices.first(where: { runs[$0].isUnion }).flatMap {
-      models[$0].measures.average
-    }
+    let averages = models.map(\.measures.average)
     var out = ScreenModel()
     for (r, var model) in models.enumerated() {
       model.status.mode = .replay
-      model.measures.unionBaseline = runs[r].isUnion ? nil : unionAverage
+      // Each run next to its own union baseline (the one compare measures Δunion against).
+      model.measures.unionBaseline =
+        runs[r].isUnion
+        ? nil : runs[r].unionIndex.flatMap { averages.indices.contains($0) ? averages[$0] : nil }
       var series = model.runs.first ?? RunSeries(name: runs[r].label)
       series.name = runs.count > 1 ? runs[r].label : model.status.runName
       model.status.etaSeconds = nil

@@ -16,6 +16,8 @@ public struct Comparison: Sendable {
     public var isUnion: Bool
     /// average − the union baseline's average (the union run of the same seed when there is one).
     public var deltaToUnion: Double?
+    /// The log of the union baseline the run is measured against (`deltaToUnion`), if any.
+    public var unionPath: String? = nil
     /// How the run ended ("completed", "stopped", "diverged", "failed"), or "unfinished" when its
     /// log has no end yet (still running, or killed).
     public var status: String { summary.endStatus?.rawValue ?? "unfinished" }
@@ -29,15 +31,19 @@ public struct Comparison: Sendable {
   public var rows: [Row]
 
   /// Short names of the rows for a legend or a narrow table: what sets a run apart (its label),
-  /// led by its name unless several runs share that name (the experiment's own, said once
-  /// elsewhere); a union baseline, or runs that differ in nothing, go by their name alone.
+  /// led by its name unless it is the name most runs share (the experiment's own, said once
+  /// elsewhere; only when one name is shared by more runs than any other); a union baseline, or
+  /// runs that differ in nothing, go by their name alone.
   public var shortNames: [String] {
     var nameCounts: [String: Int] = [:]
     for row in rows { nameCounts[row.name, default: 0] += 1 }
+    let most = nameCounts.values.max() ?? 0
+    let shared = nameCounts.filter { $0.value == most }
+    let commonName = most >= 2 && shared.count == 1 ? shared.first?.key : nil
     let distinctLabels = Set(rows.map(\.label)).count
     return rows.map { row in
       if distinctLabels <= 1 || row.label.isEmpty || row.isUnion { return row.name }
-      return nameCounts[row.name, default: 0] >= 2 ? row.label : row.name + " · " + row.label
+      return row.name == commonName ? row.label : row.name + " · " + row.label
     }
   }
 
@@ -138,6 +144,7 @@ public struct Comparison: Sendable {
       let sameSeed = candidates.first { seeds[$0] != nil && seeds[$0] == seeds[i] }
       guard let u = sameSeed ?? candidates.first else { continue }
       used.insert(u)
+      rows[i].unionPath = rows[u].path
       guard let base = rows[u].summary.average else { continue }
       rows[i].deltaToUnion = rows[i].summary.average.map { $0 - base }
     }

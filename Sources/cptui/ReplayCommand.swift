@@ -143,6 +143,12 @@ enum ReplayLoader {
           path: run.path, label: label, config: config, events: run.events,
           skippedSummary: skipped[index], isUnion: row.isUnion))
     }
+    // Each run's union baseline, as compare pairs them.
+    for index in replayRuns.indices {
+      if let union = comparison.rows[index].unionPath {
+        replayRuns[index].unionIndex = runs.firstIndex { $0.path == union }
+      }
+    }
     var playback = ReplayPlayback(
       runs: replayRuns, speed: speed,
       comparison: Screens.ComparisonTable(comparison))

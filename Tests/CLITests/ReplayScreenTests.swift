@@ -71,7 +71,14 @@ import Testing
     // The comparison view shows what `cptui compare` prints, row by row.
     session.send("v")
     // "run ▲" is the table's sorted name column; without a union run there is no Δunion column.
-    let table = try session.waitFor(text: "run ▲")
+    // Wait for the rows, not only the heading: a capture can catch a frame half drawn.
+    let table = try session.waitFor("the table's rows") { screen in
+      screen.contains("run ▲")
+        && screen.split(separator: "\n").filter {
+          $0.contains("replay ") && $0.contains(".") && !$0.contains("━━")
+            && !$0.contains("[replay")
+        }.count >= 2
+    }
     #expect(!table.contains("Δunion"), "\(table)")
     let compare = try CLI.run(["compare", Self.sample5, Self.sample])
     #expect(compare.status == 0)

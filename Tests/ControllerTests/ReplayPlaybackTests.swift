@@ -213,7 +213,8 @@ enum LongRun {
   }
 
   @Test func theOverlayNamesEachRunAndShowsItsOwnNumbers() {
-    let a = LongRun.run(steps: 300, name: "replay 0%", d0: 1)
+    var a = LongRun.run(steps: 300, name: "replay 0%", d0: 1)
+    a.unionIndex = 2  // as Comparison pairs them; b has no union baseline of its own
     let b = LongRun.run(steps: 200, name: "replay 25%")
     let u = LongRun.run(steps: 300, name: "union", d0: -0.5, union: true)
     var p = ReplayPlayback(runs: [a, b, u], speed: 100)
@@ -227,6 +228,7 @@ enum LongRun {
     // Each run's measures carry the union baseline's average (D0 3.0+(-0.5)…, D1 4.5).
     let unionAverage = u.events.isEmpty ? nil : p.state(ofRun: 2).screenModel().measures.average
     #expect(model.runs[0].measures?.unionBaseline == unionAverage)
+    #expect(model.runs[1].measures?.unionBaseline == nil, "another experiment's union is not b's")
     #expect(model.runs[2].measures?.unionBaseline == nil)
     #expect(model.notices.last?.hasPrefix("end of replay") == true)
     var pinned = model

@@ -92,6 +92,16 @@ struct ComparisonLabelTests {
     ])
     #expect(
       alike.shortNames == ["tiny · replay 0%", "garbage · replay 25%", "zzz · replay 25%"])
+    // Two experiments: only the name most runs share is left out; the other one leads.
+    let mixed = Comparison(runs: [
+      run("w0.jsonl", "weak-shift", replay: 0), run("w5.jsonl", "weak-shift", replay: 5),
+      run("w25.jsonl", "weak-shift", replay: 25), run("d0.jsonl", "domains", replay: 0),
+      run("d5.jsonl", "domains", replay: 5),
+    ])
+    #expect(
+      mixed.shortNames == [
+        "replay 0%", "replay 5%", "replay 25%", "domains · replay 0%", "domains · replay 5%",
+      ])
   }
 
   @Test func infiniteSchedulesAreToldApartByCooldownAndAnneal() {
