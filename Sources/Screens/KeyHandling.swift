@@ -44,6 +44,8 @@ extension ScreenModel {
       case .all: break
       }
     case .toggleSeries(let n):
+      // A key for the run the pin showed is the user's own choice from now on.
+      if view.shownByPin == n - 1 { view.shownByPin = nil }
       if view.hiddenSeries.contains(n) {
         view.hiddenSeries.remove(n)
       } else if n <= legendGroupCount {
@@ -85,8 +87,10 @@ extension ScreenModel {
     case .pinRun:
       guard runs.count > 1 else { break }
       let next = (pinnedRun + 1) % runs.count
+      // The pinned run is shown while pinned; one that was hidden before goes back to hidden.
+      if let shown = view.shownByPin { view.hiddenSeries.insert(shown + 1) }
+      view.shownByPin = view.hiddenSeries.remove(next + 1) != nil ? next : nil
       view.pinnedRun = next
-      view.hiddenSeries.remove(next + 1)
     case .fieldPrevious, .fieldNext:
       // A typed value that is refused does not hold the cursor: it is dropped (the field keeps
       // its value, the message says why) and the cursor moves on.

@@ -73,6 +73,8 @@ public struct ViewState: Sendable, Equatable {
   public var helpScroll: Int
   /// In an overlay, the run drawn on top whose status and measures are shown (0-based).
   public var pinnedRun: Int = 0
+  /// A hidden run that pinning showed: it is hidden again when the pin moves on.
+  public var shownByPin: Int? = nil
 
   public init(
     smoothing: Bool = false, smoothingWeight: Double = 0.6, logY: Bool = false,

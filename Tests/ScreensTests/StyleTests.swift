@@ -101,9 +101,17 @@ struct StyleTests {
     let text = ScreenRenderer.renderText(model: m, width: 120, height: 40)
     #expect(text.contains("▸2 replay 5%"))
     #expect(text.contains("run 2"))
+    // Moving the pin on hides run 2 again, as the user had it.
     _ = m.handleKey(.char("p"))
+    #expect(m.view.pinnedRun == 2 && m.view.hiddenSeries == [2])
     _ = m.handleKey(.char("p"))
     #expect(m.view.pinnedRun == 0)
+    // Shown by the pin, then shown by its own key: it stays shown after the pin moves on.
+    _ = m.handleKey(.char("p"))
+    _ = m.handleKey(.char("2"))
+    _ = m.handleKey(.char("2"))
+    _ = m.handleKey(.char("p"))
+    #expect(m.view.hiddenSeries.isEmpty, "\(m.view.hiddenSeries)")
   }
 
   @Test func oneRunHasNothingToPin() {
