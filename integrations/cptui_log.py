@@ -2,7 +2,7 @@
 
 The format is described in docs/runlog.md (schema version 1): JSON Lines, one event per line,
 a header first, appended to only. cptui reads what this writes with `cptui compare`, `cptui export`
-and (planned) `cptui follow`. Example:
+and `cptui follow` (live, while this writes). Example:
 
     from cptui_log import RunLog
 
@@ -65,6 +65,7 @@ class RunLog:
         mode = "ab" if append else "xb"
         self._file = open(path, mode, buffering=0)
         self._start = time.time()
+        self._ended = False
         self.path = path
         if not append:
             self._write({
@@ -132,6 +133,7 @@ class RunLog:
         self._write({"type": "runEnd", "status": status, "step": step, "tokens": tokens,
                      "message": message})
         self.flush()
+        self._ended = True
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -146,7 +148,15 @@ class RunLog:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, traceback):
+        # Training that raised ends the log too, so cptui shows it failed (or stopped, for
+        # Ctrl-C) instead of waiting for lines that will never come. The exception propagates.
+        if exc_type is not None and not self._ended and not self._file.closed:
+            stopped = issubclass(exc_type, KeyboardInterrupt)
+            message = f"{exc_type.__name__}: {exc}"[:500]
+            if not stopped:
+                self._write({"type": "error", "kind": "other", "message": message})
+            self.run_end("stopped" if stopped else "failed", message=message)
         self.close()
         return False
 

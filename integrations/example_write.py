@@ -15,6 +15,8 @@ from cptui_log import RunLog  # noqa: E402
 
 
 def main():
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+        sys.exit("usage: example_write.py OUT.jsonl [--nan]")
     out = sys.argv[1]
     with_nan = "--nan" in sys.argv
     tokens_per_step = 1024

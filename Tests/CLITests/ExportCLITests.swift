@@ -116,6 +116,40 @@ struct ExportCLITests {
     #expect(badTheme.status != 0)
   }
 
+  /// Training that raises inside `with RunLog(...)` still ends the log: failed (with the
+  /// exception), or stopped for Ctrl-C, so compare and follow do not wait for it.
+  @Test func pythonHelperEndsTheLogWhenTrainingRaises() throws {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { return }
+    let integrations = Self.repository.appendingPathComponent("integrations").path
+    for (exception, status) in [
+      ("RuntimeError('out of memory')", "failed"), ("KeyboardInterrupt()", "stopped"),
+    ] {
+      let log = try Self.path("raises-\(status).jsonl", in: "python")
+      try? FileManager.default.removeItem(atPath: log)
+      let python = Process()
+      python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+      python.arguments = [
+        "-c",
+        """
+        import sys; sys.path.insert(0, '\(integrations)')
+        from cptui_log import RunLog
+        with RunLog('\(log)', run_name='crashy', datasets=['D0'], config={'name': 'crashy'}) as log:
+            log.stage_start(1, dataset='D0', steps=10, lr_max=1e-3, lr_min=1e-4)
+            log.eval(stage=1, step=5, tokens=50, losses={'D0': 3.0})
+            raise \(exception)
+        """,
+      ]
+      python.standardError = FileHandle.nullDevice
+      try python.run()
+      python.waitUntilExit()
+      #expect(python.terminationStatus != 0, "the exception still ends the script")
+      let last = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last ?? ""
+      #expect(last.contains("\"runEnd\"") && last.contains("\"\(status)\""), "\(last)")
+      let compare = try CLI.run(["compare", log])
+      #expect(compare.stdout.contains("[\(status)]"), "\(compare.stdout)")
+    }
+  }
+
   /// The Python helper's log: cptui reads it (compare, export), its odd run name is escaped, and the
   /// lines satisfy docs/runlog.schema.json when jsonschema is installed.
   @Test func pythonHelperWritesLogsCptuiReads() throws {
