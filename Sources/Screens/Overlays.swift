@@ -291,7 +291,12 @@ enum Overlays {
       guard y < inner.maxY - 1 else { break }
       x = inner.x
       for (c, cell) in row.enumerated() where c < widths.count {
-        let shown = text(cell, column: c, row: k)
+        // A run name that does not fit is cut in the middle: names often differ at their ends.
+        let shown =
+          c == 0
+          ? text(cell, column: c, row: k).middleTruncated(
+            toWidth: widths[0], ellipsis: grid.glyphs.ellipsis)
+          : text(cell, column: c, row: k)
         let isBest = shown.hasSuffix("*") && cell.value != nil
         let w = min(shown.terminalWidth, widths[c])
         // Numbers (and the "–" of a missing one) right-aligned, names left-aligned.

@@ -165,19 +165,25 @@ struct ComparisonTable {
   var text: String {
     // Names come from log files: made safe for the terminal (no escapes, bidi or long lines), and
     // in ASCII before they are padded when the locale is not UTF-8.
-    let names = rows.map { localText(TextSanitizer.clean($0.title, maxLength: 80)) }
-    let nameWidth = max(names.map(\.count).max() ?? 0, 3)
+    // Padded by display width (CJK and emoji take two columns); a long name is cut in the middle.
+    let names = rows.map {
+      localText(TextSanitizer.clean($0.title, maxLength: 1000)).middleTruncated(toWidth: 80)
+    }
+    let nameWidth = max(names.map(\.terminalWidth).max() ?? 0, 3)
+    func padded(_ name: String) -> String {
+      name + String(repeating: " ", count: max(0, nameWidth - name.terminalWidth))
+    }
     var best: [String: Double] = [:]
     for column in columns {
       best[column] = rows.filter { !$0.isUnion }.compactMap { Self.value($0, column) }.min()
     }
-    var out = "run".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+    var out = padded("run")
     for column in columns {
       out += "  " + Self.pad(localText(TextSanitizer.clean(column, maxLength: 40)), 10)
     }
     out += "\n"
     for (row, name) in zip(rows, names) {
-      out += name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+      out += padded(name)
       for column in columns {
         var cell = localText("–")
         if let v = Self.value(row, column) {

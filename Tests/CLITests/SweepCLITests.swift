@@ -170,6 +170,34 @@ struct SweepCLITests {
       ], "\(csv.stdout)")
   }
 
+  /// Run names in wide characters keep the columns aligned (padding counts display columns), and
+  /// long names that differ at their ends stay apart (cut in the middle).
+  @Test func wideAndLongNamesKeepTheTableAligned() throws {
+    let folder = try CLI.temporaryFolder("wide-names")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let sample = try String(contentsOfFile: ReplayScreenTests.sample, encoding: .utf8)
+    let long = String(repeating: "very-long-experiment-name-", count: 4)
+    var paths: [String] = []
+    for (file, name) in [("a", "日本語の実験🚀"), ("b", long + "A"), ("c", long + "B")] {
+      let path = folder.appendingPathComponent("\(file).jsonl").path
+      try sample.replacingOccurrences(
+        of: "\"runName\":\"strong-shift\"", with: "\"runName\":\"\(name)\""
+      )
+      .write(toFile: path, atomically: true, encoding: .utf8)
+      paths.append(path)
+    }
+    let r = try CLI.run(["compare"] + paths)
+    #expect(r.status == 0, "\(r.stderr)")
+    let lines = r.stdout.split(separator: "\n")
+    // Display columns (CJK and emoji take two; every other character here takes one).
+    func columns(_ line: Substring) -> Int {
+      line.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x2E80 ? 2 : 1) }
+    }
+    #expect(Set(lines.map(columns)).count == 1, "\(r.stdout)")
+    #expect(lines.contains { $0.contains("…") && $0.contains("-A (") })
+    #expect(lines.contains { $0.contains("…") && $0.contains("-B (") })
+  }
+
   /// A union baseline of another experiment gives no Δunion, and compare says why.
   @Test func aUnionOfOtherDatasetsIsNamedNotSilentlyUnused() throws {
     let weakUnion = ReplayScreenTests.samples + "/../weak-shift/union-weak-shift.jsonl"

@@ -106,6 +106,21 @@ struct SmoothingTests {
   }
 }
 
+struct MiddleTruncationTests {
+  @Test func longNamesKeepTheirEndsAndWideCharactersCountTwice() {
+    let a = "very-long-experiment-name-very-long-experiment-name-A"
+    let b = "very-long-experiment-name-very-long-experiment-name-B"
+    #expect(a.middleTruncated(toWidth: 20) != b.middleTruncated(toWidth: 20))
+    #expect(a.middleTruncated(toWidth: 20).terminalWidth == 20)
+    #expect(a.middleTruncated(toWidth: 20).hasSuffix("-A"))
+    #expect("short".middleTruncated(toWidth: 20) == "short")
+    #expect("🚀".terminalWidth == 2 && "🦀".terminalWidth == 2 && "🫠".terminalWidth == 2)
+    let wide = "日本語のとても長い実験名前🚀🚀"
+    #expect(wide.middleTruncated(toWidth: 11).terminalWidth <= 11)
+    #expect(wide.middleTruncated(toWidth: 11).contains("…"))
+  }
+}
+
 struct FormatTests {
   @Test func naturalOrderReadsNumbersAsNumbers() {
     let names = [
