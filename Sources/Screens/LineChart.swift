@@ -201,7 +201,8 @@ public enum LineChart {
     // hides fewer points).
     let legendRows = min(spec.legend.count, plotRows - 1)
     var legendTop = r.y + 1
-    if legendRows > 0, let width = legendWidth(spec.legend, grid: grid, pw: p.pw) {
+    if legendRows > 0, let width = legendWidth(spec.legend, grid: grid, pw: p.pw, rows: legendRows)
+    {
       func hidden(_ canvas: BrailleCanvas, rows: Range<Int>) -> Int {
         var count = 0
         for row in rows {
@@ -329,29 +330,38 @@ public enum LineChart {
 
   /// Columns the legend box takes at the right of a plot `pw` columns wide (text, sample line
   /// and the blank cells around them), or nil when there is no legend or no room for one.
-  static func legendWidth(_ legend: [LegendEntry], grid: CellGrid, pw: Int) -> Int? {
+  static func legendWidth(_ legend: [LegendEntry], grid: CellGrid, pw: Int, rows: Int = .max)
+    -> Int?
+  {
     guard !legend.isEmpty, pw >= 12 else { return nil }
     let sample = grid.glyphs.legendLine
     let maxText = pw - 4 - sample.count
-    let widest =
+    let widest = max(
       legend.map {
         (grid.asciiOnly ? CellGrid.asciiVersion(of: $0.text) : $0.text).terminalWidth
-      }.max() ?? 0
+      }.max() ?? 0,
+      legend.count > rows ? Self.moreText(legend.count - rows + 1).count : 0)
     let width = min(maxText, widest)
     return width > 2 ? width + sample.count + 3 : nil
   }
 
+  /// The legend's last row when `n` entries do not fit.
+  static func moreText(_ n: Int) -> String { "+\(n) more" }
+
   private static func drawLegend(
     _ legend: [LegendEntry], grid: inout CellGrid, px: Int, pw: Int, top: Int, maxRows: Int
   ) {
-    guard maxRows >= 1, let boxWidth = legendWidth(legend, grid: grid, pw: pw) else { return }
+    guard maxRows >= 1, let boxWidth = legendWidth(legend, grid: grid, pw: pw, rows: maxRows)
+    else { return }
     let g = grid.glyphs
     let sample = g.legendLine
     let dottedSample = grid.asciiOnly ? ".." : "┅┅"
     let texts = legend.map { grid.asciiOnly ? CellGrid.asciiVersion(of: $0.text) : $0.text }
     let width = boxWidth - sample.count - 3
     let x0 = px + pw - width - sample.count - 2
-    for (k, e) in legend.prefix(maxRows).enumerated() {
+    // More entries than rows: the last row says how many are not shown.
+    let shown = legend.count > maxRows && maxRows >= 2 ? maxRows - 1 : maxRows
+    for (k, e) in legend.prefix(shown).enumerated() {
       let y = top + k
       grid.fill(Rect(x: x0 - 1, y: y, width: width + sample.count + 3, height: 1))
       let s = e.hidden ? Style(.muted) : e.style
@@ -359,6 +369,13 @@ public enum LineChart {
       grid.putTruncated(
         texts[k], x: x0 + sample.count + 1, y: y, width: width,
         style: e.hidden ? Style(.muted) : Style(.text))
+    }
+    if shown < legend.count && shown < maxRows {
+      let y = top + shown
+      grid.fill(Rect(x: x0 - 1, y: y, width: width + sample.count + 3, height: 1))
+      grid.putTruncated(
+        Self.moreText(legend.count - shown), x: x0 + sample.count + 1, y: y,
+        width: width, style: Style(.muted))
     }
   }
 

@@ -205,6 +205,21 @@ struct FormatTests {
     #expect(rows.map(dots).reduce(0, +) > 20, "the curve is drawn below the legend")
   }
 
+  /// More legend entries than plot rows: the last row says how many are left out.
+  @Test func anOverfullLegendSaysHowManyItLeavesOut() {
+    let legend = (1...30).map { LegendEntry(text: "run \($0)", style: Style(.series1)) }
+    let line = ChartLine(xs: [0, 100], ys: [1, 2], style: Style(.series1))
+    var grid = CellGrid(width: 60, height: 12)
+    LineChart.draw(
+      ChartSpec(lines: [line], xRange: 0...100, legend: legend),
+      in: Rect(x: 0, y: 0, width: 60, height: 12), grid: &grid)
+    let text = grid.render()
+    let lines = text.split(separator: "\n")
+    let listed = (1...30).filter { n in lines.contains { $0.hasSuffix("run \(n)") } }
+    #expect(text.contains("+\(30 - listed.count) more"), "\(text)")
+    #expect(!listed.isEmpty && listed.count < 30)
+  }
+
   /// The measures line names the datasets it measures: the first stage's and the last stage's.
   @Test func measuresNameTheirDatasets() {
     var grid = CellGrid(width: 80, height: 1)
