@@ -599,7 +599,18 @@ public struct SVGChart: Sendable {
     out += "<g class=\"legend\" fill=\"\(foreground)\">\n"
     var y = top + plotHeight + axisBand + 8
     let longest = series.map { ExportText.strippingControls($0.name).count }.max() ?? 0
-    let valuesX = min(left + 36 + Double(longest) * fontSize * 0.6 + 16, w - 190)
+    let charWidth = fontSize * 0.6
+    let valuesX = max(min(left + 36 + Double(longest) * charWidth + 16, w - 190), left + 36 + 60)
+    // Names longer than their column are cut in the middle (runs often differ at their ends),
+    // so they never run under the values.
+    let nameRoom = max(4, Int((valuesX - 16 - (left + 36)) / charWidth))
+    func fitted(_ name: String) -> String {
+      let chars = Array(ExportText.strippingControls(name))
+      guard chars.count > nameRoom else { return String(chars) }
+      let head = (nameRoom - 1 + 1) / 2
+      let tail = nameRoom - 1 - head
+      return String(chars.prefix(head)) + "…" + String(chars.suffix(tail))
+    }
     for s in series {
       let colour = Self.colour(run: s.run, theme: theme)
       let dash = Self.dash(s.datasetIndex).map { " stroke-dasharray=\"\($0)\"" } ?? ""
@@ -608,7 +619,7 @@ public struct SVGChart: Sendable {
         + "y2=\"\(Self.fmt(y))\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash)/>\n"
       out +=
         "<text x=\"\(Self.fmt(left + 36))\" y=\"\(Self.fmt(y + 4))\">"
-        + "\(ExportText.xml(s.name))</text>\n"
+        + "\(ExportText.xml(fitted(s.name)))</text>\n"
       let finite = s.ys.filter { $0.isFinite }
       let values: String
       if let last = finite.last, let low = finite.min() {

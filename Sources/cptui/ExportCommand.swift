@@ -20,7 +20,7 @@ struct ExportCommand: ParsableCommand {
   var csv: String?
   @Option(help: "Write the validation-loss chart to this SVG file ('-': standard output).")
   var svg: String?
-  @Option(help: "SVG width in pixels.") var width = 960
+  @Option(help: "SVG width in pixels (400 or more).") var width = 960
   @Option(help: "SVG height in pixels (grows when the legend needs room).") var height = 540
   @Option(help: "SVG title.") var title = "validation loss"
   @Flag(help: "Logarithmic loss axis.") var logY = false
@@ -32,8 +32,10 @@ struct ExportCommand: ParsableCommand {
     if SVGChart.Theme(rawValue: theme) == nil {
       throw ValidationError("--theme must be light or dark, not '\(theme)'")
     }
-    if !(100...20000).contains(width) || !(100...20000).contains(height) {
-      throw ValidationError("--width and --height must be between 100 and 20000")
+    if !(400...20000).contains(width) || !(100...20000).contains(height) {
+      throw ValidationError(
+        "--width must be between 400 and 20000 (the legend's values need the room), --height "
+          + "between 100 and 20000")
     }
   }
 

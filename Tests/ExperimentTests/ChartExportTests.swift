@@ -139,6 +139,29 @@ struct ChartExportTests {
     #expect(try frameHeight(2) == frameHeight(40))
   }
 
+  /// Legend names too long for their column are cut in the middle and never reach the values.
+  @Test func longLegendNamesStayOutOfTheValues() {
+    let long = String(repeating: "very-long-experiment-name-", count: 6)
+    var chart = SVGChart(
+      series: ["A", "B"].enumerated().map { k, end in
+        SVGChart.Series(name: long + end, run: k, datasetIndex: 0, xs: [0, 1], ys: [3, 2])
+      }, markers: [])
+    chart.width = 600
+    let svg = chart.svg()
+    let names = svg.split(separator: "\n").filter {
+      $0.hasPrefix("<text x=") && $0.contains("very-long")
+    }
+    #expect(names.count == 2 && names[0] != names[1], "\(names)")
+    #expect(names.allSatisfy { $0.contains("…") })
+    guard let valuesX = svg.range(of: #"<tspan x="[0-9.]+""#, options: .regularExpression) else {
+      Issue.record("no values")
+      return
+    }
+    let x = Double(svg[valuesX].dropFirst(10).dropLast()) ?? 0
+    let nameChars = names[0].split(separator: ">")[1].split(separator: "<")[0].count
+    #expect(64 + 36 + Double(nameChars) * 7.2 <= x, "the name ends before the values start")
+  }
+
   @Test func reduceKeepsOrderAndBreaks() {
     let xs = (0..<100).map(Double.init)
     var ys = xs.map { sin($0) }
