@@ -220,6 +220,8 @@ public struct SVGChart: Sendable {
   public var width = 960
   public var height = 540
   public var title = "validation loss"
+  /// The run name most runs share, which their legend names leave out (nil when none is).
+  public var commonName: String? = nil
   public var logY = false
   public var theme = Theme.light
 
@@ -250,8 +252,16 @@ public struct SVGChart: Sendable {
     var series: [Series] = []
     var markers: [Marker] = []
     let many = runs.count > 1
+    // As the replay legend: the name most runs share is said once (in the title), not per run.
+    var nameCounts: [String: Int] = [:]
+    for run in runs { nameCounts[run.name, default: 0] += 1 }
+    let most = nameCounts.values.max() ?? 0
+    let shared = nameCounts.filter { $0.value == most }
+    let commonName = most >= 2 && shared.count == 1 ? shared.first?.key : nil
     for (r, run) in runs.enumerated() {
-      let runName = run.label.isEmpty || !many ? run.name : "\(run.name) (\(run.label))"
+      let runName =
+        run.label.isEmpty || !many
+        ? run.name : run.name == commonName ? run.label : "\(run.name) (\(run.label))"
       for (d, dataset) in run.datasets.enumerated() {
         var xs: [Double] = []
         var ys: [Double] = []
@@ -272,6 +282,7 @@ public struct SVGChart: Sendable {
       }
     }
     self.init(series: series, markers: markers)
+    self.commonName = many ? commonName : nil
   }
 
   /// Colours per run (light, dark): distinct hues that read on white and on near-black.

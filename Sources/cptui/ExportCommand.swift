@@ -22,7 +22,8 @@ struct ExportCommand: ParsableCommand {
   var svg: String?
   @Option(help: "SVG width in pixels (400 or more).") var width = 960
   @Option(help: "SVG height in pixels (grows when the legend needs room).") var height = 540
-  @Option(help: "SVG title.") var title = "validation loss"
+  @Option(help: "SVG title (default: validation loss, and the run name the runs share).")
+  var title: String?
   @Flag(help: "Logarithmic loss axis.") var logY = false
   @Option(help: "SVG colours: light or dark.") var theme = "light"
 
@@ -49,7 +50,7 @@ struct ExportCommand: ParsableCommand {
       var chart = SVGChart(runs: loaded.runs)
       chart.width = width
       chart.height = height
-      chart.title = title
+      chart.title = title ?? "validation loss" + (chart.commonName.map { " · " + $0 } ?? "")
       chart.logY = logY
       chart.theme = SVGChart.Theme(rawValue: theme) ?? .light
       try Self.write(chart.svg(), to: svg)

@@ -139,6 +139,21 @@ struct ChartExportTests {
     #expect(try frameHeight(2) == frameHeight(40))
   }
 
+  /// Runs of one experiment: the legend names them by what differs, the shared name goes to the
+  /// chart (`commonName`, which export puts in the default title).
+  @Test func aSharedRunNameIsSaidOnce() {
+    var runs = [
+      ExportRun(path: "a.jsonl", events: Self.events(name: "shift")),
+      ExportRun(path: "b.jsonl", events: Self.events(name: "shift")),
+    ]
+    runs[0].label = "replay 0%"
+    runs[1].label = "replay 25%"
+    let chart = SVGChart(runs: runs)
+    #expect(chart.commonName == "shift")
+    #expect(chart.series.map(\.name).first == "replay 0% · D0", "\(chart.series.map(\.name))")
+    #expect(SVGChart(runs: [runs[0]]).commonName == nil)
+  }
+
   /// Legend names too long for their column are cut in the middle and never reach the values.
   @Test func longLegendNamesStayOutOfTheValues() {
     let long = String(repeating: "very-long-experiment-name-", count: 6)
