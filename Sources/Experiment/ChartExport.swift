@@ -253,11 +253,7 @@ public struct SVGChart: Sendable {
     var markers: [Marker] = []
     let many = runs.count > 1
     // As the replay legend: the name most runs share is said once (in the title), not per run.
-    var nameCounts: [String: Int] = [:]
-    for run in runs { nameCounts[run.name, default: 0] += 1 }
-    let most = nameCounts.values.max() ?? 0
-    let shared = nameCounts.filter { $0.value == most }
-    let commonName = most >= 2 && shared.count == 1 ? shared.first?.key : nil
+    let commonName = Comparison.commonName(runs.map(\.name))
     for (r, run) in runs.enumerated() {
       let runName =
         run.label.isEmpty || !many

@@ -35,16 +35,22 @@ public struct Comparison: Sendable {
   /// elsewhere; only when one name is shared by more runs than any other); a union baseline, or
   /// runs that differ in nothing, go by their name alone.
   public var shortNames: [String] {
-    var nameCounts: [String: Int] = [:]
-    for row in rows { nameCounts[row.name, default: 0] += 1 }
-    let most = nameCounts.values.max() ?? 0
-    let shared = nameCounts.filter { $0.value == most }
-    let commonName = most >= 2 && shared.count == 1 ? shared.first?.key : nil
+    let commonName = Self.commonName(rows.map(\.name))
     let distinctLabels = Set(rows.map(\.label)).count
     return rows.map { row in
       if distinctLabels <= 1 || row.label.isEmpty || row.isUnion { return row.name }
       return row.name == commonName ? row.label : row.name + " · " + row.label
     }
+  }
+
+  /// The name more runs share than any other (at least two), which legends say once instead of
+  /// per run; nil when there is none.
+  public static func commonName(_ names: [String]) -> String? {
+    var counts: [String: Int] = [:]
+    for name in names { counts[name, default: 0] += 1 }
+    let most = counts.values.max() ?? 0
+    let shared = counts.filter { $0.value == most }
+    return most >= 2 && shared.count == 1 ? shared.first?.key : nil
   }
 
   /// Every dataset that any run evaluated, in first-seen order.
