@@ -52,12 +52,18 @@ public enum TerminalError: Error, CustomStringConvertible {
   case notATerminal
   case initFailed
   case alreadyRunning
+  /// The terminal cannot place the cursor (TERM=dumb and the like).
+  case cannotAddressCursor(term: String)
 
   public var description: String {
     switch self {
     case .notATerminal: return "standard input/output is not a terminal"
     case .initFailed: return "could not start the terminal screen (is TERM set?)"
     case .alreadyRunning: return "the terminal screen is already running"
+    case .cannotAddressCursor(let term):
+      return "the terminal (TERM=\(term)) cannot place the cursor, so the screen cannot be drawn; "
+        + "use a full terminal (e.g. TERM=xterm-256color), or `cptui run`, `compare` or `export` "
+        + "for text"
     }
   }
 }
@@ -140,6 +146,12 @@ public final class CursesTerminal {
     }
     guard let screen = newterm(nil, output, input) else { throw TerminalError.initFailed }
     set_term(screen)
+    guard cptui_can_address_cursor() != 0 else {
+      endwin()
+      delscreen(screen)
+      throw TerminalError.cannotAddressCursor(
+        term: getenv("TERM").map { String(cString: $0) } ?? "")
+    }
     self.screen = screen
     cursesActive = 1
     isRunning = true

@@ -124,6 +124,19 @@ import Testing
     try session.waitFor(text: "CPTUI-EXIT=0")
   }
 
+  /// A terminal that cannot place the cursor (TERM=dumb) gets one clear line and a non-zero exit,
+  /// not a screen drawn onto one line.
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable))
+  func aDumbTerminalIsRefusedWithAMessage() throws {
+    let session = try TmuxSession(
+      width: 200, height: 20,
+      command: "TERM=dumb '\(CLI.binary)' replay '\(Self.sample)'; echo CPTUI-EXIT=$?; "
+        + "PS1='$ ' exec sh")
+    defer { session.close() }
+    let screen = try session.waitFor(text: "CPTUI-EXIT=1")
+    #expect(screen.contains("(TERM=dumb) cannot place the cursor"), "\(screen)")
+  }
+
   @Test(.enabled(if: LiveScreenTests.tmuxAvailable))
   func playbackKeysMoveThePlayClock() throws {
     let session = try Self.session("'\(Self.sample)' --speed 1 --paused")

@@ -15,6 +15,9 @@
 #include <ncursesw/curses.h>
 #include <wchar.h>
 
+/// Whether the terminal can place the cursor (terminfo `cup`): not so for TERM=dumb.
+int cptui_can_address_cursor(void);
+
 static inline WINDOW *cptui_stdscr(void) { return stdscr; }
 static inline int cptui_lines(void) { return LINES; }
 static inline int cptui_cols(void) { return COLS; }
