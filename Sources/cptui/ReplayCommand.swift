@@ -28,7 +28,10 @@ struct ReplayCommand: ParsableCommand {
   @Argument(help: "Run logs (.jsonl), folders of logs, or globs.") var logs: [String]
   @Option(help: "A union-baseline log (also recognised by a run name starting with 'union').")
   var union: [String] = []
-  @Option(help: "Playback speed: any factor (10, 10x; < > step through 1, 10, 100, 1000) or max.")
+  // Read unconditionally so that "--speed -3" reaches the check below (not "missing value").
+  @Option(
+    parsing: .unconditional,
+    help: "Playback speed: any factor (10, 10x; < > step through 1, 10, 100, 1000) or max.")
   var speed = "10"
   @Option(
     help:

@@ -187,6 +187,10 @@ import Testing
   @Test func badArgumentsSayWhatIsWrong() throws {
     let speed = try CLI.run(["replay", Self.sample, "--speed", "fast"])
     #expect(speed.status != 0 && speed.stderr.contains("--speed"), "\(speed.stderr)")
+    let negative = try CLI.run(["replay", Self.sample, "--speed", "-3"])
+    #expect(
+      negative.status == 64 && negative.stderr.contains("must be a positive number")
+        && negative.stderr.contains("not '-3'"), "\(negative.stderr)")
     let at = try CLI.run(["replay", Self.sample, "--at", "middle"])
     #expect(at.status != 0 && at.stderr.contains("--at"), "\(at.stderr)")
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
