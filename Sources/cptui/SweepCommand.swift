@@ -175,9 +175,9 @@ struct SweepCommand: ParsableCommand {
       let path = (folder as NSString).appendingPathComponent(job.name + ".jsonl")
       paths.append(path)
       if job.isUnion { unionPaths.insert(path) }
-      let state = Self.logState(path)
+      let (state, header) = Self.logState(path)
       if state == .completed || state == .resumable,
-        let difference = Self.configDifference(logAt: path, job: job.config)
+        let difference = Self.configDifference(logged: header?.config, job: job.config, log: path)
       {
         // Skipping or resuming it would report another experiment under this sweep's name.
         throw CLIError(
@@ -223,15 +223,12 @@ struct SweepCommand: ParsableCommand {
     if !quiet { printError("cptui: logs and summary.csv in \(folder)") }
   }
 
-  /// How the config in the log's header differs from `job` ("stages.1.steps 30 → 40"), or nil
-  /// when it is the same config (or the header has none to compare).
-  static func configDifference(logAt path: String, job: ExperimentConfig) -> String? {
-    let headerOnly: (RunEvent) -> Bool = {
-      if case .header = $0 { return true } else { return false }
-    }
-    guard let contents = try? RunLogReader.read(path: path, keeping: headerOnly),
-      let logged = contents.header?.config
-    else { return nil }
+  /// How the config in a log's header (`logged`) differs from `job` ("stages.1.steps 30 → 40"),
+  /// or nil when it is the same config (or the header has none to compare).
+  static func configDifference(logged: JSONValue?, job: ExperimentConfig, log path: String)
+    -> String?
+  {
+    guard let logged else { return nil }
     if let config = try? RunSupport.loader.parse(yaml: JSONText.encode(logged), source: path),
       config == job
     {
@@ -269,14 +266,15 @@ struct SweepCommand: ParsableCommand {
 
   enum LogState { case missing, completed, resumable, broken }
 
-  static func logState(_ path: String) -> LogState {
-    guard FileManager.default.fileExists(atPath: path) else { return .missing }
-    guard let contents = try? RunLogReader.read(path: path) else { return .broken }
+  /// What a sweep finds at `path`, and the log's header (read once for both).
+  static func logState(_ path: String) -> (LogState, RunHeader?) {
+    guard FileManager.default.fileExists(atPath: path) else { return (.missing, nil) }
+    guard let contents = try? RunLogReader.read(path: path) else { return (.broken, nil) }
     let events = RunLogReader.applyingResumes(contents.events)
     if events.contains(where: {
       if case .runEnd(let e) = $0 { return e.status == .completed } else { return false }
     }) {
-      return .completed
+      return (.completed, contents.header)
     }
     let folder = RunSupport.checkpointDirectory(forLog: path)
     let hasCheckpoint = events.contains {
@@ -285,7 +283,7 @@ struct SweepCommand: ParsableCommand {
       return FileManager.default.fileExists(atPath: c.path)
         || FileManager.default.fileExists(atPath: beside)
     }
-    return hasCheckpoint ? .resumable : .broken
+    return (hasCheckpoint ? .resumable : .broken, contents.header)
   }
 
   static func fileSafe(_ text: String) -> String {
