@@ -103,16 +103,19 @@ public struct KeyBinding: Sendable {
   public var context: KeyContext
   /// Short text for the hint line at the bottom ("next stage"); nil: not shown there.
   public var hint: String?
+  /// Help text where no trainer runs (replay, follow), when it differs from `help`.
+  public var helpWithoutTrainer: String?
 
   public init(
     _ keys: [KeyMatch], _ action: Action, _ help: String, _ context: KeyContext = .main,
-    hint: String? = nil
+    hint: String? = nil, withoutTrainer: String? = nil
   ) {
     self.keys = keys
     self.action = action
     self.help = help
     self.context = context
     self.hint = hint
+    self.helpWithoutTrainer = withoutTrainer
   }
 
   /// The keys as shown in help ("w", "←", "1–9").
@@ -169,7 +172,8 @@ public enum KeyTable {
     KeyBinding([.c("t")], .theme, "next theme", hint: "theme"),
     KeyBinding([.c("c")], .checkpoint, "save a checkpoint now"),
     KeyBinding([.c("?"), .c("h")], .help, "this help", hint: "help"),
-    KeyBinding([.c("q")], .quit, "quit (asks first while training)", hint: "quit"),
+    KeyBinding(
+      [.c("q")], .quit, "quit (asks first while training)", hint: "quit", withoutTrainer: "quit"),
 
     KeyBinding(
       [.c("<"), .c("[")], .replaySlower, "replay slower / faster", .replay, hint: "speed"),
@@ -192,7 +196,8 @@ public enum KeyTable {
     KeyBinding([.key(.backspace), .key(.delete)], .erase, "erase typed text", .stagePanel),
     KeyBinding([.key(.enter)], .confirm, "apply typed value / start the stage", .stagePanel),
     KeyBinding([.key(.escape)], .cancel, "cancel", .stagePanel),
-    KeyBinding([.c("q")], .quit, "quit (asks first while training)", .stagePanel),
+    KeyBinding(
+      [.c("q")], .quit, "quit (asks first while training)", .stagePanel, withoutTrainer: "quit"),
 
     KeyBinding([.key(.up)], .scrollUp, "scroll", .help),
     KeyBinding([.key(.down)], .scrollDown, "scroll", .help),
@@ -233,15 +238,17 @@ public enum KeyTable {
   }
 
   /// Help lines for a context: (keys, text), bindings with equal text merged.
-  public static func helpLines(for context: KeyContext, skipping: [Action] = []) -> [(
-    keys: String, text: String
-  )] {
+  /// Help lines of `context`; `trainer: false` (replay, follow) uses the texts for no trainer.
+  public static func helpLines(
+    for context: KeyContext, skipping: [Action] = [], trainer: Bool = true
+  ) -> [(keys: String, text: String)] {
     var out: [(keys: String, text: String)] = []
     for b in bindings where b.context == context && !skipping.contains(b.action) {
-      if let last = out.last, last.text == b.help {
+      let help = trainer ? b.help : b.helpWithoutTrainer ?? b.help
+      if let last = out.last, last.text == help {
         out[out.count - 1].keys = last.keys + " " + b.keyLabel
       } else {
-        out.append((b.keyLabel, b.help))
+        out.append((b.keyLabel, help))
       }
     }
     return out
@@ -249,8 +256,10 @@ public enum KeyTable {
 
   /// The hint line's entries while an overlay is open: its own keys (the main screen's do nothing
   /// then), as the help lists them.
-  public static func overlayHints(_ context: KeyContext) -> [(keys: String, text: String)] {
-    helpLines(for: context).map { ("[" + $0.keys + "]", $0.text) }
+  public static func overlayHints(_ context: KeyContext, trainer: Bool = true) -> [(
+    keys: String, text: String
+  )] {
+    helpLines(for: context, trainer: trainer).map { ("[" + $0.keys + "]", $0.text) }
   }
 
   /// The hint line's entries for the main screen: ("[n]", "next stage"), with merged keys. In

@@ -34,12 +34,8 @@ enum Overlays {
         ? ScreenModel.trainingOnly
         : model.status.hasTrainer ? [] : ScreenModel.trainingOnly + [.pause]
       if !hasComparison { skipped.append(.comparison) }
-      for l in KeyTable.helpLines(for: ctx, skipping: skipped) {
-        let trainingNote = " (asks first while training)"
-        let text =
-          !model.status.hasTrainer && l.text.hasSuffix(trainingNote)
-          ? String(l.text.dropLast(trainingNote.count)) : l.text
-        lines.append((l.keys, text, false))
+      for l in KeyTable.helpLines(for: ctx, skipping: skipped, trainer: model.status.hasTrainer) {
+        lines.append((l.keys, l.text, false))
       }
     }
     let keyW = min(16, lines.map { $0.0.terminalWidth }.max() ?? 8)

@@ -34,7 +34,9 @@ public enum ScreenRenderer {
           mode: model.status.mode, comparison: model.comparison != nil),
         in: layout.hints, grid: &grid)
     } else if let context = KeyTable.contexts(for: model).first {
-      drawHints(KeyTable.overlayHints(context), in: layout.hints, grid: &grid)
+      drawHints(
+        KeyTable.overlayHints(context, trainer: model.status.hasTrainer), in: layout.hints,
+        grid: &grid)
     }
     switch model.view.overlay {
     case .none: break

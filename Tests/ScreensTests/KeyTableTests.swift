@@ -33,6 +33,9 @@ struct KeyTableTests {
     let lines = KeyTable.helpLines(for: .main)
     #expect(lines.contains { $0.keys == "w W" && $0.text.contains("warmup") })
     #expect(lines.contains { $0.keys == "? h" })
+    // Without a trainer (replay, follow), help and the overlay hints say what q does there.
+    #expect(KeyTable.helpLines(for: .main, trainer: false).contains { $0 == ("q", "quit") })
+    #expect(KeyTable.overlayHints(.stagePanel, trainer: false).contains { $0 == ("[q]", "quit") })
     var m = Fixtures.stageTwo()
     m.view.overlay = .help
     let text = ScreenRenderer.renderText(model: m, width: 120, height: 60)
