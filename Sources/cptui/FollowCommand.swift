@@ -12,7 +12,8 @@ struct FollowCommand: ParsableCommand {
     abstract: "Show a run log that is still being written, live (a file, or - for standard input).",
     discussion: """
       Reads the log from its start, then new lines as they arrive, through the fold the live \
-      screen uses. The status line says [live] while lines arrive, [stalled] after \
+      screen uses. The status line says [waiting] until the first line (or the file itself) \
+      arrives, [live] while lines arrive, [stalled] after \
       --stall-after seconds without one (or when standard input ended before the run did), and \
       [finished] once the run ended. A file that is truncated or replaced (or a new header) \
       starts the picture over. Skipped (corrupt) lines are counted on the screen. A file that \
