@@ -34,6 +34,14 @@ public struct Comparison: Sendable {
   /// led by its name unless it is the name most runs share (the experiment's own, said once
   /// elsewhere; only when one name is shared by more runs than any other); a union baseline, or
   /// runs that differ in nothing, go by their name alone.
+  /// The `evaluation.average` of the config a log's header records (what the live screen used).
+  public static func configuredAveraging(_ header: RunHeader?) -> Int? {
+    guard let count = header?.config?["evaluation"]?["average"]?.intValue, count >= 1 else {
+      return nil
+    }
+    return count
+  }
+
   public var shortNames: [String] {
     let commonName = Self.commonName(rows.map(\.name))
     let distinctLabels = Set(rows.map(\.label)).count
@@ -72,9 +80,10 @@ public struct Comparison: Sendable {
   public var notices: [String]
 
   /// Reads and compares logs. A run counts as a union baseline when its name starts with `union`
-  /// or when `unionPaths` names it.
+  /// or when `unionPaths` names it. `averaging` (evaluations per final loss) overrides each run's
+  /// own `evaluation.average`; nil takes the run's (else 3).
   public static func load(
-    paths: [String], unionPaths: Set<String> = [], averaging: Int = 3
+    paths: [String], unionPaths: Set<String> = [], averaging: Int? = nil
   ) throws(RunLogReadError) -> Comparison {
     var runs: [(String, [RunEvent], RunHeader?)] = []
     var notices: [String] = []
@@ -98,16 +107,18 @@ public struct Comparison: Sendable {
     return Comparison(runs: runs, unionPaths: unionPaths, averaging: averaging, notices: notices)
   }
 
-  /// Compares runs given as events (`path` is only a name here).
+  /// Compares runs given as events (`path` is only a name here); `averaging` as in `load`.
   public init(
     runs: [(path: String, events: [RunEvent], header: RunHeader?)], unionPaths: Set<String> = [],
-    averaging: Int = 3, notices: [String] = []
+    averaging: Int? = nil, notices: [String] = []
   ) {
     var rows: [Row] = []
     var datasets: [String] = []
     var notices = notices
     for run in runs {
-      let summary = RunSummary(events: run.events, averaging: averaging)
+      let count =
+        averaging ?? Self.configuredAveraging(run.header) ?? ConfigDefaults.evaluationAverage
+      let summary = RunSummary(events: run.events, averaging: count)
       for (dataset, count) in summary.nonFiniteEvaluations.sorted(by: { $0.key < $1.key }) {
         let none = summary.finalLosses[dataset] == nil
         notices.append(

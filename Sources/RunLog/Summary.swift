@@ -1,6 +1,7 @@
 /// The paper's measures for one run, from its events (DESIGN.md §2): final validation losses
-/// averaged over the last few evaluations of the last stage (its latest evaluation alone while
-/// that stage still runs: an average would reach back to the stage's start), forgetting (rise of the D0 loss since
+/// averaged over the last few evaluations of the last stage (its latest evaluation alone when
+/// that stage did not end — still running, or the run was killed, stopped or failed in it: an
+/// average would reach back into the stage's early, higher losses), forgetting (rise of the D0 loss since
 /// the end of stage 1), adaptation (the last stage's dataset loss, once a later stage ran) and their
 /// average. An average never reaches into another stage, nor takes the evaluation of the untrained
 /// model at step 0 while the stage has others. One definition for the comparison
@@ -31,7 +32,7 @@ public struct RunSummary: Sendable, Hashable {
   public var stageCount: Int
   /// How the run ended; nil while it is running (or when it was killed).
   public var endStatus: RunEndStatus?
-  /// How many evaluations a final loss averages (1 while the last stage still runs).
+  /// How many evaluations a final loss averages (1 when the last stage did not end).
   public var averagedEvaluations: Int
   /// Per dataset: evaluations whose loss was NaN or infinite (left out of every mean above).
   public var nonFiniteEvaluations: [String: Int] = [:]
@@ -56,7 +57,8 @@ public struct RunSummary: Sendable, Hashable {
         evals.append(eval)
         lastStage = max(lastStage, eval.stage)
       case .step(let step): lastStage = max(lastStage, step.stage)
-      case .stageEnd(let end): endedStages.insert(end.stage)
+      // A stage the run was stopped in did not end: it is measured where it stood, as if killed.
+      case .stageEnd(let end) where end.reason != .stopped: endedStages.insert(end.stage)
       case .runEnd(let end): status = end.status
       default: break
       }
@@ -89,8 +91,10 @@ public struct RunSummary: Sendable, Hashable {
       return mean(values)
     }
     let finalStage = evals.last?.stage ?? lastStage
-    // A stage still running (no end, no later stage, no run end) is measured where it stands.
-    let running = status == nil && finalStage == lastStage && !endedStages.contains(finalStage)
+    // A stage that did not end (still running, killed, stopped or failed in, with no later
+    // stage) is measured where it stands.
+    let running =
+      finalStage == lastStage && !endedStages.contains(finalStage) && status != .completed
     let finalCount = running ? 1 : count
     averagedEvaluations = finalCount
     var finals: [String: Double] = [:]

@@ -11,10 +11,10 @@ struct CompareCommand: ParsableCommand {
     commandName: "compare",
     abstract: "Print final losses, forgetting, adaptation and average for run logs.",
     discussion: """
-      Final losses are the mean of the last evaluations of the last stage (--average, default 3; \
-      never reaching into an earlier stage, nor taking the untrained model's step-0 loss while \
-      stage 1 has other evaluations; a log whose last stage has not ended gives that stage's \
-      latest evaluation). Forgetting is the \
+      Final losses are the mean of the last evaluations of the last stage (--average; by default \
+      the run config's evaluation.average, which is 3 unless set; never reaching into an earlier stage, nor taking the untrained model's step-0 loss while \
+      stage 1 has other evaluations; a last stage that did not end — still running, or \
+      killed, stopped or failed in — gives its latest evaluation). Forgetting is the \
       rise of the first stage's dataset loss since the end of stage 1; adaptation is the loss on the \
       last stage's dataset; avg is the mean final loss over datasets; Δunion is avg minus that of a \
       union baseline (a run named union…, or one given with --union), of the same seed when there \
@@ -27,14 +27,19 @@ struct CompareCommand: ParsableCommand {
   @Argument(help: "Run logs, folders of logs, or globs.") var logs: [String]
   @Option(help: "A union-baseline log (also recognised by a run name starting with 'union').")
   var union: [String] = []
-  @Option(help: "Evaluations averaged for final losses.") var average = 3
+  @Option(
+    help: "Evaluations averaged for final losses (default: the run config's evaluation.average, 3)."
+  )
+  var average: Int?
   @Option(help: "Sort by a column: name, a dataset name, forgetting, adaptation, avg, union.")
   var sort: String?
   @Option(help: "Also write the table as CSV to this file ('-' for standard output only).")
   var csv: String?
 
   func validate() throws {
-    if average < 1 { throw ValidationError("--average must be 1 or more, got \(average)") }
+    if let average, average < 1 {
+      throw ValidationError("--average must be 1 or more, got \(average)")
+    }
   }
 
   func run() throws {

@@ -104,6 +104,33 @@ struct ComparisonLabelTests {
       ])
   }
 
+  /// Final losses average as many evaluations as the run's config says (`evaluation.average`,
+  /// as the live screen does), unless the command gives its own count.
+  @Test func finalLossesAverageWhatTheRunConfigSays() {
+    func run(average: Int?) -> (String, [RunEvent], RunHeader?) {
+      var header = RunHeader(runName: "r", startTime: "t")
+      if let average {
+        header.config = .object([
+          JSONMember("evaluation", .object([JSONMember("average", .int(average))]))
+        ])
+      }
+      let start = StageStartEvent(
+        stage: 1, dataset: "D0", steps: 30, tokens: 300, startStep: 0, startTokens: 0,
+        schedule: "cosine",
+        warmupFraction: 0, lrMax: 1e-3, lrMin: 1e-4)
+      let evals = [(10, 4.0), (20, 3.0), (30, 2.0)].map { step, loss in
+        RunEvent.eval(
+          EvalEvent(stage: 1, step: step, tokens: step * 10, losses: [DatasetLoss("D0", loss)]))
+      }
+      let end = RunEvent.stageEnd(StageEndEvent(stage: 1, step: 30, tokens: 300))
+      return ("r.jsonl", [.header(header), .stageStart(start)] + evals + [end], header)
+    }
+    #expect(Comparison(runs: [run(average: nil)]).rows[0].summary.finalLosses["D0"] == 3)
+    #expect(Comparison(runs: [run(average: 1)]).rows[0].summary.finalLosses["D0"] == 2)
+    #expect(
+      Comparison(runs: [run(average: 1)], averaging: 2).rows[0].summary.finalLosses["D0"] == 2.5)
+  }
+
   @Test func infiniteSchedulesAreToldApartByCooldownAndAnneal() {
     let labels = Comparison.distinguishingLabels([
       Self.stage("cosine"),

@@ -615,8 +615,22 @@ func canonical(_ value: JSONValue) -> JSONValue {
       ])
     #expect(abs(ended.adaptation! - (5.647 + 1.906 + 1.652) / 3) < 1e-12)
     #expect(ended.averagedEvaluations == 3)
-    let finished = RunSummary(events: events + [.runEnd(RunEndEvent(status: .stopped))])
-    #expect(finished.averagedEvaluations == 3, "a run that ended is measured as it ended")
+    let finished = RunSummary(
+      events: events + [
+        .stageEnd(StageEndEvent(stage: 2, step: 40, tokens: 320, reason: .completed)),
+        .runEnd(RunEndEvent(status: .stopped)),
+      ])
+    #expect(finished.averagedEvaluations == 3, "a run stopped between stages: its stage ended")
+    // Stopped (or failed) within its stage, a run reads as it would had it been killed there:
+    // the stop's evaluation, not a mean reaching back into the stage.
+    let stopped = RunSummary(
+      events: events + [
+        .stageEnd(StageEndEvent(stage: 2, step: 40, tokens: 320, reason: .stopped)),
+        .runEnd(RunEndEvent(status: .stopped)),
+      ])
+    #expect(stopped.adaptation == 1.652 && stopped.averagedEvaluations == 1)
+    let failed = RunSummary(events: events + [.runEnd(RunEndEvent(status: .failed))])
+    #expect(failed.adaptation == 1.652 && failed.averagedEvaluations == 1)
   }
 
   @Test func firstStageOnlyAndUnionRuns() {
