@@ -46,6 +46,9 @@ struct TrainerState: Codable {
   var mixer: MixerState?
   /// True when the stage had ended (and logged its end) when the checkpoint was written.
   var stageEnded: Bool
+  /// Seconds since the run started when the checkpoint was written (absent in checkpoints from
+  /// before 27 Nov), so that a resumed run's event times go on from there.
+  var elapsed: Double? = nil
 }
 
 /// Trains an experiment's stages on the calling thread: a synchronous loop around the engine that
@@ -73,6 +76,8 @@ public final class Trainer: @unchecked Sendable {
   private var mixer: BatchMixer?
   private var batch: [Int32]
   private let started = Date()
+  /// The run's time at the checkpoint it resumed from (0 for a fresh run).
+  private var elapsedBeforeResume = 0.0
   private var tokensPerSecond: Double?
   private var lastEvalStep = -1
   private var lastPeriodicCheckpoint: String?
@@ -104,6 +109,9 @@ public final class Trainer: @unchecked Sendable {
     batch = [Int32](repeating: 0, count: config.batchSize * (config.model.context + 1))
   }
 
+  /// Seconds of training since the run started (after `restore`, going on from the checkpoint's).
+  public var elapsedSeconds: Double { elapsed }
+
   /// Optimizer steps taken so far in the run (after `restore`, the checkpoint's).
   public var globalStepForResume: Int { globalStep }
 
@@ -133,6 +141,7 @@ public final class Trainer: @unchecked Sendable {
     stageStep = state.stageStep
     globalStep = state.globalStep
     stageEnded = state.stageEnded
+    elapsedBeforeResume = state.elapsed ?? 0
     lastEvalStep = globalStep
     if !stageEnded, stageStep > 0, stageIndex < config.stages.count, let saved = state.mixer {
       let m = try makeMixer(stage: stageIndex)
@@ -414,7 +423,7 @@ public final class Trainer: @unchecked Sendable {
     let state = TrainerState(
       config: JSONText.encode(config.resolvedJSON), stageIndex: stageIndex, stageStep: stageStep,
       globalStep: globalStep, mixer: stageEnded || stageStep == 0 ? nil : mixer?.state,
-      stageEnded: stageEnded)
+      stageEnded: stageEnded, elapsed: elapsed)
     let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
     while true {
       do {
@@ -467,7 +476,9 @@ public final class Trainer: @unchecked Sendable {
   }
 
   private var tokens: Int { globalStep * tokensPerStep }
-  private var elapsed: Double { Date().timeIntervalSince(started) }
+  /// Seconds of training since the run started, resumes included (time between a stop and its
+  /// resume is not counted).
+  private var elapsed: Double { elapsedBeforeResume + Date().timeIntervalSince(started) }
 }
 
 /// A checkpoint the trainer could not write (the run's error event starts with its text).

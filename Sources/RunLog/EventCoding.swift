@@ -118,6 +118,7 @@ extension RunEvent {
       object.add("step", event.step)
       object.add("tokens", event.tokens)
       object.add("checkpoint", event.checkpoint)
+      object.add("threads", event.threads)
       object.add("time", event.time)
     case .runEnd(let event):
       object.add("status", event.status.rawValue)
@@ -320,7 +321,7 @@ extension RunEvent {
         ResumeEvent(
           step: try fields.int("step"), tokens: try fields.optionalInt("tokens"),
           checkpoint: try fields.optionalString("checkpoint"),
-          time: try fields.optionalDouble("time")))
+          threads: try fields.optionalInt("threads"), time: try fields.optionalDouble("time")))
     case "runEnd":
       self = .runEnd(
         RunEndEvent(

@@ -419,12 +419,18 @@ public struct ResumeEvent: Sendable, Hashable {
   public var step: Int
   public var tokens: Int?
   public var checkpoint: String?
+  /// Engine threads the run continues on (a later resume takes the same by default).
+  public var threads: Int?
   public var time: Double?
 
-  public init(step: Int, tokens: Int? = nil, checkpoint: String? = nil, time: Double? = nil) {
+  public init(
+    step: Int, tokens: Int? = nil, checkpoint: String? = nil, threads: Int? = nil,
+    time: Double? = nil
+  ) {
     self.step = step
     self.tokens = tokens
     self.checkpoint = checkpoint
+    self.threads = threads
     self.time = time
   }
 }

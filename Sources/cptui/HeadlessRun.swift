@@ -46,7 +46,9 @@ enum HeadlessRun {
       let step = trainer.globalStepForResume
       recorder.record(
         .resume(
-          ResumeEvent(step: step, tokens: step * config.tokensPerStep, checkpoint: checkpoint)))
+          ResumeEvent(
+            step: step, tokens: step * config.tokensPerStep, checkpoint: checkpoint,
+            threads: threads, time: trainer.elapsedSeconds)))
     } else {
       recorder.record(
         .header(

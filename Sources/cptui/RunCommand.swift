@@ -13,8 +13,8 @@ struct RunCommand: ParsableCommand {
       CONFIG is a YAML file or a preset name (see presets/). Progress goes to stderr as one line; \
       the log (JSONL, docs/runlog.md) is written as the run goes and checkpoints go next to it in \
       RUN.checkpoints/. Ctrl-C stops at the next step, saving a checkpoint (exit status 130); `--resume RUN.jsonl` \
-      continues a run that was stopped or killed from its last checkpoint, with the same losses \
-      as an uninterrupted run.
+      continues a run that was stopped or killed from its last checkpoint, on the thread count it \
+      trained on, with the same losses as an uninterrupted run.
       """)
 
   @Argument(help: "A config file or a preset name.") var config: String?
@@ -25,7 +25,8 @@ struct RunCommand: ParsableCommand {
       "Override a config key, e.g. --set stages.2.replay=25.", valueName: "key=value"))
   var overrides: [String] = []
   @Option(help: "Continue the run of this log from its last checkpoint.") var resume: String?
-  @Option(help: "Engine threads (default: all cores).") var threads: Int?
+  @Option(help: "Engine threads (default: all cores; with --resume, the count the run trained on).")
+  var threads: Int?
   @Flag(help: "No progress line.") var quiet = false
 
   func validate() throws {
@@ -42,11 +43,13 @@ struct RunCommand: ParsableCommand {
   }
 
   func run() throws {
-    let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
+    var threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     let progress = ProgressLine(enabled: !quiet)
     let session: (config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?)
     if let resume {
-      session = try Self.openForResume(resume)
+      let opened = try Self.openForResume(resume)
+      session = (opened.config, opened.recorder, opened.checkpoint)
+      threads = Self.resumeThreads(given: self.threads, logged: opened.threads, log: resume)
     } else {
       let config = try RunSupport.loadConfig(self.config!, overrides: overrides)
       let path = out ?? RunSupport.defaultLogPath(for: config)
@@ -76,8 +79,25 @@ struct RunCommand: ParsableCommand {
     }
   }
 
-  /// The config, an append-mode recorder and the checkpoint to resume from, read from a log.
-  static func openForResume(_ path: String) throws -> (ExperimentConfig, RunRecorder, String?) {
+  /// The engine threads a resumed run continues on: `--threads` when given (with a note when the
+  /// run trained on another count, since losses are bit-identical only for one thread count),
+  /// else the count the log last names, else all cores.
+  static func resumeThreads(given: Int?, logged: Int?, log: String) -> Int {
+    guard let given else { return logged ?? ProcessInfo.processInfo.activeProcessorCount }
+    if let logged, logged != given {
+      printError(
+        "cptui: note: \(log) trained on \(logged) thread\(logged == 1 ? "" : "s"); on \(given) its "
+          + "losses differ from an uninterrupted run's in the last digits (leave out --threads "
+          + "to continue on \(logged))")
+    }
+    return given
+  }
+
+  /// What a log needs to resume: its config, an append-mode recorder, the checkpoint to resume
+  /// from and the engine threads the run last trained on (nil when the log does not say).
+  static func openForResume(_ path: String) throws -> (
+    config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?, threads: Int?
+  ) {
     let contents: RunLogContents
     do {
       contents = try RunLogReader.read(path: path)
@@ -131,6 +151,9 @@ struct RunCommand: ParsableCommand {
     } catch {
       throw CLIError(describing: error)
     }
-    return (config, recorder, checkpoint)
+    let resumedThreads = events.reversed().lazy.compactMap { event -> Int? in
+      if case .resume(let r) = event { return r.threads } else { return nil }
+    }.first
+    return (config, recorder, checkpoint, resumedThreads ?? header.machine?.threads)
   }
 }

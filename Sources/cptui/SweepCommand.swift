@@ -34,8 +34,13 @@ struct SweepCommand: ParsableCommand {
     help: ArgumentHelp("Override a key of the union run only.", valueName: "key=value"))
   var unionOverrides: [String] = []
   @Option(help: "Folder for the logs (default: runs/sweep-NAME).") var out: String?
-  @Option(help: "Engine threads (default: all cores).") var threads: Int?
-  @Option(help: "Evaluations averaged for final losses.") var average = 3
+  @Option(
+    help: "Engine threads (default: all cores; an interrupted run goes on with the count it had).")
+  var threads: Int?
+  @Option(
+    help: "Evaluations averaged for final losses (default: the run config's evaluation.average, 3)."
+  )
+  var average: Int?
   @Flag(help: "No progress lines.") var quiet = false
 
   typealias Axis = SweepFile.Axis
@@ -62,7 +67,9 @@ struct SweepCommand: ParsableCommand {
   func validate() throws {
     _ = try axes()
     try RunSupport.checkThreads(threads)
-    if average < 1 { throw ValidationError("--average must be 1 or more, got \(average)") }
+    if let average, average < 1 {
+      throw ValidationError("--average must be 1 or more, got \(average)")
+    }
   }
 
   /// The config of one grid combination. A value the config refuses is named where it was given:
@@ -190,8 +197,12 @@ struct SweepCommand: ParsableCommand {
       }
       if !quiet { printError("[\(index + 1)/\(jobs.count)] \(job.name)") }
       let session: (ExperimentConfig, RunRecorder, String?)
+      var jobThreads = threads
       if state == .resumable {
-        session = try RunCommand.openForResume(path)
+        let opened = try RunCommand.openForResume(path)
+        session = (opened.config, opened.recorder, opened.checkpoint)
+        jobThreads = RunCommand.resumeThreads(
+          given: self.threads, logged: opened.threads, log: path)
       } else {
         let recorder: RunRecorder
         do {
@@ -203,7 +214,7 @@ struct SweepCommand: ParsableCommand {
       }
       defer { session.1.closeRemovingIfEmpty() }
       let (status, signal) = try HeadlessRun.execute(
-        config: session.0, recorder: session.1, checkpoint: session.2, threads: threads,
+        config: session.0, recorder: session.1, checkpoint: session.2, threads: jobThreads,
         progress: ProgressLine(enabled: !quiet))
       if status == .stopped {
         printError("cptui: sweep stopped; run the same command to continue")

@@ -71,14 +71,26 @@ struct RunCLITests {
     let log = try String(contentsOfFile: killed, encoding: .utf8)
     #expect(!log.contains("\"runEnd\""))
 
-    let resumed = try CLI.run(
-      ["run", "--resume", killed, "--quiet", "--threads", "1"], environment: env)
+    // Without --threads the run goes on with the one thread it trained on (losses are
+    // bit-identical only for one thread count), and its event times go on from the checkpoint's.
+    let resumed = try CLI.run(["run", "--resume", killed, "--quiet"], environment: env)
     #expect(resumed.status == 0, "\(resumed.stderr)")
     let a = try Self.losses(full)
     let b = try Self.losses(killed)
     #expect(a.steps.count == 3000)
     #expect(a.steps == b.steps)
     #expect(a.evals == b.evals)
+    let objects = try String(contentsOfFile: killed, encoding: .utf8).split(separator: "\n")
+      .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    let resumeAt = try #require(objects.firstIndex { $0["type"] as? String == "resume" })
+    #expect(objects[resumeAt]["threads"] as? Int == 1)
+    let checkpointTime =
+      objects[..<resumeAt].last { $0["type"] as? String == "checkpoint" }?[
+        "time"] as? Double
+    let resumeTime = objects[resumeAt]["time"] as? Double
+    #expect(checkpointTime != nil && resumeTime != nil && resumeTime! >= checkpointTime!)
+    let lastTime = objects.last?["time"] as? Double
+    #expect(lastTime != nil && lastTime! > resumeTime!, "time goes on after the resume")
     // A completed run cannot be resumed again.
     let again = try CLI.run(["run", "--resume", killed], environment: env)
     #expect(again.status != 0 && again.stderr.contains("already completed"), "\(again.stderr)")
