@@ -199,17 +199,26 @@ extension ScreenModel {
     switch field {
     case .dataset: s.datasetIndex = cycle(s.datasetIndex, s.datasets.count)
     case .schedule:
+      let was = s.schedule
       s.scheduleIndex = cycle(s.scheduleIndex, s.schedules.count)
-      // constant-min is "no re-warming": choosing it clears the warmup (it can be set again).
-      if s.schedule == "constant-min" { s.warmupPercent = 0 }
+      // constant-min is "no re-warming": choosing it clears the warmup (it can be set again),
+      // and leaving it gives the warmup back unless one was set meanwhile.
+      if s.schedule == "constant-min", was != "constant-min", s.warmupPercent > 0 {
+        s.warmupBeforeConstantMin = s.warmupPercent
+        s.warmupPercent = 0
+      } else if was == "constant-min", s.schedule != "constant-min",
+        let warmup = s.warmupBeforeConstantMin
+      {
+        if s.warmupPercent == 0 { s.warmupPercent = warmup }
+        s.warmupBeforeConstantMin = nil
+      }
     case .warmup:
       s.warmupPercent = StageSteps.step(s.warmupPercent, StageSteps.warmupPercent, up: up)
     case .replay:
       s.replayPercent = StageSteps.step(s.replayPercent, StageSteps.replayPercent, up: up)
     case .lrMax:
-      // Lowering ηmax below ηmin takes ηmin down with it.
-      s.lrMax = StageSteps.step(s.lrMax, StageSteps.learningRate, up: up)
-      s.lrMin = min(s.lrMin, s.lrMax)
+      // ηmax stops at ηmin (taking ηmin down with it changed a value nobody looked at).
+      s.lrMax = max(StageSteps.step(s.lrMax, StageSteps.learningRate, up: up), s.lrMin)
     case .lrMin:
       // ηmin stops at ηmax.
       s.lrMin = min(StageSteps.step(s.lrMin, StageSteps.minLearningRate, up: up), s.lrMax)

@@ -178,6 +178,9 @@ public struct StageSettings: Sendable, Equatable {
   /// Per dataset choice (same order as `datasets`): what replay would draw on, e.g. "D0 D1"
   /// (empty when not known). The panel shows the one for the chosen dataset.
   public var replaySources: [String] = []
+  /// The warmup choosing constant-min cleared, given back when another schedule is chosen
+  /// (while the warmup is still 0).
+  public var warmupBeforeConstantMin: Double? = nil
 
   /// What replay draws on for the chosen dataset ("" when not known).
   public var replaySource: String {

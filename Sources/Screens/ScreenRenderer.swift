@@ -389,8 +389,14 @@ public enum ScreenRenderer {
 
   static func drawMeasures(_ m: Measures, in r: Rect, grid: inout CellGrid) {
     var x = r.x + 2
+    var full = false
+    // Whole measures only: a part that does not fit ends the line (a value cut to "1" for 1.27
+    // would read as a number).
     func part(_ label: String, _ value: String, _ role: ColorRole) {
-      guard x < r.maxX else { return }
+      guard !full, x + label.terminalWidth + 1 + value.terminalWidth <= r.maxX else {
+        full = true
+        return
+      }
       x += grid.put(label + " ", x: x, y: r.y, style: Style(.muted), maxWidth: r.maxX - x)
       x += grid.put(value, x: x, y: r.y, style: Style(role, .bold), maxWidth: r.maxX - x)
       x += 3

@@ -113,14 +113,14 @@ struct KeyTableTests {
   }
 
   /// ηmin never ends above ηmax (a config with it is refused, so a log with it could not be
-  /// resumed): lowering ηmax takes ηmin along, raising ηmin stops at ηmax, typed values that would
-  /// cross are refused with a message.
+  /// resumed): lowering ηmax stops at ηmin (leaving ηmin as it was), raising ηmin stops at ηmax,
+  /// typed values that would cross are refused with a message.
   @Test func etaMinNeverExceedsEtaMax() {
     var m = Fixtures.stageTwo()
-    #expect(m.nextStage.lrMin <= m.nextStage.lrMax)
+    let lrMin = m.nextStage.lrMin
+    #expect(lrMin < m.nextStage.lrMax)
     for _ in 0..<20 { _ = m.handleKey(.char("e")) }
-    #expect(m.nextStage.lrMax == StageSteps.learningRate.first)
-    #expect(m.nextStage.lrMin <= m.nextStage.lrMax)
+    #expect(m.nextStage.lrMax == lrMin && m.nextStage.lrMin == lrMin)
     for _ in 0..<5 { _ = m.handleKey(.char("E")) }
     let lrMax = m.nextStage.lrMax
     m.view.overlay = .stagePanel
@@ -156,6 +156,29 @@ struct KeyTableTests {
     #expect(m.view.stageField != .lrMax && m.view.entryText.isEmpty)
     #expect(m.view.entryError?.hasSuffix("(not changed)") == true, "\(m.view.entryError ?? "")")
     #expect(m.nextStage.lrMax == lrMax)
+  }
+
+  /// Choosing constant-min clears the warmup ("no re-warming"); moving on to another schedule
+  /// gives it back, unless a warmup was set meanwhile.
+  @Test func constantMinSetsTheWarmupAsideAndGivesItBack() {
+    var settings = StageSettings(
+      warmupPercent: 5, schedules: ["cosine", "constant-min", "infinite"], scheduleIndex: 0)
+    var m = Fixtures.stageTwo()
+    m.nextStage = settings
+    m.view.overlay = .stagePanel
+    m.view.stageField = .schedule
+    _ = m.handleKey(.right)
+    #expect(m.nextStage.schedule == "constant-min" && m.nextStage.warmupPercent == 0)
+    _ = m.handleKey(.right)
+    #expect(m.nextStage.schedule == "infinite" && m.nextStage.warmupPercent == 5)
+    _ = m.handleKey(.left)
+    m.view.stageField = .warmup
+    _ = m.handleKey(.right)
+    settings = m.nextStage
+    #expect(settings.schedule == "constant-min" && settings.warmupPercent == 0.5)
+    m.view.stageField = .schedule
+    _ = m.handleKey(.left)
+    #expect(m.nextStage.schedule == "cosine" && m.nextStage.warmupPercent == 0.5)
   }
 
   @Test func stagePanelFlow() {

@@ -33,6 +33,26 @@ struct RobustnessTests {
     return [ScreenModel(), empty, help, panel, quit, compare, allNaN, flat, zoomed]
   }
 
+  /// The measures line shows whole measures only: at any width, each value it shows is complete
+  /// (the review saw "adaptation D0 1" for 1.27, and "avg" with no value).
+  @Test func theMeasuresLineNeverCutsAValue() throws {
+    let model = Fixtures.stageTwo()
+    let m = model.measures
+    let parts = [
+      "forgetting ΔD0 " + Format.signed(m.forgetting!),
+      "adaptation D1 " + Format.loss(m.adaptation!), "avg " + Format.loss(m.average!),
+    ]
+    for width in 40...120 {
+      let text = ScreenRenderer.renderText(model: model, width: width, height: 24)
+      guard let line = text.split(separator: "\n").first(where: { $0.contains("forgetting") })
+      else { continue }
+      var shown = 0
+      for part in parts where line.contains(part) { shown += 1 }
+      let words = ["forgetting", "adaptation", "avg"].filter { line.contains($0) }.count
+      #expect(shown == words, "width \(width): \(line)")
+    }
+  }
+
   @Test func everySizeDraws() {
     for model in Self.models() {
       for w in stride(from: 0, through: 210, by: 13) {
