@@ -52,10 +52,11 @@ public final class RunLogWriter: Sendable {
   public init(path: String, mode: Mode = .create, bufferBytes: Int = 0) throws(RunLogWriteError) {
     self.path = path
     self.bufferBytes = max(0, min(bufferBytes, 1 << 24))
+    // `replace` truncates only once the log is locked: never under another writer's feet.
     var flags = O_WRONLY | O_CREAT | O_CLOEXEC
     switch mode {
     case .create: flags |= O_EXCL
-    case .replace: flags |= O_TRUNC
+    case .replace: break
     case .append: flags = O_RDWR | O_CREAT | O_CLOEXEC
     }
     var info = stat()
@@ -68,6 +69,22 @@ public final class RunLogWriter: Sendable {
       let reason =
         code == EEXIST && mode == .create
         ? "exists already (a new run never overwrites a log)" : String(cString: strerror(code))
+      throw RunLogWriteError(path: path, message: "cannot open for writing: \(reason)")
+    }
+    // One writer per log (an advisory lock, held until the file is closed): a second `run
+    // --resume` of the same log, or one while the run still trains, would interleave lines.
+    if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+      let code = errno
+      systemClose(descriptor)
+      let reason =
+        code == EWOULDBLOCK
+        ? "another cptui process is writing this log (wait for it to end, or stop it)"
+        : String(cString: strerror(code))
+      throw RunLogWriteError(path: path, message: "cannot open for writing: \(reason)")
+    }
+    if mode == .replace && ftruncate(descriptor, 0) != 0 {
+      let reason = String(cString: strerror(errno))
+      systemClose(descriptor)
       throw RunLogWriteError(path: path, message: "cannot open for writing: \(reason)")
     }
     var removed = 0

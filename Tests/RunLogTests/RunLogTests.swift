@@ -323,6 +323,28 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
     try RunLogWriter(path: path, mode: .replace).close()
   }
 
+  /// One writer per log: a second writer (a second `--resume`, or one while the run trains) is
+  /// refused while the first holds the log, and a refused `replace` leaves the log as it was.
+  @Test func aSecondWriterIsRefusedWhileTheFirstHoldsTheLog() throws {
+    let path = temporaryPath()
+    let first = try RunLogWriter(path: path)
+    try first.write(.note(NoteEvent(text: "first")))
+    for mode in [RunLogWriter.Mode.append, .replace] {
+      do {
+        _ = try RunLogWriter(path: path, mode: mode)
+        Issue.record("a second writer (\(mode)) was let in")
+      } catch {
+        #expect(error.message.contains("another cptui process is writing this log"))
+      }
+    }
+    #expect(try RunLogReader.read(path: path).events.count == 1)
+    try first.close()
+    let second = try RunLogWriter(path: path, mode: .append)
+    try second.write(.note(NoteEvent(text: "second")))
+    try second.close()
+    #expect(try RunLogReader.read(path: path).events.count == 2)
+  }
+
   @Test func resumeDropsTheAbandonedTail() {
     func step(_ n: Int) -> RunEvent {
       .step(StepEvent(stage: 1, step: n, tokens: n * 8, lr: 1e-3, loss: 2))
