@@ -120,8 +120,11 @@ public final class Trainer: @unchecked Sendable {
 
   // MARK: - Resume
 
-  /// Loads model, optimizer and position from a checkpoint this trainer's run wrote.
-  public func restore(checkpoint path: String) throws {
+  /// Loads model, optimizer and position from a checkpoint this trainer's run wrote. The log's
+  /// config (this trainer's) and the step the log names the checkpoint for (`loggedStep`) must
+  /// agree with what the checkpoint holds: a checkpoint of another run (another seed, dataset or
+  /// optimizer, or a file copied over this one) is refused.
+  public func restore(checkpoint path: String, loggedStep: Int? = nil) throws {
     let loaded = try Checkpoint.load(from: path)
     guard loaded.model.config == model.config else {
       throw CheckpointError(path: path, reason: "its model differs from the run's config")
@@ -129,7 +132,27 @@ public final class Trainer: @unchecked Sendable {
     guard let stateText = loaded.metadata["cptui.trainer"],
       let state = try? JSONDecoder().decode(TrainerState.self, from: Data(stateText.utf8))
     else { throw CheckpointError(path: path, reason: "no trainer state (cptui.trainer metadata)") }
-    config = try loader.parse(yaml: state.config, source: path)
+    let saved = try loader.parse(yaml: state.config, source: path)
+    if let loggedStep, loggedStep != state.globalStep {
+      throw CheckpointError(
+        path: path,
+        reason:
+          "it holds step \(state.globalStep), but the run log names it for step \(loggedStep): "
+          + "it is not this run's checkpoint")
+    }
+    let differences: [(String, Bool)] = [
+      ("seed", saved.seed == config.seed), ("tokenizer", saved.tokenizer == config.tokenizer),
+      ("datasets", saved.datasets == config.datasets),
+      ("batchSize", saved.batchSize == config.batchSize),
+      ("optimizer", saved.optimizer == config.optimizer),
+    ]
+    if let differing = differences.first(where: { !$0.1 })?.0 {
+      throw CheckpointError(
+        path: path,
+        reason: "its \(differing) differs from the run log's config: it is another run's checkpoint"
+      )
+    }
+    config = saved
     plan = config.schedulePlan
     model.parameters.update(from: loaded.model.parameters, count: model.layout.count)
     if let saved = loaded.optimizer {
@@ -278,14 +301,13 @@ public final class Trainer: @unchecked Sendable {
           case .checkpoint: try writeRequestedCheckpoint()
           case .stop:
             // A stopped run resumes inside this stage: checkpoint the position, end no stage.
-            if lastEvalStep != globalStep { evaluate() }
+            if lastEvalStep != globalStep, let outcome = evaluateOrDiverge() { return outcome }
             try writeCheckpoint(periodic: false)
             return .stop
           case .endStage:
-            try endStage(reason: .endedEarly)
-            return .endedEarly
+            return try endStage(reason: .endedEarly) ?? .endedEarly
           case .startStage(let next):
-            try endStage(reason: .endedEarly)
+            if let outcome = try endStage(reason: .endedEarly) { return outcome }
             try setStage(next, at: stageIndex + 1)
             chosenDuringStage = true
             return .endedEarly
@@ -295,13 +317,19 @@ public final class Trainer: @unchecked Sendable {
         commands = inbox.waitAndDrain()
       }
       if let outcome = try trainStep() { return outcome }
-      if config.evaluation.every > 0 && globalStep % config.evaluation.every == 0 { evaluate() }
+      if config.evaluation.every > 0 && globalStep % config.evaluation.every == 0,
+        let outcome = evaluateOrDiverge()
+      {
+        return outcome
+      }
       if config.checkpoints.every > 0 && globalStep % config.checkpoints.every == 0 {
+        guard parametersAreFinite else {
+          return diverge("a model parameter", value: .nan, step: globalStep)
+        }
         try writeCheckpoint(periodic: true)
       }
     }
-    try endStage(reason: .completed)
-    return .completed
+    return try endStage(reason: .completed) ?? .completed
   }
 
   /// One optimizer step; returns `.diverged` when the loss is not finite.
@@ -317,20 +345,7 @@ public final class Trainer: @unchecked Sendable {
       return model.forward(tokens: buffer.baseAddress!, batch: b, length: context, training: true)
     }
     guard loss.isFinite else {
-      let kind: ErrorKind = loss.isNaN ? .nanLoss : .infiniteLoss
-      emit(
-        .error(
-          ErrorEvent(
-            kind: kind,
-            message:
-              "training loss is \(loss) at step \(globalStep + 1); stage stopped, the last checkpoint is kept",
-            stage: stageIndex + 1, step: globalStep + 1, value: Double(loss), time: elapsed)))
-      emit(
-        .stageEnd(
-          StageEndEvent(
-            stage: stageIndex + 1, step: globalStep, tokens: tokens, reason: .diverged,
-            time: elapsed)))
-      return .diverged
+      return diverge("training loss", value: Double(loss), step: globalStep + 1)
     }
     model.backward()
     let norm = optimizer.update(model: model, learningRate: Float(lr))
@@ -347,8 +362,49 @@ public final class Trainer: @unchecked Sendable {
     return nil
   }
 
-  private func endStage(reason: StageEndReason) throws {
-    if lastEvalStep != globalStep { evaluate() }
+  /// A NaN or infinite loss: the stage stops as diverged (an error event, then its end), and no
+  /// checkpoint of the broken weights replaces the last good one.
+  private func diverge(_ what: String, value: Double, step: Int) -> StageOutcome {
+    let kind: ErrorKind = value.isNaN ? .nanLoss : .infiniteLoss
+    let kept =
+      lastCheckpointStep.map { "its last checkpoint (step \($0)) is kept" }
+      ?? "no checkpoint was written before it"
+    emit(
+      .error(
+        ErrorEvent(
+          kind: kind,
+          message:
+            "\(what) is \(value.isNaN ? "NaN" : "infinite") at step \(step); stage stopped, \(kept)",
+          stage: stageIndex + 1, step: step, value: value, time: elapsed)))
+    emit(
+      .stageEnd(
+        StageEndEvent(
+          stage: stageIndex + 1, step: globalStep, tokens: tokens, reason: .diverged,
+          time: elapsed)))
+    return .diverged
+  }
+
+  /// Evaluates; the outcome `.diverged` when a validation loss is NaN or infinite.
+  private func evaluateOrDiverge() -> StageOutcome? {
+    guard let bad = evaluate().first(where: { !$0.loss.isFinite }) else { return nil }
+    return diverge("validation loss of \(bad.dataset)", value: bad.loss, step: globalStep)
+  }
+
+  /// Whether every parameter is finite (a checkpoint of NaN weights would replace a good one).
+  private var parametersAreFinite: Bool {
+    let p = model.parameters
+    var finite = true
+    for i in 0..<model.layout.count where !p[i].isFinite {
+      finite = false
+      break
+    }
+    return finite
+  }
+
+  /// Ends the stage (evaluating it where it stands, checkpointing it when configured); the
+  /// outcome `.diverged` instead when that evaluation is NaN or infinite.
+  private func endStage(reason: StageEndReason) throws -> StageOutcome? {
+    if lastEvalStep != globalStep, let outcome = evaluateOrDiverge() { return outcome }
     if reason == .endedEarly && stageStep > 0 && stageStep < config.stages[stageIndex].steps {
       // The stage is as long as it ran: later stages start (and are logged) where it ended.
       config.stages[stageIndex].steps = stageStep
@@ -362,6 +418,7 @@ public final class Trainer: @unchecked Sendable {
           stage: stageIndex + 1, step: globalStep, tokens: tokens, reason: reason, time: elapsed)))
     if config.checkpoints.atStageEnd { try writeCheckpoint(periodic: false) }
     stageEnded = false
+    return nil
   }
 
   // MARK: - Evaluation and checkpoints
@@ -389,13 +446,16 @@ public final class Trainer: @unchecked Sendable {
     return losses
   }
 
-  private func evaluate() {
+  /// Evaluates every dataset and logs it; returns the losses.
+  @discardableResult private func evaluate() -> [DatasetLoss] {
     lastEvalStep = globalStep
+    let losses = validationLosses()
     emit(
       .eval(
         EvalEvent(
           stage: min(stageIndex, max(config.stages.count - 1, 0)) + 1, step: globalStep,
-          tokens: tokens, losses: validationLosses(), time: elapsed)))
+          tokens: tokens, losses: losses, time: elapsed)))
+    return losses
   }
 
   /// A checkpoint the user asked for: written unless one of this very step exists (a stage-end or
@@ -420,10 +480,12 @@ public final class Trainer: @unchecked Sendable {
     try FileManager.default.createDirectory(
       atPath: options.checkpointDirectory, withIntermediateDirectories: true)
     let path = checkpointPath
+    // The event and the saved state share one time: a resume goes on from the logged one.
+    let time = elapsed
     let state = TrainerState(
       config: JSONText.encode(config.resolvedJSON), stageIndex: stageIndex, stageStep: stageStep,
       globalStep: globalStep, mixer: stageEnded || stageStep == 0 ? nil : mixer?.state,
-      stageEnded: stageEnded, elapsed: elapsed)
+      stageEnded: stageEnded, elapsed: time)
     let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
     while true {
       do {
@@ -440,7 +502,7 @@ public final class Trainer: @unchecked Sendable {
     let stage = min(stageIndex, max(config.stages.count - 1, 0)) + 1
     emit(
       .checkpoint(
-        CheckpointEvent(path: path, step: globalStep, stage: stage, tokens: tokens, time: elapsed)))
+        CheckpointEvent(path: path, step: globalStep, stage: stage, tokens: tokens, time: time)))
     if periodic {
       if let previous = lastPeriodicCheckpoint, previous != path, options.logIsComplete() {
         try? FileManager.default.removeItem(atPath: previous)

@@ -14,8 +14,8 @@ enum HeadlessRun {
   /// Ctrl-C (SIGINT) or SIGTERM stops at the next step with a checkpoint. Returns how the run ended
   /// and the signal that stopped it, if one did.
   static func execute(
-    config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?, threads: Int,
-    progress: ProgressLine
+    config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?,
+    checkpointStep: Int? = nil, threads: Int, progress: ProgressLine
   ) throws -> (status: RunEndStatus, signal: Int32?) {
     BLAS.threads = threads
     let data = try RunSupport.prepareData(config) { progress.message($0) }
@@ -42,7 +42,7 @@ enum HeadlessRun {
       }
     }
     if let checkpoint {
-      try trainer.restore(checkpoint: checkpoint)
+      try trainer.restore(checkpoint: checkpoint, loggedStep: checkpointStep)
       let step = trainer.globalStepForResume
       recorder.record(
         .resume(
@@ -62,14 +62,24 @@ enum HeadlessRun {
     signals.cancel()
     progress.finish()
     if let problem = recorder.failure.map({ "run log: \($0)" }) ?? writeError {
-      let from = recorder.lastLoggedCheckpoint.map { "its checkpoint of step \($0.step)" }
-      printError(
-        """
-        cptui: \(problem)
-        cptui: training stopped at step \(trainer.globalStepForResume); the log keeps every whole \
-        line written. Free some space, then continue\(from.map { " from " + $0 } ?? "") with:
-          cptui run --resume \(recorder.path)
-        """)
+      // A checkpoint that failed was already reported by its error event on the progress line.
+      if recorder.failure != nil || !progress.enabled { printError("cptui: \(problem)") }
+      let stopped =
+        "cptui: training stopped at step \(trainer.globalStepForResume); the log keeps every "
+        + "whole line written."
+      if let from = recorder.lastLoggedCheckpoint {
+        printError(
+          """
+          \(stopped) Free some space, then continue from its checkpoint of step \(from.step) with:
+            cptui run --resume \(recorder.path)
+          """)
+      } else {
+        printError(
+          """
+          \(stopped) No checkpoint was written, so it cannot be resumed: free some space (or \
+          make the checkpoint folder writable), then start the run again.
+          """)
+      }
       throw ExitCode(HeadlessRun.writeFailureStatus)
     }
     return (status, signals.received)

@@ -46,9 +46,11 @@ struct RunCommand: ParsableCommand {
     var threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     let progress = ProgressLine(enabled: !quiet)
     let session: (config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?)
+    var checkpointStep: Int?
     if let resume {
       let opened = try Self.openForResume(resume)
       session = (opened.config, opened.recorder, opened.checkpoint)
+      checkpointStep = opened.checkpointStep
       threads = Self.resumeThreads(given: self.threads, logged: opened.threads, log: resume)
     } else {
       let config = try RunSupport.loadConfig(self.config!, overrides: overrides)
@@ -64,8 +66,8 @@ struct RunCommand: ParsableCommand {
     let recorder = session.recorder
     defer { recorder.closeRemovingIfEmpty() }
     let (status, signal) = try HeadlessRun.execute(
-      config: session.config, recorder: recorder, checkpoint: session.checkpoint, threads: threads,
-      progress: progress)
+      config: session.config, recorder: recorder, checkpoint: session.checkpoint,
+      checkpointStep: checkpointStep, threads: threads, progress: progress)
     if !quiet { printError("cptui: run \(status) — log \(recorder.path)") }
     switch status {
     case .completed: return
@@ -94,9 +96,11 @@ struct RunCommand: ParsableCommand {
   }
 
   /// What a log needs to resume: its config, an append-mode recorder, the checkpoint to resume
-  /// from and the engine threads the run last trained on (nil when the log does not say).
+  /// from with the step the log names it for, and the engine threads the run last trained on
+  /// (nil when the log does not say).
   static func openForResume(_ path: String) throws -> (
-    config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?, threads: Int?
+    config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?, checkpointStep: Int,
+    threads: Int?
   ) {
     let contents: RunLogContents
     do {
@@ -118,6 +122,14 @@ struct RunCommand: ParsableCommand {
       if case .runEnd(let end) = $0 { return end.status == .completed } else { return false }
     }) {
       throw CLIError("\(path): the run already completed")
+    }
+    if let end = events.reversed().lazy.compactMap({ event -> RunEndEvent? in
+      if case .runEnd(let end) = event { return end } else { return nil }
+    }).first, end.status == .diverged {
+      // Its last checkpoint is from before the NaN, and the same steps from it give the same NaN.
+      throw CLIError(
+        "\(path): the run diverged\(end.step.map { " at step \($0)" } ?? "") (a NaN or infinite "
+          + "loss); resuming would diverge again. Run the config again with a lower learning rate")
     }
     // The path as logged, or (when the run was started from another folder) the same file name
     // in the log's own checkpoint folder.
@@ -154,6 +166,8 @@ struct RunCommand: ParsableCommand {
     let resumedThreads = events.reversed().lazy.compactMap { event -> Int? in
       if case .resume(let r) = event { return r.threads } else { return nil }
     }.first
-    return (config, recorder, checkpoint, resumedThreads ?? header.machine?.threads)
+    return (
+      config, recorder, checkpoint, logged[found].step, resumedThreads ?? header.machine?.threads
+    )
   }
 }

@@ -183,7 +183,12 @@ struct SweepCommand: ParsableCommand {
       paths.append(path)
       if job.isUnion { unionPaths.insert(path) }
       let (state, header) = Self.logState(path)
-      if state == .completed || state == .resumable,
+      if state == .notALog {
+        throw CLIError(
+          "\(path): not a run log, and the sweep would write this combination's log there; "
+            + "move it away, or give the sweep another --out folder")
+      }
+      if state != .missing,
         let difference = Self.configDifference(logged: header?.config, job: job.config, log: path)
       {
         // Skipping or resuming it would report another experiment under this sweep's name.
@@ -191,16 +196,35 @@ struct SweepCommand: ParsableCommand {
           "\(path): this log was made with another config than the sweep's (\(difference)); "
             + "move it away, or give the sweep another --out folder")
       }
-      if state == .completed {
-        if !quiet { printError("[\(index + 1)/\(jobs.count)] \(job.name): done, skipped") }
+      if state == .completed || state == .diverged {
+        let done = state == .completed ? "done" : "diverged (NaN loss): a result, not resumed"
+        if !quiet { printError("[\(index + 1)/\(jobs.count)] \(job.name): \(done), skipped") }
         continue
       }
       if !quiet { printError("[\(index + 1)/\(jobs.count)] \(job.name)") }
+      if state == .unresumable {
+        // Nothing to resume from: the run starts over, and its old log is kept beside it.
+        let kept = path + ".abandoned"
+        do {
+          if FileManager.default.fileExists(atPath: kept) {
+            try FileManager.default.removeItem(atPath: kept)
+          }
+          try FileManager.default.moveItem(atPath: path, toPath: kept)
+        } catch {
+          throw CLIError(
+            "\(path): cannot move it aside to start over: \(FileErrorText.describe(error))")
+        }
+        printError(
+          "cptui: \(path): unfinished with no checkpoint to resume from; starting it over (the old "
+            + "log is kept as \(kept))")
+      }
       let session: (ExperimentConfig, RunRecorder, String?)
       var jobThreads = threads
+      var checkpointStep: Int?
       if state == .resumable {
         let opened = try RunCommand.openForResume(path)
         session = (opened.config, opened.recorder, opened.checkpoint)
+        checkpointStep = opened.checkpointStep
         jobThreads = RunCommand.resumeThreads(
           given: self.threads, logged: opened.threads, log: path)
       } else {
@@ -214,7 +238,8 @@ struct SweepCommand: ParsableCommand {
       }
       defer { session.1.closeRemovingIfEmpty() }
       let (status, signal) = try HeadlessRun.execute(
-        config: session.0, recorder: session.1, checkpoint: session.2, threads: jobThreads,
+        config: session.0, recorder: session.1, checkpoint: session.2,
+        checkpointStep: checkpointStep, threads: jobThreads,
         progress: ProgressLine(enabled: !quiet))
       if status == .stopped {
         printError("cptui: sweep stopped; run the same command to continue")
@@ -230,8 +255,13 @@ struct SweepCommand: ParsableCommand {
     let table = ComparisonTable(comparison, sortedBy: nil)
     print(table.text, terminator: "")
     let csvPath = (folder as NSString).appendingPathComponent("summary.csv")
-    try? table.csv.write(toFile: csvPath, atomically: true, encoding: .utf8)
-    if !quiet { printError("cptui: logs and summary.csv in \(folder)") }
+    do {
+      try OutputFile.write(table.csv, to: csvPath)
+      if !quiet { printError("cptui: logs and summary.csv in \(folder)") }
+    } catch {
+      printError("cptui: logs in \(folder); \(CLIError(describing: error).description)")
+      throw ExitCode(1)
+    }
   }
 
   /// How the config in a log's header (`logged`) differs from `job` ("stages.1.steps 30 → 40"),
@@ -275,18 +305,26 @@ struct SweepCommand: ParsableCommand {
     }
   }
 
-  enum LogState { case missing, completed, resumable, broken }
+  /// What a sweep finds at a combination's log path: nothing (or an empty file), a finished run
+  /// (completed, or diverged: a result too), an unfinished run it can resume, an unfinished one
+  /// without a checkpoint (started over, the old log kept), or a file that is no run log (never
+  /// overwritten).
+  enum LogState { case missing, completed, diverged, resumable, unresumable, notALog }
 
   /// What a sweep finds at `path`, and the log's header (read once for both).
   static func logState(_ path: String) -> (LogState, RunHeader?) {
-    guard FileManager.default.fileExists(atPath: path) else { return (.missing, nil) }
-    guard let contents = try? RunLogReader.read(path: path) else { return (.broken, nil) }
+    guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
+    else { return (.missing, nil) }
+    if size == 0 { return (.missing, nil) }
+    guard let contents = try? RunLogReader.read(path: path),
+      contents.header != nil || !contents.events.isEmpty
+    else { return (.notALog, nil) }
     let events = RunLogReader.applyingResumes(contents.events)
-    if events.contains(where: {
-      if case .runEnd(let e) = $0 { return e.status == .completed } else { return false }
-    }) {
-      return (.completed, contents.header)
+    let ended = events.lazy.compactMap { event -> RunEndStatus? in
+      if case .runEnd(let e) = event { return e.status } else { return nil }
     }
+    if ended.contains(.completed) { return (.completed, contents.header) }
+    if ended.contains(.diverged) { return (.diverged, contents.header) }
     let folder = RunSupport.checkpointDirectory(forLog: path)
     let hasCheckpoint = events.contains {
       guard case .checkpoint(let c) = $0 else { return false }
@@ -294,7 +332,7 @@ struct SweepCommand: ParsableCommand {
       return FileManager.default.fileExists(atPath: c.path)
         || FileManager.default.fileExists(atPath: beside)
     }
-    return (hasCheckpoint ? .resumable : .broken, contents.header)
+    return (hasCheckpoint ? .resumable : .unresumable, contents.header)
   }
 
   static func fileSafe(_ text: String) -> String {

@@ -98,7 +98,7 @@ struct RunCLITests {
 
   /// SIGTERM (or Ctrl-C) stops a headless run at the next step: the log ends with runEnd
   /// "stopped", the message says how to continue, and the exit status is 128 + the signal.
-  @Test(arguments: [SIGINT, SIGTERM])
+  @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
   func signalStopsARunCleanlyWithSignalStatus(signal: Int32) throws {
     try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
     let log = Self.folder.appendingPathComponent("signalled-\(signal).jsonl").path
@@ -189,6 +189,17 @@ struct RunCLITests {
       missing.stderr.contains("no checkpoint to resume from") && missing.stderr.contains(latest)
         && missing.stderr.contains("is missing"), "\(missing.stderr)")
 
+    // Another checkpoint copied in its place (here: a later one of the same run) is refused.
+    try FileManager.default.copyItem(atPath: aside[1], toPath: checkpoints[0].path)
+    let swapped = try CLI.run(["run", "--resume", log, "--quiet"])
+    #expect(swapped.status == 1, "\(swapped)")
+    #expect(
+      swapped.stderr.contains(
+        "it holds step \(checkpoints[1].step), but the run log names it for step \(checkpoints[0].step)"
+      ),
+      "\(swapped.stderr)")
+    try FileManager.default.removeItem(atPath: checkpoints[0].path)
+
     try FileManager.default.moveItem(atPath: aside[0], toPath: checkpoints[0].path)
     let resumed = try CLI.run(["run", "--resume", log, "--quiet"])
     #expect(resumed.status == 0, "\(resumed.stderr)")
@@ -197,6 +208,26 @@ struct RunCLITests {
         && resumed.stderr.contains("(step \(checkpoints[0].step))"), "\(resumed.stderr)")
     let end = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last ?? ""
     #expect(end.contains("\"runEnd\"") && end.contains("\"completed\""), "\(end)")
+  }
+
+  /// A run that diverged is a result: resuming it (which would diverge again from its last
+  /// checkpoint) is refused with the reason; the NaN is named as NaN.
+  @Test func aDivergedRunIsNotResumed() throws {
+    let folder = try CLI.temporaryFolder("diverged")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let log = folder.appendingPathComponent("nan.jsonl").path
+    let run = try CLI.run(
+      [
+        "run", "tiny", "--quiet", "--threads", "1", "--out", log, "--set", "defaults.lrMax=10",
+        "--set", "defaults.lrMin=10", "--set", "optimizer.weightDecay=10", "--set",
+        "optimizer.gradClip=0", "--set", "checkpoints.every=5",
+      ])
+    #expect(run.status == 3, "\(run.stderr)")
+    let text = try String(contentsOfFile: log, encoding: .utf8)
+    #expect(text.contains("is NaN at step") || text.contains("is infinite at step"), "\(text)")
+    #expect(!text.contains("-nan"))
+    let again = try CLI.run(["run", "--resume", log])
+    #expect(again.status == 1 && again.stderr.contains("the run diverged"), "\(again.stderr)")
   }
 
   /// A data cache that cannot be made is one line naming the folder and CPTUI_CACHE.

@@ -68,6 +68,23 @@ struct SweepCLITests {
     #expect(compare.status == 0, "\(compare.stderr)")
     let csv = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8)
     #expect(Set(compare.stdout.split(separator: "\n")) == Set(csv.split(separator: "\n")))
+
+    // A log cut before its first checkpoint cannot be resumed: the run starts over and its old
+    // log is kept beside it; the table comes out the same (same config, same seed).
+    let cut = out + "/tiny__stage2.replay=5.jsonl"
+    let head = try String(contentsOfFile: cut, encoding: .utf8).split(separator: "\n").prefix(3)
+    try (head.joined(separator: "\n") + "\n").write(toFile: cut, atomically: true, encoding: .utf8)
+    let restarted = try CLI.run(again, environment: env)
+    #expect(restarted.status == 0, "\(restarted.stderr)")
+    #expect(restarted.stderr.contains("starting it over"), "\(restarted.stderr)")
+    #expect(FileManager.default.fileExists(atPath: cut + ".abandoned"))
+    #expect(restarted.stdout == first.stdout)
+    // A file that is not a run log is never overwritten.
+    let notes = out + "/tiny__stage2.replay=25.jsonl"
+    try "my notes\n".write(toFile: notes, atomically: true, encoding: .utf8)
+    let refused = try CLI.run(again, environment: env)
+    #expect(refused.status == 1 && refused.stderr.contains("not a run log"), "\(refused.stderr)")
+    #expect(try String(contentsOfFile: notes, encoding: .utf8) == "my notes\n")
   }
 
   @Test func aSweepFileRunsItsGridWithAUnionRunPerSeed() throws {

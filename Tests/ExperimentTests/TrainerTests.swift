@@ -245,12 +245,50 @@ struct TrainerTests {
     }
     try #require(errors.count == 1)
     #expect(errors[0].kind == .nanLoss)
-    #expect(errors[0].message.contains("last checkpoint is kept"))
+    #expect(errors[0].message.contains("training loss is NaN at step 1"), "\(errors[0].message)")
+    #expect(errors[0].message.contains("no checkpoint was written before it"))
     #expect(!box.events.contains { if case .step = $0 { return true } else { return false } })
     if case .runEnd(let end) = box.events.last {
       #expect(end.status == .diverged)
     } else {
       Issue.record("last event is not runEnd")
     }
+  }
+
+  /// Weights that went NaN after a good checkpoint: the next evaluation or periodic checkpoint
+  /// stops the stage as diverged, and no checkpoint of the broken weights replaces the good one
+  /// (the review's run wrote step-10 with a NaN evaluation and deleted step-5).
+  @Test(arguments: [8, 10]) func brokenWeightsNeverReplaceTheLastGoodCheckpoint(poisonAt: Int)
+    throws
+  {
+    let (config, data, folder) = try Self.setUp(["checkpoints.every=4"])
+    final class Box: @unchecked Sendable { var events: [RunEvent] = [] }
+    let box = Box()
+    let options = TrainerOptions(threads: 1, checkpointDirectory: folder)
+    var poison: () -> Void = {}
+    let trainer = try Trainer(config: config, data: data, options: options) { event in
+      box.events.append(event)
+      if case .step(let s) = event, s.step == poisonAt { poison() }
+    }
+    let ln = trainer.model.layout.blocks[0].ln1Weight
+    poison = { trainer.model.parameters[ln] = .nan }
+    #expect(trainer.run() == .diverged)
+    let checkpoints = box.events.compactMap {
+      if case .checkpoint(let c) = $0 { return c.step } else { return nil }
+    }
+    let good = poisonAt == 8 ? 4 : 8
+    #expect(checkpoints == Array(stride(from: 4, through: good, by: 4)), "\(checkpoints)")
+    let errors = box.events.compactMap {
+      if case .error(let e) = $0 { return e } else { return nil }
+    }
+    try #require(errors.count == 1)
+    // Poisoned after step 8's update, step 8's periodic checkpoint finds the NaN weight (no
+    // evaluation is due); after step 10's, step 10's evaluation is NaN.
+    let what =
+      poisonAt == 8
+      ? "a model parameter is NaN at step 8" : "validation loss of D0 is NaN at step 10"
+    #expect(errors[0].message.contains(what), "\(errors[0].message)")
+    #expect(errors[0].message.contains("its last checkpoint (step \(good)) is kept"))
+    #expect(FileManager.default.fileExists(atPath: folder + "/step-\(good).safetensors"))
   }
 }
