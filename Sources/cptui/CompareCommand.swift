@@ -65,14 +65,7 @@ struct CompareCommand: ParsableCommand {
     }
     print(table.text, terminator: "")  // laid out in ASCII already under a non-UTF-8 locale
     for notice in comparison.notices { printError("cptui: \(notice)") }
-    if let csv {
-      do {
-        try table.csv.write(toFile: csv, atomically: true, encoding: .utf8)
-      } catch {
-        let reason = FileErrorText.folderInTheWay(csv) ?? FileErrorText.describe(error)
-        throw CLIError("cannot write \(csv): \(reason)")
-      }
-    }
+    if let csv { try OutputFile.write(table.csv, to: csv) }
   }
 }
 

@@ -46,7 +46,7 @@ struct TokenizerOptions: ParsableArguments {
 }
 
 private func stderrLine(_ s: String) {
-  FileHandle.standardError.write(Data((localText(s) + "\n").utf8))
+  writeStandardError(localText(s) + "\n")
 }
 
 /// What the command-line names stand for: the datasets, and the experiments among the names.

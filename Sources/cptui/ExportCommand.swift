@@ -45,7 +45,7 @@ struct ExportCommand: ParsableCommand {
     let loaded: (runs: [ExportRun], notices: [String])
     do { loaded = try ExportRun.load(paths: paths) } catch { throw CLIError(describing: error) }
     for notice in loaded.notices { printError("cptui: \(notice)") }
-    if let csv { try Self.write(EvaluationCSV.csv(loaded.runs), to: csv) }
+    if let csv { try OutputFile.write(EvaluationCSV.csv(loaded.runs), to: csv) }
     if let svg {
       var chart = SVGChart(runs: loaded.runs)
       chart.width = width
@@ -53,20 +53,8 @@ struct ExportCommand: ParsableCommand {
       chart.title = title ?? "validation loss" + (chart.commonName.map { " · " + $0 } ?? "")
       chart.logY = logY
       chart.theme = SVGChart.Theme(rawValue: theme) ?? .light
-      try Self.write(chart.svg(), to: svg)
+      try OutputFile.write(chart.svg(), to: svg)
     }
   }
 
-  static func write(_ text: String, to path: String) throws {
-    if path == "-" {
-      FileHandle.standardOutput.write(Data(text.utf8))
-      return
-    }
-    do {
-      try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-      let reason = FileErrorText.folderInTheWay(path) ?? FileErrorText.describe(error)
-      throw CLIError("cannot write \(path): \(reason)")
-    }
-  }
 }

@@ -6,7 +6,7 @@ import RunLog
 /// last validation losses. Redrawn in place (at most 4 times a second) on a terminal; one line per
 /// evaluation otherwise.
 final class ProgressLine: @unchecked Sendable {
-  private let enabled: Bool
+  let enabled: Bool
   private let isTerminal = isatty(2) == 1
   private var totalSteps = 0
   private var stageCount = 0
@@ -60,7 +60,7 @@ final class ProgressLine: @unchecked Sendable {
 
   func finish() {
     guard enabled, drawn else { return }
-    FileHandle.standardError.write(Data("\n".utf8))
+    writeStandardError("\n")
     drawn = false
   }
 
@@ -79,13 +79,13 @@ final class ProgressLine: @unchecked Sendable {
     let now = Date().timeIntervalSinceReferenceDate
     if !force && now - lastDraw < 0.25 { return }
     lastDraw = now
-    FileHandle.standardError.write(Data(("\r\u{1B}[K" + localText(line)).utf8))
+    writeStandardError("\r\u{1B}[K" + localText(line))
     drawn = true
   }
 
   private func clear() {
     if isTerminal && drawn {
-      FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+      writeStandardError("\r\u{1B}[K")
       drawn = false
     }
   }
@@ -102,8 +102,9 @@ final class ProgressLine: @unchecked Sendable {
   }
 }
 
-/// SIGINT/SIGTERM during a headless run: the first asks the trainer to stop at the next step
-/// (it checkpoints and ends the log), a second one exits at once.
+/// SIGINT/SIGTERM/SIGHUP (a closed terminal or ssh session) during a headless run: the first asks
+/// the trainer to stop at the next step (it checkpoints and ends the log), a second one exits at
+/// once.
 final class StopSignals: @unchecked Sendable {
   private var sources: [DispatchSourceSignal] = []
   private var count = 0
@@ -114,7 +115,7 @@ final class StopSignals: @unchecked Sendable {
   var received: Int32? { lock.withLock { first } }
 
   init(onStop: @escaping @Sendable () -> Void) {
-    for sig in [SIGINT, SIGTERM] {
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
       signal(sig, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
       source.setEventHandler { [self] in
@@ -136,5 +137,6 @@ final class StopSignals: @unchecked Sendable {
     for s in sources { s.cancel() }
     signal(SIGINT, SIG_DFL)
     signal(SIGTERM, SIG_DFL)
+    signal(SIGHUP, SIG_DFL)
   }
 }

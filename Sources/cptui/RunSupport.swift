@@ -80,7 +80,12 @@ enum RunSupport {
 /// the locale is not UTF-8 (LANG=C), so the terminal shows no stray bytes. Standard error has no
 /// column budget, so an ellipsis may take three dots there.
 func printError(_ text: String) {
-  FileHandle.standardError.write(Data((localText(TextSanitizer.escaped(text)) + "\n").utf8))
+  writeStandardError(localText(TextSanitizer.escaped(text)) + "\n")
+}
+
+/// Writes to standard error, ignoring failures (`OutputFile.writeStandardError`).
+func writeStandardError(_ text: String) {
+  OutputFile.writeStandardError(text)
 }
 
 /// Text for the user's terminal: as is under a UTF-8 locale, else transliterated to ASCII as the

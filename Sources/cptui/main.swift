@@ -14,6 +14,7 @@ if CommandLine.arguments.count > 1,
 do {
   var command = try CPTUI.parseAsRoot()
   try command.run()
+  try OutputFile.checkStandardOutput()
 } catch let error as CLIError {
   printError("Error: \(error.description)")
   exit(1)

@@ -1,0 +1,24 @@
+// The C streams `stdout` and `stderr` are global variables, which Swift 6 does not let code touch
+// unless the module that declares them is imported @preconcurrency: this file alone does (without
+// Foundation, whose import of Glibc would win). cptui touches them from one thread at a time.
+@preconcurrency import Glibc
+
+/// The C standard streams that `print` and error lines go through.
+enum CStreams {
+  static func writeStandardOutput(_ text: String) { fputs(text, stdout) }
+
+  /// Writes to standard error; failures are ignored.
+  static func writeStandardError(_ text: String) { fputs(text, stderr) }
+
+  /// Flushes standard output; the errno of a write that failed since the start (nil when all
+  /// went out).
+  static func flushStandardOutput() -> Int32? {
+    let flushed = fflush(stdout) == 0
+    let code = errno
+    guard flushed && ferror(stdout) == 0 else {
+      clearerr(stdout)
+      return code == 0 ? EIO : code
+    }
+    return nil
+  }
+}

@@ -1,0 +1,60 @@
+import Experiment
+import Foundation
+
+/// Writes a command's output file (CSV, SVG, tables): standard output for "-", a device or pipe
+/// (`/dev/stdout`, `/dev/full`, a FIFO) written in place, a regular file replaced atomically — an
+/// atomic replace of a device would put a regular file where the device was. Every failed write
+/// is an error naming the output.
+enum OutputFile {
+  static func write(_ text: String, to path: String) throws {
+    if path == "-" {
+      CStreams.writeStandardOutput(text)
+      try checkStandardOutput()
+      return
+    }
+    var info = stat()
+    if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG
+      && (info.st_mode & S_IFMT) != S_IFDIR
+    {
+      try writeInPlace(text, to: path)
+      return
+    }
+    do {
+      try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+      let reason = FileErrorText.folderInTheWay(path) ?? FileErrorText.describe(error)
+      throw CLIError("cannot write \(path): \(reason)")
+    }
+  }
+
+  /// Flushes standard output and throws when anything written to it was lost (a full disk behind
+  /// a redirect, `> /dev/full`, a closed pipe).
+  static func checkStandardOutput() throws {
+    if let code = CStreams.flushStandardOutput() {
+      throw CLIError("cannot write to standard output: \(String(cString: strerror(code)))")
+    }
+  }
+
+  /// Writes to standard error, ignoring failures: a full disk behind `2>`, or a terminal that
+  /// hung up, must not stop a run (FileHandle's `write` traps on any error).
+  static func writeStandardError(_ text: String) {
+    CStreams.writeStandardError(text)
+  }
+
+  private static func writeInPlace(_ text: String, to path: String) throws {
+    let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+      throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+    defer { close(descriptor) }
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+      let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+      if written < 0 && errno == EINTR { continue }
+      guard written > 0 else {
+        throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))")
+      }
+      bytes = bytes.dropFirst(written)
+    }
+  }
+}
