@@ -119,6 +119,7 @@ extension ConfigNode {
   static func parse(yaml: String, source: String, origin: String? = nil) throws(ConfigError)
     -> ConfigNode
   {
+    try checkNesting(yaml, source: source, origin: origin)
     let node: Node?
     do {
       node = try Yams.compose(yaml: yaml)
@@ -128,7 +129,66 @@ extension ConfigNode {
       throw ConfigError(source: source, keyPath: "", message: "YAML: \(error)", override: origin)
     }
     guard let node else { return ConfigNode(.null, line: 1, column: 1, origin: origin) }
-    return try convert(node, path: [], source: source, origin: origin)
+    var budget = maximumValues
+    return try convert(node, path: [], source: source, origin: origin, budget: &budget)
+  }
+
+  /// Deepest nesting a config may have (flow `[`/`{` levels; indentation plus `- ` markers on one
+  /// line): real configs stay under 10, and the YAML parser recurses once per level, so a few
+  /// thousand levels (10 KB of `[`) would overflow its stack.
+  static let maximumFlowDepth = 200
+  static let maximumBlockDepth = 1000
+  /// Most values a config may hold once YAML aliases are expanded (a 300-byte "billion laughs"
+  /// file expands to 43 million; real configs hold a few hundred).
+  static let maximumValues = 100_000
+
+  /// Refuses text nested deeper than the limits above, naming the line, before the parser sees it.
+  private static func checkNesting(_ yaml: String, source: String, origin: String?)
+    throws(ConfigError)
+  {
+    var flow = 0
+    var quote: UInt8?
+    var line = 1
+    var atLineStart = true
+    var lineDepth = 0
+    var inComment = false
+    func tooDeep(_ what: String) -> ConfigError {
+      ConfigError(
+        source: source, line: line, column: nil, keyPath: "",
+        message: "nested too deeply (\(what)); a config needs a few levels", override: origin)
+    }
+    for byte in yaml.utf8 {
+      if byte == UInt8(ascii: "\n") {
+        line += 1
+        atLineStart = true
+        lineDepth = 0
+        inComment = false
+        if quote == UInt8(ascii: "'") { quote = nil }  // a broken quote: let the parser say so
+        continue
+      }
+      if inComment { continue }
+      if atLineStart {
+        if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "\t") {
+          lineDepth += 1
+          if lineDepth > maximumBlockDepth { throw tooDeep("over \(maximumBlockDepth) levels") }
+          continue
+        }
+        atLineStart = false
+      }
+      if let open = quote {
+        if byte == open { quote = nil }
+        continue
+      }
+      switch byte {
+      case UInt8(ascii: "'"), UInt8(ascii: "\""): quote = byte
+      case UInt8(ascii: "#"): inComment = true
+      case UInt8(ascii: "["), UInt8(ascii: "{"):
+        flow += 1
+        if flow > maximumFlowDepth { throw tooDeep("over \(maximumFlowDepth) levels of [ or {") }
+      case UInt8(ascii: "]"), UInt8(ascii: "}"): flow = max(0, flow - 1)
+      default: break
+      }
+    }
   }
 
   private static func yamlError(_ error: YamlError, source: String, origin: String?) -> ConfigError
@@ -147,10 +207,17 @@ extension ConfigNode {
   }
 
   private static func convert(
-    _ node: Node, path: [KeyPathComponent], source: String, origin: String?
+    _ node: Node, path: [KeyPathComponent], source: String, origin: String?, budget: inout Int
   ) throws(ConfigError) -> ConfigNode {
     let line = node.mark?.line
     let column = node.mark?.column
+    budget -= 1
+    if budget < 0 {
+      throw ConfigError(
+        source: source, line: line, column: column, keyPath: renderKeyPath(path),
+        message: "the config expands to over \(maximumValues) values (YAML aliases?)",
+        override: origin)
+    }
     switch node {
     case .scalar(let scalar):
       let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
@@ -163,24 +230,29 @@ extension ConfigNode {
       var items: [ConfigNode] = []
       for (index, item) in sequence.enumerated() {
         items.append(
-          try convert(item, path: path + [.index(index + 1)], source: source, origin: origin))
+          try convert(
+            item, path: path + [.index(index + 1)], source: source, origin: origin,
+            budget: &budget))
       }
       return ConfigNode(.list(items), line: line, column: column, origin: origin)
     case .mapping(let mapping):
       var entries: [ConfigEntry] = []
+      var keyLines: [String: Int] = [:]
       for (keyNode, valueNode) in mapping {
         guard let key = keyNode.scalar?.string else {
           throw ConfigError(
             source: source, line: keyNode.mark?.line, column: keyNode.mark?.column,
             keyPath: renderKeyPath(path), message: "keys must be plain text", override: origin)
         }
-        if let earlier = entries.first(where: { $0.key == key }) {
+        if let earlier = keyLines[key] {
           throw ConfigError(
             source: source, line: keyNode.mark?.line, column: keyNode.mark?.column,
             keyPath: renderKeyPath(path + [.key(key)]),
-            message: "appears twice (first on line \(earlier.keyLine ?? 0))", override: origin)
+            message: "appears twice (first on line \(earlier))", override: origin)
         }
-        let value = try convert(valueNode, path: path + [.key(key)], source: source, origin: origin)
+        keyLines[key] = keyNode.mark?.line ?? 0
+        let value = try convert(
+          valueNode, path: path + [.key(key)], source: source, origin: origin, budget: &budget)
         entries.append(
           ConfigEntry(
             key: key, keyLine: keyNode.mark?.line, keyColumn: keyNode.mark?.column, value: value))

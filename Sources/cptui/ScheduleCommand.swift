@@ -42,6 +42,9 @@ struct ScheduleCommand: ParsableCommand {
     if rows < 2 { throw ValidationError("--rows must be 2 or more, got \(rows)") }
   }
 
+  /// Most learning rates the plot is drawn from.
+  static let plotSamples = 200_000
+
   func run() throws {
     let loaded: ExperimentConfig
     do {
@@ -53,9 +56,10 @@ struct ScheduleCommand: ParsableCommand {
     let plan = loaded.schedulePlan
     if csv {
       print("step,stage,stage_step,tokens,lr")
-      let curve = plan.curve()
-      for (step, lr) in curve.enumerated() {
+      // One step at a time: a billion-step plan prints in constant memory.
+      for step in 0..<plan.totalSteps {
         let stage = plan.stageIndex(globalStep: step)
+        let lr = plan.lr(stageIndex: stage, stageStep: step - plan.stageStarts[stage])
         print(
           "\(step),\(stage + 1),\(step - plan.stageStarts[stage]),"
             + "\(step * loaded.tokensPerStep),\(lr)")
@@ -67,9 +71,17 @@ struct ScheduleCommand: ParsableCommand {
       "\(loaded.name): \(loaded.stages.count) stage\(loaded.stages.count == 1 ? "" : "s"), "
         + "\(loaded.totalSteps) steps of \(loaded.tokensPerStep) tokens "
         + "(\(ScheduleText.compactCount(loaded.totalTokens)) tokens)")
+    // The plot is a few dozen columns wide: a long plan is sampled (every `stride`-th step).
+    let stride = max(1, (plan.totalSteps + Self.plotSamples - 1) / Self.plotSamples)
+    let curve =
+      stride == 1
+      ? plan.curve()
+      : Swift.stride(from: 0, to: plan.totalSteps, by: stride).map {
+        plan.lr(globalStep: $0)
+      }
     let plot = ScheduleText.plot(
-      curve: plan.curve(), stageStarts: plan.stageStarts, width: width, height: height,
-      unicode: unicode)
+      curve: curve, stageStarts: plan.stageStarts.map { $0 / stride }, width: width,
+      height: height, unicode: unicode)
     let sections = [
       ScheduleText.stageTable(loaded), ScheduleText.pointTable(loaded, rows: rows), plot,
     ]

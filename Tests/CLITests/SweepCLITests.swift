@@ -374,4 +374,12 @@ struct OutputPathErrorTests {
       #expect(!r.stderr.contains("NSCocoaErrorDomain"), "\(arguments): \(r.stderr)")
     }
   }
+
+  /// `schedule` draws a plan of billions of steps from a sample of it (it held every step's rate:
+  /// 4.5 GB and growing for 1G steps a stage).
+  @Test func aBillionStepPlanIsPlottedFromASample() throws {
+    let r = try CLI.run(["schedule", "tiny", "--set", "defaults.steps=1G"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("2000000000 steps"), "\(r.stdout)")
+  }
 }

@@ -258,6 +258,46 @@ let errorCases: [ErrorCase] = [
         batch: 16) < 2e9)
   }
 
+  /// Hostile YAML is refused before it can crash or exhaust the machine: thousands of nested
+  /// brackets (the parser recursed once per level and overflowed its stack at 5000), nested
+  /// `- ` on one line, aliases that expand to millions of values; and a file with 40 000 keys
+  /// is an error (duplicate keys were looked up one by one: 40 000 keys took 3 s, 200 000 a
+  /// minute).
+  @Test func hostileYamlIsRefusedWithTheLine() throws {
+    let deep =
+      "name: t\nseed: " + String(repeating: "[", count: 10_000)
+      + String(repeating: "]", count: 10_000) + "\n"
+    #expect(throws: ConfigError.self) { try parse(deep) }
+    do {
+      _ = try parse(deep)
+    } catch {
+      #expect(error.description.hasPrefix("t.yaml:2: nested too deeply"), "\(error)")
+    }
+    let dashes = "name: t\nstages:\n" + String(repeating: "- ", count: 5_000) + "x\n"
+    #expect(throws: ConfigError.self) { try parse(dashes) }
+    do {
+      _ = try parse(
+        head + twoStages, overrides: ["seed=" + String(repeating: "{a: ", count: 5_000)])
+      Issue.record("no error")
+    } catch {
+      #expect(error.description.contains("nested too deeply"), "\(error)")
+    }
+    var bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    for (name, previous) in zip("bcdefgh", "abcdefg") {
+      bomb +=
+        "\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ")
+        + "]\n"
+    }
+    do {
+      _ = try parse(bomb)
+      Issue.record("no error")
+    } catch {
+      #expect(error.description.contains("expands to over 100000 values"), "\(error)")
+    }
+    let keys = "a:\n" + (0..<40_000).map { "  k\($0): 1\n" }.joined()
+    #expect(throws: ConfigError.self) { try parse(keys) }
+  }
+
   @Test func missingFileIsAnError() {
     #expect(throws: ConfigError(source: "/nonexistent.yaml", keyPath: "", message: "no such file"))
     {
