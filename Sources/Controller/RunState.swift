@@ -184,6 +184,7 @@ public struct RunState: Sendable, Equatable {
       errors.append(e.message)
       if errors.count > 3 { errors.removeFirst(errors.count - 3) }
     case .resume(let r):
+      ended = nil  // a stopped run that goes on
       step = r.step
       if let t = r.tokens { tokens = t }
     case .runEnd(let end):
@@ -396,7 +397,7 @@ public struct RunState: Sendable, Equatable {
       out.append("stopping: saving a checkpoint and the log…")
     } else if awaitingChoice {
       out.append(
-        "stage \(currentStage) done: choose the next stage (n, Enter), or q to quit")
+        "stage \(currentStage) done: n sets up the next stage (Enter there starts it), q quits")
       if checkpointRequested {
         out.append("saving a checkpoint…")
       } else if let c = checkpointNotice {

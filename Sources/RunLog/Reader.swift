@@ -556,6 +556,9 @@ public enum RunLogReader {
           || evaluationEvery.map { $0 > 0 && resume.step % $0 == 0 } ?? true
         kept.removeAll { earlier in
           if case .header = earlier { return false }
+          // The run did not end there after all: it goes on from the resume.
+          if case .runEnd = earlier { return true }
+          if case .stageEnd(let end) = earlier, end.reason == .stopped { return true }
           // A stage that starts exactly at the resume step is begun again by the resumed run.
           if case .stageStart(let start) = earlier { return start.startStep >= resume.step }
           if case .eval(let eval) = earlier, eval.step == resume.step { return !scheduled }

@@ -266,9 +266,11 @@ public enum KeyTable {
   /// replay, the replay keys come first and starting a stage is not offered.
   /// Without a trainer (a followed log), the keys that command one are left out too. A paused run
   /// offers space as "resume"; a run waiting between stages does not offer it (the trainer takes
-  /// no pause there). The comparison table is offered only when there is one.
+  /// no pause there). The comparison table is offered only when there is one, pinning only when
+  /// there are several runs.
   public static func hints(
-    replay: Bool = false, trainer: Bool = true, mode: RunMode = .live, comparison: Bool = true
+    replay: Bool = false, trainer: Bool = true, mode: RunMode = .live, comparison: Bool = true,
+    severalRuns: Bool = true
   ) -> [(keys: String, text: String)] {
     var out: [(keys: String, text: String)] = []
     let contexts: [KeyContext] = replay ? [.replay, .main] : [.main]
@@ -278,6 +280,7 @@ public enum KeyTable {
           && !(!replay && !trainer && ($0.action == .openStagePanel || $0.action == .pause))
           && !(!replay && mode == .waiting && $0.action == .pause)
           && !(!comparison && $0.action == .comparison)
+          && !(!severalRuns && $0.action == .pinRun)
       }
       if !replay && mode == .paused, let i = entries.firstIndex(where: { $0.action == .pause }) {
         entries[i].text = "resume"

@@ -246,10 +246,9 @@ enum Overlays {
       return isBest ? t + "*" : (cell.value != nil ? t + " " : t)
     }
     func columnWidths(_ names: [String]) -> [Int] {
-      // The sorted column's heading carries " ▲".
-      var widths = names.enumerated().map {
-        $0.element.terminalWidth + ($0.offset == sortCol ? 2 : 0)
-      }
+      // The sorted column's heading carries " ▲": every heading keeps room for it, so the table
+      // does not shift sideways when the sort moves to another column.
+      var widths = names.map { $0.terminalWidth + 2 }
       for (k, row) in rows.enumerated() {
         for (c, cell) in row.enumerated() where c < widths.count {
           widths[c] = max(widths[c], text(cell, column: c, row: k).terminalWidth)

@@ -31,7 +31,8 @@ public enum ScreenRenderer {
       drawHints(
         KeyTable.hints(
           replay: model.status.mode == .replay, trainer: model.status.hasTrainer,
-          mode: model.status.mode, comparison: model.comparison != nil),
+          mode: model.status.mode, comparison: model.comparison != nil,
+          severalRuns: model.runs.count > 1),
         in: layout.hints, grid: &grid)
     } else if let context = KeyTable.contexts(for: model).first {
       drawHints(
@@ -108,8 +109,9 @@ public enum ScreenRenderer {
     let dataset = s.dataset.isEmpty ? nil : TextSanitizer.clean(s.dataset, maxLength: 30)
     let step =
       !known ? nil : s.totalSteps > 0 ? "step \(s.step)/\(s.totalSteps)" : "step \(s.step)"
-    // A rate and an ETA only while training goes on: paused or waiting, they would be stale.
-    let training = s.mode != .paused && s.mode != .waiting
+    // A rate and an ETA only while training goes on (or plays back): paused, waiting, stalled or
+    // finished, they would be stale.
+    let training = s.mode == .live || s.mode == .replay
     let rate = training ? s.tokensPerSecond.map { Format.count($0) + " tok/s" } : nil
     let eta = training ? s.etaSeconds.map { "ETA " + Format.duration($0) } : nil
     var keep = (name: true, dataset: true, rate: true, eta: true)

@@ -51,6 +51,8 @@ public struct TerminalCapabilities: Sendable, Equatable {
 public enum TerminalError: Error, CustomStringConvertible {
   case notATerminal
   case initFailed
+  /// curses knows no terminal of this TERM (empty when TERM is not set).
+  case unknownTerminal(term: String)
   case alreadyRunning
   /// The terminal cannot place the cursor (TERM=dumb and the like).
   case cannotAddressCursor(term: String)
@@ -58,7 +60,12 @@ public enum TerminalError: Error, CustomStringConvertible {
   public var description: String {
     switch self {
     case .notATerminal: return "standard input/output is not a terminal"
-    case .initFailed: return "could not start the terminal screen (is TERM set?)"
+    case .initFailed: return "could not start the terminal screen"
+    case .unknownTerminal(let term):
+      return term.isEmpty
+        ? "TERM is not set, so the screen cannot be drawn; set it (e.g. TERM=xterm-256color)"
+        : "the terminal type TERM=\(term) is unknown here (no terminfo entry), so the screen "
+          + "cannot be drawn; use a known one (e.g. TERM=xterm-256color)"
     case .alreadyRunning: return "the terminal screen is already running"
     case .cannotAddressCursor(let term):
       return "the terminal (TERM=\(term)) cannot place the cursor, so the screen cannot be drawn; "
@@ -144,7 +151,9 @@ public final class CursesTerminal {
     guard let output = fdopen(1, "w"), let input = fdopen(0, "r") else {
       throw TerminalError.initFailed
     }
-    guard let screen = newterm(nil, output, input) else { throw TerminalError.initFailed }
+    guard let screen = newterm(nil, output, input) else {
+      throw TerminalError.unknownTerminal(term: getenv("TERM").map { String(cString: $0) } ?? "")
+    }
     set_term(screen)
     guard cptui_can_address_cursor() != 0 else {
       endwin()

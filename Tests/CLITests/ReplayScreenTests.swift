@@ -135,6 +135,14 @@ import Testing
     defer { session.close() }
     let screen = try session.waitFor(text: "CPTUI-EXIT=1")
     #expect(screen.contains("(TERM=dumb) cannot place the cursor"), "\(screen)")
+    // A TERM that curses does not know is named as unknown (it said "is TERM set?").
+    let unknown = try TmuxSession(
+      width: 200, height: 20,
+      command: "TERM=nosuchterm '\(CLI.binary)' replay '\(Self.sample)'; echo CPTUI-EXIT=$?; "
+        + "PS1='$ ' exec sh")
+    defer { unknown.close() }
+    let text = try unknown.waitFor(text: "CPTUI-EXIT=1")
+    #expect(text.contains("TERM=nosuchterm is unknown here"), "\(text)")
   }
 
   @Test(.enabled(if: LiveScreenTests.tmuxAvailable))

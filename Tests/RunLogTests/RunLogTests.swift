@@ -355,6 +355,17 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
     ]
     let kept = RunLogReader.applyingResumes(events)
     #expect(kept.compactMap(\.step) == [1, 2, 2, 2, 3])
+    // A run stopped at step 2 (its runEnd at the resume step) goes on: the end is dropped, so
+    // `follow` and the status no longer read "stopped" while the resumed run trains.
+    let stopped: [RunEvent] = [
+      step(1), step(2), .checkpoint(CheckpointEvent(path: "c", step: 2)),
+      .runEnd(RunEndEvent(status: .stopped, step: 2)), .resume(ResumeEvent(step: 2)), step(3),
+    ]
+    #expect(
+      !RunLogReader.applyingResumes(stopped).contains {
+        if case .runEnd = $0 { return true } else { return false }
+      })
+    #expect(RunSummary(events: RunLogReader.applyingResumes(stopped)).endStatus == nil)
   }
 
   /// The evaluation a stop made at the resume step goes when no schedule made it (its step is not
