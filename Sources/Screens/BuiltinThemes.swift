@@ -45,13 +45,13 @@ enum BuiltinThemes {
     series4 = 176
     series4@8 = magenta
     series5 = 222
-    series5@8 = white
+    series5@8 = white bold
     series6 = 80
     series6@8 = blue
     series7 = 203
     series7@8 = red
     series8 = 250
-    series8@8 = white
+    series8@8 = white dim
     """,
     "light": """
     # cptui theme: light, dark text on a light background. Format: docs/themes.md
@@ -88,12 +88,12 @@ enum BuiltinThemes {
     series3@8 = green
     series4 = 127
     series4@8 = magenta
-    series5 = 136
-    series5@8 = yellow
+    series5 = 94
+    series5@8 = black bold
     series6 = 31
     series6@8 = cyan
     series7 = 160
-    series7@8 = red
+    series7@8 = red bold
     series8 = 240
     series8@8 = black
     """,
@@ -163,10 +163,10 @@ enum BuiltinThemes {
     series2 = default bold
     series3 = default underline
     series4 = default bold underline
-    series5 = default
-    series6 = default bold
-    series7 = default underline
-    series8 = default bold underline
+    series5 = default reverse
+    series6 = default dim underline
+    series7 = default underline reverse
+    series8 = default bold reverse
     """,
   ]
 }

@@ -23,6 +23,26 @@ struct ThemeTests {
       "Sources/Screens/BuiltinThemes.swift is out of date with themes/\(name).theme")
   }
 
+  /// The eight series of every shipped theme look different from each other and from the stage
+  /// marker, in 256 colours and on 8-colour terminals alike (colour and attributes together). The
+  /// review found mono's series 1 and 5 both plain, dark's 5 and 8 both white on 8 colours, and
+  /// light's series 5 the marker's colour.
+  @Test(arguments: ["dark", "light", "high-contrast", "mono"])
+  func seriesCanBeToldApart(name: String) throws {
+    let theme = try ThemeLoader(directories: [Self.repoThemes]).load(name)
+    let series = ColorRole.seriesRoles.map { theme.palette[$0] }
+    let full = series.map { "\($0.foreground) \($0.attributes.rawValue)" }
+    #expect(Set(full).count == series.count, "\(name): \(full)")
+    let marker = theme.palette[.marker]
+    #expect(
+      !series.contains { $0.foreground == marker.foreground && $0.attributes == marker.attributes },
+      "\(name): a series looks like the marker")
+    let eight = series.map {
+      "\($0.foreground8.map { "\($0)" } ?? "\($0.foreground)") \(($0.attributes8 ?? $0.attributes).rawValue)"
+    }
+    #expect(Set(eight).count == series.count, "\(name) @8: \(eight)")
+  }
+
   @Test func valuesAndEightColourOverrides() throws {
     let t = try ThemeParser.parse(
       "name = t\ntext = 252 on black\nseries1 = bright-blue bold\nseries1@8 = cyan", file: "t")
