@@ -71,21 +71,25 @@ public enum StageChoice {
         replayFrom = inherited.isEmpty ? Array(datasets.prefix(1)) : inherited
       }
     }
-    return StageConfig(
+    var stage = StageConfig(
       name: base?.dataset == dataset ? base?.name : stageName, dataset: dataset,
       length: .tokens(tokens), steps: steps, schedule: schedule,
       warmupFraction: settings.warmupPercent / 100, lrMax: settings.lrMax, lrMin: settings.lrMin,
       replayPercent: settings.replayPercent, replayFrom: replayFrom,
       optimizerState: base?.optimizerState ?? .reset)
+    stage.replayOrder = base?.replayOrder ?? .sequential
+    return stage
   }
 
   /// A logged stage as a config (for planning its learning rate and as the base of a draft).
   public static func stageConfig(from event: StageStartEvent) -> StageConfig {
-    StageConfig(
+    var stage = StageConfig(
       name: event.name, dataset: event.dataset, length: .steps(event.steps), steps: event.steps,
       schedule: Schedule(logged: event.schedule, parameters: event.scheduleParameters) ?? .cosine,
       warmupFraction: event.warmupFraction, lrMax: event.lrMax, lrMin: event.lrMin,
       replayPercent: event.replayPercent, replayFrom: event.replayFrom,
       optimizerState: event.optimizerState)
+    stage.replayOrder = event.replayOrder.flatMap(ReplayOrder.init(rawValue:)) ?? .sequential
+    return stage
   }
 }

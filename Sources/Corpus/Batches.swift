@@ -9,6 +9,18 @@ public struct BatchInfo: Sendable, Equatable {
   public var currentRowsPerComponent: [Int]
 }
 
+/// How replayed windows go through an earlier dataset's training split. The splits keep their
+/// sources' order (files sorted by path, a book from its first chapter), so a stretch read in order
+/// from the start is a narrow slice of the dataset.
+public enum ReplayOrder: String, Sendable, Codable, CaseIterable {
+  /// In order from the split's start: window `k` starts at token `k·T` (wrapping at the end).
+  case sequential
+  /// Every window of the split once per pass, in an order that spreads them over the whole split
+  /// (window `k` is window `(a·k) mod m` of the `m` windows, `a` coprime to `m` near `0.618·m`),
+  /// so any stretch of replay samples the whole dataset.
+  case spread
+}
+
 /// The serialisable state of a ``BatchMixer``: store it in a checkpoint and assign it back to resume
 /// bit-identically.
 public struct MixerState: Sendable, Codable, Equatable {
@@ -24,7 +36,8 @@ public struct MixerState: Sendable, Codable, Equatable {
   public var replayCredits: [Double]
   /// Per replay dataset, per component: credits choosing the component.
   public var componentCredits: [[Double]]
-  /// Per replay dataset, per component: next token offset in its training split.
+  /// Per replay dataset, per component: next token offset in its training split (`sequential`),
+  /// or windows read so far (`spread`).
   public var cursors: [[Int]]
 }
 
@@ -52,6 +65,11 @@ public final class BatchMixer: @unchecked Sendable {
   public let batchSize: Int
   /// Context length (T); rows hold T + 1 tokens.
   public let context: Int
+  /// How replayed windows go through each replayed split.
+  public let replayOrder: ReplayOrder
+  /// Per replay dataset, per component, for `spread`: the split's whole windows `m` and the step
+  /// `a` between consecutive ones.
+  private let spreadSteps: [[(windows: Int, step: Int)]]
   /// Current position; save it with a checkpoint and give it to ``restore(_:)`` to resume.
   public private(set) var state: MixerState
 
@@ -75,10 +93,12 @@ public final class BatchMixer: @unchecked Sendable {
   ///   - batchSize: B rows per batch.
   ///   - context: T; each row is T + 1 tokens.
   ///   - seed: seed of the random windows.
-  ///   - replayStart: starting token offset in each replayed component (default 0).
+  ///   - replayStart: starting token offset in each replayed component (default 0; `sequential`).
+  ///   - replayOrder: how replayed windows go through each split.
   public init(
     current: TokenDataset, replay: [(TokenDataset, Double)] = [], replayShare: Double = 0,
-    batchSize: Int, context: Int, seed: UInt64, replayStart: Int = 0
+    batchSize: Int, context: Int, seed: UInt64, replayStart: Int = 0,
+    replayOrder: ReplayOrder = .sequential
   ) throws {
     guard batchSize > 0, context > 0 else {
       throw CorpusError.invalidArgument("batch size and context must be positive")
@@ -98,6 +118,13 @@ public final class BatchMixer: @unchecked Sendable {
     self.replayShare = replayShare
     self.batchSize = batchSize
     self.context = context
+    self.replayOrder = replayOrder
+    spreadSteps = replay.map { d in
+      d.0.components.map { c in
+        let windows = max(1, (c.trainCount - 1) / context)
+        return (windows, Self.spreadStep(windows: windows))
+      }
+    }
     state = MixerState(
       rng: CorpusRNG(seed: seed), step: 0, carry: 0, replayedRows: 0,
       replayCredits: replay.map { _ in 0 },
@@ -105,6 +132,22 @@ public final class BatchMixer: @unchecked Sendable {
       cursors: replay.map { d in
         d.0.components.map { c in replayStart % max(1, c.trainCount - context) }
       })
+  }
+
+  /// The step between consecutive `spread` windows among `windows`: coprime to it (so a pass
+  /// visits each window once) and near the golden section of it (so any stretch of the pass is
+  /// spread over the whole split).
+  static func spreadStep(windows m: Int) -> Int {
+    guard m > 2 else { return 1 }
+    func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+    var step = max(1, Int((Double(m) * 0.618_033_988_749_895).rounded()))
+    while gcd(step, m) != 1 { step += 1 }
+    return step
+  }
+
+  /// The `k`-th window (from 0) of a spread pass over `windows` windows with `step`.
+  static func spreadWindow(_ k: Int, windows: Int, step: Int) -> Int {
+    Int((UInt64(k % windows) &* UInt64(step)) % UInt64(windows))
   }
 
   /// Replayed rows of the next batch (advances the carry).
@@ -140,10 +183,20 @@ public final class BatchMixer: @unchecked Sendable {
       let ds = replay[d]
       let c = BatchMixer.pick(&state.componentCredits[d], ds.weights)
       let store = ds.components[c]
-      var pos = state.cursors[d][c]
-      if pos + width > store.trainCount { pos = 0 }
-      store.copy(validation: false, from: pos, count: width, into: out + r * width)
-      state.cursors[d][c] = pos + context
+      switch replayOrder {
+      case .sequential:
+        var pos = state.cursors[d][c]
+        if pos + width > store.trainCount { pos = 0 }
+        store.copy(validation: false, from: pos, count: width, into: out + r * width)
+        state.cursors[d][c] = pos + context
+      case .spread:
+        let k = state.cursors[d][c]
+        let (windows, step) = spreadSteps[d][c]
+        // Window j starts at j·T: j·T + T + 1 ≤ m·T + 1 ≤ the split's tokens.
+        let window = Self.spreadWindow(k, windows: windows, step: step)
+        store.copy(validation: false, from: window * context, count: width, into: out + r * width)
+        state.cursors[d][c] = k + 1
+      }
     }
     var perComponent = [Int](repeating: 0, count: current.components.count)
     for r in k..<batchSize {
@@ -173,15 +226,18 @@ public final class BatchMixer: @unchecked Sendable {
 }
 
 /// A fixed set of held-out windows of one dataset, the same at every evaluation: windows of
-/// `T + 1` tokens taken back to back from the start of each component's validation split, at most
-/// `maxWindows` in all, shared among components by weight (at least one each).
+/// `T + 1` tokens from each component's validation split — back to back from its start, or
+/// (`spread`) evenly spaced over the whole split — at most `maxWindows` in all, shared among
+/// components by weight (at least one each).
 public struct ValidationSet: @unchecked Sendable {
   public let dataset: TokenDataset
   public let context: Int
   /// (component, token offset) of each window.
   public let windows: [(component: Int, offset: Int)]
 
-  public init(dataset: TokenDataset, context: Int, maxWindows: Int = 32) throws {
+  public init(dataset: TokenDataset, context: Int, maxWindows: Int = 32, spread: Bool = false)
+    throws
+  {
     try dataset.check(context: context)
     self.dataset = dataset
     self.context = context
@@ -189,7 +245,12 @@ public struct ValidationSet: @unchecked Sendable {
     for (c, store) in dataset.components.enumerated() {
       let available = store.validationCount / (context + 1)
       let share = max(1, Int((Double(maxWindows) * dataset.weights[c]).rounded()))
-      for w in 0..<min(available, share) { out.append((c, w * (context + 1))) }
+      let count = min(available, share)
+      for w in 0..<count {
+        // Spread: window w of `count` is the (w·available/count)-th of the split's windows.
+        let index = spread ? w * available / count : w
+        out.append((c, index * (context + 1)))
+      }
     }
     windows = out
   }

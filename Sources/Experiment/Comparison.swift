@@ -213,6 +213,7 @@ public struct Comparison: Sendable {
       ("ηmin", { Self.short($0.lrMin) }),
       ("stages", { "\($0.stage)" }),
       ("opt", { $0.optimizerState.rawValue }),
+      ("replay order", { $0.replayOrder ?? "sequential" }),
     ]
     let differing = fields.filter { field in
       Set(lastStarts.compactMap { $0.map(field.value) }).count > 1

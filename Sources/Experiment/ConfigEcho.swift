@@ -27,6 +27,10 @@ extension ExperimentConfig {
         JSONMember("replayFrom", .array(stage.replayFrom.map { .string($0) })),
         JSONMember("optimizerState", .string(stage.optimizerState.rawValue)),
       ]
+      // Only when not the default: logs and sweeps of default configs read as before.
+      if stage.replayOrder != .sequential {
+        members.append(JSONMember("replayOrder", .string(stage.replayOrder.rawValue)))
+      }
       stageValues.append(.object(members))
     }
     var tokenizerMembers: [JSONMember] = [
@@ -35,6 +39,15 @@ extension ExperimentConfig {
     ]
     if let trainedOn = tokenizer.trainedOn {
       tokenizerMembers.append(JSONMember("trainedOn", .string(trainedOn)))
+    }
+    var evaluationMembers = [
+      JSONMember("every", .int(evaluation.every)), JSONMember("windows", .int(evaluation.windows)),
+      JSONMember("datasets", .array(evaluation.datasets.map { .string($0) })),
+      JSONMember("average", .int(evaluation.average)),
+    ]
+    // Only when not the default: logs and sweeps of default configs read as before.
+    if evaluation.sample != .first {
+      evaluationMembers.append(JSONMember("sample", .string(evaluation.sample.rawValue)))
     }
     var top: [JSONMember] = [JSONMember("name", .string(name))]
     if let about { top.append(JSONMember("about", .string(about))) }
@@ -58,13 +71,7 @@ extension ExperimentConfig {
           "epsilon": .number(optimizer.epsilon), "weightDecay": .number(optimizer.weightDecay),
           "gradClip": .number(optimizer.gradClip),
         ]),
-      JSONMember(
-        "evaluation",
-        [
-          "every": .int(evaluation.every), "windows": .int(evaluation.windows),
-          "datasets": .array(evaluation.datasets.map { .string($0) }),
-          "average": .int(evaluation.average),
-        ]),
+      JSONMember("evaluation", .object(evaluationMembers)),
       JSONMember(
         "checkpoints",
         ["stageEnd": .bool(checkpoints.atStageEnd), "every": .int(checkpoints.every)]),

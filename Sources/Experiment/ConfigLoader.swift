@@ -62,11 +62,11 @@ enum ConfigKeys {
   ]
   static let tokenizer = ["kind", "vocab", "trainedOn"]
   static let optimizer = ["beta1", "beta2", "epsilon", "weightDecay", "gradClip"]
-  static let evaluation = ["every", "windows", "datasets", "average"]
+  static let evaluation = ["every", "windows", "datasets", "average", "sample"]
   static let checkpoints = ["stageEnd", "every"]
   static let stage = [
     "name", "dataset", "tokens", "steps", "schedule", "warmup", "lrMax", "lrMin", "replay",
-    "replayFrom", "optimizerState",
+    "replayFrom", "optimizerState", "replayOrder",
   ]
   static let defaults = stage.filter { $0 != "name" && $0 != "dataset" }
   static let schedule: [ScheduleKind: [String]] = [
@@ -557,6 +557,13 @@ struct ConfigDecoder {
     if let field = fields["every"] { evaluation.every = try positive(field) }
     if let field = fields["windows"] { evaluation.windows = try positive(field) }
     if let field = fields["average"] { evaluation.average = try positive(field) }
+    if let field = fields["sample"] {
+      let text = try string(field)
+      guard let sample = ValidationSample(rawValue: text) else {
+        throw error(field, "expected first or spread, got \"\(text)\"")
+      }
+      evaluation.sample = sample
+    }
     if let field = fields["datasets"] {
       let chosen = try stringList(field)
       for name in chosen where !names.contains(name) {
@@ -788,10 +795,21 @@ struct ConfigDecoder {
       optimizerState = OptimizerStateAction(text)
     }
 
-    return StageConfig(
+    var replayOrder = ReplayOrder.sequential
+    if let field = fields["replayOrder"] {
+      let text = try string(field)
+      guard let order = ReplayOrder(rawValue: text) else {
+        throw error(field, "expected sequential or spread, got \"\(text)\"")
+      }
+      replayOrder = order
+    }
+
+    var stage = StageConfig(
       name: name, dataset: dataset, length: length, steps: steps, schedule: schedule,
       warmupFraction: warmupFraction, lrMax: lrMax, lrMin: lrMin, replayPercent: replayPercent,
       replayFrom: replayFrom, optimizerState: optimizerState)
+    stage.replayOrder = replayOrder
+    return stage
   }
 
   /// `0.01`, `1%`, `20 steps` or `40k tokens`.

@@ -76,13 +76,15 @@ public struct ExperimentConfig: Sendable, Hashable {
   public func stageStartEvent(index: Int, time: Double? = nil) -> StageStartEvent {
     let stage = stages[index]
     let startStep = stageStartSteps[index]
-    return StageStartEvent(
+    var event = StageStartEvent(
       stage: index + 1, name: stage.name, dataset: stage.dataset, steps: stage.steps,
       tokens: stage.steps * tokensPerStep, startStep: startStep,
       startTokens: startStep * tokensPerStep, schedule: stage.schedule.kind.rawValue,
       scheduleParameters: stage.schedule.parameters, warmupFraction: stage.warmupFraction,
       lrMax: stage.lrMax, lrMin: stage.lrMin, replayPercent: stage.replayPercent,
       replayFrom: stage.replayFrom, optimizerState: stage.optimizerState, time: time)
+    if stage.replayOrder != .sequential { event.replayOrder = stage.replayOrder.rawValue }
+    return event
   }
 }
 
@@ -148,13 +150,31 @@ public struct EvaluationConfig: Sendable, Hashable {
   public var datasets: [String]
   /// Final losses are averaged over this many last evaluations (for sweeps and comparisons).
   public var average: Int
+  /// Where the windows come from in each validation split.
+  public var sample: ValidationSample
 
-  public init(every: Int, windows: Int, datasets: [String], average: Int = 3) {
+  public init(
+    every: Int, windows: Int, datasets: [String], average: Int = 3,
+    sample: ValidationSample = .first
+  ) {
     self.every = every
     self.windows = windows
     self.datasets = datasets
     self.average = average
+    self.sample = sample
   }
+}
+
+/// How replay goes through earlier data (`Corpus.ReplayOrder`, named here for the config's users).
+public typealias ReplayOrder = Corpus.ReplayOrder
+
+/// Where a dataset's validation windows come from. Its validation split keeps the sources' order,
+/// so the first windows are the first held-out documents only.
+public enum ValidationSample: String, Sendable, Hashable, CaseIterable {
+  /// Back to back from the start of the split (the shipped runs').
+  case first
+  /// Evenly spaced over the whole split.
+  case spread
 }
 
 /// When checkpoints are written.
@@ -195,6 +215,8 @@ public struct StageConfig: Sendable, Hashable {
   /// Earlier datasets the replayed share is drawn from (equally).
   public var replayFrom: [String]
   public var optimizerState: OptimizerStateAction
+  /// How replayed windows go through the replayed training splits.
+  public var replayOrder: ReplayOrder = .sequential
 
   public init(
     name: String? = nil, dataset: String, length: StageLength, steps: Int,

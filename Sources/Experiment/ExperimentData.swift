@@ -49,7 +49,8 @@ public struct ExperimentData: @unchecked Sendable {
       datasets[named.name] = tokens
       if evaluated.contains(named.name) {
         validation[named.name] = try ValidationSet(
-          dataset: tokens, context: config.model.context, maxWindows: config.evaluation.windows)
+          dataset: tokens, context: config.model.context, maxWindows: config.evaluation.windows,
+          spread: config.evaluation.sample == .spread)
       }
     }
     return ExperimentData(tokenizer: tokenizer, datasets: datasets, validation: validation)

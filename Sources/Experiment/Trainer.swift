@@ -284,7 +284,8 @@ public final class Trainer: @unchecked Sendable {
     let seed = UInt64(truncatingIfNeeded: config.seed) &* 1_000_003 &+ UInt64(index)
     return try BatchMixer(
       current: current, replay: replay, replayShare: stage.replayPercent / 100,
-      batchSize: config.batchSize, context: config.model.context, seed: seed)
+      batchSize: config.batchSize, context: config.model.context, seed: seed,
+      replayOrder: stage.replayOrder)
   }
 
   private func trainStage() throws -> StageOutcome {

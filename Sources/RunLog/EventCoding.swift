@@ -90,6 +90,7 @@ extension RunEvent {
       object.add("replayPercent", event.replayPercent)
       object.add("replayFrom", event.replayFrom)
       object.add("optimizerState", event.optimizerState.rawValue)
+      object.add("replayOrder", event.replayOrder)
       object.add("time", event.time)
     case .stageEnd(let event):
       object.add("stage", event.stage)
@@ -291,6 +292,10 @@ extension RunEvent {
           optimizerState: OptimizerStateAction(
             try fields.optionalString("optimizerState") ?? "reset"),
           time: try fields.optionalDouble("time")))
+      if case .stageStart(var start) = self {
+        start.replayOrder = try fields.optionalString("replayOrder")
+        self = .stageStart(start)
+      }
     case "stageEnd":
       self = .stageEnd(
         StageEndEvent(

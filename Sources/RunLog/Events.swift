@@ -312,6 +312,8 @@ public struct StageStartEvent: Sendable, Hashable {
   /// Dataset names the replayed share comes from.
   public var replayFrom: [String]
   public var optimizerState: OptimizerStateAction
+  /// How replay went through the replayed data ("spread"); nil for the default, in order.
+  public var replayOrder: String? = nil
   public var time: Double?
 
   public init(

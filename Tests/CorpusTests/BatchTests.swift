@@ -56,6 +56,48 @@ final class BatchFixture: @unchecked Sendable {
     }
   }
 
+  /// Spread replay reads every window of the split once per pass, in an order whose every stretch
+  /// covers the whole split (in order, the first tenth of a pass is the split's first tenth), and
+  /// resumes bit-identically from a saved state.
+  @Test func spreadReplayCoversTheWholeSplit() throws {
+    for windows in [1, 2, 10, 97, 1000, 14_283] {
+      let step = BatchMixer.spreadStep(windows: windows)
+      let pass = (0..<windows).map { BatchMixer.spreadWindow($0, windows: windows, step: step) }
+      #expect(Set(pass).count == windows, "each of \(windows) windows once per pass")
+      if windows >= 100 {
+        let deciles = Set(pass.prefix(windows / 10).map { $0 * 10 / windows })
+        #expect(deciles.count == 10, "the first tenth of a pass reaches every tenth of the split")
+      }
+    }
+    let t = 16
+    let store = f.d0.components[0]
+    let windows = (store.trainCount - 1) / t
+    let step = BatchMixer.spreadStep(windows: windows)
+    let mixer = try BatchMixer(
+      current: f.d1, replay: [(f.d0, 1)], replayShare: 1, batchSize: 8, context: t, seed: 2,
+      replayOrder: .spread)
+    var buffer = [Int32](repeating: 0, count: 8 * (t + 1))
+    for batch in 0..<5 {
+      _ = buffer.withUnsafeMutableBufferPointer { mixer.nextBatch(into: $0.baseAddress!) }
+      for r in 0..<8 {
+        let j = BatchMixer.spreadWindow(batch * 8 + r, windows: windows, step: step)
+        #expect(
+          Array(buffer[r * (t + 1)..<(r + 1) * (t + 1)])
+            == store.tokens(validation: false, range: j * t..<j * t + t + 1))
+      }
+    }
+    // Resume: a copy restored from the state draws the same next batch.
+    let copy = try BatchMixer(
+      current: f.d1, replay: [(f.d0, 1)], replayShare: 1, batchSize: 8, context: t, seed: 2,
+      replayOrder: .spread)
+    try copy.restore(mixer.state)
+    var a = buffer
+    var b = buffer
+    _ = a.withUnsafeMutableBufferPointer { mixer.nextBatch(into: $0.baseAddress!) }
+    _ = b.withUnsafeMutableBufferPointer { copy.nextBatch(into: $0.baseAddress!) }
+    #expect(a == b)
+  }
+
   @Test func replayFromSeveralDatasetsByWeight() throws {
     let mixer = try BatchMixer(
       current: f.d2, replay: [(f.d0, 3), (f.d1, 1)], replayShare: 0.5, batchSize: 16, context: 8,
@@ -132,6 +174,11 @@ final class BatchFixture: @unchecked Sendable {
     b.withUnsafeMutableBufferPointer { v2.fill(0..<v2.count, into: $0.baseAddress!) }
     #expect(a == b)
     #expect(Array(a[0..<17]) == f.d0.components[0].tokens(validation: true, range: 0..<17))
+    // Spread: evenly over each component's split (its first window still the split's first).
+    let spread = try ValidationSet(dataset: mix, context: 16, maxWindows: 8, spread: true)
+    let available = f.d0.components[0].validationCount / 17
+    let expected: [Int] = (0..<4).map { (w: Int) -> Int in w * available / 4 * 17 }
+    #expect(Array(spread.windows.prefix(4).map(\.offset)) == expected)
   }
 
   @Test func mixtureSamplesComponentsByWeight() throws {

@@ -307,6 +307,32 @@ let errorCases: [ErrorCase] = [
 }
 
 @Suite struct ConfigReading {
+  /// Replay order and validation sampling: default in order / first windows (and then absent from
+  /// the resolved config, so logs of default configs read as before), `spread` read, echoed and
+  /// read back, logged on the stage start; other values refused naming the key.
+  @Test func replayOrderAndValidationSample() throws {
+    let plain = try parse(head + twoStages)
+    #expect(plain.stages[1].replayOrder == .sequential && plain.evaluation.sample == .first)
+    #expect(!JSONText.encode(plain.resolvedJSON).contains("replayOrder"))
+    #expect(!JSONText.encode(plain.resolvedJSON).contains("sample"))
+    #expect(plain.stageStartEvent(index: 1).replayOrder == nil)
+    let spread = try parse(
+      head + twoStages, overrides: ["stages.2.replayOrder=spread", "evaluation.sample=spread"])
+    #expect(spread.stages[1].replayOrder == .spread && spread.evaluation.sample == .spread)
+    #expect(try ConfigLoader().parse(yaml: JSONText.encode(spread.resolvedJSON)) == spread)
+    #expect(spread.stageStartEvent(index: 1).replayOrder == "spread")
+    let defaults = try parse(head + "defaults: {replayOrder: spread}\n" + twoStages)
+    #expect(defaults.stages[1].replayOrder == .spread)
+    #expect(throws: ConfigError.self) {
+      try parse(head + twoStages, overrides: ["stages.2.replayOrder=random"])
+    }
+    do {
+      _ = try parse(head + twoStages, overrides: ["evaluation.sample=middle"])
+    } catch {
+      #expect(error.description.contains("expected first or spread"), "\(error)")
+    }
+  }
+
   @Test func defaultsAreFilledIn() throws {
     let config = try parse(head + twoStages)
     #expect(config.name == "t")
