@@ -96,7 +96,7 @@ public final class DataManager: @unchecked Sendable {
         "warning: \(name): skipped \(skipped.count) file(s) (\(shown)\(skipped.count > 3 ? "; …" : ""))"
           + "; the full list is in manifest.json")
     }
-    guard docs.contains(where: { !$0.isEmpty }) else {
+    guard Self.hasText(docs) else {
       throw CorpusError.noText("dataset '\(name)' (extraction gave no documents)")
     }
     let manifest = try TextStore.write(
@@ -313,12 +313,17 @@ public final class DataManager: @unchecked Sendable {
       }
       docs += Extract.paragraphDocuments(text)
     }
-    if docs.allSatisfy({ $0.isEmpty }) {
+    if !Self.hasText(docs) {
       throw CorpusError.noText(patterns.joined(separator: " "))
     }
     let info = SourceInfo(
       name: patterns.joined(separator: " "), version: "", sha256: try fingerprint(of: leaf))
     return (docs, [info], skipped)
+  }
+
+  /// Whether any document holds more than white space (a file of blank lines is no text).
+  static func hasText(_ docs: [[UInt8]]) -> Bool {
+    docs.contains { doc in doc.contains { $0 > 0x20 } }
   }
 
   // MARK: Fetching

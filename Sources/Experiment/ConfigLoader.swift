@@ -291,8 +291,15 @@ struct ConfigDecoder {
     let memory = Double(ProcessInfo.processInfo.physicalMemory)
     if memory > 0, needed > memory {
       let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
+      // Blame what an override set, when one of the sizes came from one; else the model.
+      let sizes = ["layers", "heads", "width", "context", "vocab"].compactMap { key -> Located? in
+        guard let model = top["model"], let node = model.node[key], !node.isNull else { return nil }
+        return Located(node: node, path: model.path + [.key(key)])
+      }
+      let blamed = ([top["batchSize"]].compactMap { $0 } + sizes).first { $0.node.origin != nil }
       throw error(
-        top["model"]?.node ?? root, top["model"]?.path ?? [.key("model")],
+        blamed?.node ?? top["model"]?.node ?? root,
+        blamed?.path ?? top["model"]?.path ?? [.key("model")],
         "training this model with batchSize \(batchSize) needs about \(gib(needed)) of memory; "
           + "this machine has \(gib(memory)) (make the model, its context or the batch smaller)")
     }

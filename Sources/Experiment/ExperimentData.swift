@@ -45,7 +45,18 @@ public struct ExperimentData: @unchecked Sendable {
       config.evaluation.datasets.isEmpty ? config.datasets.map(\.name) : config.evaluation.datasets)
     for named in config.datasets {
       let tokens = try manager.tokens(named.spec, tokenizer: tokenizer)
-      try tokens.check(context: config.model.context)
+      do {
+        try tokens.check(context: config.model.context)
+      } catch CorpusError.tooSmall(let part, let have, let need) {
+        // Name the dataset as the config does (own text by its paths, not its cache name).
+        var what = "dataset \(named.name)"
+        if case .files(let paths) = named.spec {
+          what += " (" + paths.joined(separator: ", ") + ")"
+        } else if part != named.name {
+          what += " (its part \(part))"
+        }
+        throw CorpusError.invalidArgument("\(what) is too small: it has \(have), needs \(need)")
+      }
       datasets[named.name] = tokens
       if evaluated.contains(named.name) {
         validation[named.name] = try ValidationSet(

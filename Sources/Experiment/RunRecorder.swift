@@ -111,6 +111,19 @@ public enum FileErrorText {
       case .fileWriteOutOfSpace: return "no space left on the device"
       case .fileWriteVolumeReadOnly: return "read-only file system"
       case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder"
+      case .fileWriteUnknown:
+        // Making a folder under a file (CPTUI_CACHE naming a file) fails without a reason.
+        let path =
+          ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+        var folder = path.map { URL(fileURLWithPath: $0) }
+        while let url = folder, url.path != "/" {
+          var isFolder: ObjCBool = false
+          if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) {
+            if !isFolder.boolValue { return "\(url.path) is a file, where a folder is needed" }
+            break
+          }
+          folder = url.deletingLastPathComponent()
+        }
       default: break
       }
     }

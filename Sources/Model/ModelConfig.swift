@@ -77,7 +77,8 @@ public struct ModelConfig: Sendable, Hashable, Codable {
         field: "width",
         message:
           "this model has about \(Self.short(parameterEstimate)) parameters; cptui trains up to "
-          + "\(Self.short(Self.largestParameterCount)) on the CPU")
+          + "\(Self.short(Self.largestParameterCount)) on the CPU",
+        others: ["layers", "vocab"])
     }
   }
 
@@ -105,10 +106,15 @@ public struct ModelConfig: Sendable, Hashable, Codable {
     return 16 * parameterEstimate + 4 * floats
   }
 
+  /// "1.2G", "35M", "800": two significant digits above a million (so 1.2G never reads as the
+  /// 1G limit).
   static func short(_ value: Double) -> String {
-    value >= 1e9
-      ? "\(Int((value / 1e9).rounded()))G"
-      : value >= 1e6 ? "\(Int((value / 1e6).rounded()))M" : "\(Int(value.rounded()))"
+    func twoDigits(_ x: Double) -> String {
+      x >= 10 ? "\(Int(x.rounded()))" : String(format: "%g", (x * 10).rounded() / 10)
+    }
+    return value >= 1e9
+      ? twoDigits(value / 1e9) + "G"
+      : value >= 1e6 ? twoDigits(value / 1e6) + "M" : "\(Int(value.rounded()))"
   }
 }
 

@@ -54,13 +54,18 @@ struct RunCommand: ParsableCommand {
       threads = Self.resumeThreads(given: self.threads, logged: opened.threads, log: resume)
     } else {
       let config = try RunSupport.loadConfig(self.config!, overrides: overrides)
-      let path = out ?? RunSupport.defaultLogPath(for: config)
-      let recorder: RunRecorder
-      do {
-        recorder = try RunRecorder(path: path, mode: .create)
-      } catch {
-        throw CLIError(describing: error)
+      var recorder: RunRecorder?
+      // A default name another process took between the check and the create: the next one.
+      for attempt in 0..<10 where recorder == nil {
+        let path = out ?? RunSupport.defaultLogPath(for: config)
+        do {
+          recorder = try RunRecorder(path: path, mode: .create)
+        } catch {
+          if out == nil && attempt < 9 && FileManager.default.fileExists(atPath: path) { continue }
+          throw CLIError(describing: error)
+        }
       }
+      guard let recorder else { throw CLIError("could not choose a run log name under runs/") }
       session = (config, recorder, nil)
     }
     let recorder = session.recorder

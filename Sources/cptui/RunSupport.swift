@@ -51,7 +51,15 @@ enum RunSupport {
     formatter.dateFormat = "yyyyMMdd-HHmmss"
     formatter.timeZone = TimeZone(identifier: "UTC")
     let safeName = String(config.name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
-    return "runs/\(safeName.isEmpty ? "run" : safeName)-\(formatter.string(from: Date())).jsonl"
+    let base = "runs/\(safeName.isEmpty ? "run" : safeName)-\(formatter.string(from: Date()))"
+    // Two runs started in the same second get NAME-TIME.jsonl and NAME-TIME-2.jsonl.
+    var path = base + ".jsonl"
+    var n = 2
+    while FileManager.default.fileExists(atPath: path) {
+      path = "\(base)-\(n).jsonl"
+      n += 1
+    }
+    return path
   }
 
   /// Checks `--threads`: positive, and a note on standard error when it is more than this

@@ -375,6 +375,47 @@ struct OutputPathErrorTests {
     }
   }
 
+  /// Messages name what the user wrote: the override that made a model too big, own text by its
+  /// path (not its cache name), a file of blank lines as no text, a cache path under a file.
+  @Test func messagesNameWhatTheUserWrote() throws {
+    let base = try CLI.temporaryFolder("messages")
+    defer { try? FileManager.default.removeItem(at: base) }
+    let cache = base.appendingPathComponent("cache").path
+    let blank = base.appendingPathComponent("blank.txt").path
+    let short = base.appendingPathComponent("short.txt").path
+    try "\n\n   \n".write(toFile: blank, atomically: true, encoding: .utf8)
+    try "just a short line\n".write(toFile: short, atomically: true, encoding: .utf8)
+    let file = base.appendingPathComponent("file").path
+    try "x".write(toFile: file, atomically: true, encoding: .utf8)
+    let cases: [([String], [String: String], String)] = [
+      (
+        ["schedule", "tiny", "--set", "batchSize=1000000000"], [:],
+        "--set batchSize=1000000000: batchSize:"
+      ),
+      (
+        ["schedule", "tiny", "--set", "model.layers=100000"], [:],
+        "--set model.layers=100000: model.layers: this model has about 1."
+      ),
+      (["data", "info", blank], ["CPTUI_CACHE": cache], "no usable text in \(blank)"),
+      (
+        [
+          "run", "tiny", "--quiet", "--set", "datasets.D1=\(short)", "--out",
+          base.path + "/s.jsonl",
+        ],
+        ["CPTUI_CACHE": cache], "dataset D1 (\(short)) is too small"
+      ),
+      (
+        ["data", "prepare", "synthetic"], ["CPTUI_CACHE": file],
+        "\(file) is a file, where a folder is needed"
+      ),
+    ]
+    for (arguments, environment, expected) in cases {
+      let r = try CLI.run(arguments, environment: environment)
+      #expect(r.status == 1, "\(arguments): \(r.stderr)")
+      #expect(r.stderr.contains(expected), "\(arguments): \(r.stderr)")
+    }
+  }
+
   /// `schedule` draws a plan of billions of steps from a sample of it (it held every step's rate:
   /// 4.5 GB and growing for 1G steps a stage).
   @Test func aBillionStepPlanIsPlottedFromASample() throws {
