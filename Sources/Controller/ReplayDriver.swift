@@ -74,10 +74,10 @@ public final class ReplayDriver: Sendable {
     case .replaySpeed(let steps): p.changeSpeed(by: steps)
     case .seekStart: p.seekStart()
     case .seekEnd: p.seekEnd()
-    case .step(let n):
-      for _ in 0..<abs(n) { p.stepEvaluation(forward: n > 0) }
+    case .step(let n, let run):
+      for _ in 0..<abs(n) { p.stepEvaluation(forward: n > 0, of: run) }
     case .scrub(let fraction): p.scrub(by: fraction)
-    case .toggleSync: p.setSyncByTokens(!p.syncByTokens)
+    case .toggleSync(let run): p.setSyncByTokens(!p.syncByTokens, pinned: run)
     case .startNextStage, .checkpoint, .quit, .themeChanged: return false
     }
     return true

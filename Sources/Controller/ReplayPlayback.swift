@@ -206,11 +206,28 @@ public struct ReplayPlayback: Sendable {
     seek(to: clock + fraction * max(duration, 0))
   }
 
-  /// Moves to the next (or previous) evaluation of any run, and pauses there. Forward shows the
-  /// next evaluation; back takes the latest one shown away, so the clock lands on the one before
-  /// it (both directions stop on an evaluation's time, so the clock reads the same either way).
-  public mutating func stepEvaluation(forward: Bool) {
+  /// Moves to the next (or previous) evaluation and pauses there: of run `run` (the pinned one),
+  /// else of any run — also when that run has none left that way (it ended before the others).
+  /// Forward shows the next evaluation; back takes the latest one shown away, so the clock lands
+  /// on the one before it (both directions stop on an evaluation's time, so the clock reads the
+  /// same either way).
+  public mutating func stepEvaluation(forward: Bool, of run: Int? = nil) {
     paused = true
+    if let r = run, runs.indices.contains(r), runs.count > 1 {
+      let times = runs[r].events.indices.compactMap { i -> Double? in
+        if case .eval = runs[r].events[i] { return runs[r].times[i] } else { return nil }
+      }
+      let shown = times.filter { $0 <= clock }
+      if forward, let next = times.first(where: { $0 > clock }) {
+        seek(to: max(next, 0))
+        return
+      }
+      if !forward, let latest = shown.last {
+        // The pinned run's latest shown evaluation goes: the one before it, or just before it.
+        seek(to: max(shown.dropLast().last ?? latest.nextDown, 0))
+        return
+      }
+    }
     func evalTimes(_ r: Int, _ range: Range<Int>) -> [Double] {
       range.compactMap { i in
         if case .eval = runs[r].events[i] { return runs[r].times[i] } else { return nil }

@@ -78,10 +78,10 @@ extension ScreenModel {
     case .replaySlower: return [.replaySpeed(-1)]
     case .replayFaster: return [.replaySpeed(1)]
     case .seekStart: return [.seekStart]
-    case .toggleSync: return [.toggleSync]
+    case .toggleSync: return [.toggleSync(run: pinnedRun)]
     case .seekEnd: return [.seekEnd]
-    case .stepBack: return [.step(-1)]
-    case .stepForward: return [.step(1)]
+    case .stepBack: return [.step(-1, run: pinnedRun)]
+    case .stepForward: return [.step(1, run: pinnedRun)]
     case .scrubBack: return [.scrub(-0.05)]
     case .scrubForward: return [.scrub(0.05)]
     case .pinRun:

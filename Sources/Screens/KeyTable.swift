@@ -77,10 +77,12 @@ public enum Command: Sendable, Equatable {
   case replaySpeed(Int)
   case seekStart
   case seekEnd
-  /// Replay only: move by this many evaluations (negative: back), and pause.
-  case step(Int)
-  /// Replay only: switch between playing by recorded time and moving the runs together by tokens.
-  case toggleSync
+  /// Replay only: move by this many evaluations (negative: back) of the pinned run `run`, and
+  /// pause.
+  case step(Int, run: Int)
+  /// Replay only: switch between playing by recorded time and moving the runs together by
+  /// tokens, keeping what the pinned run `run` shows.
+  case toggleSync(run: Int)
   /// Replay only: move by this share of the whole replay (negative: back).
   case scrub(Double)
 }

@@ -115,7 +115,7 @@ enum LongRun {
     // The key: `a` in replay only.
     var replay = ScreenModel()
     replay.status.mode = .replay
-    #expect(replay.handleKey(.char("a")) == [.toggleSync])
+    #expect(replay.handleKey(.char("a")) == [.toggleSync(run: 0)])
     var live = ScreenModel()
     #expect(live.handleKey(.char("a")).isEmpty)
   }
@@ -177,6 +177,31 @@ enum LongRun {
       frames += 1
     }
     #expect(p.atEnd && frames == 7, "\(frames) frames for \(run.events.count) events")
+  }
+
+  /// With several runs, `,` and `.` step through the pinned run's evaluations — also when it
+  /// ended before the others (the review pressed `,` eight times at the end and the pinned run
+  /// never moved) — and `a` keeps what the pinned run shows, not what run 1 shows.
+  @Test func stepsAndTimingFollowThePinnedRun() {
+    var p = Self.fastAndSlow().playback
+    p.seekEnd()  // the fast run (run 1) ended at 10, the slow one runs to 24
+    let fastEvals = LongRun.evaluations(p.state(ofRun: 0))
+    p.stepEvaluation(forward: false, of: 0)
+    #expect(LongRun.evaluations(p.state(ofRun: 0)) == fastEvals - 1)
+    p.stepEvaluation(forward: false, of: 0)
+    #expect(LongRun.evaluations(p.state(ofRun: 0)) == fastEvals - 2)
+    p.stepEvaluation(forward: true, of: 0)
+    #expect(LongRun.evaluations(p.state(ofRun: 0)) == fastEvals - 1)
+    // Pinned slow run (run 2) at 5 s: aligning by tokens keeps its step, 25.
+    var q = Self.fastAndSlow().playback
+    q.setSyncByTokens(true, pinned: 1)
+    #expect(q.state(ofRun: 1).step == 25)
+    // The keys carry the pinned run.
+    var screen = ScreenModel()
+    screen.status.mode = .replay
+    screen.runs = [RunSeries(name: "a"), RunSeries(name: "b")]
+    screen.view.pinnedRun = 1
+    #expect(screen.handleKey(.char(",")) == [.step(-1, run: 1)])
   }
 
   @Test func stepsMoveOneEvaluationAndPause() {
