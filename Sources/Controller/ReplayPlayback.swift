@@ -96,7 +96,8 @@ public enum ReplaySpeed {
   /// "10×", or "max".
   public static func text(_ speed: Double?) -> String {
     guard let speed else { return "max" }
-    return Format.trimmed(speed) + "×"
+    // Below 0.01× two decimals would read "0×": the significant digits instead.
+    return (speed < 0.01 ? String(format: "%.2g", speed) : Format.trimmed(speed)) + "×"
   }
 
   /// Parses "10", "10x", "10×" or "max".
@@ -362,6 +363,13 @@ public struct ReplayPlayback: Sendable {
       guard let skipped = run.skippedSummary else { continue }
       let name = URL(fileURLWithPath: run.path).lastPathComponent
       out.append(runs.count > 1 ? name + ": " + skipped : skipped)
+    }
+    // A run that did not complete says how it ended once its end is shown.
+    for (r, state) in states.enumerated() {
+      guard let end = state.ended, end.status != .completed else { continue }
+      let who = runs.count > 1 ? "run \(r + 1)" : "the run"
+      let how = end.status == .stopped ? "was stopped" : end.status.rawValue
+      out.append("\(who) \(how)" + (end.step.map { " at step \($0)" } ?? ""))
     }
     if atEnd {
       out.append("end of replay · Home or space plays again · q quits")

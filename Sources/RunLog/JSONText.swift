@@ -377,6 +377,10 @@ struct JSONParser {
       let value = Int(mantissa)
       return .int(negative ? -value : value)
     }
+    // 19 digits: an integer while it fits (up to Int.max, down to Int.min).
+    if isInteger, digits == 19, mantissa <= UInt64(Int.max) + (negative ? 1 : 0) {
+      return .int(negative ? Int(truncatingIfNeeded: 0 &- mantissa) : Int(mantissa))
+    }
     // Exact fast path (Clinger): the mantissa and the power of ten are both exact Doubles.
     let scale = exponent - fractionDigits
     if digits < 19, mantissa <= 1 << 53, abs(scale) <= 22 {

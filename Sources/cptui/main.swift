@@ -12,7 +12,8 @@ if CommandLine.arguments.count > 1,
 }
 // CPTUI.main(), except that cptui's own one-line errors go through printError (ASCII under LANG=C).
 do {
-  var command = try CPTUI.parseAsRoot()
+  var command = try CPTUI.parseAsRoot(
+    CommandLineNumbers.joined(Array(CommandLine.arguments.dropFirst())))
   try command.run()
   try OutputFile.checkStandardOutput()
 } catch let error as CLIError {

@@ -356,6 +356,9 @@ struct OutputPathErrorTests {
       (["export", samples, "--svg", folder], "cannot write \(folder): it is a folder"),
       (["compare", samples, "--sort", "bogus"], "--sort bogus: not a column"),
       (["compare", samples, "--average", "0"], "--average must be 1 or more"),
+      // A negative number is a value, not an option ("Missing value for '--average'" before).
+      (["compare", samples, "--average", "-1"], "--average must be 1 or more, got -1"),
+      (["run", "tiny", "--threads", "-2"], "--threads must be positive, got -2"),
       (
         ["eval", "--checkpoint", "x", "--tokens", "y", "--batch", "0"], "--batch must be 1 or more"
       ),

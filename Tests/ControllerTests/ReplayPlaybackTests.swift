@@ -204,6 +204,18 @@ enum LongRun {
     #expect(screen.handleKey(.char(",")) == [.step(-1, run: 1)])
   }
 
+  /// A replayed run that diverged (or was stopped) says so once its end is shown.
+  @Test func aRunThatDidNotCompleteSaysHowItEnded() {
+    var events = LongRun.events(steps: 30)
+    events[events.count - 1] = .runEnd(RunEndEvent(status: .diverged, step: 30, time: 3))
+    var p = ReplayPlayback(runs: [
+      ReplayRun(path: "/tmp/d.jsonl", label: "d", config: nil, events: events, isUnion: false)
+    ])
+    #expect(!p.screenModel().notices.contains { $0.contains("diverged") })
+    p.seekEnd()
+    #expect(p.screenModel().notices.contains("the run diverged at step 30"))
+  }
+
   @Test func stepsMoveOneEvaluationAndPause() {
     var p = ReplayPlayback(runs: [LongRun.run(steps: 300)])
     p.seek(to: 5.05)
@@ -270,5 +282,6 @@ enum LongRun {
     #expect(ReplaySpeed.parse("-1") == nil)
     #expect(ReplaySpeed.text(1000) == "1000×")
     #expect(ReplaySpeed.text(nil) == "max")
+    #expect(ReplaySpeed.text(0.0001) == "0.0001×" && ReplaySpeed.text(0.5) == "0.5×")
   }
 }

@@ -108,6 +108,13 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
       #expect(parsed.doubleValue == value, "\(value)")
     }
     #expect(try JSONText.parse("-12") == .int(-12))
+    // 19-digit integers stay integers while they fit (Int.max was read as a Double, and a step
+    // of 9223372036854775807 as "not an integer"); one more is a Double.
+    #expect(try JSONText.parse("9223372036854775807") == .int(Int.max))
+    #expect(try JSONText.parse("-9223372036854775808") == .int(Int.min))
+    #expect(try JSONText.parse("1000000000000000000") == .int(1_000_000_000_000_000_000))
+    #expect(try JSONText.parse("9223372036854775808").intValue == nil)
+    #expect(try JSONText.parse(String(Int.max)) == .int(Int.max))
     #expect(try JSONText.parse("1e3").doubleValue == 1000)
     #expect(try JSONText.parse(#""\u00e9\ud83d\ude00""#) == .string("é😀"))
     #expect(throws: JSONParseError.self) { try JSONText.parse("{\"a\":1,}") }
