@@ -157,7 +157,11 @@ public struct LogFollow: Sendable {
       } else if mode(at: now) == .stalled {
         out.append("no new lines for " + Self.duration(now - lastArrival))
       } else if events.isEmpty {
-        out.append("waiting for the log's first line")
+        // Lines came but none was a run log's: say so rather than wait for a "first" line.
+        out.append(
+          skippedSummary == nil
+            ? "waiting for the log's first line"
+            : "no run-log line yet: is this a cptui run log?")
       }
     }
     if fileMissing && !events.isEmpty {

@@ -257,14 +257,16 @@ public enum LineChart {
     // Marker labels in the top row, each up to the next marker. The last one goes left of its
     // marker when it does not fit on the right and the left has more room (a stage that just
     // started sits at the live edge).
+    // Where the label drawn last ends: a label put left of its marker never covers it.
+    var drawnEnd = px - 1
     for (k, m) in markerColumns.enumerated() {
       let start = px + m.col + 1
       let end = k + 1 < markerColumns.count ? px + markerColumns[k + 1].col - 1 : r.maxX
       let labelWidth = m.label.terminalWidth
       if k + 1 == markerColumns.count, labelWidth > end - start {
-        let leftStart = k > 0 ? px + markerColumns[k - 1].col + 1 : px
+        let leftStart = max(k > 0 ? px + markerColumns[k - 1].col + 1 : px, drawnEnd + 1)
         let leftEnd = px + m.col
-        if leftEnd - leftStart > end - start {
+        if leftEnd - leftStart > end - start, leftEnd - leftStart >= 4 {
           let width = min(labelWidth, leftEnd - leftStart)
           grid.putTruncated(
             m.label, x: leftEnd - width, y: r.y, width: width, style: Style(.marker))
@@ -273,6 +275,7 @@ public enum LineChart {
       }
       if end - start >= 4 {
         grid.putTruncated(m.label, x: start, y: r.y, width: end - start, style: Style(.marker))
+        drawnEnd = start + min(labelWidth, end - start)
       }
     }
 

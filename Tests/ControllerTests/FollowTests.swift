@@ -53,6 +53,10 @@ struct FollowTests {
     #expect(follow.notices(at: 10) == ["no new lines for 10 s"])
     #expect(follow.notices(at: 300) == ["no new lines for 5 min"])
     #expect(follow.notices(at: 7500) == ["no new lines for 2 h 05 min"])
+    // Lines that are no run log's (a binary file): not "waiting for the first line".
+    var binary = LogFollow(startedAt: 0, stallAfter: 10)
+    binary.take(.init(newBytes: true, skippedSummary: "skipped 15 lines (line 1: not JSON)"), at: 1)
+    #expect(binary.notices(at: 2).first == "no run-log line yet: is this a cptui run log?")
   }
 
   @Test func aRunEndFinishesAndNeverStalls() {

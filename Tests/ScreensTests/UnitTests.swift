@@ -205,6 +205,23 @@ struct FormatTests {
     #expect(rows.map(dots).reduce(0, +) > 20, "the curve is drawn below the legend")
   }
 
+  /// The last stage's label, put left of its marker for want of room on the right, never covers
+  /// the label before it (the review saw stage 2's label vanish under stage 3's).
+  @Test func aLabelPutLeftKeepsThePreviousOne() {
+    let line = ChartLine(xs: [0, 100], ys: [1, 2], style: Style(.series1))
+    let markers = [
+      StageMarker(x: 40, label: "stage 2: warmup 5%"),
+      StageMarker(x: 95, label: "stage 3: warmup 1% · replay 25%"),
+    ]
+    var grid = CellGrid(width: 80, height: 12)
+    LineChart.draw(
+      ChartSpec(lines: [line], xRange: 0...100, markers: markers),
+      in: Rect(x: 0, y: 0, width: 80, height: 12), grid: &grid)
+    let top = grid.render().split(separator: "\n")[0]
+    #expect(top.contains("stage 2: warmup 5%"), "\(top)")
+    #expect(top.contains("stage 3"), "\(top)")
+  }
+
   /// More legend entries than plot rows: the last row says how many are left out.
   @Test func anOverfullLegendSaysHowManyItLeavesOut() {
     let legend = (1...30).map { LegendEntry(text: "run \($0)", style: Style(.series1)) }
