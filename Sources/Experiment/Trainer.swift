@@ -413,10 +413,12 @@ public final class Trainer: @unchecked Sendable {
       plan = config.schedulePlan
     }
     stageEnded = true
-    emit(
-      .stageEnd(
-        StageEndEvent(
-          stage: stageIndex + 1, step: globalStep, tokens: tokens, reason: reason, time: elapsed)))
+    var end = StageEndEvent(
+      stage: stageIndex + 1, step: globalStep, tokens: tokens, reason: reason, time: elapsed)
+    if config.stages[stageIndex].replayPercent > 0, let mixer {
+      end.replayedTokens = mixer.state.replayedRows * config.model.context
+    }
+    emit(.stageEnd(end))
     if config.checkpoints.atStageEnd { try writeCheckpoint(periodic: false) }
     stageEnded = false
     return nil

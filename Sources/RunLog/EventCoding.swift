@@ -97,6 +97,7 @@ extension RunEvent {
       object.add("step", event.step)
       object.add("tokens", event.tokens)
       object.add("reason", event.reason.rawValue)
+      object.add("replayedTokens", event.replayedTokens)
       object.add("time", event.time)
     case .checkpoint(let event):
       object.add("path", event.path)
@@ -303,6 +304,10 @@ extension RunEvent {
           tokens: try fields.optionalInt("tokens") ?? 0,
           reason: StageEndReason(try fields.optionalString("reason") ?? "completed"),
           time: try fields.optionalDouble("time")))
+      if case .stageEnd(var end) = self {
+        end.replayedTokens = try fields.optionalInt("replayedTokens")
+        self = .stageEnd(end)
+      }
     case "checkpoint":
       self = .checkpoint(
         CheckpointEvent(

@@ -347,6 +347,9 @@ public struct StageEndEvent: Sendable, Hashable {
   public var step: Int
   public var tokens: Int
   public var reason: StageEndReason
+  /// Training tokens of the stage that came from replayed data (stages with replay), so the
+  /// share that was replayed can be checked against the one asked for.
+  public var replayedTokens: Int? = nil
   public var time: Double?
 
   public init(

@@ -79,6 +79,9 @@ struct TrainerTests {
     }
     #expect(starts.map(\.stage) == [1, 2])
     #expect(starts[1].replayPercent == 25)
+    // The stage end says how many of its tokens were replayed: 25 % of 20 steps × 4 rows × 16.
+    let ends = events.compactMap { if case .stageEnd(let e) = $0 { return e } else { return nil } }
+    #expect(ends.map(\.replayedTokens) == [nil, 20 * 4 * 16 / 4])
     let checkpoints = events.compactMap {
       if case .checkpoint(let c) = $0 { return c.step } else { return nil }
     }
