@@ -148,16 +148,29 @@ public struct Comparison: Sendable {
     // config in their header fall back to the seed alone, then to the first union baseline.
     let seeds = runs.map { $0.header?.seed }
     let definitions = runs.map { $0.header?.config?["datasets"] }
+    let measurements = runs.map { Self.measurement($0.header?.config) }
     let unions = rows.indices.filter { rows[$0].isUnion }
-    func sameDatasets(_ union: Int, _ run: Int) -> Bool {
-      guard let mine = definitions[run], let theirs = definitions[union] else { return true }
-      return rows[run].summary.datasets.allSatisfy { mine[$0] != nil && mine[$0] == theirs[$0] }
+    /// Why `union` is no baseline for `run` (nil: it is one): other datasets, or losses measured
+    /// another way (tokenizer, context, validation windows), which no difference of averages
+    /// survives.
+    func mismatch(_ union: Int, _ run: Int) -> String? {
+      if let mine = definitions[run], let theirs = definitions[union],
+        !rows[run].summary.datasets.allSatisfy({ mine[$0] != nil && mine[$0] == theirs[$0] })
+      {
+        return "datasets"
+      }
+      guard let mine = measurements[run], let theirs = measurements[union] else { return nil }
+      return zip(mine, theirs).first { $0.0.value != $0.1.value }?.0.name
     }
     var used = Set<Int>()
     var unmatched: [String] = []
+    var reasons = Set<String>()
     for i in rows.indices where !rows[i].isUnion {
-      let candidates = unions.filter { sameDatasets($0, i) }
-      if candidates.isEmpty && !unions.isEmpty { unmatched.append(rows[i].path) }
+      let candidates = unions.filter { mismatch($0, i) == nil }
+      if candidates.isEmpty && !unions.isEmpty {
+        unmatched.append(rows[i].path)
+        for u in unions { mismatch(u, i).map { _ = reasons.insert($0) } }
+      }
       let sameSeed = candidates.first { seeds[$0] != nil && seeds[$0] == seeds[i] }
       guard let u = sameSeed ?? candidates.first else { continue }
       used.insert(u)
@@ -169,15 +182,29 @@ public struct Comparison: Sendable {
     // rather than leave Δunion empty without a word.
     if !unmatched.isEmpty {
       for u in unions where !used.contains(u) {
+        let how = reasons.sorted().joined(separator: ", ")
         notices.append(
-          "\(rows[u].path): this union baseline defines its datasets differently from "
+          "\(rows[u].path): this union baseline differs in \(how) from "
             + "\(unmatched.count == 1 ? unmatched[0] : "\(unmatched.count) runs"), so it gives them "
-            + "no Δunion (a baseline must train on the runs' own datasets)")
+            + "no Δunion (a baseline must train on the runs' own datasets and be measured as they "
+            + "are)")
       }
     }
     self.rows = rows
     self.datasets = datasets
     self.notices = notices
+  }
+
+  /// How a run's losses are measured, from its logged config: tokenizer, context and validation
+  /// windows (nil without a config: nothing to compare).
+  static func measurement(_ config: JSONValue?) -> [(name: String, value: JSONValue?)]? {
+    guard let config else { return nil }
+    let evaluation = config["evaluation"]
+    return [
+      ("tokenizer", config["tokenizer"]), ("context", config["model"]?["context"]),
+      ("validation windows", evaluation?["windows"]),
+      ("validation sampling", evaluation?["sample"] ?? .string("first")),
+    ]
   }
 
   /// Labels as `compare` shows them: the continual runs told apart by their settings

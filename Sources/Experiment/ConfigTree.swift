@@ -142,16 +142,24 @@ extension ConfigNode {
   /// file expands to 43 million; real configs hold a few hundred).
   static let maximumValues = 100_000
 
+  /// Bytes after which a quote opens a quoted scalar.
+  private static let scalarStarts: Set<UInt8> = Set(":-[{,?\n".utf8)
+
   /// Refuses text nested deeper than the limits above, naming the line, before the parser sees it.
   private static func checkNesting(_ yaml: String, source: String, origin: String?)
     throws(ConfigError)
   {
     var flow = 0
     var quote: UInt8?
+    var escaped = false
     var line = 1
     var atLineStart = true
     var lineDepth = 0
     var inComment = false
+    // The last byte outside quotes that was not a space: a quote opens a quoted scalar only where
+    // a scalar starts (after `:`, `-`, `[`, `{`, `,`, `?` or at a line's start); elsewhere (`5"
+    // floppy`) it is text. Quotes end at the line's end here, so no quote hides later lines.
+    var previous: UInt8 = UInt8(ascii: "\n")
     func tooDeep(_ what: String) -> ConfigError {
       ConfigError(
         source: source, line: line, column: nil, keyPath: "",
@@ -163,7 +171,9 @@ extension ConfigNode {
         atLineStart = true
         lineDepth = 0
         inComment = false
-        if quote == UInt8(ascii: "'") { quote = nil }  // a broken quote: let the parser say so
+        quote = nil
+        escaped = false
+        previous = byte
         continue
       }
       if inComment { continue }
@@ -176,11 +186,20 @@ extension ConfigNode {
         atLineStart = false
       }
       if let open = quote {
-        if byte == open { quote = nil }
+        if escaped {
+          escaped = false
+        } else if open == UInt8(ascii: "\"") && byte == UInt8(ascii: "\\") {
+          escaped = true
+        } else if byte == open {
+          quote = nil
+          previous = byte
+        }
         continue
       }
+      defer { if byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") { previous = byte } }
       switch byte {
-      case UInt8(ascii: "'"), UInt8(ascii: "\""): quote = byte
+      case UInt8(ascii: "'"), UInt8(ascii: "\""):
+        if Self.scalarStarts.contains(previous) { quote = byte }
       case UInt8(ascii: "#"): inComment = true
       case UInt8(ascii: "["), UInt8(ascii: "{"):
         flow += 1

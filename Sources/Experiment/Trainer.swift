@@ -165,6 +165,7 @@ public final class Trainer: @unchecked Sendable {
     globalStep = state.globalStep
     stageEnded = state.stageEnded
     elapsedBeforeResume = state.elapsed ?? 0
+    lastCheckpointStep = globalStep  // the checkpoint resumed from: kept, should the run diverge
     lastEvalStep = globalStep
     if !stageEnded, stageStep > 0, stageIndex < config.stages.count, let saved = state.mixer {
       let m = try makeMixer(stage: stageIndex)
@@ -465,6 +466,8 @@ public final class Trainer: @unchecked Sendable {
   /// periodic one, or an earlier request while paused), which then is kept for good instead of
   /// being written and logged twice.
   private func writeRequestedCheckpoint() throws {
+    // Broken weights are not saved: the next step ends the stage as diverged.
+    guard parametersAreFinite else { return }
     guard lastCheckpointStep != globalStep else {
       if lastPeriodicCheckpoint == checkpointPath {
         lastPeriodicCheckpoint = nil

@@ -100,6 +100,16 @@ public final class RunLogWriter: Sendable {
     state = Mutex(State(descriptor: descriptor))
   }
 
+  /// Whether another process holds the writer's lock on `path` (a run still writing it).
+  public static func isBeingWritten(path: String) -> Bool {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return false }
+    defer { systemClose(descriptor) }
+    if flock(descriptor, LOCK_EX | LOCK_NB) != 0 { return errno == EWOULDBLOCK }
+    _ = flock(descriptor, LOCK_UN)
+    return false
+  }
+
   deinit {
     state.withLock { state in
       if state.descriptor >= 0 {

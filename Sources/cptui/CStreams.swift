@@ -10,14 +10,15 @@ enum CStreams {
   /// Writes to standard error; failures are ignored.
   static func writeStandardError(_ text: String) { fputs(text, stderr) }
 
-  /// Flushes standard output; the errno of a write that failed since the start (nil when all
-  /// went out).
-  static func flushStandardOutput() -> Int32? {
+  /// Flushes standard output; why a write failed since the start ("No space left on device"
+  /// when this flush saw it; an earlier failure's reason is gone by now), nil when all went out.
+  static func flushStandardOutput() -> String? {
+    errno = 0
     let flushed = fflush(stdout) == 0
     let code = errno
     guard flushed && ferror(stdout) == 0 else {
       clearerr(stdout)
-      return code == 0 ? EIO : code
+      return !flushed && code != 0 ? String(cString: strerror(code)) : "an earlier write failed"
     }
     return nil
   }

@@ -67,10 +67,13 @@ enum HeadlessRun {
       let stopped =
         "cptui: training stopped at step \(trainer.globalStepForResume); the log keeps every "
         + "whole line written."
-      if let from = recorder.lastLoggedCheckpoint {
+      // This process's last checkpoint, else (a resumed run) the one it resumed from.
+      if let from = recorder.lastLoggedCheckpoint?.step
+        ?? (checkpoint != nil ? checkpointStep : nil)
+      {
         printError(
           """
-          \(stopped) Free some space, then continue from its checkpoint of step \(from.step) with:
+          \(stopped) Free some space, then continue from its checkpoint of step \(from) with:
             cptui run --resume \(recorder.path)
           """)
       } else {

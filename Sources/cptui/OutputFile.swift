@@ -30,8 +30,8 @@ enum OutputFile {
   /// Flushes standard output and throws when anything written to it was lost (a full disk behind
   /// a redirect, `> /dev/full`, a closed pipe).
   static func checkStandardOutput() throws {
-    if let code = CStreams.flushStandardOutput() {
-      throw CLIError("cannot write to standard output: \(String(cString: strerror(code)))")
+    if let reason = CStreams.flushStandardOutput() {
+      throw CLIError("cannot write to standard output: \(reason)")
     }
   }
 

@@ -114,9 +114,15 @@ final class StopSignals: @unchecked Sendable {
   /// The first signal that asked the run to stop, if one did.
   var received: Int32? { lock.withLock { first } }
 
+  /// The dispositions the signals had before (restored by `cancel`).
+  private var previous: [(Int32, sighandler_t?)] = []
+
   init(onStop: @escaping @Sendable () -> Void) {
     for sig in [SIGINT, SIGTERM, SIGHUP] {
-      signal(sig, SIG_IGN)
+      let before = signal(sig, SIG_IGN)
+      previous.append((sig, before))
+      // Under nohup (SIGHUP ignored on purpose) a hang-up must not stop the run.
+      if sig == SIGHUP, let before, Self.isIgnore(before) { continue }
       let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
       source.setEventHandler { [self] in
         lock.withLock { first = first ?? sig }
@@ -135,8 +141,10 @@ final class StopSignals: @unchecked Sendable {
 
   func cancel() {
     for s in sources { s.cancel() }
-    signal(SIGINT, SIG_DFL)
-    signal(SIGTERM, SIG_DFL)
-    signal(SIGHUP, SIG_DFL)
+    for (sig, handler) in previous { signal(sig, handler) }
+  }
+
+  private static func isIgnore(_ handler: sighandler_t) -> Bool {
+    unsafeBitCast(handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
   }
 }

@@ -12,7 +12,8 @@ struct RunCommand: ParsableCommand {
     discussion: """
       CONFIG is a YAML file or a preset name (see presets/). Progress goes to stderr as one line; \
       the log (JSONL, docs/runlog.md) is written as the run goes and checkpoints go next to it in \
-      RUN.checkpoints/. Ctrl-C stops at the next step, saving a checkpoint (exit status 130); `--resume RUN.jsonl` \
+      RUN.checkpoints/. Ctrl-C (or SIGTERM, or a hang-up unless under nohup) stops at the next step, \
+      saving a checkpoint (exit status 128 + the signal: 130 for Ctrl-C); `--resume RUN.jsonl` \
       continues a run that was stopped or killed from its last checkpoint, on the thread count it \
       trained on, with the same losses as an uninterrupted run.
       """)
@@ -90,7 +91,14 @@ struct RunCommand: ParsableCommand {
   /// run trained on another count, since losses are bit-identical only for one thread count),
   /// else the count the log last names, else all cores.
   static func resumeThreads(given: Int?, logged: Int?, log: String) -> Int {
-    guard let given else { return logged ?? ProcessInfo.processInfo.activeProcessorCount }
+    guard let given else {
+      guard let logged, logged > 0 else { return ProcessInfo.processInfo.activeProcessorCount }
+      // The count it trained on, even on a smaller machine (the losses stay the same); say so.
+      if let note = try? RunSupport.threadsNote(logged) {
+        printError("cptui: note: the run trained on \(logged) threads: " + note)
+      }
+      return logged
+    }
     if let logged, logged != given {
       printError(
         "cptui: note: \(log) trained on \(logged) thread\(logged == 1 ? "" : "s"); on \(given) its "
@@ -107,12 +115,23 @@ struct RunCommand: ParsableCommand {
     config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?, checkpointStep: Int,
     threads: Int?
   ) {
+    // The writer's lock first, then the checks: a run that ends between the two can no longer
+    // be resumed past its end. (A missing log is not created: the read below says so.)
+    var locked: RunRecorder?
+    if FileManager.default.fileExists(atPath: path) {
+      do {
+        locked = try RunRecorder(path: path, mode: .append)
+      } catch {
+        throw CLIError(describing: error)
+      }
+    }
     let contents: RunLogContents
     do {
       contents = try RunLogReader.read(path: path)
     } catch {
       throw CLIError(describing: error)
     }
+    guard let recorder = locked else { throw CLIError("\(path): no such run log") }
     guard let header = contents.header, let configJSON = header.config else {
       throw CLIError("\(path): no header with a config; cannot resume")
     }
@@ -161,12 +180,6 @@ struct RunCommand: ParsableCommand {
       printError(
         "cptui: the latest checkpoint, \(latest.path) (step \(latest.step)), is missing; resuming "
           + "from \(checkpoint) (step \(logged[found].step))")
-    }
-    let recorder: RunRecorder
-    do {
-      recorder = try RunRecorder(path: path, mode: .append)
-    } catch {
-      throw CLIError(describing: error)
     }
     let resumedThreads = events.reversed().lazy.compactMap { event -> Int? in
       if case .resume(let r) = event { return r.threads } else { return nil }

@@ -183,6 +183,11 @@ struct SweepCommand: ParsableCommand {
       paths.append(path)
       if job.isUnion { unionPaths.insert(path) }
       let (state, header) = Self.logState(path)
+      if state != .missing && RunLogWriter.isBeingWritten(path: path) {
+        throw CLIError(
+          "\(path): another cptui process is writing this log (the same sweep still running?); "
+            + "wait for it, or give this sweep another --out folder")
+      }
       if state == .notALog {
         throw CLIError(
           "\(path): not a run log, and the sweep would write this combination's log there; "
@@ -203,12 +208,15 @@ struct SweepCommand: ParsableCommand {
       }
       if !quiet { printError("[\(index + 1)/\(jobs.count)] \(job.name)") }
       if state == .unresumable {
-        // Nothing to resume from: the run starts over, and its old log is kept beside it.
-        let kept = path + ".abandoned"
+        // Nothing to resume from: the run starts over, and its old log is kept beside it (an
+        // earlier one kept so too stays: .abandoned-2, -3…).
+        var kept = path + ".abandoned"
+        var n = 2
+        while FileManager.default.fileExists(atPath: kept) {
+          kept = path + ".abandoned-\(n)"
+          n += 1
+        }
         do {
-          if FileManager.default.fileExists(atPath: kept) {
-            try FileManager.default.removeItem(atPath: kept)
-          }
           try FileManager.default.moveItem(atPath: path, toPath: kept)
         } catch {
           throw CLIError(

@@ -156,6 +156,40 @@ struct RunCLITests {
 
   /// A run whose checkpoint files are gone: resuming names the missing one; with an earlier one
   /// still there, it resumes from that, saying so, and completes.
+  /// Under nohup a hang-up changes nothing: the run goes on to its end (SIGHUP stopped it once
+  /// StopSignals took the signal over).
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/nohup")))
+  func aHangUpUnderNohupLetsTheRunFinish() throws {
+    try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
+    let log = Self.folder.appendingPathComponent("nohup.jsonl").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/nohup")
+    process.arguments = [CLI.binary, "run", "tiny", "--out", log] + Self.args
+    let cache = Self.folder.appendingPathComponent("cache-nohup").path
+    process.environment = ProcessInfo.processInfo.environment.merging(["CPTUI_CACHE": cache]) {
+      $1
+    }
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(60)
+    var sent = false
+    while Date() < deadline && process.isRunning {
+      let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+      if text.split(separator: "\n").filter({ $0.contains("\"type\":\"step\"") }).count >= 20 {
+        kill(process.processIdentifier, SIGHUP)
+        sent = true
+        break
+      }
+      usleep(2000)
+    }
+    process.waitUntilExit()
+    try #require(sent, "the run ended before 20 steps were logged")
+    #expect(process.terminationStatus == 0)
+    let last = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last ?? ""
+    #expect(last.contains("\"completed\""), "\(last)")
+  }
+
   @Test func resumeNamesAMissingCheckpointAndFallsBackToAnEarlierOne() throws {
     try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
     let log = Self.folder.appendingPathComponent("gone-\(UUID().uuidString.prefix(8)).jsonl").path

@@ -222,10 +222,20 @@ struct SweepCLITests {
     #expect(r.status == 0, "\(r.stderr)")
     #expect(
       r.stderr.contains(
-        "union-weak-shift.jsonl: this union baseline defines its datasets "
-          + "differently from \(ReplayScreenTests.sample)"), "\(r.stderr)")
+        "union-weak-shift.jsonl: this union baseline differs in datasets from "
+          + "\(ReplayScreenTests.sample)"), "\(r.stderr)")
     let own = try CLI.run(["compare", ReplayScreenTests.samples])
-    #expect(own.status == 0 && !own.stderr.contains("differently"), "\(own.stderr)")
+    #expect(own.status == 0 && !own.stderr.contains("differs in"), "\(own.stderr)")
+    // A union measured on other validation windows is no baseline either (it gave Δunion −0.095
+    // to a run measured on spread windows against one measured on the first windows).
+    let spreadRun =
+      ReplayScreenTests.samples
+      + "/../replay-order/strong-shift__stage2.replay=25__stage2.replayOrder=spread.jsonl"
+    let firstUnion = ReplayScreenTests.samples + "/union-strong-shift.jsonl"
+    let mixed = try CLI.run(["compare", spreadRun, firstUnion])
+    #expect(mixed.status == 0, "\(mixed.stderr)")
+    #expect(mixed.stderr.contains("differs in validation sampling"), "\(mixed.stderr)")
+    #expect(!mixed.stdout.contains("-0.095"), "\(mixed.stdout)")
   }
 
   @Test func compareRejectsMissingAndEmptyInput() throws {

@@ -273,6 +273,16 @@ let errorCases: [ErrorCase] = [
     } catch {
       #expect(error.description.hasPrefix("t.yaml:2: nested too deeply"), "\(error)")
     }
+    // A quote inside plain text (5" floppy) opens no quoted string that would hide the rest.
+    let inch =
+      "name: t\nabout: a 5\" floppy\nseed: " + String(repeating: "[", count: 10_000)
+      + String(repeating: "]", count: 10_000) + "\n"
+    do {
+      _ = try parse(inch)
+      Issue.record("no error")
+    } catch {
+      #expect(error.description.hasPrefix("t.yaml:3: nested too deeply"), "\(error)")
+    }
     let dashes = "name: t\nstages:\n" + String(repeating: "- ", count: 5_000) + "x\n"
     #expect(throws: ConfigError.self) { try parse(dashes) }
     do {

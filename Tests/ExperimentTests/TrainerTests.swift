@@ -1,5 +1,6 @@
 import Corpus
 import Foundation
+import Model
 import RunLog
 import Testing
 
@@ -157,6 +158,25 @@ struct TrainerTests {
     #expect(Self.evals(merged).map(\.step) == Self.evals(full).map(\.step))
     #expect(Self.evals(merged).map(\.losses) == Self.evals(full).map(\.losses))
     #expect(RunSummary(events: merged) == RunSummary(events: [.header(header)] + full))
+    // Another run's checkpoint is refused: another seed, or a step the log does not name.
+    let other = try Self.setUp(["checkpoints.every=7", "seed=4"]).0
+    let stranger = try Trainer(
+      config: other, data: data,
+      options: TrainerOptions(threads: 1, checkpointDirectory: folder + "other")
+    ) { _ in }
+    #expect(throws: CheckpointError.self) { try stranger.restore(checkpoint: checkpoint.path) }
+    do {
+      try stranger.restore(checkpoint: checkpoint.path)
+    } catch {
+      #expect("\(error)".contains("its seed differs from the run log's config"), "\(error)")
+    }
+    let misnamed = try Trainer(
+      config: config0, data: data,
+      options: TrainerOptions(threads: 1, checkpointDirectory: folder + "misnamed")
+    ) { _ in }
+    #expect(throws: CheckpointError.self) {
+      try misnamed.restore(checkpoint: checkpoint.path, loggedStep: 7)
+    }
   }
 
   @Test func interactiveRunWaitsAndTakesTheChosenStage() throws {
