@@ -95,10 +95,12 @@ public final class BatchMixer: @unchecked Sendable {
   ///   - seed: seed of the random windows.
   ///   - replayStart: starting token offset in each replayed component (default 0; `sequential`).
   ///   - replayOrder: how replayed windows go through each split.
+  ///   - replayCursors: per replay dataset, per component, where replay starts (`spread`: windows
+  ///     already read; `sequential`: a token offset); overrides `replayStart`.
   public init(
     current: TokenDataset, replay: [(TokenDataset, Double)] = [], replayShare: Double = 0,
     batchSize: Int, context: Int, seed: UInt64, replayStart: Int = 0,
-    replayOrder: ReplayOrder = .sequential
+    replayOrder: ReplayOrder = .sequential, replayCursors: [[Int]]? = nil
   ) throws {
     guard batchSize > 0, context > 0 else {
       throw CorpusError.invalidArgument("batch size and context must be positive")
@@ -132,6 +134,12 @@ public final class BatchMixer: @unchecked Sendable {
       cursors: replay.map { d in
         d.0.components.map { c in replayStart % max(1, c.trainCount - context) }
       })
+    if let replayCursors {
+      guard replayCursors.count == replay.count,
+        zip(replayCursors, replay).allSatisfy({ $0.count == $1.0.components.count })
+      else { throw CorpusError.invalidArgument("replay cursors do not match the replay datasets") }
+      state.cursors = replayCursors
+    }
   }
 
   /// The step between consecutive `spread` windows among `windows`: coprime to it (so a pass

@@ -283,10 +283,39 @@ public final class Trainer: @unchecked Sendable {
       }
     }
     let seed = UInt64(truncatingIfNeeded: config.seed) &* 1_000_003 &+ UInt64(index)
+    // Spread replay goes on where earlier stages' replay of the same data stopped (in order, a
+    // later stage would read the very windows an earlier one did); in-order replay starts over,
+    // as the shipped runs did.
+    var cursors: [[Int]]?
+    if stage.replayOrder == .spread {
+      let names = stage.replayFrom.isEmpty ? [config.datasets[0].name] : stage.replayFrom
+      cursors = zip(names, replay).map { name, source in
+        let read = Self.replayRowsBefore(stage: index, of: name, in: config)
+        return source.0.weights.map { Int((read * $0).rounded()) }
+      }
+    }
     return try BatchMixer(
       current: current, replay: replay, replayShare: stage.replayPercent / 100,
       batchSize: config.batchSize, context: config.model.context, seed: seed,
-      replayOrder: stage.replayOrder)
+      replayOrder: stage.replayOrder, replayCursors: cursors)
+  }
+
+  /// Rows replayed from dataset `name` by the stages before `stage` (each stage's replayed rows
+  /// shared equally among its replay sources), as the mixers drew them give or take a row.
+  static func replayRowsBefore(stage: Int, of name: String, in config: ExperimentConfig)
+    -> Double
+  {
+    var rows = 0.0
+    for earlier in config.stages.prefix(stage) where earlier.replayPercent > 0 {
+      let sources =
+        earlier.replayFrom.isEmpty ? [config.datasets[0].name] : earlier.replayFrom
+      guard sources.contains(name) else { continue }
+      let replayed =
+        (earlier.replayPercent / 100 * Double(config.batchSize * earlier.steps) + 1e-9)
+        .rounded(.down)
+      rows += replayed / Double(sources.count)
+    }
+    return rows
   }
 
   private func trainStage() throws -> StageOutcome {

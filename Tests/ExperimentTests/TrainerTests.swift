@@ -97,6 +97,18 @@ struct TrainerTests {
     #expect(evals[8].loss("D1")! < evals[4].loss("D1")!)
   }
 
+  /// Spread replay in a later stage goes on where the earlier stages' replay of that dataset
+  /// stopped (the data review found every stage replaying the same first windows).
+  @Test func spreadReplayGoesOnAcrossStages() throws {
+    let config = try ConfigLoader().parse(
+      yaml: Self.yaml, overrides: ["stages.3.dataset=D1", "stages.3.replay=50"])
+    #expect(config.stages[2].replayFrom == ["D0"])
+    #expect(Trainer.replayRowsBefore(stage: 1, of: "D0", in: config) == 0)
+    // Stage 2: 25 % of 20 steps × 4 rows.
+    #expect(Trainer.replayRowsBefore(stage: 2, of: "D0", in: config) == 20)
+    #expect(Trainer.replayRowsBefore(stage: 2, of: "D1", in: config) == 0)
+  }
+
   @Test func sameSeedSameLosses() throws {
     let (config, data, folder) = try Self.setUp()
     let a = Self.evals(try Self.run(config, data, folder: folder + "a").events)
