@@ -151,6 +151,21 @@ private struct Fields {
     return nil
   }
 
+  /// The `stage` field: stages count from 1.
+  func stage() throws(EventDecodingError) -> Int {
+    let stage = try int("stage")
+    guard stage >= 1 else {
+      throw EventDecodingError(
+        "field \"stage\" must be 1 or more (stages count from 1), got \(stage)")
+    }
+    return stage
+  }
+
+  func optionalStage() throws(EventDecodingError) -> Int? {
+    guard value("stage") != nil else { return nil }
+    return try stage()
+  }
+
   func int(_ key: String) throws(EventDecodingError) -> Int {
     guard let value = value(key) else { throw EventDecodingError("missing field \"\(key)\"") }
     guard let number = value.intValue else {
@@ -225,7 +240,7 @@ extension RunEvent {
     case "step":
       self = .step(
         StepEvent(
-          stage: try fields.int("stage"), step: try fields.int("step"),
+          stage: try fields.stage(), step: try fields.int("step"),
           stageStep: try fields.optionalInt("stageStep"), tokens: try fields.int("tokens"),
           lr: try fields.double("lr"), loss: try fields.double("loss"),
           gradNorm: try fields.optionalDouble("gradNorm"),
@@ -248,7 +263,7 @@ extension RunEvent {
       }
       self = .eval(
         EvalEvent(
-          stage: try fields.int("stage"), step: try fields.int("step"),
+          stage: try fields.stage(), step: try fields.int("step"),
           tokens: try fields.int("tokens"), losses: losses, time: try fields.optionalDouble("time")
         ))
     case "header":
@@ -279,7 +294,7 @@ extension RunEvent {
       let steps = try fields.int("steps")
       self = .stageStart(
         StageStartEvent(
-          stage: try fields.int("stage"), name: try fields.optionalString("name"),
+          stage: try fields.stage(), name: try fields.optionalString("name"),
           dataset: try fields.string("dataset"), steps: steps,
           tokens: try fields.optionalInt("tokens") ?? 0,
           startStep: try fields.optionalInt("startStep") ?? 0,
@@ -300,7 +315,7 @@ extension RunEvent {
     case "stageEnd":
       self = .stageEnd(
         StageEndEvent(
-          stage: try fields.int("stage"), step: try fields.int("step"),
+          stage: try fields.stage(), step: try fields.int("step"),
           tokens: try fields.optionalInt("tokens") ?? 0,
           reason: StageEndReason(try fields.optionalString("reason") ?? "completed"),
           time: try fields.optionalDouble("time")))
@@ -312,7 +327,7 @@ extension RunEvent {
       self = .checkpoint(
         CheckpointEvent(
           path: try fields.string("path"), step: try fields.int("step"),
-          stage: try fields.optionalInt("stage"), tokens: try fields.optionalInt("tokens"),
+          stage: try fields.optionalStage(), tokens: try fields.optionalInt("tokens"),
           time: try fields.optionalDouble("time")))
     case "note":
       self = .note(
@@ -324,7 +339,7 @@ extension RunEvent {
         ErrorEvent(
           kind: ErrorKind(try fields.optionalString("kind") ?? "other"),
           message: try fields.optionalString("message") ?? "",
-          stage: try fields.optionalInt("stage"), step: try fields.optionalInt("step"),
+          stage: try fields.optionalStage(), step: try fields.optionalInt("step"),
           value: try fields.optionalDouble("value"), time: try fields.optionalDouble("time")))
     case "resume":
       self = .resume(

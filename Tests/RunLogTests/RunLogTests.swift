@@ -115,6 +115,16 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
     #expect(try JSONText.parse("1000000000000000000") == .int(1_000_000_000_000_000_000))
     #expect(try JSONText.parse("9223372036854775808").intValue == nil)
     #expect(try JSONText.parse(String(Int.max)) == .int(Int.max))
+    // Stages count from 1: a stage 0 (or below) is a damaged line, named as such.
+    for line in [
+      #"{"type":"step","stage":0,"step":1,"tokens":8,"lr":0.1,"loss":2}"#,
+      #"{"type":"eval","stage":-7,"step":1,"tokens":8,"losses":{"D0":2}}"#,
+    ] {
+      let header = #"{"type":"header","schemaVersion":1,"runName":"r"}"#
+      let contents = try RunLogReader.read(bytes: Array((header + "\n" + line + "\n").utf8))
+      #expect(contents.events.count == 1 && contents.skippedCount == 1)
+      #expect(contents.skippedSummary?.contains("stages count from 1") == true, "\(contents)")
+    }
     #expect(try JSONText.parse("1e3").doubleValue == 1000)
     #expect(try JSONText.parse(#""\u00e9\ud83d\ude00""#) == .string("é😀"))
     #expect(throws: JSONParseError.self) { try JSONText.parse("{\"a\":1,}") }
