@@ -37,8 +37,12 @@ public struct RunSummary: Sendable, Hashable {
   /// Per dataset: evaluations whose loss was NaN or infinite (left out of every mean above).
   public var nonFiniteEvaluations: [String: Int] = [:]
 
+  /// The share of a stage, at its end, whose evaluations a final loss may average.
+  public static let finalShare = 0.2
+
   /// Summarizes a run (apply `RunLogReader.applyingResumes` first if the log has resumes).
-  public init(events: [RunEvent], averaging count: Int = 3) {
+  /// `finalShare`: the share of a stage, at its end, whose evaluations a final loss averages.
+  public init(events: [RunEvent], averaging count: Int = 3, finalShare: Double = finalShare) {
     let count = max(count, 1)
     averagedEvaluations = count
     var header: RunHeader?
@@ -47,18 +51,23 @@ public struct RunSummary: Sendable, Hashable {
     var evals: [EvalEvent] = []
     var status: RunEndStatus?
     var endedStages = Set<Int>()
+    // Each stage's first and last global step (planned, then as it ended).
+    var stageSpans: [Int: (start: Int, end: Int)] = [:]
     for event in events {
       switch event {
       case .header(let found): header = header ?? found
       case .stageStart(let start):
         stageDatasets[start.stage] = start.dataset
         lastStage = max(lastStage, start.stage)
+        stageSpans[start.stage] = (start.startStep, start.startStep + start.steps)
       case .eval(let eval):
         evals.append(eval)
         lastStage = max(lastStage, eval.stage)
       case .step(let step): lastStage = max(lastStage, step.stage)
       // A stage the run was stopped in did not end: it is measured where it stood, as if killed.
-      case .stageEnd(let end) where end.reason != .stopped: endedStages.insert(end.stage)
+      case .stageEnd(let end) where end.reason != .stopped:
+        endedStages.insert(end.stage)
+        if let span = stageSpans[end.stage] { stageSpans[end.stage] = (span.start, end.step) }
       case .runEnd(let end): status = end.status
       default: break
       }
@@ -82,10 +91,14 @@ public struct RunSummary: Sendable, Hashable {
     let byStage = Dictionary(grouping: evals, by: \.stage).mapValues { pool in
       pool.count > 1 ? pool.filter { $0.step > 0 } : pool
     }
+    /// … and only evaluations in the stage's last fifth (the last one always): in a short stage
+    /// the last three evaluations reached back to just after the switch of data.
     func lastMean(_ dataset: String, stage: Int, count: Int = count) -> Double? {
       let trained = byStage[stage] ?? []
+      let from = stageSpans[stage].map { Double($0.end) - finalShare * Double($0.end - $0.start) }
       var values: [Double] = []
       for eval in trained.reversed() where values.count < count {
+        if !values.isEmpty, let from, Double(eval.step) < from - 1e-9 { break }
         if let loss = eval.loss(dataset), loss.isFinite { values.append(loss) }
       }
       return mean(values)

@@ -11,7 +11,8 @@ struct CompareCommand: ParsableCommand {
     commandName: "compare",
     abstract: "Print final losses, forgetting, adaptation and average for run logs.",
     discussion: """
-      Final losses are the mean of the last evaluations of the last stage (--average; by default \
+      Final losses are the mean of the last evaluations of the last stage, those in its last fifth \
+      (--average; by default \
       the run config's evaluation.average, which is 3 unless set; never reaching into an earlier stage, nor taking the untrained model's step-0 loss while \
       stage 1 has other evaluations; a last stage that did not end — still running, or \
       killed, stopped or failed in — gives its latest evaluation). Forgetting is the \
