@@ -137,10 +137,33 @@ public struct Comparison: Sendable {
     }
     let labels = Self.labels(runs.map(\.events), isUnion: rows.map(\.isUnion))
     for i in rows.indices { rows[i].label = labels[i] }
-    // Runs that read the same: name them by their file instead.
+    // Runs that read the same: name them by their file instead, and by folder and file when the
+    // file names are alike too (the same sweep in two folders).
     let keys = rows.map { $0.name + "|" + $0.label }
+    var renamed: [Int] = []
     for i in rows.indices where keys.filter({ $0 == keys[i] }).count > 1 {
       rows[i].name = URL(fileURLWithPath: rows[i].path).deletingPathExtension().lastPathComponent
+      renamed.append(i)
+    }
+    let fileKeys = rows.map { $0.name + "|" + $0.label }
+    for i in renamed where fileKeys.filter({ $0 == fileKeys[i] }).count > 1 {
+      let url = URL(fileURLWithPath: rows[i].path)
+      rows[i].name =
+        url.deletingLastPathComponent().lastPathComponent + "/" + rows[i].name
+    }
+    // A dataset name that means other data in some runs (D1 of the strong and the weak shift):
+    // its column mixes experiments.
+    var meanings: [String: Set<String>] = [:]
+    for (run, definition) in zip(runs, runs.map { $0.header?.config?["datasets"] }) {
+      guard let definition else { continue }
+      for name in run.header?.datasets ?? [] where definition[name] != nil {
+        meanings[name, default: []].insert(JSONText.encode(definition[name]!))
+      }
+    }
+    for name in meanings.keys.sorted() where meanings[name]!.count > 1 {
+      notices.append(
+        "\(name) is other data in some of these runs (\(meanings[name]!.count) definitions): its "
+          + "column compares different experiments")
     }
     // Each run is measured against a union baseline of its own experiment: one that defines the
     // run's datasets the same way (logs of several experiments can be compared at once), of the
@@ -154,6 +177,9 @@ public struct Comparison: Sendable {
     /// another way (tokenizer, context, validation windows), which no difference of averages
     /// survives.
     func mismatch(_ union: Int, _ run: Int) -> String? {
+      // The same datasets evaluated (a D0-only run has no baseline in a four-domain union)…
+      if Set(rows[run].summary.datasets) != Set(rows[union].summary.datasets) { return "datasets" }
+      // … defined the same way.
       if let mine = definitions[run], let theirs = definitions[union],
         !rows[run].summary.datasets.allSatisfy({ mine[$0] != nil && mine[$0] == theirs[$0] })
       {
@@ -240,16 +266,30 @@ public struct Comparison: Sendable {
       ("ηmin", { Self.short($0.lrMin) }),
       ("stages", { "\($0.stage)" }),
       ("opt", { $0.optimizerState.rawValue }),
-      ("replay order", { $0.replayOrder ?? "sequential" }),
+      // Only where something is replayed (empty: left out of that run's label).
+      ("replay order", { $0.replayPercent > 0 ? $0.replayOrder ?? "sequential" : "" }),
     ]
     let differing = fields.filter { field in
-      Set(lastStarts.compactMap { $0.map(field.value) }).count > 1
+      Set(lastStarts.compactMap { $0.map(field.value) }.filter { !$0.isEmpty }).count > 1
     }
     let shown = differing.isEmpty ? [fields[0], fields[1]] : differing
-    return lastStarts.map { start in
+    // How the losses were measured, when the runs differ in it (first or spread windows).
+    let sampling = runs.map { events in
+      events.lazy.compactMap { event -> String? in
+        guard case .header(let h) = event else { return nil }
+        return h.config?["evaluation"]?["sample"]?.stringValue ?? "first"
+      }.first ?? "first"
+    }
+    let showSampling = Set(sampling).count > 1
+    return zip(lastStarts, sampling).map { start, sample in
       guard let start else { return "" }
-      return shown.map { $0.name.isEmpty ? $0.value(start) : "\($0.name) \($0.value(start))" }
-        .joined(separator: " · ")
+      var parts = shown.compactMap { field -> String? in
+        let value = field.value(start)
+        if value.isEmpty { return nil }
+        return field.name.isEmpty ? value : "\(field.name) \(value)"
+      }
+      if showSampling { parts.append("validation \(sample) windows") }
+      return parts.joined(separator: " · ")
     }
   }
 

@@ -236,6 +236,22 @@ struct SweepCLITests {
     #expect(mixed.status == 0, "\(mixed.stderr)")
     #expect(mixed.stderr.contains("differs in validation sampling"), "\(mixed.stderr)")
     #expect(!mixed.stdout.contains("-0.095"), "\(mixed.stdout)")
+    // Runs evaluated on D0 alone have no baseline in a four-domain union (−0.143 before).
+    let root = ReplayScreenTests.samples + "/.."
+    let noShift = try CLI.run([
+      "compare", root + "/no-shift", root + "/domains/union-domain-incremental.jsonl",
+    ])
+    #expect(noShift.stderr.contains("differs in datasets"), "\(noShift.stderr)")
+    #expect(!noShift.stdout.contains("-0.1"), "\(noShift.stdout)")
+    // Two folders of one experiment: alike rows are named by folder and file; the validation
+    // sampling that sets them apart is in the labels; D1 of two experiments is named as such.
+    let folders = try CLI.run(["compare", root + "/strong-shift", root + "/replay-order"])
+    #expect(
+      folders.stdout.contains("strong-shift/union-strong-shift")
+        && folders.stdout.contains("replay-order/union-strong-shift")
+        && folders.stdout.contains("validation spread windows"), "\(folders.stdout)")
+    let shifts = try CLI.run(["compare", root + "/strong-shift", root + "/weak-shift"])
+    #expect(shifts.stderr.contains("D1 is other data in some of these runs"), "\(shifts.stderr)")
   }
 
   @Test func compareRejectsMissingAndEmptyInput() throws {
