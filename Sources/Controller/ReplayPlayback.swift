@@ -348,7 +348,8 @@ public struct ReplayPlayback: Sendable {
     out.status = first.status
     out.status.mode = .replay
     out.status.replaySpeed =
-      (paused ? "paused" : ReplaySpeed.text(speed)) + " " + Format.duration(clock) + "/"
+      (paused ? "paused \(ReplaySpeed.text(speed))" : ReplaySpeed.text(speed)) + " "
+      + Format.duration(clock) + "/"
       + Format.duration(duration) + (syncByTokens ? " by tokens" : "")
     out.measures = first.measures
     out.comparison = comparison
@@ -371,7 +372,12 @@ public struct ReplayPlayback: Sendable {
       let how = end.status == .stopped ? "was stopped" : end.status.rawValue
       out.append("\(who) \(how)" + (end.step.map { " at step \($0)" } ?? ""))
     }
-    if atEnd {
+    if atEnd && states.contains(where: { $0.ended == nil }) {
+      // A log without its end: still being written, or its run was killed.
+      out.append(
+        "end of the log so far (no run end: still running, or killed; `cptui follow` shows a "
+          + "run live) · Home or space plays again · q quits")
+    } else if atEnd {
       out.append("end of replay · Home or space plays again · q quits")
     } else if paused {
       out.append("paused · space plays · , . step one evaluation")

@@ -397,7 +397,10 @@ public struct RunState: Sendable, Equatable {
       out.append("stopping: saving a checkpoint and the log…")
     } else if awaitingChoice {
       out.append(
-        "stage \(currentStage) done: n sets up the next stage (Enter there starts it), q quits")
+        currentStage >= plannedStages.count
+          ? "stage \(currentStage) done, the last planned one: the run is complete · n adds a "
+            + "stage (Enter there starts it), q ends the run"
+          : "stage \(currentStage) done: n sets up the next stage (Enter there starts it), q quits")
       if checkpointRequested {
         out.append("saving a checkpoint…")
       } else if let c = checkpointNotice {

@@ -223,7 +223,7 @@ public struct Comparison: Sendable {
 
   /// How a run's losses are measured, from its logged config: tokenizer, context and validation
   /// windows (nil without a config: nothing to compare).
-  static func measurement(_ config: JSONValue?) -> [(name: String, value: JSONValue?)]? {
+  public static func measurement(_ config: JSONValue?) -> [(name: String, value: JSONValue?)]? {
     guard let config else { return nil }
     let evaluation = config["evaluation"]
     return [

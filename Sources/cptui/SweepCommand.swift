@@ -176,6 +176,24 @@ struct SweepCommand: ParsableCommand {
           + "\(run.totalTokens): Δunion compares unequal budgets (--union-set gives the union "
           + "its length, e.g. --union-set stages.1.tokens=\(run.totalTokens))")
     }
+    // … and only when it is measured as they are: --set applies to the runs, not to the union.
+    if let run = jobs.first(where: { !$0.isUnion })?.config,
+      let union = jobs.first(where: \.isUnion)?.config,
+      let mine = Comparison.measurement(run.resolvedJSON),
+      let theirs = Comparison.measurement(union.resolvedJSON)
+    {
+      let keys = [
+        "tokenizer": "tokenizer", "context": "model.context",
+        "validation windows": "evaluation.windows", "validation sampling": "evaluation.sample",
+      ]
+      for (a, b) in zip(mine, theirs) where a.value != b.value {
+        let value = a.value.map { $0.stringValue ?? JSONText.encode($0) } ?? "?"
+        printError(
+          "cptui: note: the union baseline differs from the runs in \(a.name), so it will give "
+            + "them no Δunion; measure it as they are with --union-set "
+            + "\(keys[a.name] ?? a.name)=\(value)")
+      }
+    }
     var paths: [String] = []
     var unionPaths: Set<String> = []
     for (index, job) in jobs.enumerated() {
@@ -262,6 +280,7 @@ struct SweepCommand: ParsableCommand {
     }
     let table = ComparisonTable(comparison, sortedBy: nil)
     print(table.text, terminator: "")
+    for notice in comparison.notices { printError("cptui: \(notice)") }
     let csvPath = (folder as NSString).appendingPathComponent("summary.csv")
     do {
       try OutputFile.write(table.csv, to: csvPath)

@@ -149,7 +149,7 @@ import Testing
   func playbackKeysMoveThePlayClock() throws {
     let session = try Self.session("'\(Self.sample)' --speed 1 --paused")
     defer { session.close() }
-    try session.waitFor(text: "[replay paused 0:00/")
+    try session.waitFor(text: "[replay paused 1× 0:00/")
     // End: the finished picture; Home: back to the start; "." one evaluation at a time.
     session.send("End")
     try session.waitFor(text: "step 978/978")

@@ -254,6 +254,22 @@ struct SweepCLITests {
     #expect(shifts.stderr.contains("D1 is other data in some of these runs"), "\(shifts.stderr)")
   }
 
+  /// --set applies to the runs only: a union left measured another way is named before training,
+  /// with the --union-set that fixes it, and the table's notice says why Δunion is empty.
+  @Test func aUnionMeasuredAnotherWayIsNamedBeforeTraining() throws {
+    let folder = try CLI.temporaryFolder("sweep-union-sample")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let r = try CLI.run(
+      [
+        "sweep", "tiny", "--grid", "stage2.replay=0", "--union", "union-tiny", "--set",
+        "evaluation.sample=spread", "--threads", "1", "--set", "defaults.steps=30", "--quiet",
+        "--out", folder.path,
+      ], environment: ["CPTUI_CACHE": folder.appendingPathComponent("cache").path])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("--union-set evaluation.sample=spread"), "\(r.stderr)")
+    #expect(r.stderr.contains("gives them no Δunion"), "\(r.stderr)")
+  }
+
   @Test func compareRejectsMissingAndEmptyInput() throws {
     let missing = try CLI.run(["compare", "/nonexistent.jsonl"])
     #expect(missing.status != 0 && missing.stderr.contains("/nonexistent.jsonl"))
