@@ -360,8 +360,9 @@ public struct RunState: Sendable, Equatable {
     {
       status.etaSeconds = Double((total - step) * perStep) / t
     }
-    if ended != nil {
+    if let ended {
       status.mode = .finished
+      if ended.status != .completed { status.endedAs = ended.status.rawValue }
     } else if awaitingChoice {
       status.mode = .waiting
     } else if paused {

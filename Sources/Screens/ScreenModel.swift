@@ -115,6 +115,8 @@ public struct RunStatus: Sendable, Equatable {
   /// The run is drawn from a log someone else writes (`cptui follow`): no trainer to command, so
   /// no next-stage panel and no training keys.
   public var followed = false
+  /// How a finished run ended when not completed ("stopped", "diverged"): the badge says it.
+  public var endedAs: String? = nil
 
   /// Whether there is a trainer behind the screen that takes commands.
   public var hasTrainer: Bool { mode != .replay && !followed }

@@ -87,7 +87,10 @@ public enum ScreenRenderer {
   static func drawStatus(_ model: ScreenModel, in r: Rect, grid: inout CellGrid) {
     let s = model.shownStatus
     let dot = " " + grid.glyphs.bullet + " "
-    let mode = s.mode.rawValue + (s.mode == .replay ? (s.replaySpeed.map { " " + $0 } ?? "") : "")
+    let mode =
+      s.mode == .finished
+      ? TextSanitizer.clean(s.endedAs ?? s.mode.rawValue, maxLength: 12)
+      : s.mode.rawValue + (s.mode == .replay ? (s.replaySpeed.map { " " + $0 } ?? "") : "")
     let modeText = "[" + mode + "]"
     let modeRole: ColorRole =
       switch s.mode {

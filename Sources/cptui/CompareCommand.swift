@@ -37,6 +37,12 @@ struct CompareCommand: ParsableCommand {
   @Option(help: "Also write the table as CSV to this file ('-' for standard output only).")
   var csv: String?
 
+  /// What the columns mean, under a table read on a terminal (not in pipes or files).
+  static let legend =
+    "losses in nats per token, lower is better: the mean of each stage's last evaluations · "
+    + "forgetting: D0 now minus D0 at the end of stage 1 · adaptation: the last stage's dataset · "
+    + "* best of each column (union baselines aside) · Δunion: avg minus the union baseline's"
+
   func validate() throws {
     if let average, average < 1 {
       throw ValidationError("--average must be 1 or more, got \(average)")
@@ -65,6 +71,7 @@ struct CompareCommand: ParsableCommand {
       return
     }
     print(table.text, terminator: "")  // laid out in ASCII already under a non-UTF-8 locale
+    if isatty(1) != 0 { printError(Self.legend) }
     for notice in comparison.notices { printError("cptui: \(notice)") }
     if let csv { try OutputFile.write(table.csv, to: csv) }
   }

@@ -280,6 +280,7 @@ struct SweepCommand: ParsableCommand {
     }
     let table = ComparisonTable(comparison, sortedBy: nil)
     print(table.text, terminator: "")
+    if isatty(1) != 0 { printError(CompareCommand.legend) }
     for notice in comparison.notices { printError("cptui: \(notice)") }
     let csvPath = (folder as NSString).appendingPathComponent("summary.csv")
     do {

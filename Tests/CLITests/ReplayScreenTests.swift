@@ -145,6 +145,20 @@ import Testing
     #expect(text.contains("TERM=nosuchterm is unknown here"), "\(text)")
   }
 
+  /// On a terminal, compare's table is followed by what its columns mean (not in pipes: the
+  /// docs' tables and scripts read the table alone).
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable))
+  func compareOnATerminalExplainsItsColumns() throws {
+    let session = try TmuxSession(
+      width: 200, height: 20,
+      command: "'\(CLI.binary)' compare '\(Self.samples)'; echo CPTUI-EXIT=$?; PS1='$ ' exec sh")
+    defer { session.close() }
+    let screen = try session.waitFor(text: "CPTUI-EXIT=0")
+    #expect(screen.contains("losses in nats per token, lower is better"), "\(screen)")
+    let piped = try CLI.run(["compare", Self.samples])
+    #expect(!piped.stderr.contains("nats per token"), "\(piped.stderr)")
+  }
+
   @Test(.enabled(if: LiveScreenTests.tmuxAvailable))
   func playbackKeysMoveThePlayClock() throws {
     let session = try Self.session("'\(Self.sample)' --speed 1 --paused")

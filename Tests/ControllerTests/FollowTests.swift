@@ -42,6 +42,18 @@ struct FollowTests {
     #expect(follow.mode(at: 3.5) == .stalled)
   }
 
+  /// A run that was stopped reads [stopped] on the status line, not [finished].
+  @Test func aStoppedRunSaysSo() {
+    var follow = LogFollow(startedAt: 0, stallAfter: 10)
+    follow.take(
+      .init(
+        events: [Self.header] + Script.steps(stage: 1, from: 1, to: 3)
+          + [.runEnd(RunEndEvent(status: .stopped, step: 3))]), at: 1)
+    let status = ScreenRenderer.renderText(model: follow.screenModel(at: 2), width: 100, height: 24)
+      .split(separator: "\n")[0]
+    #expect(status.contains("[stopped]") && !status.contains("[finished]"), "\(status)")
+  }
+
   @Test func anEmptyFileWaitsThenStalls() {
     let follow = LogFollow(startedAt: 0, stallAfter: 10)
     #expect(follow.mode(at: 9) == .waiting, "nothing arrived: not live")
