@@ -182,6 +182,9 @@ public enum ScreenRenderer {
       let dotted = stride(from: 1, to: names.count, by: 2).map { names[$0] }
       title +=
         " · \(solid.joined(separator: " ")) solid, \(dotted.joined(separator: " ")) dotted · last (min)"
+    } else if model.runs.count == 1 {
+      // The legend's numbers: the latest evaluation, and the lowest so far.
+      title += " · latest (min)"
     }
     switch model.view.xWindow {
     case .all: break
