@@ -36,6 +36,23 @@ struct RunCLITests {
     return (steps, evals)
   }
 
+  /// Sends `signal` to `process` once `log` holds `steps` step events; false when the run ended
+  /// (or a minute passed) first.
+  static func send(_ signal: Int32, to process: Process, after steps: Int, stepsIn log: String)
+    -> Bool
+  {
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline && process.isRunning {
+      let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+      if text.split(separator: "\n").filter({ $0.contains("\"type\":\"step\"") }).count >= steps {
+        kill(process.processIdentifier, signal)
+        return true
+      }
+      usleep(2000)
+    }
+    return false
+  }
+
   @Test func killedRunResumesToTheSameLosses() throws {
     try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
     let full = Self.folder.appendingPathComponent("full.jsonl").path
@@ -113,17 +130,7 @@ struct RunCLITests {
     let stderr = Pipe()
     process.standardError = stderr
     try process.run()
-    let deadline = Date().addingTimeInterval(60)
-    var sent = false
-    while Date() < deadline && process.isRunning {
-      let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-      if text.split(separator: "\n").filter({ $0.contains("\"type\":\"step\"") }).count >= 20 {
-        kill(process.processIdentifier, signal)
-        sent = true
-        break
-      }
-      usleep(2000)
-    }
+    let sent = Self.send(signal, to: process, after: 20, stepsIn: log)
     let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     try #require(sent, "the run ended before 20 steps were logged")
@@ -172,17 +179,7 @@ struct RunCLITests {
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
-    let deadline = Date().addingTimeInterval(60)
-    var sent = false
-    while Date() < deadline && process.isRunning {
-      let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-      if text.split(separator: "\n").filter({ $0.contains("\"type\":\"step\"") }).count >= 20 {
-        kill(process.processIdentifier, SIGHUP)
-        sent = true
-        break
-      }
-      usleep(2000)
-    }
+    let sent = Self.send(SIGHUP, to: process, after: 20, stepsIn: log)
     process.waitUntilExit()
     try #require(sent, "the run ended before 20 steps were logged")
     #expect(process.terminationStatus == 0)
