@@ -19,12 +19,14 @@ public enum StageChoice {
     case .tokens(let n): lengthTokens = Double(n)
     case .steps(let n): lengthTokens = Double(n * tokensPerStep)
     }
-    return StageSettings(
+    var settings = StageSettings(
       datasets: datasetLabels, datasetIndex: datasets.firstIndex(of: stage.dataset) ?? 0,
       warmupPercent: stage.warmupFraction * 100, lrMax: stage.lrMax, lrMin: stage.lrMin,
       schedules: scheduleNames,
       scheduleIndex: scheduleNames.firstIndex(of: stage.schedule.kind.rawValue) ?? 0,
       replayPercent: stage.replayPercent, lengthTokens: lengthTokens)
+    settings.replaySpread = stage.replayOrder == .spread
+    return settings
   }
 
   /// The stage the trainer runs for a confirmed draft.
@@ -77,7 +79,7 @@ public enum StageChoice {
       warmupFraction: settings.warmupPercent / 100, lrMax: settings.lrMax, lrMin: settings.lrMin,
       replayPercent: settings.replayPercent, replayFrom: replayFrom,
       optimizerState: base?.optimizerState ?? .reset)
-    stage.replayOrder = base?.replayOrder ?? .sequential
+    stage.replayOrder = settings.replaySpread ? .spread : .sequential
     return stage
   }
 

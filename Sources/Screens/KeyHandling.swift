@@ -189,7 +189,7 @@ extension ScreenModel {
     case .lrMax: nextStage.lrMax = v
     case .lrMin: nextStage.lrMin = v
     case .length: nextStage.lengthTokens = v.rounded()
-    case .dataset, .schedule: break
+    case .dataset, .schedule, .replayOrder: break
     }
   }
 
@@ -198,6 +198,7 @@ extension ScreenModel {
     func cycle(_ i: Int, _ n: Int) -> Int { n == 0 ? 0 : (i + (up ? 1 : n - 1)) % n }
     switch field {
     case .dataset: s.datasetIndex = cycle(s.datasetIndex, s.datasets.count)
+    case .replayOrder: s.replaySpread.toggle()
     case .schedule:
       let was = s.schedule
       s.scheduleIndex = cycle(s.scheduleIndex, s.schedules.count)

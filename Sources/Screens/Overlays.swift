@@ -132,6 +132,13 @@ enum Overlays {
           }
           + (s.replayPercent > 0 && !s.replaySource.isEmpty
             ? [("of " + TextSanitizer.clean(s.replaySource, maxLength: 30), false)] : [])
+      case .replayOrder:
+        // As the ladders: the choice in brackets.
+        items = [
+          (s.replaySpread ? "in order" : "[in order]", !s.replaySpread),
+          (s.replaySpread ? "[spread]" : "spread", s.replaySpread),
+          (s.replaySpread ? "over all the data" : "from the data's start", false),
+        ]
       case .lrMax: items = [(left + " " + Format.scientific(s.lrMax) + " " + right, true)]
       case .lrMin: items = [(left + " " + Format.scientific(s.lrMin) + " " + right, true)]
       case .length: items = [(left + " " + Format.count(s.lengthTokens) + " tokens " + right, true)]

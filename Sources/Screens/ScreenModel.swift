@@ -183,6 +183,9 @@ public struct StageSettings: Sendable, Equatable {
   /// The warmup choosing constant-min cleared, given back when another schedule is chosen
   /// (while the warmup is still 0).
   public var warmupBeforeConstantMin: Double? = nil
+  /// Replay reads the earlier data spread over all of it (`replayOrder: spread`), not in order
+  /// from its start.
+  public var replaySpread = false
 
   /// What replay draws on for the chosen dataset ("" when not known).
   public var replaySource: String {

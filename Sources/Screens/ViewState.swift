@@ -29,6 +29,8 @@ public enum StageField: Int, CaseIterable, Sendable, Equatable {
   case lrMin
   case schedule
   case replay
+  /// How replay reads the earlier data: in order from its start, or spread over all of it.
+  case replayOrder
   case length
 
   public var title: String {
@@ -39,12 +41,13 @@ public enum StageField: Int, CaseIterable, Sendable, Equatable {
     case .lrMin: return "η min"
     case .schedule: return "schedule"
     case .replay: return "replay"
+    case .replayOrder: return "  reads"
     case .length: return "length"
     }
   }
 
   /// Whether a number can be typed into this field.
-  public var isNumeric: Bool { self != .dataset && self != .schedule }
+  public var isNumeric: Bool { self != .dataset && self != .schedule && self != .replayOrder }
 }
 
 /// What the user chose to see.

@@ -283,7 +283,8 @@ enum Script {
     let keys: [Key] =
       [.char("n"), .right]  // dataset D1 → D0
       + [.down, .down, .down, .down, .right]  // schedule cosine → constant-min
-      + [.down, .down] + "1000".map { Key.char($0) } + [.enter, .enter]
+      + [.down, .down, .right]  // replay reads: in order → spread
+      + [.down] + "1000".map { Key.char($0) } + [.enter, .enter]
     for key in keys { commands += session.handleKey(key, in: &model) }
     guard case .startNextStage(let settings) = commands.last else {
       Issue.record("no stage started: \(commands)")
@@ -297,6 +298,7 @@ enum Script {
     #expect(stage.schedule == .constantMin)
     #expect(stage.warmupFraction == 0, "choosing constant-min clears the warmup")
     #expect(stage.length == .tokens(1000))
+    #expect(stage.replayOrder == .spread, "the panel's replay order reaches the stage")
     #expect(stage.steps == 8)  // 1000 tokens / 128 per step, rounded up
   }
 

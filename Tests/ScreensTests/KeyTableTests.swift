@@ -212,6 +212,10 @@ struct KeyTableTests {
     for c in "5%" { _ = m.handleKey(.char(c)) }
     _ = m.handleKey(.enter)
     #expect(m.nextStage.replayPercent == 5)
+    _ = m.handleKey(.down)  // replay reads (in order / spread)
+    #expect(m.view.stageField == .replayOrder)
+    _ = m.handleKey(.right)
+    #expect(m.nextStage.replaySpread)
     _ = m.handleKey(.down)  // length
     for c in "2M" { _ = m.handleKey(.char(c)) }
     _ = m.handleKey(.tab)  // moving on applies it
