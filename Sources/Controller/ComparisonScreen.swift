@@ -38,5 +38,14 @@ extension ComparisonTable {
       columns: ["run"] + columns, rows: rows,
       higherIsBetter: Array(repeating: false, count: columns.count + 1),
       baselineRows: comparison.rows.map(\.isUnion))
+    // The reasons compare prints on standard error, with the logs named by file only.
+    notes = comparison.notices.map { notice in
+      var text = notice
+      for row in comparison.rows {
+        text = text.replacingOccurrences(
+          of: row.path, with: URL(fileURLWithPath: row.path).lastPathComponent)
+      }
+      return text
+    }
   }
 }

@@ -188,7 +188,6 @@ public struct Comparison: Sendable {
       guard let mine = measurements[run], let theirs = measurements[union] else { return nil }
       return zip(mine, theirs).first { $0.0.value != $0.1.value }?.0.name
     }
-    var used = Set<Int>()
     var unmatched: [String] = []
     var reasons = Set<String>()
     for i in rows.indices where !rows[i].isUnion {
@@ -199,7 +198,6 @@ public struct Comparison: Sendable {
       }
       let sameSeed = candidates.first { seeds[$0] != nil && seeds[$0] == seeds[i] }
       guard let u = sameSeed ?? candidates.first else { continue }
-      used.insert(u)
       rows[i].unionPath = rows[u].path
       guard let base = rows[u].summary.average else { continue }
       rows[i].deltaToUnion = rows[i].summary.average.map { $0 - base }
@@ -207,7 +205,8 @@ public struct Comparison: Sendable {
     // A union baseline that defines other datasets than every run is no baseline for them: say so
     // rather than leave Δunion empty without a word.
     if !unmatched.isEmpty {
-      for u in unions where !used.contains(u) {
+      // Every union, also one other runs do use: it is no baseline for these.
+      for u in unions {
         let how = reasons.sorted().joined(separator: ", ")
         notices.append(
           "\(rows[u].path): this union baseline differs in \(how) from "

@@ -276,7 +276,10 @@ enum Overlays {
     }
     if spare() < 0, !widths.isEmpty { widths[0] = max(12, widths[0] + spare()) }
     let total = widths.reduce(0, +) + gap * (cols.count - 1) + 2
-    let r = centeredBox(total + 2, rows.count + 6, title: "comparison", grid: &grid)
+    let notes = table.notes.prefix(3)
+    let r = centeredBox(
+      total + 2, rows.count + 6 + (notes.isEmpty ? 0 : notes.count + 1), title: "comparison",
+      grid: &grid)
     let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 2)
     var x = inner.x
     let arrow =
@@ -308,6 +311,13 @@ enum Overlays {
           style: isBest ? Style(.good, .bold) : Style(.text))
         x += widths[c] + gap
       }
+    }
+    // Notes between the rows and the hint: why a Δunion is empty, and the like (cut to the box).
+    for (k, note) in notes.enumerated() {
+      let y = inner.maxY - 1 - notes.count + k
+      guard y > inner.y + rows.count else { continue }
+      grid.putTruncated(
+        TextSanitizer.clean(note), x: inner.x, y: y, width: inner.width, style: Style(.warning))
     }
     grid.putTruncated(
       "←→ sort column · r reverses · v/Esc closes", x: inner.x, y: inner.maxY - 1,

@@ -236,6 +236,8 @@ public struct ComparisonTable: Sendable, Equatable {
   public var higherIsBetter: [Bool]
   /// Per row: a baseline (a union run), shown but never marked best.
   public var baselineRows: [Bool]
+  /// Lines under the table: why a Δunion is empty, a dataset that means other data in some runs.
+  public var notes: [String] = []
 
   public init(
     columns: [String], rows: [[ComparisonCell]], higherIsBetter: [Bool] = [],

@@ -452,3 +452,26 @@ final class Recorder: @unchecked Sendable {
     #expect(box.take().serial == 8000)
   }
 }
+
+/// The comparison view says why a Δunion is empty, as `compare` does on standard error (the review
+/// saw "–" in replay's table with no reason), naming logs by file.
+@Suite struct ComparisonViewNotes {
+  @Test func theViewSaysWhyADeltaIsEmpty() throws {
+    let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("sample-runs")
+    let paths = [
+      "replay-order/first-windows/strong-shift__stage2.replay=25__stage2.replayOrder=spread.jsonl",
+      "strong-shift/union-strong-shift.jsonl", "replay-order/strong-shift__stage2.replay=0.jsonl",
+    ].map { samples.appendingPathComponent($0).path }
+    let table = ComparisonTable(try Comparison.load(paths: paths))
+    #expect(
+      table.notes.contains {
+        $0.contains("differs in validation sampling") && !$0.contains("/")
+      }, "\(table.notes)")
+    var model = ScreenModel()
+    model.comparison = table
+    model.view.overlay = .comparison
+    let text = ScreenRenderer.renderText(model: model, width: 160, height: 40)
+    #expect(text.contains("differs in validation sampling"), "\(text)")
+  }
+}
