@@ -156,6 +156,16 @@ struct ConfigDecoder {
     return text.trimmingCharacters(in: .whitespaces)
   }
 
+  /// One of a few named values ("expected reset or keep, got \"x\"").
+  func choice<T>(_ value: Located, _ options: [(name: String, value: T)]) throws(ConfigError) -> T {
+    let text = try string(value)
+    guard let found = options.first(where: { $0.name == text }) else {
+      throw error(
+        value, "expected \(options.map(\.name).joined(separator: " or ")), got \"\(text)\"")
+    }
+    return found.value
+  }
+
   func string(_ value: Located) throws(ConfigError) -> String {
     try scalar(value, expected: "text")
   }
@@ -565,11 +575,7 @@ struct ConfigDecoder {
     if let field = fields["windows"] { evaluation.windows = try positive(field) }
     if let field = fields["average"] { evaluation.average = try positive(field) }
     if let field = fields["sample"] {
-      let text = try string(field)
-      guard let sample = ValidationSample(rawValue: text) else {
-        throw error(field, "expected first or spread, got \"\(text)\"")
-      }
-      evaluation.sample = sample
+      evaluation.sample = try choice(field, ValidationSample.allCases.map { ($0.rawValue, $0) })
     }
     if let field = fields["datasets"] {
       let chosen = try stringList(field)
@@ -793,23 +799,14 @@ struct ConfigDecoder {
       }
     }
 
-    var optimizerState = OptimizerStateAction.reset
-    if let field = fields["optimizerState"] {
-      let text = try string(field)
-      guard text == "reset" || text == "keep" else {
-        throw error(field, "expected reset or keep, got \"\(text)\"")
-      }
-      optimizerState = OptimizerStateAction(text)
-    }
-
-    var replayOrder = ReplayOrder.sequential
-    if let field = fields["replayOrder"] {
-      let text = try string(field)
-      guard let order = ReplayOrder(rawValue: text) else {
-        throw error(field, "expected sequential or spread, got \"\(text)\"")
-      }
-      replayOrder = order
-    }
+    let optimizerState =
+      try fields["optimizerState"].map { field throws(ConfigError) in
+        try choice(field, [("reset", OptimizerStateAction.reset), ("keep", .keep)])
+      } ?? .reset
+    let replayOrder =
+      try fields["replayOrder"].map { field throws(ConfigError) in
+        try choice(field, ReplayOrder.allCases.map { ($0.rawValue, $0) })
+      } ?? .sequential
 
     var stage = StageConfig(
       name: name, dataset: dataset, length: length, steps: steps, schedule: schedule,

@@ -274,8 +274,7 @@ public final class Trainer: @unchecked Sendable {
     }
     var replay: [(TokenDataset, Double)] = []
     if stage.replayPercent > 0 {
-      let sources = stage.replayFrom.isEmpty ? [config.datasets[0].name] : stage.replayFrom
-      for name in sources {
+      for name in Self.replaySources(of: stage, in: config) {
         guard let d = data.datasets[name] else {
           throw CorpusError.invalidArgument("stage \(index + 1) replays unknown dataset \(name)")
         }
@@ -288,8 +287,7 @@ public final class Trainer: @unchecked Sendable {
     // as the shipped runs did.
     var cursors: [[Int]]?
     if stage.replayOrder == .spread {
-      let names = stage.replayFrom.isEmpty ? [config.datasets[0].name] : stage.replayFrom
-      cursors = zip(names, replay).map { name, source in
+      cursors = zip(Self.replaySources(of: stage, in: config), replay).map { name, source in
         let read = Self.replayRowsBefore(stage: index, of: name, in: config)
         return source.0.weights.map { Int((read * $0).rounded()) }
       }
@@ -300,6 +298,11 @@ public final class Trainer: @unchecked Sendable {
       replayOrder: stage.replayOrder, replayCursors: cursors)
   }
 
+  /// What a stage replays from: its `replayFrom`, else the config's first dataset.
+  static func replaySources(of stage: StageConfig, in config: ExperimentConfig) -> [String] {
+    stage.replayFrom.isEmpty ? [config.datasets[0].name] : stage.replayFrom
+  }
+
   /// Rows replayed from dataset `name` by the stages before `stage` (each stage's replayed rows
   /// shared equally among its replay sources), as the mixers drew them give or take a row.
   static func replayRowsBefore(stage: Int, of name: String, in config: ExperimentConfig)
@@ -307,8 +310,7 @@ public final class Trainer: @unchecked Sendable {
   {
     var rows = 0.0
     for earlier in config.stages.prefix(stage) where earlier.replayPercent > 0 {
-      let sources =
-        earlier.replayFrom.isEmpty ? [config.datasets[0].name] : earlier.replayFrom
+      let sources = replaySources(of: earlier, in: config)
       guard sources.contains(name) else { continue }
       let replayed =
         (earlier.replayPercent / 100 * Double(config.batchSize * earlier.steps) + 1e-9)
