@@ -182,8 +182,11 @@ public enum KeyTable {
     KeyBinding([.c(">"), .c("]")], .replayFaster, "replay slower / faster", .replay),
     KeyBinding([.key(.pageUp)], .scrubBack, "scrub back / forward (5 %)", .replay, hint: "scrub"),
     KeyBinding([.key(.pageDown)], .scrubForward, "scrub back / forward (5 %)", .replay),
-    KeyBinding([.c(",")], .stepBack, "step one evaluation back / forward", .replay, hint: "step"),
-    KeyBinding([.c(".")], .stepForward, "step one evaluation back / forward", .replay),
+    KeyBinding(
+      [.c(",")], .stepBack, "step the pinned run one evaluation back / forward", .replay,
+      hint: "step"),
+    KeyBinding(
+      [.c(".")], .stepForward, "step the pinned run one evaluation back / forward", .replay),
     KeyBinding([.key(.home), .c("g")], .seekStart, "jump to start / end", .replay),
     KeyBinding([.key(.end), .c("G")], .seekEnd, "jump to start / end", .replay),
     KeyBinding(

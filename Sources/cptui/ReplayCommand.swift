@@ -13,7 +13,7 @@ struct ReplayCommand: ParsableCommand {
     discussion: """
       Plays one run, or several overlaid on one chart (a colour per run, D0 solid and D1 dotted), \
       as they happened: stage transitions included, at 1×, 10×, 100×, 1000× or as fast as \
-      possible. Keys: space pauses, < > (or [ ]) change speed, , . step one evaluation, PgUp PgDn scrub \
+      possible. Keys: space pauses, < > (or [ ]) change speed, , . step one evaluation (of the pinned run), PgUp PgDn scrub \
       5 %, Home End (or g G) jump to start/end, 1–9 hide/show a run, p pins the next run (drawn \
       on top, its status and measures shown), v opens the comparison table (as `cptui compare`: \
       ←→ sort, r reverses), ? shows all keys, q quits. Logs are read through the same fold the live \
