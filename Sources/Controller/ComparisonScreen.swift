@@ -8,7 +8,7 @@ import Screens
 extension ComparisonTable {
   /// The screen table of `comparison`: a row per run (named as the legend names it,
   /// `Comparison.shortNames`, with "[stopped]" and the like when it did not complete), the final
-  /// loss per dataset, forgetting, adaptation, average and Δunion (when there is a union
+  /// loss per dataset, forgetting (per forgotten dataset too), adaptation, average and Δunion (when there is a union
   /// baseline); lower is better everywhere; union baselines are not candidates for "best".
   public init(_ comparison: Comparison) {
     let columns = comparison.measureColumns
@@ -17,19 +17,11 @@ extension ComparisonTable {
       let title = row.summary.endStatus == .completed ? name : "\(name) [\(row.status)]"
       var cells = [ComparisonCell(title)]
       for column in columns {
-        let value: Double?
-        switch column {
-        case "forgetting": value = row.summary.forgetting
-        case "adaptation": value = row.summary.adaptation
-        case "avg": value = row.summary.average
-        case "Δunion": value = row.deltaToUnion
-        default: value = row.summary.finalLosses[column]
-        }
-        guard let value else {
+        guard let value = comparison.value(row, column: column) else {
           cells.append(ComparisonCell("–"))
           continue
         }
-        let signed = column == "forgetting" || column == "Δunion"
+        let signed = Comparison.isSigned(column: column)
         cells.append(ComparisonCell(String(format: signed ? "%+.3f" : "%.3f", value), value: value))
       }
       rows.append(cells)

@@ -373,10 +373,15 @@ public struct RunState: Sendable, Equatable {
 
     let summary = RunSummary(events: summaryEvents, averaging: averaging)
     // Adaptation is about a later stage's dataset: none until a later stage is evaluated.
-    let measures = Measures(
+    var measures = Measures(
       forgetting: summary.forgetting, adaptation: summary.adaptation, average: summary.average,
       firstDataset: summary.firstDataset ?? "D0",
       adaptationDataset: summary.adaptationDataset ?? "D1")
+    measures.laterForgetting = summary.datasets.compactMap { dataset in
+      guard dataset != summary.firstDataset, let change = summary.forgettingByDataset[dataset]
+      else { return nil }
+      return DatasetChange(dataset: dataset, change: change)
+    }
 
     return ScreenModel(
       status: status, runs: [run], xUnit: .tokens, measures: measures, nextStage: draft,

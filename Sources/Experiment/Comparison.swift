@@ -70,9 +70,39 @@ public struct Comparison: Sendable {
   public var measureColumns: [String] {
     hasUnionBaseline ? allMeasureColumns : allMeasureColumns.filter { $0 != "Δunion" }
   }
-  /// Every measure column, Δunion included (the CSV's, so scripts read one header).
+  /// Every measure column, Δunion included (the CSV's, so scripts read one header for runs of two
+  /// stages; runs through more domains add a forgetting column per later-forgotten dataset).
   public var allMeasureColumns: [String] {
-    datasets + ["forgetting", "adaptation", "avg", "Δunion"]
+    datasets + ["forgetting"] + forgettingColumns + ["adaptation", "avg", "Δunion"]
+  }
+  /// "forgetting D1", … for datasets other than D0 that some run trained on and then left
+  /// (`RunSummary.forgettingByDataset`), in dataset order; empty for runs of two stages.
+  public var forgettingColumns: [String] {
+    let left = Set(
+      rows.filter { !$0.isUnion }.flatMap { row in
+        row.summary.forgettingByDataset.keys.filter { $0 != row.summary.firstDataset }
+      })
+    return datasets.filter(left.contains).map { Self.forgettingPrefix + $0 }
+  }
+  static let forgettingPrefix = "forgetting "
+
+  /// The value of a measure column (`allMeasureColumns`) for a row; nil where it has none.
+  public func value(_ row: Row, column: String) -> Double? {
+    if datasets.contains(column) { return row.summary.finalLosses[column] }
+    switch column {
+    case "forgetting": return row.summary.forgetting
+    case "adaptation": return row.summary.adaptation
+    case "avg": return row.summary.average
+    case "Δunion": return row.deltaToUnion
+    default:
+      guard column.hasPrefix(Self.forgettingPrefix) else { return nil }
+      return row.summary.forgettingByDataset[String(column.dropFirst(Self.forgettingPrefix.count))]
+    }
+  }
+
+  /// Whether a column's values are changes (printed with a sign): forgetting and Δunion.
+  public static func isSigned(column: String) -> Bool {
+    column == "Δunion" || column == "forgetting" || column.hasPrefix(forgettingPrefix)
   }
   /// What a union baseline's label says (its stage settings would not compare with the others').
   public static let unionLabel = "union baseline"

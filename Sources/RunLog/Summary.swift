@@ -22,6 +22,11 @@ public struct RunSummary: Sendable, Hashable {
   public var firstStageEndLoss: Double?
   /// Final D0 loss minus `firstStageEndLoss` (positive: forgotten); nil until a later stage ran.
   public var forgetting: Double?
+  /// Per dataset trained in a stage before the final losses' stage (other than that stage's own
+  /// dataset): its final loss minus its loss at the end of the last stage that trained it
+  /// (positive: forgotten). Four domains in sequence: D0, D1 and D2 after stage 4. D0's entry equals
+  /// `forgetting` when only stage 1 trained on D0.
+  public var forgettingByDataset: [String: Double] = [:]
   /// Final loss of the last stage's dataset, when it is evaluated and a stage after the first ran.
   public var adaptation: Double?
   /// The dataset `adaptation` is the loss of.
@@ -130,6 +135,16 @@ public struct RunSummary: Sendable, Hashable {
       finalStage > 1
     {
       forgetting = final - end
+    }
+    var lastTrained: [String: Int] = [:]
+    for stage in 1..<max(finalStage, 1) {
+      if let dataset = stageDatasets[stage] { lastTrained[dataset] = stage }
+    }
+    if let current = stageDatasets[finalStage] { lastTrained[current] = nil }
+    for (dataset, stage) in lastTrained {
+      if let end = lastMean(dataset, stage: stage), let final = finals[dataset] {
+        forgettingByDataset[dataset] = final - end
+      }
     }
     // The final losses' stage's own dataset; during (or after a stop in) stage 1 there is
     // nothing adapted to yet.

@@ -143,6 +143,9 @@ public struct RunStatus: Sendable, Equatable {
 public struct Measures: Sendable, Equatable {
   /// Rise of D0 validation loss since the end of stage 1.
   public var forgetting: Double?
+  /// Runs through more domains: the rise of each later-left dataset's loss since the end of the
+  /// last stage that trained it (D1, D2 … in dataset order).
+  public var laterForgetting: [DatasetChange] = []
   /// Current validation loss of the last stage's dataset.
   public var adaptation: Double?
   public var average: Double?
@@ -162,6 +165,16 @@ public struct Measures: Sendable, Equatable {
     self.unionBaseline = unionBaseline
     self.firstDataset = firstDataset
     self.adaptationDataset = adaptationDataset
+  }
+}
+
+/// A change of one dataset's validation loss (nats per token).
+public struct DatasetChange: Sendable, Equatable {
+  public var dataset: String
+  public var change: Double
+  public init(dataset: String, change: Double) {
+    self.dataset = dataset
+    self.change = change
   }
 }
 

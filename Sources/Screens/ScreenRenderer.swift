@@ -398,6 +398,26 @@ public enum ScreenRenderer {
   static func drawMeasures(_ m: Measures, in r: Rect, grid: inout CellGrid) {
     var x = r.x + 2
     var full = false
+    let first = TextSanitizer.clean(m.firstDataset, maxLength: 16)
+    let last = TextSanitizer.clean(m.adaptationDataset, maxLength: 16)
+    // Later datasets' forgetting (four domains) only when the whole line still fits: adaptation
+    // and avg matter more.
+    var later = m.laterForgetting.map {
+      (label: "Δ" + TextSanitizer.clean($0.dataset, maxLength: 16), value: $0.change)
+    }
+    if !later.isEmpty {
+      var width = 0
+      if let f = m.forgetting {
+        width += ("forgetting Δ" + first).terminalWidth + 4 + Format.signed(f).count
+      }
+      width += later.reduce(0) { $0 + $1.label.terminalWidth + 4 + Format.signed($1.value).count }
+      if let a = m.adaptation {
+        width += ("adaptation " + last).terminalWidth + 4 + Format.loss(a).count
+      }
+      if let v = m.average { width += 8 + Format.loss(v).count }
+      if let u = m.unionBaseline { width += 18 + Format.loss(u).count }
+      if r.x + 2 + width > r.maxX { later = [] }
+    }
     // Whole measures only: a part that does not fit ends the line (a value cut to "1" for 1.27
     // would read as a number).
     func part(_ label: String, _ value: String, _ role: ColorRole) {
@@ -409,9 +429,10 @@ public enum ScreenRenderer {
       x += grid.put(value, x: x, y: r.y, style: Style(role, .bold), maxWidth: r.maxX - x)
       x += 3
     }
-    let first = TextSanitizer.clean(m.firstDataset, maxLength: 16)
-    let last = TextSanitizer.clean(m.adaptationDataset, maxLength: 16)
     if let f = m.forgetting { part("forgetting Δ" + first, Format.signed(f), f > 0 ? .bad : .good) }
+    for change in later {
+      part(change.label, Format.signed(change.value), change.value > 0 ? .bad : .good)
+    }
     if let a = m.adaptation { part("adaptation " + last, Format.loss(a), .text) }
     if let v = m.average {
       part("avg", Format.loss(v), .text)

@@ -16,7 +16,8 @@ struct CompareCommand: ParsableCommand {
       the run config's evaluation.average, which is 3 unless set; never reaching into an earlier stage, nor taking the untrained model's step-0 loss while \
       stage 1 has other evaluations; a last stage that did not end — still running, or \
       killed, stopped or failed in — gives its latest evaluation). Forgetting is the \
-      rise of the first stage's dataset loss since the end of stage 1; adaptation is the loss on the \
+      rise of the first stage's dataset loss since the end of stage 1 (with more domains, "forgetting D1" … is each later-left \
+      dataset's rise since the end of the last stage that trained it); adaptation is the loss on the \
       last stage's dataset; avg is the mean final loss over datasets; Δunion is avg minus that of a \
       union baseline (a run named union…, or one given with --union), of the same seed when there \
       is one; union baselines are labelled "union baseline", and without one the table has no \
@@ -32,7 +33,10 @@ struct CompareCommand: ParsableCommand {
     help: "Evaluations averaged for final losses (default: the run config's evaluation.average, 3)."
   )
   var average: Int?
-  @Option(help: "Sort by a column: name, a dataset name, forgetting, adaptation, avg, union.")
+  @Option(
+    help:
+      "Sort by a column: name, a dataset name, forgetting (or 'forgetting D1' …), adaptation, avg, union."
+  )
   var sort: String?
   @Option(help: "Also write the table as CSV to this file ('-' for standard output only).")
   var csv: String?
@@ -40,7 +44,8 @@ struct CompareCommand: ParsableCommand {
   /// What the columns mean, under a table read on a terminal (not in pipes or files).
   static let legend =
     "losses in nats per token, lower is better: the mean of each stage's last evaluations · "
-    + "forgetting: D0 now minus D0 at the end of stage 1 · adaptation: the last stage's dataset · "
+    + "forgetting: D0 now minus D0 at the end of stage 1 (forgetting D1: D1 now minus D1 at the end "
+    + "of the last stage that trained it) · adaptation: the last stage's dataset · "
     + "* best of each column (union baselines aside) · Δunion: avg minus the union baseline's"
 
   func validate() throws {
@@ -59,7 +64,9 @@ struct CompareCommand: ParsableCommand {
       throw CLIError(describing: error)
     }
     if let sort {
-      let known = ["name"] + comparison.datasets + ["forgetting", "adaptation", "avg", "union"]
+      let known =
+        ["name"] + comparison.datasets + ["forgetting"] + comparison.forgettingColumns
+        + ["adaptation", "avg", "union"]
       let aliases = ["average", "Δunion"]
       guard known.contains(sort) || aliases.contains(sort) else {
         throw CLIError("--sort \(sort): not a column; one of \(known.joined(separator: ", "))")
@@ -146,21 +153,23 @@ struct ComparisonTable {
         switch column {
         case "name": return LogPaths.naturalOrder(a.name + " " + a.label, b.name + " " + b.label)
         default:
-          return (Self.value(a, column) ?? .infinity) < (Self.value(b, column) ?? .infinity)
+          return (Self.value(comparison, a, column) ?? .infinity)
+            < (Self.value(comparison, b, column) ?? .infinity)
         }
       }
     }
     self.rows = rows
   }
 
-  static func value(_ row: Comparison.Row, _ column: String) -> Double? {
-    switch column {
-    case "forgetting": return row.summary.forgetting
-    case "adaptation": return row.summary.adaptation
-    case "avg", "average": return row.summary.average
-    case "union", "Δunion": return row.deltaToUnion
-    default: return row.summary.finalLosses[column]
-    }
+  /// A column's value for a row; `--sort`'s aliases "average" and "union" included.
+  static func value(_ comparison: Comparison, _ row: Comparison.Row, _ column: String) -> Double? {
+    let aliases = ["average": "avg", "union": "Δunion"]
+    let key = comparison.datasets.contains(column) ? column : aliases[column] ?? column
+    return comparison.value(row, column: key)
+  }
+
+  func value(_ row: Comparison.Row, _ column: String) -> Double? {
+    Self.value(comparison, row, column)
   }
 
   /// The text table's columns (Δunion only when there is a union baseline).
@@ -181,24 +190,25 @@ struct ComparisonTable {
     }
     var best: [String: Double] = [:]
     for column in columns {
-      best[column] = rows.filter { !$0.isUnion }.compactMap { Self.value($0, column) }.min()
+      best[column] = rows.filter { !$0.isUnion }.compactMap { value($0, column) }.min()
     }
+    let headers = columns.map { localText(TextSanitizer.clean($0, maxLength: 40)) }
+    // Ten wide, or the header's width ("forgetting D1"), so cells stay under their header.
+    let widths = headers.map { max(10, $0.count) }
     var out = padded("run")
-    for column in columns {
-      out += "  " + Self.pad(localText(TextSanitizer.clean(column, maxLength: 40)), 10)
-    }
+    for (header, width) in zip(headers, widths) { out += "  " + Self.pad(header, width) }
     out += "\n"
     for (row, name) in zip(rows, names) {
       out += padded(name)
-      for column in columns {
+      for (column, width) in zip(columns, widths) {
         var cell = localText("–")
-        if let v = Self.value(row, column) {
+        if let v = value(row, column) {
           cell =
-            column == "Δunion" || column == "forgetting"
+            Comparison.isSigned(column: column)
             ? String(format: "%+.3f", v) : String(format: "%.3f", v)
           if !row.isUnion, let b = best[column], v == b, rows.count > 1 { cell += "*" }
         }
-        out += "  " + Self.pad(cell, 10)
+        out += "  " + Self.pad(cell, width)
       }
       out += "\n"
     }
@@ -211,7 +221,7 @@ struct ComparisonTable {
       + ["status"])
       .map(ExportText.csvField).joined(separator: ",") + "\n"
     for row in rows {
-      let cells = csvColumns.map { Self.value(row, $0).map { String($0) } ?? "" }
+      let cells = csvColumns.map { value(row, $0).map { String($0) } ?? "" }
       let text = [row.path, row.name, row.label].map(ExportText.csvField)
       out += (text + cells + [row.status]).joined(separator: ",") + "\n"
     }

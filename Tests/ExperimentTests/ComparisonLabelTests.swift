@@ -158,4 +158,34 @@ struct ComparisonLabelTests {
     ])
     #expect(labels == ["wsd 1-sqrt 20%", "repeated-cosine ×4"])
   }
+
+  /// Runs through more than two domains get a forgetting column per dataset a later stage left
+  /// (after D0's); two-stage comparisons keep their columns.
+  @Test func forgettingColumnsForEveryLeftDataset() {
+    func eval(_ stage: Int, _ step: Int, _ losses: [Double]) -> RunEvent {
+      .eval(
+        EvalEvent(
+          stage: stage, step: step, tokens: step,
+          losses: losses.enumerated().map { DatasetLoss("D\($0.offset)", $0.element) }))
+    }
+    func start(_ stage: Int, _ dataset: String) -> RunEvent {
+      .stageStart(
+        StageStartEvent(
+          stage: stage, dataset: dataset, steps: 40, tokens: 320, startStep: (stage - 1) * 40,
+          startTokens: 0, schedule: "cosine", warmupFraction: 0.01, lrMax: 4e-3, lrMin: 4e-4))
+    }
+    let three: [RunEvent] = [
+      start(1, "D0"), eval(1, 40, [2, 5, 5]), start(2, "D1"), eval(2, 80, [3, 2.5, 5]),
+      start(3, "D2"), eval(3, 120, [3.5, 3.25, 2.2]),
+    ]
+    let c = Comparison(runs: [(path: "a", events: three, header: nil)])
+    #expect(c.forgettingColumns == ["forgetting D1"])
+    #expect(
+      c.measureColumns == ["D0", "D1", "D2", "forgetting", "forgetting D1", "adaptation", "avg"])
+    #expect(c.value(c.rows[0], column: "forgetting D1") == 0.75)
+    #expect(c.value(c.rows[0], column: "forgetting") == 1.5)
+    #expect(Comparison.isSigned(column: "forgetting D1") && !Comparison.isSigned(column: "D1"))
+    let two = Comparison(runs: [(path: "b", events: Array(three.prefix(4)), header: nil)])
+    #expect(two.forgettingColumns.isEmpty)
+  }
 }

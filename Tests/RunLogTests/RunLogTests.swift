@@ -650,6 +650,33 @@ func canonical(_ value: JSONValue) -> JSONValue {
     #expect(justStarted.finalLosses == ["D0": 3.0, "D1": 4.1])
   }
 
+  /// Four domains in sequence: each dataset a later stage left is measured against the end of the
+  /// last stage that trained it (D0 against stage 1, D1 against stage 2 …); the final stage's own
+  /// dataset is adaptation, not forgetting.
+  @Test func forgettingOfEveryDatasetALaterStageLeft() {
+    func eval(_ stage: Int, _ step: Int, _ losses: [Double]) -> RunEvent {
+      .eval(
+        EvalEvent(
+          stage: stage, step: step, tokens: step,
+          losses: losses.enumerated().map { DatasetLoss("D\($0.offset)", $0.element) }))
+    }
+    let header = RunEvent.header(
+      RunHeader(runName: "domains", startTime: "", datasets: ["D0", "D1", "D2"]))
+    let events: [RunEvent] = [
+      header, start(1, "D0"), eval(1, 40, [2, 5, 5]), start(2, "D1"), eval(2, 80, [3, 2.5, 5]),
+      start(3, "D2"), eval(3, 120, [3.5, 3.25, 2.2]), .runEnd(RunEndEvent(status: .completed)),
+    ]
+    let summary = RunSummary(events: events, averaging: 1)
+    #expect(summary.forgettingByDataset == ["D0": 1.5, "D1": 0.75])
+    #expect(summary.forgetting == 1.5 && summary.adaptation == 2.2)
+    // Two stages: only D0, equal to `forgetting`.
+    let two = RunSummary(events: Array(events.prefix(5)), averaging: 1)
+    #expect(two.forgettingByDataset == ["D0": 1] && two.forgetting == 1)
+    // The same dataset in every stage: nothing was left.
+    let same: [RunEvent] = [start(1, "D0"), eval(1, 40, [2]), start(2, "D0"), eval(2, 80, [1.8])]
+    #expect(RunSummary(events: same, averaging: 1).forgettingByDataset.isEmpty)
+  }
+
   /// While its last stage runs, a run is measured by that stage's latest evaluation: three
   /// evaluations in, a mean would still hold the stage's first (the review's live screen showed
   /// adaptation 3.07 next to a legend at 1.65). Once the stage ends, the mean of the last three.

@@ -248,6 +248,24 @@ struct FormatTests {
       text.contains("forgetting Δprose +0.30") && text.contains("adaptation D3 2.84"), "\(text)")
   }
 
+  /// Runs through more domains show each later-left dataset's forgetting after D0's, when the
+  /// whole line fits; on a narrow line adaptation and avg keep their place instead.
+  @Test func measuresShowLaterDatasetsForgettingWhenTheLineFits() {
+    var m = Measures(forgetting: 1.74, adaptation: 2.79, average: 5.06, adaptationDataset: "D3")
+    m.laterForgetting = [
+      DatasetChange(dataset: "D1", change: 3.67), DatasetChange(dataset: "D2", change: -0.1),
+    ]
+    var wide = CellGrid(width: 100, height: 1)
+    ScreenRenderer.drawMeasures(m, in: Rect(x: 0, y: 0, width: 100, height: 1), grid: &wide)
+    let text = wide.render()
+    #expect(
+      text.contains("forgetting ΔD0 +1.74   ΔD1 +3.67   ΔD2 −0.10   adaptation D3 2.79"), "\(text)")
+    var narrow = CellGrid(width: 64, height: 1)
+    ScreenRenderer.drawMeasures(m, in: Rect(x: 0, y: 0, width: 64, height: 1), grid: &narrow)
+    let short = narrow.render()
+    #expect(!short.contains("ΔD1") && short.contains("avg 5.06"), "\(short)")
+  }
+
   /// A chart with no point to fit draws its frame without invented tick labels.
   @Test func emptyChartHasNoYLabels() {
     var grid = CellGrid(width: 60, height: 16)
