@@ -115,6 +115,9 @@ public final class Trainer: @unchecked Sendable {
   /// Optimizer steps taken so far in the run (after `restore`, the checkpoint's).
   public var globalStepForResume: Int { globalStep }
 
+  /// After `restore`: whether the checkpoint held its stage as ended.
+  public var restoredStageEnded: Bool { stageEnded }
+
   /// Tokens trained per step (B·T).
   public var tokensPerStep: Int { config.tokensPerStep }
 
@@ -166,7 +169,20 @@ public final class Trainer: @unchecked Sendable {
     stageEnded = state.stageEnded
     elapsedBeforeResume = state.elapsed ?? 0
     lastCheckpointStep = globalStep  // the checkpoint resumed from: kept, should the run diverge
-    lastEvalStep = globalStep
+    // Evaluated at this step only when a schedule or the stage's end made it evaluate: a periodic
+    // checkpoint at a stage's last step comes before the stage-end evaluation, and a stop's own
+    // evaluation is not part of the run (readers drop it).
+    let every = config.evaluation.every
+    lastEvalStep = stageEnded || (every > 0 && globalStep % every == 0) ? globalStep : -1
+    // A periodic checkpoint resumed from is replaced by the next periodic one, as it would have
+    // been had the run not stopped (a stop that fell on a periodic step is taken for one).
+    let periodEvery = config.checkpoints.every
+    if !stageEnded, periodEvery > 0, globalStep % periodEvery == 0,
+      URL(fileURLWithPath: path).lastPathComponent
+        == URL(fileURLWithPath: checkpointPath).lastPathComponent
+    {
+      lastPeriodicCheckpoint = checkpointPath
+    }
     if !stageEnded, stageStep > 0, stageIndex < config.stages.count, let saved = state.mixer {
       let m = try makeMixer(stage: stageIndex)
       try m.restore(saved)

@@ -25,6 +25,9 @@ private struct ObjectBuilder {
   mutating func add(_ key: String, _ value: String?) {
     if let value { members.append(JSONMember(key, .string(value))) }
   }
+  mutating func add(_ key: String, _ value: Bool?) {
+    if let value { members.append(JSONMember(key, .bool(value))) }
+  }
   mutating func add(_ key: String, _ value: [String]?) {
     if let value { members.append(JSONMember(key, .array(value.map { .string($0) }))) }
   }
@@ -121,6 +124,7 @@ extension RunEvent {
       object.add("tokens", event.tokens)
       object.add("checkpoint", event.checkpoint)
       object.add("threads", event.threads)
+      object.add("stageEnded", event.stageEnded)
       object.add("time", event.time)
     case .runEnd(let event):
       object.add("status", event.status.rawValue)
@@ -177,6 +181,14 @@ private struct Fields {
   func optionalInt(_ key: String) throws(EventDecodingError) -> Int? {
     guard value(key) != nil else { return nil }
     return try int(key)
+  }
+
+  func optionalBool(_ key: String) throws(EventDecodingError) -> Bool? {
+    guard let value = value(key) else { return nil }
+    guard let flag = value.boolValue else {
+      throw EventDecodingError("field \"\(key)\" is not true or false")
+    }
+    return flag
   }
 
   func double(_ key: String) throws(EventDecodingError) -> Double {
@@ -346,7 +358,9 @@ extension RunEvent {
         ResumeEvent(
           step: try fields.int("step"), tokens: try fields.optionalInt("tokens"),
           checkpoint: try fields.optionalString("checkpoint"),
-          threads: try fields.optionalInt("threads"), time: try fields.optionalDouble("time")))
+          threads: try fields.optionalInt("threads"),
+          stageEnded: try fields.optionalBool("stageEnded"),
+          time: try fields.optionalDouble("time")))
     case "runEnd":
       self = .runEnd(
         RunEndEvent(

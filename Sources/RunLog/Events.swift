@@ -426,16 +426,20 @@ public struct ResumeEvent: Sendable, Hashable {
   public var checkpoint: String?
   /// Engine threads the run continues on (a later resume takes the same by default).
   public var threads: Int?
+  /// Whether the checkpoint holds its stage as ended (written after the stage's end); false: the
+  /// resumed run is inside the stage and ends it itself. nil in logs from before 28 Nov.
+  public var stageEnded: Bool?
   public var time: Double?
 
   public init(
     step: Int, tokens: Int? = nil, checkpoint: String? = nil, threads: Int? = nil,
-    time: Double? = nil
+    stageEnded: Bool? = nil, time: Double? = nil
   ) {
     self.step = step
     self.tokens = tokens
     self.checkpoint = checkpoint
     self.threads = threads
+    self.stageEnded = stageEnded
     self.time = time
   }
 }

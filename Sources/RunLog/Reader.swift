@@ -548,9 +548,11 @@ public enum RunLogReader {
         evaluationEvery = header.config?["evaluation"]?["every"]?.intValue
       }
       if case .resume(let resume) = event {
-        let stageEndsAtResume = kept.contains {
-          if case .stageEnd(let end) = $0 { return end.step == resume.step } else { return false }
-        }
+        let stageEndsAtResume =
+          resume.stageEnded
+          ?? kept.contains {
+            if case .stageEnd(let end) = $0 { return end.step == resume.step } else { return false }
+          }
         let scheduled =
           stageEndsAtResume || resume.step == 0
           || evaluationEvery.map { $0 > 0 && resume.step % $0 == 0 } ?? true
@@ -559,6 +561,13 @@ public enum RunLogReader {
           // The run did not end there after all: it goes on from the resume.
           if case .runEnd = earlier { return true }
           if case .stageEnd(let end) = earlier, end.reason == .stopped { return true }
+          // A checkpoint inside its stage: the resumed run ends that stage itself (an end
+          // logged after a periodic checkpoint at the stage's last step is redone).
+          if case .stageEnd(let end) = earlier, end.step == resume.step,
+            resume.stageEnded == false
+          {
+            return true
+          }
           // A stage that starts exactly at the resume step is begun again by the resumed run.
           if case .stageStart(let start) = earlier { return start.startStep >= resume.step }
           if case .eval(let eval) = earlier, eval.step == resume.step { return !scheduled }

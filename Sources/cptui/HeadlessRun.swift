@@ -18,6 +18,16 @@ enum HeadlessRun {
     checkpointStep: Int? = nil, threads: Int, progress: ProgressLine
   ) throws -> (status: RunEndStatus, signal: Int32?) {
     BLAS.threads = threads
+    // A stop while the data is prepared (downloads, tokenizer training: minutes, and nothing to
+    // checkpoint yet) ends the process at once; a new run's log, still empty, is removed so that
+    // the same command can run again.
+    let signals = StopSignals.shared
+    if let earlier = signals.received { throw ExitCode(128 + earlier) }  // before anything ran
+    signals.watch(notice: "stopped while preparing the data; nothing was trained") { signal in
+      recorder.closeRemovingIfEmpty()
+      exit(128 + signal)
+    }
+    defer { signals.unwatch() }
     let data = try RunSupport.prepareData(config) { progress.message($0) }
     let inbox = CommandInbox()
     let options = TrainerOptions(
@@ -48,7 +58,8 @@ enum HeadlessRun {
         .resume(
           ResumeEvent(
             step: step, tokens: step * config.tokensPerStep, checkpoint: checkpoint,
-            threads: threads, time: trainer.elapsedSeconds)))
+            threads: threads, stageEnded: trainer.restoredStageEnded,
+            time: trainer.elapsedSeconds)))
     } else {
       recorder.record(
         .header(
@@ -57,9 +68,9 @@ enum HeadlessRun {
             command: CommandLine.arguments)))
     }
     progress.configure(config: config)
-    let signals = StopSignals { inbox.send(.stop) }
+    signals.watch { _ in inbox.send(.stop) }
     let status = trainer.run()
-    signals.cancel()
+    signals.unwatch()
     progress.finish()
     if let problem = recorder.failure.map({ "run log: \($0)" }) ?? writeError {
       // A checkpoint that failed was already reported by its error event on the progress line.

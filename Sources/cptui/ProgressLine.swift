@@ -102,46 +102,59 @@ final class ProgressLine: @unchecked Sendable {
   }
 }
 
-/// SIGINT/SIGTERM/SIGHUP (a closed terminal or ssh session) during a headless run: the first asks
-/// the trainer to stop at the next step (it checkpoints and ends the log), a second one exits at
-/// once.
+/// SIGINT/SIGTERM/SIGHUP (a closed terminal or ssh session) for headless commands: the first
+/// calls what the command is `watch`ing for (a run: stop at the next step, which checkpoints and
+/// ends the log), a second one exits at once. One set of signal sources for the whole process,
+/// made at first use and never cancelled: cancelling and making them again (a sweep's next run)
+/// lost signals.
 final class StopSignals: @unchecked Sendable {
+  static let shared = StopSignals()
   private var sources: [DispatchSourceSignal] = []
-  private var count = 0
   private let lock = NSLock()
+  private var count = 0
   private var first: Int32?
+  private var action: (notice: String, onStop: @Sendable (Int32) -> Void)?
 
-  /// The first signal that asked the run to stop, if one did.
+  /// The first signal received, if one was (also one that came while nothing was watched).
   var received: Int32? { lock.withLock { first } }
 
-  /// The dispositions the signals had before (restored by `cancel`).
-  private var previous: [(Int32, sighandler_t?)] = []
-
-  init(onStop: @escaping @Sendable () -> Void) {
+  private init() {
     for sig in [SIGINT, SIGTERM, SIGHUP] {
       let before = signal(sig, SIG_IGN)
-      previous.append((sig, before))
       // Under nohup (SIGHUP ignored on purpose) a hang-up must not stop the run.
       if sig == SIGHUP, let before, Self.isIgnore(before) { continue }
       let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-      source.setEventHandler { [self] in
-        lock.withLock { first = first ?? sig }
-        count += 1
-        if count == 1 {
-          printError("\ncptui: stopping after this step (again to quit now)")
-          onStop()
-        } else {
-          exit(130)
-        }
-      }
+      source.setEventHandler { [self] in handle(sig) }
       source.resume()
       sources.append(source)
     }
   }
 
-  func cancel() {
-    for s in sources { s.cancel() }
-    for (sig, handler) in previous { signal(sig, handler) }
+  /// From now on a first signal prints `notice` and calls `onStop` with the signal.
+  func watch(
+    notice: String = "stopping after this step (again to quit now)",
+    onStop: @escaping @Sendable (Int32) -> Void
+  ) {
+    lock.withLock { action = (notice, onStop) }
+  }
+
+  /// A first signal from now on is only remembered (`received`).
+  func unwatch() { lock.withLock { action = nil } }
+
+  private func handle(_ sig: Int32) {
+    let (n, action) = lock.withLock {
+      () -> (Int, (notice: String, onStop: @Sendable (Int32) -> Void)?) in
+      first = first ?? sig
+      count += 1
+      return (count, self.action)
+    }
+    guard n == 1 else { exit(128 + sig) }
+    if let action {
+      printError("\ncptui: " + action.notice)
+      action.onStop(sig)
+    } else {
+      printError("\ncptui: stopping (again to quit now)")
+    }
   }
 
   private static func isIgnore(_ handler: sighandler_t) -> Bool {

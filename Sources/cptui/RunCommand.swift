@@ -44,6 +44,7 @@ struct RunCommand: ParsableCommand {
   }
 
   func run() throws {
+    _ = StopSignals.shared  // from here on Ctrl-C stops, and never leaves a half-made file
     var threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     let progress = ProgressLine(enabled: !quiet)
     let session: (config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?)

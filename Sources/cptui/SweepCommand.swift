@@ -140,6 +140,7 @@ struct SweepCommand: ParsableCommand {
   }
 
   func run() throws {
+    _ = StopSignals.shared  // from here on Ctrl-C stops, and never leaves a half-made file
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     let plan = try plan()
     let base = try RunSupport.loadConfig(plan.config, overrides: plan.overrides)
@@ -197,6 +198,11 @@ struct SweepCommand: ParsableCommand {
     var paths: [String] = []
     var unionPaths: Set<String> = []
     for (index, job) in jobs.enumerated() {
+      // A stop that came between runs (or as the last one finished) ends the sweep here.
+      if let signal = StopSignals.shared.received {
+        printError("cptui: sweep stopped; run the same command to continue")
+        throw ExitCode(128 + signal)
+      }
       let path = (folder as NSString).appendingPathComponent(job.name + ".jsonl")
       paths.append(path)
       if job.isUnion { unionPaths.insert(path) }
@@ -267,7 +273,8 @@ struct SweepCommand: ParsableCommand {
         config: session.0, recorder: session.1, checkpoint: session.2,
         checkpointStep: checkpointStep, threads: jobThreads,
         progress: ProgressLine(enabled: !quiet))
-      if status == .stopped {
+      // A stop that came as the run finished (nothing left to stop in it) stops the sweep too.
+      if status == .stopped || signal != nil {
         printError("cptui: sweep stopped; run the same command to continue")
         throw ExitCode(128 + (signal ?? SIGINT))
       }

@@ -141,6 +141,40 @@ struct RunCLITests {
     #expect(last.contains("\"runEnd\"") && last.contains("\"stopped\""), "\(last)")
   }
 
+  /// Ctrl-C in a sweep, as a run ends or while the next one trains, stops the sweep (exit 130,
+  /// "run the same command to continue"); the same command then finishes it. Before, the signal
+  /// sources were made again for every run and a Ctrl-C in the second run could go unheard.
+  @Test(arguments: [1, 30])
+  func aSignalStopsASweepBetweenOrInRuns(stepsIntoSecondRun: Int) throws {
+    let folder = Self.folder.appendingPathComponent("sweep-stop-\(stepsIntoSecondRun)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let out = folder.appendingPathComponent("logs").path
+    let arguments = [
+      "sweep", "tiny", "--grid", "seed=1,2", "--out", out, "--quiet", "--threads", "1", "--set",
+      "defaults.steps=300",
+    ]
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CLI.binary)
+    process.arguments = arguments
+    let cache = folder.appendingPathComponent("cache").path
+    process.environment = ProcessInfo.processInfo.environment.merging(["CPTUI_CACHE": cache]) {
+      $1
+    }
+    let stderr = Pipe()
+    process.standardError = stderr
+    try process.run()
+    let second = out + "/tiny__seed=2.jsonl"
+    let sent = Self.send(SIGINT, to: process, after: stepsIntoSecondRun, stepsIn: second)
+    let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    try #require(sent, "the sweep ended before the second run logged \(stepsIntoSecondRun) steps")
+    #expect(process.terminationStatus == 130, "\(message)")
+    #expect(message.contains("sweep stopped; run the same command to continue"), "\(message)")
+    let again = try CLI.run(arguments, environment: ["CPTUI_CACHE": cache])
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(again.stdout.contains("tiny__seed=2"), "\(again.stdout)")
+  }
+
   @Test func configErrorsNameFileLineAndKey() throws {
     try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
     let path = Self.folder.appendingPathComponent("bad.yaml").path
