@@ -76,9 +76,6 @@ public actor LiveController {
     publish(finished: true)
   }
 
-  /// The state as it stands (for tests and for the end-of-run message).
-  public var currentState: RunState { state }
-
   func handle(_ input: ControllerInput) {
     switch input {
     case .event(let event):

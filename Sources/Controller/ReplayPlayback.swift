@@ -268,8 +268,6 @@ public struct ReplayPlayback: Sendable {
     speed = ladder[min(max(current + steps, 0), ladder.count - 1)]
   }
 
-  public mutating func setSpeed(_ speed: Double?) { self.speed = speed }
-
   /// Plays by training tokens (all runs together) or by recorded time. What is shown stays: the
   /// clock moves to where the pinned run's last shown event is in the new timing.
   public mutating func setSyncByTokens(_ byTokens: Bool, pinned: Int = 0) {

@@ -1,7 +1,7 @@
 /// Where a batch's rows came from.
 public struct BatchInfo: Sendable, Equatable {
-  /// Rows `0..<replayRows` are replayed (earlier datasets, read in order); the rest are from the
-  /// current dataset (random windows).
+  /// Rows `0..<replayRows` are replayed (earlier datasets, read as `ReplayOrder` says); the rest
+  /// are from the current dataset (random windows).
   public var replayRows: Int
   /// Rows of each replay dataset, in the order given to the mixer.
   public var replayRowsPerDataset: [Int]
@@ -42,17 +42,19 @@ public struct MixerState: Sendable, Codable, Equatable {
 }
 
 /// Draws batches for one training stage: the current dataset gives random windows, and a replay
-/// share of every batch comes from earlier datasets read in their original order
-/// (compute-equivalent replay: the batch size, and so the stage's token count, is unchanged).
+/// share of every batch comes from earlier datasets, each read through its training split in the
+/// order `ReplayOrder` says (compute-equivalent replay: the batch size, and so the stage's token
+/// count, is unchanged).
 ///
 /// Replay count: with share `x` (0…1) and batch size `B`, batch `n` holds
 /// `floor(carry + x·B)` replayed rows, the fraction being carried to the next batch, so after `n`
 /// batches the replayed rows are within one row of `x·B·n`.
 ///
 /// Rows are windows of `T + 1` consecutive tokens (inputs `0..<T`, targets `1...T`). Random windows
-/// start uniformly in `0...(tokens − T − 1)` of a component chosen by weight. Replay windows are
-/// read in order: the cursor advances by `T` (each token is a target once) and wraps to 0 at the end
-/// of the split; among several replay datasets (and among the components of a replayed mixture) the
+/// start uniformly in `0...(tokens − T − 1)` of a component chosen by weight. Replay windows with
+/// `sequential` are read in order: the cursor advances by `T` (each token is a target once) and
+/// wraps to 0 at the end of the split; with `spread`, window (a·k) mod m of the split's m windows
+/// (a coprime to m), so every window once per pass, spread over the split; among several replay datasets (and among the components of a replayed mixture) the
 /// choice is a smooth weighted round-robin, so shares are exact and deterministic.
 public final class BatchMixer: @unchecked Sendable {
   public let current: TokenDataset
@@ -93,13 +95,12 @@ public final class BatchMixer: @unchecked Sendable {
   ///   - batchSize: B rows per batch.
   ///   - context: T; each row is T + 1 tokens.
   ///   - seed: seed of the random windows.
-  ///   - replayStart: starting token offset in each replayed component (default 0; `sequential`).
   ///   - replayOrder: how replayed windows go through each split.
   ///   - replayCursors: per replay dataset, per component, where replay starts (`spread`: windows
-  ///     already read; `sequential`: a token offset); overrides `replayStart`.
+  ///     already read; `sequential`: a token offset); nil: each split's start.
   public init(
     current: TokenDataset, replay: [(TokenDataset, Double)] = [], replayShare: Double = 0,
-    batchSize: Int, context: Int, seed: UInt64, replayStart: Int = 0,
+    batchSize: Int, context: Int, seed: UInt64,
     replayOrder: ReplayOrder = .sequential, replayCursors: [[Int]]? = nil
   ) throws {
     guard batchSize > 0, context > 0 else {
@@ -131,9 +132,7 @@ public final class BatchMixer: @unchecked Sendable {
       rng: CorpusRNG(seed: seed), step: 0, carry: 0, replayedRows: 0,
       replayCredits: replay.map { _ in 0 },
       componentCredits: replay.map { d in d.0.components.map { _ in 0 } },
-      cursors: replay.map { d in
-        d.0.components.map { c in replayStart % max(1, c.trainCount - context) }
-      })
+      cursors: replay.map { d in d.0.components.map { _ in 0 } })
     if let replayCursors {
       guard replayCursors.count == replay.count,
         zip(replayCursors, replay).allSatisfy({ $0.count == $1.0.components.count })

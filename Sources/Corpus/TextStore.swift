@@ -74,11 +74,6 @@ public final class TextStore: @unchecked Sendable {
     UnsafeRawBufferPointer(rebasing: text.bytes[offsets[i]..<offsets[i + 1]])
   }
 
-  /// The document as a string (invalid UTF-8 shown as U+FFFD).
-  public func documentText(_ i: Int) -> String {
-    String(decoding: document(i), as: UTF8.self)
-  }
-
   /// Whether document `i` belongs to the validation split (see ``DocumentSplit``).
   public func isValidation(_ i: Int, split: DocumentSplit = .standard) -> Bool {
     split.isValidation(document(i))

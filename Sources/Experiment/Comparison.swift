@@ -30,10 +30,6 @@ public struct Comparison: Sendable {
 
   public var rows: [Row]
 
-  /// Short names of the rows for a legend or a narrow table: what sets a run apart (its label),
-  /// led by its name unless it is the name most runs share (the experiment's own, said once
-  /// elsewhere; only when one name is shared by more runs than any other); a union baseline, or
-  /// runs that differ in nothing, go by their name alone.
   /// The `evaluation.average` of the config a log's header records (what the live screen used).
   public static func configuredAveraging(_ header: RunHeader?) -> Int? {
     guard let count = header?.config?["evaluation"]?["average"]?.intValue, count >= 1 else {
@@ -42,6 +38,10 @@ public struct Comparison: Sendable {
     return count
   }
 
+  /// Short names of the rows for a legend or a narrow table: what sets a run apart (its label),
+  /// led by its name unless it is the name most runs share (the experiment's own, said once
+  /// elsewhere; only when one name is shared by more runs than any other); a union baseline, or
+  /// runs that differ in nothing, go by their name alone.
   public var shortNames: [String] {
     let commonName = Self.commonName(rows.map(\.name))
     let distinctLabels = Set(rows.map(\.label)).count
@@ -106,7 +106,8 @@ public struct Comparison: Sendable {
   }
   /// What a union baseline's label says (its stage settings would not compare with the others').
   public static let unionLabel = "union baseline"
-  /// Lines that could not be read, per log (path: summary).
+  /// Reading problems and caveats about the comparison, one line each ("path: …"): skipped
+  /// lines, NaN losses, a dataset name meaning other data, a union that is no baseline.
   public var notices: [String]
 
   /// Reads and compares logs. A run counts as a union baseline when its name starts with `union`

@@ -1,7 +1,7 @@
 import Foundation
 import RunLog
 
-// Learning-rate schedules of DESIGN.md §2 (Ibrahim et al. 2024, Hägele et al. 2024).
+// Learning-rate schedules of docs/schedules.md (Ibrahim et al. 2024, Hägele et al. 2024).
 // Notation: n is the number of updates already done in the stage (0 for its first step), T the
 // stage's steps, W = warmupFraction·T the warmup steps (a real number, not rounded). A step that
 // comes after n updates trains with η(n). See docs/schedules.md for every formula.

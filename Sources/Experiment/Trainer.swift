@@ -7,7 +7,8 @@ import Tensor
 /// How a trainer runs (not part of the experiment config: these do not change results, except
 /// `threads`, which changes the last bits).
 public struct TrainerOptions: Sendable {
-  /// Engine threads (OpenBLAS and cptui's own loops).
+  /// Engine threads (the model's own loops and data-parallel replicas; the caller sets
+  /// OpenBLAS's, `BLAS.threads`).
   public var threads: Int
   /// Folder for checkpoints (created when needed).
   public var checkpointDirectory: String
@@ -109,7 +110,8 @@ public final class Trainer: @unchecked Sendable {
     batch = [Int32](repeating: 0, count: config.batchSize * (config.model.context + 1))
   }
 
-  /// Seconds of training since the run started (after `restore`, going on from the checkpoint's).
+  /// Wall seconds since the run started, pauses and waits between stages included (after
+  /// `restore`, going on from the checkpoint's; the time between a stop and its resume is not).
   public var elapsedSeconds: Double { elapsed }
 
   /// Optimizer steps taken so far in the run (after `restore`, the checkpoint's).
@@ -591,8 +593,8 @@ public final class Trainer: @unchecked Sendable {
   }
 
   private var tokens: Int { globalStep * tokensPerStep }
-  /// Seconds of training since the run started, resumes included (time between a stop and its
-  /// resume is not counted).
+  /// Wall seconds since the run started, pauses included, resumes going on from the checkpoint's
+  /// (time between a stop and its resume is not counted).
   private var elapsed: Double { elapsedBeforeResume + Date().timeIntervalSince(started) }
 }
 

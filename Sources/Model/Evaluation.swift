@@ -59,7 +59,7 @@ public struct EngineBenchmark: Sendable {
     public var gigaflopsPerSecond: Double
     public var evalTokensPerSecond: Double
     public var finalLoss: Float
-    /// Seconds per operation kind over the timed steps (empty unless `profile`), and their sum.
+    /// Seconds per operation kind over the timed steps (empty unless `profile`).
     public var profile: [String: Double]
     /// Timed evaluation passes, and seconds per operation kind over them (empty unless `profile`).
     public var evalPasses: Int

@@ -290,7 +290,7 @@ enum Kernels {
       width: length)
   }
 
-  /// Mean cross-entropy of `logits[N×V]` against `targets[N]`. With `gradScale` ≠ 0, overwrites the
+  /// Cross-entropy of `logits[N×V]` against `targets[N]`, summed over rows. With `gradScale` ≠ 0, overwrites the
   /// logits with gradScale · (softmax − onehot), the gradient of the mean loss when gradScale = 1/N.
   /// Returns the sum of per-row losses (as Double, to keep large sums exact enough).
   static func crossEntropy(

@@ -1,4 +1,4 @@
-/// The paper's measures for one run, from its events (DESIGN.md §2): final validation losses
+/// The paper's measures for one run, from its events (docs/findings.md): final validation losses
 /// averaged over the last few evaluations of the last stage (its latest evaluation alone when
 /// that stage did not end — still running, or the run was killed, stopped or failed in it: an
 /// average would reach back into the stage's early, higher losses), forgetting (rise of the D0 loss since

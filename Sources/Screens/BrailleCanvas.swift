@@ -23,7 +23,7 @@ public struct BrailleCanvas {
   public var dotWidth: Int { columns * 2 }
   public var dotHeight: Int { rows * 4 }
 
-  /// The bit for dot (dx, dy) inside a cell, dx in 0...1, dy in 0...3 (DESIGN.md §5).
+  /// The bit for dot (dx, dy) inside a cell, dx in 0...1, dy in 0...3 (Unicode's braille block: dots 1–3 and 7 left, 4–6 and 8 right).
   @inline(__always)
   public static func bit(dx: Int, dy: Int) -> UInt8 {
     if dy == 3 { return dx == 0 ? 0x40 : 0x80 }

@@ -39,18 +39,22 @@ public enum Format {
     return (v < 0 ? "−" : "+") + s
   }
 
-  /// Scientific with one or two significant digits ("3e-4", "1.5e-3").
-  public static func scientific(_ v: Double) -> String {
+  /// Scientific with up to `significant` significant digits, trailing zeros dropped ("3e-4",
+  /// "1.5e-3"; with 3, "2.25e-4": what the stage settings show, so a typed ηmax reads as typed).
+  public static func scientific(_ v: Double, significant: Int = 2) -> String {
     guard v.isFinite else { return fixed(v, 0) }
     if abs(v) < 1e-300 { return "0" }
+    let decimals = max(significant - 1, 0)
+    let scale = pow10(decimals)
     var e = Int((log10(abs(v))).rounded(.down))
     var m = v / pow10(e)
-    m = (m * 10).rounded() / 10
+    m = (m * scale).rounded() / scale
     if abs(m) >= 10 {
       m /= 10
       e += 1
     }
-    let ms = m == m.rounded() ? String(Int(m)) : fixed(m, 1)
+    var ms = m == m.rounded() ? String(Int(m)) : fixed(m, decimals)
+    while ms.contains("."), ms.hasSuffix("0") { ms.removeLast() }
     return "\(ms)e\(e)"
   }
 

@@ -165,11 +165,13 @@ extension ScreenModel {
     case .success(let v):
       // A config never has ηmin above ηmax (the loader refuses it, so would a resume).
       if view.stageField == .lrMin && v > nextStage.lrMax {
-        view.entryError = "η min must not exceed η max (\(Format.scientific(nextStage.lrMax)))"
+        view.entryError =
+          "η min must not exceed η max (\(Format.scientific(nextStage.lrMax, significant: 3)))"
         return false
       }
       if view.stageField == .lrMax && v < nextStage.lrMin {
-        view.entryError = "η max must be at least η min (\(Format.scientific(nextStage.lrMin)))"
+        view.entryError =
+          "η max must be at least η min (\(Format.scientific(nextStage.lrMin, significant: 3)))"
         return false
       }
       set(view.stageField, v)

@@ -448,7 +448,7 @@ public enum LineChart {
     return out
   }
 
-  /// X tick values for a plot `columns` wide: about one per 12 columns. Tokens and steps are
+  /// X tick values for a plot `columns` wide: about one per 10 columns. Tokens and steps are
   /// counts, so ticks are whole numbers (a range 0…1 gets 0 and 1, not 0 0 0 1 1 1).
   static func xTicks(lo: Double, hi: Double, columns: Int) -> [Double] {
     let ticks = linearTicks(lo: lo, hi: hi, target: max(1, columns / 10))

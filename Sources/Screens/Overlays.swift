@@ -139,8 +139,10 @@ enum Overlays {
           (s.replaySpread ? "[spread]" : "spread", s.replaySpread),
           (s.replaySpread ? "over all the data" : "from the data's start", false),
         ]
-      case .lrMax: items = [(left + " " + Format.scientific(s.lrMax) + " " + right, true)]
-      case .lrMin: items = [(left + " " + Format.scientific(s.lrMin) + " " + right, true)]
+      case .lrMax:
+        items = [(left + " " + Format.scientific(s.lrMax, significant: 3) + " " + right, true)]
+      case .lrMin:
+        items = [(left + " " + Format.scientific(s.lrMin, significant: 3) + " " + right, true)]
       case .length: items = [(left + " " + Format.count(s.lengthTokens) + " tokens " + right, true)]
       }
       // A ladder shows whole values only ("…" for the rest: a cut "50" would read "5"), starting

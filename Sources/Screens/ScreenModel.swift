@@ -49,7 +49,7 @@ public struct StageMarker: Sendable, Equatable {
   /// The usual label: "stage 2: warmup 1% · ηmax 3e-4 · r25%".
   public static func label(stage: Int, settings: StageSettings) -> String {
     "stage \(stage): warmup \(Format.percent(settings.warmupPercent)) · ηmax "
-      + "\(Format.scientific(settings.lrMax)) · r\(Format.percent(settings.replayPercent))"
+      + "\(Format.scientific(settings.lrMax, significant: 3)) · r\(Format.percent(settings.replayPercent))"
   }
 }
 
@@ -62,7 +62,7 @@ public struct RunSeries: Sendable, Equatable {
   public var trainLoss: Series
   /// The learning rate so far.
   public var lrPast: Series
-  /// The learning rate still planned for the current stage (drawn faint).
+  /// The learning rate still planned for the rest of the run (drawn faint).
   public var lrPlanned: Series
   public var stageMarkers: [StageMarker]
   /// In an overlay: this run's own status line and measures, shown while it is pinned.

@@ -379,8 +379,8 @@ public enum ScreenRenderer {
       ("dataset", TextSanitizer.clean(s.dataset, maxLength: 40), "[n]"),
       ("warmup", Format.percent(s.warmupPercent), "[w/W]"),
       ("replay", Format.percent(s.replayPercent), "[r/R]"),
-      ("η max", Format.scientific(s.lrMax), "[e/E]"),
-      ("η min", Format.scientific(s.lrMin), ""),
+      ("η max", Format.scientific(s.lrMax, significant: 3), "[e/E]"),
+      ("η min", Format.scientific(s.lrMin, significant: 3), ""),
       ("schedule", TextSanitizer.clean(s.schedule, maxLength: 20), ""),
       ("length", Format.count(s.lengthTokens) + " tokens", ""),
     ]

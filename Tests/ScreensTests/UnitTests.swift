@@ -151,6 +151,12 @@ struct FormatTests {
     #expect(Format.scientific(3e-4) == "3e-4")
     #expect(Format.scientific(1.5e-3) == "1.5e-3")
     #expect(Format.scientific(0.00099999) == "1e-3")
+    // Stage settings keep three digits, so 2.25e-4 is not shown as 2.3e-4 (what compare's labels
+    // and the legend say, too).
+    #expect(Format.scientific(2.25e-4, significant: 3) == "2.25e-4")
+    #expect(Format.scientific(4e-3, significant: 3) == "4e-3")
+    #expect(Format.scientific(3.5e-4, significant: 3) == "3.5e-4")
+    #expect(Format.scientific(9.996e-4, significant: 3) == "1e-3")
     #expect(Format.percent(0.5) == "0.5%")
     #expect(Format.percent(25) == "25%")
     #expect(Format.count(250_000) == "250k")
