@@ -14,7 +14,9 @@ struct SweepCommand: ParsableCommand {
       combination whose log already completed is skipped, one that was interrupted is resumed from \
       its last checkpoint; a log made with another config is refused. --union CONFIG adds a union \
       baseline run (once: a --grid seed axis does not repeat it; --union-set sets its own keys). \
-      The table is printed at the end and written to OUT/summary.csv.
+      The table is printed at the end and written to OUT/summary.csv. Ctrl-C (or SIGTERM) stops \
+      the run in progress at its next step with a checkpoint, prints the table of the runs so far \
+      and exits with 128 + the signal; the same command continues.
 
       CONFIG may also be a sweep file (presets/sweeps/NAME.yaml, or just NAME): its preset, set, \
       seeds, grid, union and out are the defaults that the options above extend (--set and \
@@ -197,12 +199,26 @@ struct SweepCommand: ParsableCommand {
     }
     var paths: [String] = []
     var unionPaths: Set<String> = []
+    /// A stopped sweep prints the table of the runs it has so far (no summary.csv: that is the
+    /// whole sweep's), then exits with 128 + the signal.
+    func stopped(_ signal: Int32) -> ExitCode {
+      let logs = paths.filter { FileManager.default.fileExists(atPath: $0) }
+      let done = logs.filter { [.completed, .diverged].contains(Self.logState($0).0) }.count
+      if !logs.isEmpty,
+        let comparison = try? Comparison.load(
+          paths: logs, unionPaths: unionPaths, averaging: average),
+        comparison.rows.contains(where: { $0.summary.average != nil })
+      {
+        print(ComparisonTable(comparison, sortedBy: nil).text, terminator: "")
+      }
+      printError(
+        "cptui: sweep stopped with \(done) of \(jobs.count) runs done; run the same command to "
+          + "continue")
+      return ExitCode(128 + signal)
+    }
     for (index, job) in jobs.enumerated() {
       // A stop that came between runs (or as the last one finished) ends the sweep here.
-      if let signal = StopSignals.shared.received {
-        printError("cptui: sweep stopped; run the same command to continue")
-        throw ExitCode(128 + signal)
-      }
+      if let signal = StopSignals.shared.received { throw stopped(signal) }
       let path = (folder as NSString).appendingPathComponent(job.name + ".jsonl")
       paths.append(path)
       if job.isUnion { unionPaths.insert(path) }
@@ -274,10 +290,7 @@ struct SweepCommand: ParsableCommand {
         checkpointStep: checkpointStep, threads: jobThreads,
         progress: ProgressLine(enabled: !quiet))
       // A stop that came as the run finished (nothing left to stop in it) stops the sweep too.
-      if status == .stopped || signal != nil {
-        printError("cptui: sweep stopped; run the same command to continue")
-        throw ExitCode(128 + (signal ?? SIGINT))
-      }
+      if status == .stopped || signal != nil { throw stopped(signal ?? SIGINT) }
     }
     let comparison: Comparison
     do {

@@ -161,7 +161,9 @@ struct RunCLITests {
       $1
     }
     let stderr = Pipe()
+    let stdout = Pipe()
     process.standardError = stderr
+    process.standardOutput = stdout
     try process.run()
     let second = out + "/tiny__seed=2.jsonl"
     let sent = Self.send(SIGINT, to: process, after: stepsIntoSecondRun, stepsIn: second)
@@ -169,7 +171,13 @@ struct RunCLITests {
     process.waitUntilExit()
     try #require(sent, "the sweep ended before the second run logged \(stepsIntoSecondRun) steps")
     #expect(process.terminationStatus == 130, "\(message)")
-    #expect(message.contains("sweep stopped; run the same command to continue"), "\(message)")
+    #expect(
+      message.contains("sweep stopped with 1 of 2 runs done; run the same command to continue"),
+      "\(message)")
+    // The table of the runs so far: the finished one, and the stopped one marked as such.
+    let table = String(
+      decoding: try #require(try stdout.fileHandleForReading.readToEnd()), as: UTF8.self)
+    #expect(table.hasPrefix("run ") && table.contains("[stopped]"), "\(table)")
     let again = try CLI.run(arguments, environment: ["CPTUI_CACHE": cache])
     #expect(again.status == 0, "\(again.stderr)")
     #expect(again.stdout.contains("tiny__seed=2"), "\(again.stdout)")
