@@ -166,6 +166,17 @@ public struct Comparison: Sendable {
           isUnion: unionPaths.contains(run.path) || Self.isUnionName(name),
           deltaToUnion: nil))
     }
+    // An --average beyond what a stage's last fifth holds is honoured only that far: said.
+    if let averaging {
+      let short = rows.filter {
+        $0.summary.endStatus == .completed && $0.summary.finalEvaluationsUsed < averaging
+      }
+      if let most = short.map(\.summary.finalEvaluationsUsed).max() {
+        notices.append(
+          "--average \(averaging): \(short.count) of \(rows.count) runs have fewer evaluations in "
+            + "their last stage's last fifth (at most \(most)); their final losses average those")
+      }
+    }
     let labels = Self.labels(runs.map(\.events), isUnion: rows.map(\.isUnion))
     for i in rows.indices { rows[i].label = labels[i] }
     // Runs that read the same: name them by their file instead, and by folder and file when the

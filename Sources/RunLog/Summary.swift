@@ -39,6 +39,8 @@ public struct RunSummary: Sendable, Hashable {
   public var endStatus: RunEndStatus?
   /// How many evaluations a final loss averages (1 when the last stage did not end).
   public var averagedEvaluations: Int
+  /// How many it did average at most (fewer when the stage's last fifth holds fewer evaluations).
+  public var finalEvaluationsUsed = 0
   /// Per dataset: evaluations whose loss was NaN or infinite (left out of every mean above).
   public var nonFiniteEvaluations: [String: Int] = [:]
 
@@ -99,6 +101,9 @@ public struct RunSummary: Sendable, Hashable {
     /// … and only evaluations in the stage's last fifth (the last one always): in a short stage
     /// the last three evaluations reached back to just after the switch of data.
     func lastMean(_ dataset: String, stage: Int, count: Int = count) -> Double? {
+      lastValues(dataset, stage: stage, count: count).flatMap(mean)
+    }
+    func lastValues(_ dataset: String, stage: Int, count: Int) -> [Double]? {
       let trained = byStage[stage] ?? []
       let from = stageSpans[stage].map { Double($0.end) - finalShare * Double($0.end - $0.start) }
       var values: [Double] = []
@@ -106,7 +111,7 @@ public struct RunSummary: Sendable, Hashable {
         if !values.isEmpty, let from, Double(eval.step) < from - 1e-9 { break }
         if let loss = eval.loss(dataset), loss.isFinite { values.append(loss) }
       }
-      return mean(values)
+      return values.isEmpty ? nil : values
     }
     let finalStage = evals.last?.stage ?? lastStage
     // A stage that did not end (still running, killed, stopped or failed in, with no later
@@ -117,7 +122,9 @@ public struct RunSummary: Sendable, Hashable {
     averagedEvaluations = finalCount
     var finals: [String: Double] = [:]
     for dataset in datasets {
-      finals[dataset] = lastMean(dataset, stage: finalStage, count: finalCount)
+      let values = lastValues(dataset, stage: finalStage, count: finalCount)
+      finals[dataset] = values.flatMap(mean)
+      finalEvaluationsUsed = max(finalEvaluationsUsed, values?.count ?? 0)
     }
     finalLosses = finals
     for eval in evals {

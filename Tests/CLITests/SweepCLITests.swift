@@ -270,6 +270,20 @@ struct SweepCLITests {
     #expect(r.stderr.contains("gives them no Δunion"), "\(r.stderr)")
   }
 
+  /// An --average larger than the evaluations in a stage's last fifth is honoured only that far,
+  /// and compare says so (it was silent).
+  @Test func anAverageBeyondTheLastFifthIsNamed() throws {
+    let samples = ReplayScreenTests.samples
+    let wide = try CLI.run(["compare", samples, "--average", "1000"])
+    #expect(wide.status == 0, "\(wide.stderr)")
+    #expect(
+      wide.stderr.contains("--average 1000: ")
+        && wide.stderr.contains("runs have fewer evaluations"),
+      "\(wide.stderr)")
+    let usual = try CLI.run(["compare", samples, "--average", "3"])
+    #expect(usual.status == 0 && usual.stderr.isEmpty, "\(usual.stderr)")
+  }
+
   @Test func compareRejectsMissingAndEmptyInput() throws {
     let missing = try CLI.run(["compare", "/nonexistent.jsonl"])
     #expect(missing.status != 0 && missing.stderr.contains("/nonexistent.jsonl"))
