@@ -43,14 +43,8 @@ extension ScreenModel {
       case .follow: view.xWindow = .all
       case .all: break
       }
-    case .toggleSeries(let n):
-      // A key for the run the pin showed is the user's own choice from now on.
-      if view.shownByPin == n - 1 { view.shownByPin = nil }
-      if view.hiddenSeries.contains(n) {
-        view.hiddenSeries.remove(n)
-      } else if n <= legendGroupCount {
-        view.hiddenSeries.insert(n)
-      }
+    case .toggleSeries(let n): toggleSeries(n)
+    case .togglePinnedRun: toggleSeries(pinnedRun + 1)
     case .theme:
       let names = view.themeNames
       guard !names.isEmpty else { return [] }
@@ -156,6 +150,17 @@ extension ScreenModel {
   /// How many entries `1`–`9` toggle: datasets of the one run, or runs in an overlay.
   public var legendGroupCount: Int {
     runs.count > 1 ? runs.count : (runs.first?.validation.count ?? 0)
+  }
+
+  /// Shows or hides series `n` (1-based: a run in an overlay, else a dataset).
+  mutating func toggleSeries(_ n: Int) {
+    // A key for the run the pin showed is the user's own choice from now on.
+    if view.shownByPin == n - 1 { view.shownByPin = nil }
+    if view.hiddenSeries.contains(n) {
+      view.hiddenSeries.remove(n)
+    } else if n <= legendGroupCount {
+      view.hiddenSeries.insert(n)
+    }
   }
 
   /// Applies typed text to the focused field. Returns false (and sets an error) if it is invalid.

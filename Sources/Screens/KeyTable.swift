@@ -47,6 +47,7 @@ public enum Action: Sendable, Equatable {
   case scrubBack
   case scrubForward
   case pinRun
+  case togglePinnedRun
   case fieldPrevious
   case fieldNext
   case valueDecrease
@@ -191,6 +192,9 @@ public enum KeyTable {
     KeyBinding([.key(.end), .c("G")], .seekEnd, "jump to start / end", .replay),
     KeyBinding(
       [.c("p")], .pinRun, "pin the next run (on top, its numbers shown)", .replay, hint: "pin"),
+    KeyBinding(
+      [.c("x")], .togglePinnedRun, "show/hide the pinned run (any run, the 10th and later too)",
+      .replay),
     KeyBinding([.c("a")], .toggleSync, "align the runs by tokens / play by recorded time", .replay),
 
     KeyBinding([.key(.up), .key(.backTab)], .fieldPrevious, "previous / next field", .stagePanel),

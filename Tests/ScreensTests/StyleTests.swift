@@ -114,6 +114,19 @@ struct StyleTests {
     #expect(m.view.hiddenSeries.isEmpty, "\(m.view.hiddenSeries)")
   }
 
+  /// x shows/hides the pinned run: the way to the runs past 9, which have no digit key.
+  @Test func xHidesThePinnedRunWhateverItsNumber() {
+    var m = Fixtures.overlay3()
+    m.status.mode = .replay
+    while m.runs.count < 12 { m.runs.append(m.runs[m.runs.count % 3]) }
+    for _ in 0..<10 { _ = m.handleKey(.char("p")) }
+    #expect(m.view.pinnedRun == 10)
+    #expect(m.handleKey(.char("x")).isEmpty)
+    #expect(m.view.hiddenSeries == [11])
+    _ = m.handleKey(.char("x"))
+    #expect(m.view.hiddenSeries.isEmpty)
+  }
+
   @Test func oneRunHasNothingToPin() {
     var m = Fixtures.live()
     m.status.mode = .replay
