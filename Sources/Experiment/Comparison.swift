@@ -293,10 +293,11 @@ public struct Comparison: Sendable {
   /// or the schedule and replay of the last stage when all agree.
   static func distinguishingLabels(_ runs: [[RunEvent]]) -> [String] {
     let lastStarts: [StageStartEvent?] = runs.map { events in
-      events.reversed().lazy.compactMap {
+      let started = events.reversed().lazy.compactMap {
         if case .stageStart(let s) = $0 { return s } else { return nil }
       }
       .first
+      return plannedLastStage(events, started: started) ?? started
     }
     typealias Field = (name: String, value: (StageStartEvent) -> String)
     let fields: [Field] = [
@@ -336,6 +337,27 @@ public struct Comparison: Sendable {
 
   /// The schedule with the parameters that tell two of one kind apart (`Schedule.summary`:
   /// `infinite inverse-sqrt +anneal`, `wsd 1-sqrt 20%`); an unknown kind as logged.
+  /// A run that ended (or stands) before its last planned stage is labelled by that stage, as its
+  /// header's config plans it: a sweep's run stopped in stage 1 read "replay 0% · stages 1" next
+  /// to its finished siblings' "replay 25%". nil for a run that completed, or without a plan.
+  static func plannedLastStage(_ events: [RunEvent], started: StageStartEvent?) -> StageStartEvent?
+  {
+    var header: RunHeader?
+    for event in events {
+      switch event {
+      case .header(let found): header = header ?? found
+      case .runEnd(let end) where end.status == .completed: return nil
+      default: continue
+      }
+    }
+    guard let logged = header?.config,
+      let config = try? ConfigLoader(builtinDatasets: nil).parse(
+        yaml: JSONText.encode(logged), source: "run log header"),
+      config.stages.count > started?.stage ?? 0
+    else { return nil }
+    return config.stageStartEvent(index: config.stages.count - 1)
+  }
+
   static func scheduleText(_ start: StageStartEvent) -> String {
     Schedule(logged: start.schedule, parameters: start.scheduleParameters)?.summary
       ?? start.schedule

@@ -188,4 +188,20 @@ struct ComparisonLabelTests {
     let two = Comparison(runs: [(path: "b", events: Array(three.prefix(4)), header: nil)])
     #expect(two.forgettingColumns.isEmpty)
   }
+
+  /// A run stopped before its last planned stage is labelled by that stage as its header plans it,
+  /// not by the stage it stopped in.
+  @Test func aRunStoppedEarlyIsLabelledByItsPlannedLastStage() throws {
+    func run(replay: Int, stopInStage1: Bool) throws -> [RunEvent] {
+      let config = try ConfigLoader().parse(
+        yaml: TrainerTests.yaml, overrides: ["stages.2.replay=\(replay)"])
+      let header = RunHeader(runName: "r", startTime: "t", config: config.resolvedJSON)
+      var events: [RunEvent] = [.header(header), .stageStart(config.stageStartEvent(index: 0))]
+      if stopInStage1 { return events + [.runEnd(RunEndEvent(status: .stopped))] }
+      events.append(.stageStart(config.stageStartEvent(index: 1)))
+      return events + [.runEnd(RunEndEvent(status: .completed))]
+    }
+    let runs = [try run(replay: 0, stopInStage1: false), try run(replay: 25, stopInStage1: true)]
+    #expect(Comparison.distinguishingLabels(runs) == ["replay 0%", "replay 25%"])
+  }
 }
