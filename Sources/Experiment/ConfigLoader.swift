@@ -9,6 +9,13 @@ public struct ConfigLoader: Sendable {
   /// Names of the built-in datasets the data module can prepare; nil accepts any name.
   public var builtinDatasets: Set<String>?
 
+  /// Names compare's table and CSV give their other columns, so no dataset may take them (a
+  /// dataset named `union`, as the union presets' mixture is, only shadows `--sort union`).
+  static let measureNames: Set<String> = [
+    "name", "forgetting", "adaptation", "avg", "average", "run", "label", "path", "status",
+    "delta_union",
+  ]
+
   public init(builtinDatasets: [String]? = nil) {
     self.builtinDatasets = builtinDatasets.map(Set.init)
   }
@@ -370,6 +377,15 @@ struct ConfigDecoder {
       }
       if datasets.contains(where: { $0.name == entry.key }) {
         throw error(item, "appears twice")
+      }
+      // compare's columns and --sort name datasets and measures alike.
+      if ConfigLoader.measureNames.contains(entry.key) {
+        throw ConfigError(
+          source: source, line: entry.keyLine, column: entry.keyColumn,
+          keyPath: renderKeyPath(path),
+          message:
+            "\"\(entry.key)\" names a measure in compare's table; choose another dataset name",
+          override: entry.value.origin)
       }
       if entry.value.isNull { throw error(item, "missing: say what the dataset is made of") }
       datasets.append(

@@ -117,8 +117,11 @@ public final class Trainer: @unchecked Sendable {
   /// Optimizer steps taken so far in the run (after `restore`, the checkpoint's).
   public var globalStepForResume: Int { globalStep }
 
-  /// After `restore`: whether the checkpoint held its stage as ended.
-  public var restoredStageEnded: Bool { stageEnded }
+  /// After `restore`: whether a stage ended at the checkpoint's step before it was written (its
+  /// end and evaluation are part of the run): a checkpoint written at a stage's end, or a stop's
+  /// at the next stage's step 0. False: the checkpoint is inside a stage, which the resumed run
+  /// ends itself.
+  public private(set) var restoredStageEnded = false
 
   /// Tokens trained per step (B·T).
   public var tokensPerStep: Int { config.tokensPerStep }
@@ -174,12 +177,14 @@ public final class Trainer: @unchecked Sendable {
     // Evaluated at this step only when a schedule or the stage's end made it evaluate: a periodic
     // checkpoint at a stage's last step comes before the stage-end evaluation, and a stop's own
     // evaluation is not part of the run (readers drop it).
+    restoredStageEnded = stageEnded || (stageStep == 0 && stageIndex > 0)
     let every = config.evaluation.every
-    lastEvalStep = stageEnded || (every > 0 && globalStep % every == 0) ? globalStep : -1
+    lastEvalStep =
+      restoredStageEnded || (every > 0 && globalStep % every == 0) ? globalStep : -1
     // A periodic checkpoint resumed from is replaced by the next periodic one, as it would have
     // been had the run not stopped (a stop that fell on a periodic step is taken for one).
     let periodEvery = config.checkpoints.every
-    if !stageEnded, periodEvery > 0, globalStep % periodEvery == 0,
+    if !restoredStageEnded, periodEvery > 0, globalStep % periodEvery == 0,
       URL(fileURLWithPath: path).lastPathComponent
         == URL(fileURLWithPath: checkpointPath).lastPathComponent
     {

@@ -426,8 +426,9 @@ public struct ResumeEvent: Sendable, Hashable {
   public var checkpoint: String?
   /// Engine threads the run continues on (a later resume takes the same by default).
   public var threads: Int?
-  /// Whether the checkpoint holds its stage as ended (written after the stage's end); false: the
-  /// resumed run is inside the stage and ends it itself. nil in logs from before 28 Nov.
+  /// Whether a stage ended at `step` before the checkpoint was written (its end and evaluation
+  /// stay); false: the checkpoint is inside a stage, which the resumed run ends itself. nil in
+  /// logs from before 28 Nov.
   public var stageEnded: Bool?
   public var time: Double?
 

@@ -44,7 +44,7 @@ extension ScreenModel {
       case .all: break
       }
     case .toggleSeries(let n): toggleSeries(n)
-    case .togglePinnedRun: toggleSeries(pinnedRun + 1)
+    case .togglePinnedRun: if runs.count > 1 { toggleSeries(pinnedRun + 1) }
     case .theme:
       let names = view.themeNames
       guard !names.isEmpty else { return [] }

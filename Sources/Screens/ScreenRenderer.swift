@@ -414,9 +414,9 @@ public enum ScreenRenderer {
       if let a = m.adaptation {
         width += ("adaptation " + last).terminalWidth + 4 + Format.loss(a).count
       }
-      if let v = m.average { width += 8 + Format.loss(v).count }
+      if let v = m.average { width += 7 + Format.loss(v).count }
       if let u = m.unionBaseline { width += 18 + Format.loss(u).count }
-      if r.x + 2 + width > r.maxX { later = [] }
+      if r.x + 2 + width - 3 > r.maxX { later = [] }  // no gap after the last part
     }
     // Whole measures only: a part that does not fit ends the line (a value cut to "1" for 1.27
     // would read as a number).

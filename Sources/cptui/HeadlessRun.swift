@@ -15,7 +15,8 @@ enum HeadlessRun {
   /// and the signal that stopped it, if one did.
   static func execute(
     config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?,
-    checkpointStep: Int? = nil, threads: Int, progress: ProgressLine
+    checkpointStep: Int? = nil, threads: Int, progress: ProgressLine,
+    stoppedPreparing: @escaping @Sendable () -> Void = {}
   ) throws -> (status: RunEndStatus, signal: Int32?) {
     BLAS.threads = threads
     // A stop while the data is prepared (downloads, tokenizer training: minutes, and nothing to
@@ -25,6 +26,7 @@ enum HeadlessRun {
     if let earlier = signals.received { throw ExitCode(128 + earlier) }  // before anything ran
     signals.watch(notice: "stopped while preparing the data; nothing was trained") { signal in
       recorder.closeRemovingIfEmpty()
+      stoppedPreparing()
       exit(128 + signal)
     }
     defer { signals.unwatch() }

@@ -201,7 +201,8 @@ struct SweepCommand: ParsableCommand {
     var unionPaths: Set<String> = []
     /// A stopped sweep prints the table of the runs it has so far (no summary.csv: that is the
     /// whole sweep's), then exits with 128 + the signal.
-    func stopped(_ signal: Int32) -> ExitCode {
+    let jobCount = jobs.count
+    @Sendable func printStopped(paths: [String], unionPaths: Set<String>) {
       let logs = paths.filter { FileManager.default.fileExists(atPath: $0) }
       let done = logs.filter { [.completed, .diverged].contains(Self.logState($0).0) }.count
       if !logs.isEmpty,
@@ -212,8 +213,11 @@ struct SweepCommand: ParsableCommand {
         print(ComparisonTable(comparison, sortedBy: nil).text, terminator: "")
       }
       printError(
-        "cptui: sweep stopped with \(done) of \(jobs.count) runs done; run the same command to "
+        "cptui: sweep stopped with \(done) of \(jobCount) runs done; run the same command to "
           + "continue")
+    }
+    func stopped(_ signal: Int32) -> ExitCode {
+      printStopped(paths: paths, unionPaths: unionPaths)
       return ExitCode(128 + signal)
     }
     for (index, job) in jobs.enumerated() {
@@ -285,12 +289,18 @@ struct SweepCommand: ParsableCommand {
         session = (job.config, recorder, nil)
       }
       defer { session.1.closeRemovingIfEmpty() }
+      if let signal = StopSignals.shared.received { throw stopped(signal) }
+      let (pathsSoFar, unionsSoFar) = (paths, unionPaths)
       let (status, signal) = try HeadlessRun.execute(
         config: session.0, recorder: session.1, checkpoint: session.2,
         checkpointStep: checkpointStep, threads: jobThreads,
-        progress: ProgressLine(enabled: !quiet))
-      // A stop that came as the run finished (nothing left to stop in it) stops the sweep too.
-      if status == .stopped || signal != nil { throw stopped(signal ?? SIGINT) }
+        progress: ProgressLine(enabled: !quiet),
+        stoppedPreparing: { printStopped(paths: pathsSoFar, unionPaths: unionsSoFar) })
+      // A stop that came as the run finished (nothing left to stop in it) stops the sweep too,
+      // unless that was the last run: then the sweep is done.
+      if status == .stopped || (signal != nil && index < jobs.count - 1) {
+        throw stopped(signal ?? SIGINT)
+      }
     }
     let comparison: Comparison
     do {

@@ -136,6 +136,13 @@ let errorCases: [ErrorCase] = [
       #"t.yaml:15:17: stages.2.replayFrom: "D1" is the stage's own dataset; replay draws on earlier data"#
   ),
   .init(
+    name: "a dataset named like a measure",
+    yaml: head.replacingOccurrences(of: "D1: synthetic-de", with: "avg: synthetic-de")
+      + twoStages.replacingOccurrences(of: "dataset: D1", with: "dataset: avg"),
+    message:
+      #"t.yaml:7:3: datasets.avg: "avg" names a measure in compare's table; choose another dataset name"#
+  ),
+  .init(
     name: "duplicate key",
     yaml: head + twoStages + "\n    replay: 5",
     message: "t.yaml:15:5: stages.2.replay: appears twice (first on line 14)"),

@@ -210,6 +210,40 @@ struct TrainerTests {
     #expect(files == ["step-40.safetensors"], "\(files)")
   }
 
+  /// A stop that lands on the next stage's first step (Ctrl-C during a stage's end) checkpoints
+  /// there; the resumed run keeps the stage that ended at that step — its end and its evaluation
+  /// in the merged log, its stage-end checkpoint on disk (a review found forgetting off by 0.002
+  /// and step-20 deleted as if periodic).
+  @Test func aStopAtTheNextStagesFirstStepKeepsTheEndedStage() throws {
+    let (config, data, folder) = try Self.setUp(["checkpoints.every=10", "evaluation.every=7"])
+    let full = try Self.run(config, data, folder: folder + "full").events
+    let (partial, status) = try Self.run(
+      config, data, folder: folder + "part", commands: [(-1, .stop)])
+    #expect(status == .stopped)
+    let checkpoint = partial.compactMap {
+      if case .checkpoint(let c) = $0 { return c } else { return nil }
+    }.last!
+    #expect(checkpoint.step == 20)
+    final class Box: @unchecked Sendable { var events: [RunEvent] = [] }
+    let box = Box()
+    let trainer = try Trainer(
+      config: config, data: data,
+      options: TrainerOptions(threads: 1, checkpointDirectory: folder + "part")
+    ) { box.events.append($0) }
+    try trainer.restore(checkpoint: checkpoint.path)
+    #expect(trainer.restoredStageEnded)
+    #expect(trainer.run() == .completed)
+    let header = RunRecorder.header(for: config, threads: 1, version: "test", command: [])
+    let merged = RunLogReader.applyingResumes(
+      [.header(header)] + partial
+        + [.resume(ResumeEvent(step: 20, stageEnded: trainer.restoredStageEnded))] + box.events)
+    #expect(Self.evals(merged).map(\.step) == Self.evals(full).map(\.step))
+    #expect(merged.filter { $0.typeName == "stageEnd" }.count == 2)
+    #expect(RunSummary(events: merged) == RunSummary(events: [.header(header)] + full))
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder + "part")
+    #expect(files.contains("step-20.safetensors"), "\(files.sorted())")
+  }
+
   @Test func resumeFromACheckpointReproducesTheRun() throws {
     let (config0, data, folder) = try Self.setUp(["checkpoints.every=7"])
     let full = try Self.run(config0, data, folder: folder + "full").events
