@@ -428,7 +428,7 @@ public struct ResumeEvent: Sendable, Hashable {
   public var threads: Int?
   /// Whether a stage ended at `step` before the checkpoint was written (its end and evaluation
   /// stay); false: the checkpoint is inside a stage, which the resumed run ends itself. nil in
-  /// logs from before 28 Nov.
+  /// logs written before the field existed (cptui of 27 Nov and earlier).
   public var stageEnded: Bool?
   public var time: Double?
 
