@@ -63,6 +63,22 @@ struct TrainerTests {
     return (box.events, status)
   }
 
+  /// A new trainer restored from `checkpoint` and run to its end: its events, whether the
+  /// checkpoint's step ended a stage, and how the run ended.
+  static func resume(
+    _ config: ExperimentConfig, _ data: ExperimentData, folder: String, from checkpoint: String
+  ) throws -> (events: [RunEvent], stageEnded: Bool, status: RunEndStatus) {
+    final class Box: @unchecked Sendable { var events: [RunEvent] = [] }
+    let box = Box()
+    let trainer = try Trainer(
+      config: config, data: data,
+      options: TrainerOptions(threads: 1, checkpointDirectory: folder)
+    ) { box.events.append($0) }
+    try trainer.restore(checkpoint: checkpoint)
+    let status = trainer.run()
+    return (box.events, trainer.restoredStageEnded, status)
+  }
+
   static func evals(_ events: [RunEvent]) -> [EvalEvent] {
     events.compactMap { if case .eval(let e) = $0 { return e } else { return nil } }
   }
@@ -170,17 +186,12 @@ struct TrainerTests {
     #expect(
       box.events[checkpointLine + 2].typeName == "stageEnd", "\(box.events[checkpointLine + 2])")
     for cut in killedAt {
-      let resumedBox = Box()
-      let trainer = try Trainer(
-        config: config, data: data,
-        options: TrainerOptions(threads: 1, checkpointDirectory: folder + "resumed\(cut)")
-      ) { resumedBox.events.append($0) }
-      try trainer.restore(checkpoint: saved)
-      #expect(!trainer.restoredStageEnded)
-      #expect(trainer.run() == .completed)
+      let resumed = try Self.resume(config, data, folder: folder + "resumed\(cut)", from: saved)
+      #expect(!resumed.stageEnded)
+      #expect(resumed.status == .completed)
       let merged = RunLogReader.applyingResumes(
         [.header(header)] + Array(box.events[..<cut])
-          + [.resume(ResumeEvent(step: 20, stageEnded: false))] + resumedBox.events)
+          + [.resume(ResumeEvent(step: 20, stageEnded: false))] + resumed.events)
       #expect(Self.evals(merged).map(\.step) == Self.evals(full).map(\.step), "cut \(cut)")
       #expect(Self.evals(merged).map(\.losses) == Self.evals(full).map(\.losses))
       let ends = merged.filter { $0.typeName == "stageEnd" }.count
@@ -224,19 +235,13 @@ struct TrainerTests {
       if case .checkpoint(let c) = $0 { return c } else { return nil }
     }.last!
     #expect(checkpoint.step == 20)
-    final class Box: @unchecked Sendable { var events: [RunEvent] = [] }
-    let box = Box()
-    let trainer = try Trainer(
-      config: config, data: data,
-      options: TrainerOptions(threads: 1, checkpointDirectory: folder + "part")
-    ) { box.events.append($0) }
-    try trainer.restore(checkpoint: checkpoint.path)
-    #expect(trainer.restoredStageEnded)
-    #expect(trainer.run() == .completed)
+    let resumed = try Self.resume(config, data, folder: folder + "part", from: checkpoint.path)
+    #expect(resumed.stageEnded)
+    #expect(resumed.status == .completed)
     let header = RunRecorder.header(for: config, threads: 1, version: "test", command: [])
     let merged = RunLogReader.applyingResumes(
       [.header(header)] + partial
-        + [.resume(ResumeEvent(step: 20, stageEnded: trainer.restoredStageEnded))] + box.events)
+        + [.resume(ResumeEvent(step: 20, stageEnded: resumed.stageEnded))] + resumed.events)
     #expect(Self.evals(merged).map(\.step) == Self.evals(full).map(\.step))
     #expect(merged.filter { $0.typeName == "stageEnd" }.count == 2)
     #expect(RunSummary(events: merged) == RunSummary(events: [.header(header)] + full))
@@ -256,16 +261,9 @@ struct TrainerTests {
     }.last!
     #expect(checkpoint.step == 12)
     // Resume in a new trainer.
-    var resumed: [RunEvent] = []
-    final class Box: @unchecked Sendable { var events: [RunEvent] = [] }
-    let box = Box()
-    let trainer = try Trainer(
-      config: config0, data: data,
-      options: TrainerOptions(threads: 1, checkpointDirectory: folder + "part")
-    ) { box.events.append($0) }
-    try trainer.restore(checkpoint: checkpoint.path)
-    #expect(trainer.run() == .completed)
-    resumed = box.events
+    let again = try Self.resume(config0, data, folder: folder + "part", from: checkpoint.path)
+    #expect(again.status == .completed)
+    let resumed = again.events
     let before = partial.filter { ($0.step ?? 0) <= 12 }
     #expect(Self.evals(before).map(\.step).last == 12, "the stop evaluates where it stopped")
     let header = RunRecorder.header(for: config0, threads: 1, version: "test", command: [])
