@@ -72,7 +72,7 @@ struct CompareCommand: ParsableCommand {
         throw CLIError("--sort \(sort): not a column; one of \(known.joined(separator: ", "))")
       }
     }
-    let table = ComparisonTable(comparison, sortedBy: sort)
+    let table = CompareReport(comparison, sortedBy: sort)
     if csv == "-" {
       print(table.csv, terminator: "")
       return
@@ -139,7 +139,7 @@ enum LogPaths {
 }
 
 /// The comparison as aligned text and as CSV.
-struct ComparisonTable {
+struct CompareReport {
   let comparison: Comparison
   let rows: [Comparison.Row]
 

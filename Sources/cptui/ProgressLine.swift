@@ -1,6 +1,7 @@
 import Experiment
 import Foundation
 import RunLog
+import Screens
 
 /// The one-line progress display of headless runs on stderr: stage, step, tokens/s, ETA and the
 /// last validation losses. Redrawn in place (at most 4 times a second) on a terminal; one line per
@@ -94,12 +95,8 @@ final class ProgressLine: @unchecked Sendable {
     value >= 1000 ? String(format: "%.1fk", value / 1000) : String(format: "%.0f", value)
   }
 
-  static func duration(_ seconds: Double) -> String {
-    let s = Int(seconds.rounded())
-    return s >= 3600
-      ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
-      : String(format: "%d:%02d", s / 60, s % 60)
-  }
+  /// "m:ss" or "h:mm:ss", as the screens write it ("--:--" for no finite time).
+  static func duration(_ seconds: Double) -> String { Format.duration(seconds) }
 }
 
 /// SIGINT/SIGTERM/SIGHUP (a closed terminal or ssh session) for headless commands: the first

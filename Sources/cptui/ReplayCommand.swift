@@ -154,7 +154,7 @@ enum ReplayLoader {
     }
     var playback = ReplayPlayback(
       runs: replayRuns, speed: speed,
-      comparison: Screens.ComparisonTable(comparison))
+      comparison: ComparisonTable(comparison))
     if byTokens { playback.setSyncByTokens(true) }
     return playback
   }

@@ -210,7 +210,7 @@ struct SweepCommand: ParsableCommand {
           paths: logs, unionPaths: unionPaths, averaging: average),
         comparison.rows.contains(where: { $0.summary.average != nil })
       {
-        print(ComparisonTable(comparison, sortedBy: nil).text, terminator: "")
+        print(CompareReport(comparison, sortedBy: nil).text, terminator: "")
       }
       printError(
         "cptui: sweep stopped with \(done) of \(jobCount) runs done; run the same command to "
@@ -308,7 +308,7 @@ struct SweepCommand: ParsableCommand {
     } catch {
       throw CLIError(describing: error)
     }
-    let table = ComparisonTable(comparison, sortedBy: nil)
+    let table = CompareReport(comparison, sortedBy: nil)
     print(table.text, terminator: "")
     if isatty(1) != 0 { printError(CompareCommand.legend) }
     for notice in comparison.notices { printError("cptui: \(notice)") }
