@@ -5,10 +5,20 @@ import Terminal
 
 enum Overlays {
   /// A blanked, bordered box of about `width`×`height`, centred and clipped to the grid.
-  static func centeredBox(_ width: Int, _ height: Int, title: String, grid: inout CellGrid) -> Rect
-  {
+  /// A box `width`×`height` in the middle of the screen, or of `within` when it fits there whole
+  /// (the stage panel over the validation chart, leaving the side column's titles readable).
+  static func centeredBox(
+    _ width: Int, _ height: Int, title: String, within: Rect? = nil, grid: inout CellGrid
+  ) -> Rect {
     let w = min(width, grid.width - 2)
     let h = min(height, grid.height - 2)
+    if let area = within, area.width >= w + 2, area.height >= h + 2 {
+      let r = Rect(
+        x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h)
+      grid.fill(r)
+      grid.box(r, title: title, style: Style(.accent), titleStyle: Style(.title, .bold))
+      return r
+    }
     let r = Rect(x: (grid.width - w) / 2, y: max(1, (grid.height - h) / 2), width: w, height: h)
     grid.fill(r)
     grid.box(r, title: title, style: Style(.accent), titleStyle: Style(.title, .bold))
@@ -78,11 +88,11 @@ enum Overlays {
     return out
   }
 
-  static func drawStagePanel(_ model: ScreenModel, grid: inout CellGrid) {
+  static func drawStagePanel(_ model: ScreenModel, over chart: Rect? = nil, grid: inout CellGrid) {
     let s = model.nextStage
     let v = model.view
     let title = "stage \(model.status.stage + 1): next stage settings"
-    let r = centeredBox(62, 15, title: title, grid: &grid)
+    let r = centeredBox(62, 15, title: title, within: chart, grid: &grid)
     let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 2)
     guard inner.height >= 3, inner.width >= 20 else { return }
     let (left, right) = grid.asciiOnly ? ("<", ">") : ("◂", "▸")

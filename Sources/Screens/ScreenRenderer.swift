@@ -42,7 +42,7 @@ public enum ScreenRenderer {
     switch model.view.overlay {
     case .none: break
     case .help: Overlays.drawHelp(model, grid: &grid)
-    case .stagePanel: Overlays.drawStagePanel(model, grid: &grid)
+    case .stagePanel: Overlays.drawStagePanel(model, over: layout.mainChart, grid: &grid)
     case .quitConfirm: Overlays.drawQuitConfirm(model, grid: &grid)
     case .comparison: Overlays.drawComparison(model, grid: &grid)
     }
