@@ -32,6 +32,9 @@ enum HeadlessRun {
     defer { signals.unwatch() }
     let data = try RunSupport.prepareData(config) { progress.message($0) }
     let inbox = CommandInbox()
+    // From here a stop waits in the inbox: a run stopped before its first step still ends with a
+    // checkpoint and a whole log (not a header alone).
+    signals.watch { _ in inbox.send(.stop) }
     let options = TrainerOptions(
       threads: threads, checkpointDirectory: RunSupport.checkpointDirectory(forLog: recorder.path),
       logIsComplete: { recorder.failure == nil })
@@ -70,7 +73,6 @@ enum HeadlessRun {
             command: CommandLine.arguments)))
     }
     progress.configure(config: config)
-    signals.watch { _ in inbox.send(.stop) }
     let status = trainer.run()
     signals.unwatch()
     progress.finish()

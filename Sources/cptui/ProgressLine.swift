@@ -116,16 +116,37 @@ final class StopSignals: @unchecked Sendable {
   var received: Int32? { lock.withLock { first } }
 
   private init() {
+    var watched: [Int32] = []
     for sig in [SIGINT, SIGTERM, SIGHUP] {
-      let before = signal(sig, SIG_IGN)
       // Under nohup (SIGHUP ignored on purpose) a hang-up must not stop the run.
-      if sig == SIGHUP, let before, Self.isIgnore(before) { continue }
+      if sig == SIGHUP, Self.handler(of: sig) == Self.bits(SIG_IGN) { continue }
       let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
       source.setEventHandler { [self] in handle(sig) }
       source.resume()
       sources.append(source)
+      watched.append(sig)
+    }
+    // libdispatch installs its own handlers from its manager thread, a moment later; a signal
+    // before that takes its default action (ignoring it meanwhile lost it instead). Wait until
+    // they are in place, so that none is lost from here on.
+    let deadline = DispatchTime.now().uptimeNanoseconds + 500_000_000
+    while DispatchTime.now().uptimeNanoseconds < deadline,
+      watched.contains(where: {
+        [Self.bits(SIG_DFL), Self.bits(SIG_IGN)].contains(Self.handler(of: $0))
+      })
+    {
+      usleep(100)
     }
   }
+
+  /// The address of the handler `sig` has now (SIG_DFL 0, SIG_IGN 1), read without changing it.
+  private static func handler(of sig: Int32) -> Int {
+    var current = sigaction()
+    sigaction(sig, nil, &current)
+    return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
+  }
+
+  private static func bits(_ handler: sighandler_t?) -> Int { unsafeBitCast(handler, to: Int.self) }
 
   /// From now on a first signal prints `notice` and calls `onStop` with the signal.
   func watch(
@@ -154,7 +175,4 @@ final class StopSignals: @unchecked Sendable {
     }
   }
 
-  private static func isIgnore(_ handler: sighandler_t) -> Bool {
-    unsafeBitCast(handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
-  }
 }
