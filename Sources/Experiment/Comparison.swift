@@ -351,8 +351,7 @@ public struct Comparison: Sendable {
       }
     }
     guard let logged = header?.config,
-      let config = try? ConfigLoader(builtinDatasets: nil).parse(
-        yaml: JSONText.encode(logged), source: "run log header"),
+      let config = try? ConfigLoader().parse(logged: logged, source: "run log header"),
       config.stages.count > started?.stage ?? 0
     else { return nil }
     return config.stageStartEvent(index: config.stages.count - 1)

@@ -40,6 +40,12 @@ public struct ConfigLoader: Sendable {
     return try parse(yaml: text, source: path, overrides: overrides, relativeTo: folder)
   }
 
+  /// The config a run log's header records (its resolved JSON), read back; `source` names the
+  /// log in errors.
+  public func parse(logged: JSONValue, source: String) throws(ConfigError) -> ExperimentConfig {
+    try parse(yaml: JSONText.encode(logged), source: source)
+  }
+
   /// Reads config text; `source` names it in errors.
   /// Relative paths of own-text datasets written in the text resolve against `folder` when one
   /// is given (those from `overrides` stay relative to the working folder).

@@ -76,7 +76,7 @@ struct FollowCommand: ParsableCommand {
     let name = log
     let follow = LogFollow(startedAt: FollowScreen.now(), stallAfter: stallAfter) { header in
       header.config.flatMap {
-        try? RunSupport.loader.parse(yaml: JSONText.encode($0), source: name)
+        try? RunSupport.loader.parse(logged: $0, source: name)
       }
     }
     let outcome = try FollowScreen.run(

@@ -139,7 +139,7 @@ enum ReplayLoader {
       let row = comparison.rows[index]
       let label = shortNames[index]
       let config: ExperimentConfig? = run.header?.config.flatMap {
-        try? RunSupport.loader.parse(yaml: JSONText.encode($0), source: run.path)
+        try? RunSupport.loader.parse(logged: $0, source: run.path)
       }
       replayRuns.append(
         ReplayRun(

@@ -138,7 +138,7 @@ struct RunCommand: ParsableCommand {
     }
     let config: ExperimentConfig
     do {
-      config = try RunSupport.loader.parse(yaml: JSONText.encode(configJSON), source: path)
+      config = try RunSupport.loader.parse(logged: configJSON, source: path)
     } catch {
       throw CLIError("\(path): the logged config does not load: \(error)")
     }

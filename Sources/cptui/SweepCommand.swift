@@ -328,7 +328,7 @@ struct SweepCommand: ParsableCommand {
     -> String?
   {
     guard let logged else { return nil }
-    if let config = try? RunSupport.loader.parse(yaml: JSONText.encode(logged), source: path),
+    if let config = try? RunSupport.loader.parse(logged: logged, source: path),
       config == job
     {
       return nil
