@@ -27,9 +27,7 @@ extension ComparisonTable {
       rows.append(cells)
     }
     self.init(
-      columns: ["run"] + columns, rows: rows,
-      higherIsBetter: Array(repeating: false, count: columns.count + 1),
-      baselineRows: comparison.rows.map(\.isUnion))
+      columns: ["run"] + columns, rows: rows, baselineRows: comparison.rows.map(\.isUnion))
     // The reasons compare prints on standard error, with the logs named by file only.
     notes = comparison.notices.map { notice in
       var text = notice

@@ -4,7 +4,6 @@ import Foundation
 public enum TrainerCommand: Sendable, Equatable {
   case pause
   case resume
-  case togglePause
   /// End the running stage now (it ends as `endedEarly`, with its evaluation and checkpoint).
   case endStage
   /// Start this stage next: replaces the next planned stage, or adds one after the last.

@@ -302,8 +302,8 @@ public struct Comparison: Sendable {
     typealias Field = (name: String, value: (StageStartEvent) -> String)
     let fields: [Field] = [
       ("", { Self.scheduleText($0) }),
-      ("replay", { Self.percent($0.replayPercent) }),
-      ("warmup", { Self.percent($0.warmupFraction * 100) }),
+      ("replay", { percentText($0.replayPercent) }),
+      ("warmup", { formatPercent($0.warmupFraction) }),
       ("ηmax", { Self.short($0.lrMax) }),
       ("ηmin", { Self.short($0.lrMin) }),
       ("stages", { "\($0.stage)" }),
@@ -360,10 +360,6 @@ public struct Comparison: Sendable {
   static func scheduleText(_ start: StageStartEvent) -> String {
     Schedule(logged: start.schedule, parameters: start.scheduleParameters)?.summary
       ?? start.schedule
-  }
-
-  static func percent(_ value: Double) -> String {
-    value == value.rounded() ? "\(Int(value))%" : String(format: "%g%%", value)
   }
 
   /// A learning rate as the stage panel and the presets write it: "2e-3", "1e-5", "3.5e-4".

@@ -123,10 +123,12 @@ public enum Schedule: Sendable, Hashable {
   }
 }
 
-func formatPercent(_ fraction: Double) -> String {
-  let percent = fraction * 100
-  if percent == percent.rounded() { return "\(Int(percent))%" }
-  return "\(String(format: "%g", percent))%"
+/// A fraction as a percentage without needless decimals: 0.01 → "1%", 0.005 → "0.5%".
+func formatPercent(_ fraction: Double) -> String { percentText(fraction * 100) }
+
+/// A percentage as text: 25 → "25%", 0.5 → "0.5%".
+func percentText(_ percent: Double) -> String {
+  percent == percent.rounded() ? "\(Int(percent))%" : String(format: "%g%%", percent)
 }
 
 /// The pure formulas. `n` may be any real number of updates done; results are learning rates.

@@ -268,7 +268,7 @@ public final class Trainer: @unchecked Sendable {
           if lastCheckpointStep != globalStep { try writeCheckpoint(periodic: false) }
           return nil
         case .checkpoint: try writeRequestedCheckpoint()
-        case .pause, .resume, .togglePause, .endStage: continue
+        case .pause, .resume, .endStage: continue
         }
       }
     }
@@ -353,7 +353,6 @@ public final class Trainer: @unchecked Sendable {
           switch command {
           case .pause: paused = true
           case .resume: paused = false
-          case .togglePause: paused.toggle()
           case .checkpoint: try writeRequestedCheckpoint()
           case .stop:
             // A stopped run resumes inside this stage: checkpoint the position, end no stage.
@@ -589,7 +588,7 @@ public final class Trainer: @unchecked Sendable {
     while true {
       for command in inbox.waitAndDrain() {
         switch command {
-        case .resume, .togglePause: return
+        case .resume: return
         case .stop: throw error
         case .pause, .checkpoint, .endStage, .startStage: continue
         }

@@ -107,50 +107,10 @@ public enum Format {
     return r
   }
 
-  static func log10(_ v: Double) -> Double { Math.log10(v) }
-}
+  static func log10(_ v: Double) -> Double { Foundation.log10(v) }
 
-/// The few math functions needed, without Foundation.
-enum Math {
-  static func log10(_ v: Double) -> Double { ln(v) / 2.302585092994046 }
-
-  /// Natural logarithm (range reduction plus atanh series; accurate to ~1e-15).
-  static func ln(_ v: Double) -> Double {
-    guard v > 0 else { return v == 0 ? -.infinity : .nan }
-    guard v.isFinite else { return v }
-    let e = Double(v.exponent)
-    let m = v.significand  // in [1, 2)
-    let z = (m - 1) / (m + 1)
-    let z2 = z * z
-    var term = z
-    var sum = 0.0
-    var k = 1.0
-    while k < 60 {
-      sum += term / k
-      term *= z2
-      k += 2
-    }
-    return 2 * sum + e * 0.6931471805599453
-  }
-
-  static func exp10(_ v: Double) -> Double { exp(v * 2.302585092994046) }
-
-  static func exp(_ v: Double) -> Double {
-    guard v.isFinite else { return v > 0 ? v : 0 }
-    if v > 709.7 { return .infinity }
-    if v < -745 { return 0 }
-    let k = (v / 0.6931471805599453).rounded()
-    let r = v - k * 0.6931471805599453
-    var term = 1.0
-    var sum = 1.0
-    for i in 1..<25 {
-      term *= r / Double(i)
-      sum += term
-    }
-    return sum * Double(sign: .plus, exponent: Int(k), significand: 1)
-  }
-
-  static func pow(_ base: Double, _ e: Double) -> Double { exp(e * ln(base)) }
+  /// 10^v for a real v (log-y ticks).
+  static func exp10(_ v: Double) -> Double { Foundation.pow(10, v) }
 }
 
 extension Format {

@@ -103,7 +103,7 @@ public enum LineChart {
       // Values beyond ±1e12 are junk for a chart (and would overflow its arithmetic).
       for i in d.ys.indices where !(abs(d.ys[i]) <= 1e12) { d.ys[i] = .nan }
       if spec.logY {
-        for i in d.ys.indices { d.ys[i] = d.ys[i] > 0 ? Math.log10(d.ys[i]) : .nan }
+        for i in d.ys.indices { d.ys[i] = d.ys[i] > 0 ? Format.log10(d.ys[i]) : .nan }
       }
       reduced.append(d)
     }
@@ -394,21 +394,21 @@ public enum LineChart {
       var e = cell(lo.rounded(.down))
       while Double(e) <= hi {
         for f in factors {
-          let v = Math.log10(f * Format.pow10(e))
+          let v = Format.log10(f * Format.pow10(e))
           if v >= lo && v <= hi { out.append(v) }
         }
         e += 1
       }
       return thin(out, to: target).map { t in
-        let v = Math.exp10(t)
+        let v = Format.exp10(t)
         return (t, scientific || v < 0.01 || v >= 1e5 ? Format.scientific(v) : Format.trimmed(v))
       }
     }
-    let (vlo, vhi) = logY ? (Math.exp10(lo), Math.exp10(hi)) : (lo, hi)
+    let (vlo, vhi) = logY ? (Format.exp10(lo), Format.exp10(hi)) : (lo, hi)
     let values = linearTicks(lo: vlo, hi: vhi, target: target).filter { !logY || $0 > 0 }
     let step = values.count > 1 ? values[1] - values[0] : abs(values.first ?? 1)
     return values.map { v in
-      (logY ? Math.log10(v) : v, scientific ? Format.scientific(v) : label(v, step: step))
+      (logY ? Format.log10(v) : v, scientific ? Format.scientific(v) : label(v, step: step))
     }
   }
 
@@ -433,7 +433,7 @@ public enum LineChart {
   static func linearTicks(lo: Double, hi: Double, target: Int) -> [Double] {
     guard hi > lo, (hi - lo).isFinite, target > 0 else { return [] }
     let raw = (hi - lo) / Double(target)
-    let mag = Format.pow10(Int(Math.log10(raw).rounded(.down)))
+    let mag = Format.pow10(Int(Format.log10(raw).rounded(.down)))
     var step = mag
     for m in [1.0, 2.0, 2.5, 5.0, 10.0] where raw <= m * mag {
       step = m * mag

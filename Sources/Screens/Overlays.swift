@@ -248,12 +248,11 @@ enum Overlays {
     }
     let rows = order.map { table.rows[$0] }
     let candidates = order.filter { !table.isBaseline($0) }.map { table.rows[$0] }
-    // Best per numeric column (baselines excluded).
+    // Best (lowest) per numeric column, baselines excluded.
     var best: [Double?] = []
     for c in cols.indices {
       let vals = candidates.compactMap { c < $0.count ? $0[c].value : nil }.filter { $0.isFinite }
-      let higher = c < table.higherIsBetter.count && table.higherIsBetter[c]
-      best.append(higher ? vals.max() : vals.min())
+      best.append(vals.min())
     }
     // Cell text: names up to 80 columns, numbers with a "*" where best (as `cptui compare`).
     func text(_ cell: ComparisonCell, column c: Int, row k: Int) -> String {

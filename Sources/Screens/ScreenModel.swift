@@ -241,24 +241,21 @@ public struct ComparisonCell: Sendable, Equatable {
   }
 }
 
-/// The comparison view's table (final losses, forgetting, adaptation, average, vs union).
+/// The comparison view's table (final losses, forgetting, adaptation, average, vs union). Every
+/// measure is a loss or a loss difference: lower is better in every column.
 public struct ComparisonTable: Sendable, Equatable {
   public var columns: [String]
   public var rows: [[ComparisonCell]]
-  /// Per column: whether a higher value is better (else lower is); columns without numbers ignore it.
-  public var higherIsBetter: [Bool]
   /// Per row: a baseline (a union run), shown but never marked best.
   public var baselineRows: [Bool]
   /// Lines under the table: why a Δunion is empty, a dataset that means other data in some runs.
   public var notes: [String] = []
 
   public init(
-    columns: [String], rows: [[ComparisonCell]], higherIsBetter: [Bool] = [],
-    baselineRows: [Bool] = []
+    columns: [String], rows: [[ComparisonCell]], baselineRows: [Bool] = []
   ) {
     self.columns = columns
     self.rows = rows
-    self.higherIsBetter = higherIsBetter
     self.baselineRows = baselineRows
   }
 

@@ -167,14 +167,6 @@ struct FormatTests {
     #expect(Format.duration(3723) == "1:02:03")
   }
 
-  @Test func math() {
-    for v in [1e-5, 0.3, 1, 2.5, 10, 12345.6] {
-      #expect(abs(Math.ln(v) - log(v)) < 1e-12)
-      #expect(abs(Math.log10(v) - log10(v)) < 1e-12)
-      #expect(abs(Math.exp10(Math.log10(v)) / v - 1) < 1e-12)
-    }
-  }
-
   @Test func ticks() {
     #expect(LineChart.linearTicks(lo: 2.3, hi: 5.6, target: 4) == [3, 4, 5])
     #expect(LineChart.linearTicks(lo: 2.3, hi: 5.6, target: 7) == [2.5, 3, 3.5, 4, 4.5, 5, 5.5])
@@ -369,7 +361,5 @@ struct ExtremeNumberTests {
     _ = Format.count(v)
     _ = Format.percent(v)
     _ = Format.duration(v)
-    _ = Math.exp10(v)
-    _ = Math.log10(v)
   }
 }
