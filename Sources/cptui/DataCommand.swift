@@ -52,7 +52,7 @@ private func stderrLine(_ s: String) {
 /// What the command-line names stand for: the datasets, and the experiments among the names.
 private struct NamedData {
   var specs: [DatasetSpec] = []
-  /// Experiment presets named (presets/NAME.yaml), with the datasets they define.
+  /// Experiments named (a preset, or a config file `*.yaml`/`*.yml`), with the datasets they define.
   var experiments: [ExperimentConfig] = []
   /// Datasets named directly (not through an experiment).
   var direct: [DatasetSpec] = []
@@ -63,17 +63,20 @@ private struct NamedData {
   }
 }
 
-/// Expands command-line names: an experiment preset (`cptui run NAME`) stands for the datasets its
-/// config defines, in order; anything else is a dataset, a mixture, or a file, folder or glob (an
-/// existing path wins over a preset of the same name).
+/// Expands command-line names: an experiment preset or config file (what `cptui run` takes: NAME
+/// or `my.yaml`) stands for the datasets its config defines, in order; anything else is a dataset,
+/// a mixture, or a file, folder or glob (an existing path wins over a preset of the same name; a
+/// `.yaml`/`.yml` file is read as a config, never as text).
 private func expandNames(_ names: [String]) throws -> NamedData {
   var out = NamedData()
   let presets = Set(Presets.names())
   for n in names {
+    let isConfigFile =
+      (n.hasSuffix(".yaml") || n.hasSuffix(".yml")) && FileManager.default.fileExists(atPath: n)
     let isDataset =
       Recipes.recipe(named: n) != nil || Recipes.mixture(named: n) != nil
       || FileManager.default.fileExists(atPath: n)
-    if !isDataset && presets.contains(n) {
+    if isConfigFile || (!isDataset && presets.contains(n)) {
       let config = try RunSupport.loadConfig(n, overrides: [])
       out.experiments.append(config)
       for d in config.datasets where !out.specs.contains(d.spec) { out.specs.append(d.spec) }
@@ -145,7 +148,7 @@ struct DataPrepare: ParsableCommand {
     commandName: "prepare",
     abstract: "Download and extract datasets (and tokenize them with --tokenize).")
 
-  @Argument(help: "Datasets, mixtures, experiment presets, or paths/globs.")
+  @Argument(help: "Datasets, mixtures, experiment presets or config files (.yaml), or paths/globs.")
   var names: [String]
 
   @Flag(help: "Also train the tokenizer and write the token caches.")
@@ -201,12 +204,12 @@ struct DataInfo: ParsableCommand {
     discussion: """
       Tokens are counted with a BPE tokenizer of --vocab tokens (default 4096) trained on \
       --tokenizer-from (default: the first dataset named), as in the paper: one tokenizer trained \
-      on D0 and reused for every later dataset. An experiment preset alone (cptui data info \
-      strong-shift) stands for its datasets, counted with its own tokenizer unless a tokenizer \
-      option is given.
+      on D0 and reused for every later dataset. An experiment preset or config file alone \
+      (cptui data info strong-shift, cptui data info my.yaml) stands for its datasets, counted \
+      with its own tokenizer unless a tokenizer option is given.
       """)
 
-  @Argument(help: "Datasets, mixtures, experiment presets, or paths/globs.")
+  @Argument(help: "Datasets, mixtures, experiment presets or config files (.yaml), or paths/globs.")
   var names: [String]
 
   @OptionGroup var tokenizerOptions: TokenizerOptions
@@ -299,7 +302,9 @@ struct DataTokenizer: ParsableCommand {
     commandName: "tokenizer", abstract: "Train a tokenizer and write its tokenizer.json.")
 
   @Argument(
-    help: "Dataset (or file/folder/glob) to train on, or an experiment preset (its own tokenizer).")
+    help:
+      "Dataset (or file/folder/glob) to train on, or an experiment preset or config file (its own tokenizer)."
+  )
   var dataset: String
 
   @Option(help: "Vocabulary size (256 = bytes only; default 4096, or the preset's).")

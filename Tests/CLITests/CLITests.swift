@@ -232,6 +232,15 @@ struct DataCLITests {
     #expect(info.status == 0, "\(info.stderr)")
     #expect(info.stdout.contains("bytes, as tiny"), "\(info.stdout)")
     #expect(info.stdout.contains("\nsynthetic ") && info.stdout.contains("\nsynthetic-de "))
+    // A config file stands for its datasets just as a preset does (it is not text to count).
+    let configFile = cache + "/my-tiny.yaml"
+    let preset = SampleRunTests.root.appendingPathComponent("presets/tiny.yaml").path
+    try String(contentsOfFile: preset, encoding: .utf8).write(
+      toFile: configFile, atomically: true, encoding: .utf8)
+    let fromFile = try CLI.run(["data", "info", configFile], environment: ["CPTUI_CACHE": cache])
+    #expect(fromFile.status == 0, "\(fromFile.stderr)")
+    #expect(fromFile.stdout.contains("bytes, as tiny"), "\(fromFile.stdout)")
+    #expect(!fromFile.stdout.contains("my-tiny.yaml "), "read as text:\n\(fromFile.stdout)")
     let prepared = try CLI.run(
       ["data", "prepare", "tiny", "--tokenize"], environment: ["CPTUI_CACHE": cache])
     #expect(prepared.status == 0 && prepared.stdout.contains("tiny: tokenizer"), "\(prepared)")
