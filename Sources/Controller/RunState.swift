@@ -282,6 +282,8 @@ public struct RunState: Sendable, Equatable {
     var settings = StageChoice.settings(
       from: source, datasets: datasets, datasetLabels: datasets.map(label(forDataset:)),
       tokensPerStep: tokensPerStep ?? 1)
+    settings.infiniteSpan = infiniteSpan(continuedBy: index)
+    settings.followInfiniteSpan()
     // What replay would draw on for each dataset choice: the rule the stage is made with.
     settings.replaySources = datasets.indices.map { index in
       var probe = settings
@@ -293,6 +295,24 @@ public struct RunState: Sendable, Equatable {
       ).replayFrom.joined(separator: " ")
     }
     return settings
+  }
+
+  /// The infinite schedule stage `index` (from 0) would continue: the one the stage before ran,
+  /// if it was infinite, with this stage's planned length when the plan has it continue there.
+  func infiniteSpan(continuedBy index: Int) -> InfiniteSpan? {
+    guard index > 0, plannedStages.indices.contains(index - 1),
+      plannedStages[index - 1].schedule.kind == .infinite
+    else { return nil }
+    var first = index - 1
+    while first > 0 && plannedStages[first - 1].schedule.kind == .infinite { first -= 1 }
+    var planned: Double? = nil
+    if plannedStages.indices.contains(index), plannedStages[index].schedule.kind == .infinite {
+      planned = Double(plannedStages[index].steps * (tokensPerStep ?? 1))
+    }
+    return InfiniteSpan(
+      firstStage: first + 1, lastStage: index, lrMax: plannedStages[first].lrMax,
+      lrMin: plannedStages[first].lrMin,
+      plannedLengthTokens: planned)
   }
 
   /// The planned steps of the whole run: stages that ended count as run, the others as planned.

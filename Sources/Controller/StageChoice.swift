@@ -73,10 +73,14 @@ public enum StageChoice {
         replayFrom = inherited.isEmpty ? Array(datasets.prefix(1)) : inherited
       }
     }
+    // A stage continuing an infinite schedule has none of its own warmup, ηmax or ηmin (as the
+    // config loader makes it; a resume reads the stage back through the loader).
+    let span = settings.continuesInfinite ? settings.infiniteSpan : nil
     var stage = StageConfig(
       name: base?.dataset == dataset ? base?.name : stageName, dataset: dataset,
       length: .tokens(tokens), steps: steps, schedule: schedule,
-      warmupFraction: settings.warmupPercent / 100, lrMax: settings.lrMax, lrMin: settings.lrMin,
+      warmupFraction: span == nil ? settings.warmupPercent / 100 : 0,
+      lrMax: span?.lrMax ?? settings.lrMax, lrMin: span?.lrMin ?? settings.lrMin,
       replayPercent: settings.replayPercent, replayFrom: replayFrom,
       optimizerState: base?.optimizerState ?? .reset)
     stage.replayOrder = settings.replaySpread ? .spread : .sequential

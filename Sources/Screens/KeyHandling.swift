@@ -113,6 +113,8 @@ extension ScreenModel {
     case .confirm:
       if !view.entryText.isEmpty {
         _ = commitEntry()
+      } else if let refusal = nextStage.startRefusal {
+        view.entryError = refusal
       } else {
         view.overlay = .none
         view.draftBeforePanel = nil
@@ -166,6 +168,10 @@ extension ScreenModel {
   /// Applies typed text to the focused field. Returns false (and sets an error) if it is invalid.
   mutating func commitEntry() -> Bool {
     guard !view.entryText.isEmpty else { return true }
+    if let reason = nextStage.lockReason(view.stageField) {
+      view.entryError = reason
+      return false
+    }
     switch StageSteps.parse(view.entryText, for: view.stageField) {
     case .success(let v):
       // A config never has ηmin above ηmax (the loader refuses it, so would a resume).
@@ -201,6 +207,10 @@ extension ScreenModel {
   }
 
   mutating func adjust(_ field: StageField, up: Bool) {
+    if let reason = nextStage.lockReason(field) {
+      view.entryError = reason
+      return
+    }
     var s = nextStage
     func cycle(_ i: Int, _ n: Int) -> Int { n == 0 ? 0 : (i + (up ? 1 : n - 1)) % n }
     switch field {
@@ -220,6 +230,8 @@ extension ScreenModel {
         if s.warmupPercent == 0 { s.warmupPercent = warmup }
         s.warmupBeforeConstantMin = nil
       }
+      s.followInfiniteSpan()
+      view.entryError = s.startRefusal
     case .warmup:
       s.warmupPercent = StageSteps.step(s.warmupPercent, StageSteps.warmupPercent, up: up)
     case .replay:

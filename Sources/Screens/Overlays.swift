@@ -126,6 +126,21 @@ enum Overlays {
         continue
       }
       let items: [(String, Bool)]
+      if s.lockReason(field) != nil {
+        // Fixed by the infinite schedule this stage continues: the value, not a choice.
+        let value: String
+        switch field {
+        case .warmup: value = "0%"
+        case .lrMax: value = Format.scientific(s.lrMax, significant: 3)
+        case .lrMin: value = Format.scientific(s.lrMin, significant: 3)
+        default: value = Format.count(s.lengthTokens) + " tokens"
+        }
+        let first = s.infiniteSpan?.firstStage ?? 1
+        grid.put(
+          value + "  (as stage \(first): infinite)", x: x, y: y, style: Style(.muted),
+          maxWidth: maxX - x)
+        continue
+      }
       switch field {
       case .dataset:
         items = [(left + " " + TextSanitizer.clean(s.dataset, maxLength: 30) + " " + right, true)]

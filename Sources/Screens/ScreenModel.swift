@@ -178,6 +178,31 @@ public struct DatasetChange: Sendable, Equatable {
   }
 }
 
+/// The infinite schedule a next stage would continue. Consecutive `infinite` stages are one
+/// schedule whose phases are fractions of their summed length, so a stage continuing one takes the
+/// span's ηmax and ηmin, no warmup, and the length the plan gave it (another length would re-plan
+/// the steps already trained).
+public struct InfiniteSpan: Sendable, Equatable {
+  /// The span's first and (so far) last stage, from 1.
+  public var firstStage: Int
+  public var lastStage: Int
+  public var lrMax: Double
+  public var lrMin: Double
+  /// This stage's planned length in tokens; nil when the plan has no infinite stage here (the
+  /// span would grow, and its schedule change under the stages already trained).
+  public var plannedLengthTokens: Double?
+
+  public init(
+    firstStage: Int, lastStage: Int, lrMax: Double, lrMin: Double, plannedLengthTokens: Double?
+  ) {
+    self.firstStage = firstStage
+    self.lastStage = lastStage
+    self.lrMax = lrMax
+    self.lrMin = lrMin
+    self.plannedLengthTokens = plannedLengthTokens
+  }
+}
+
 /// The settings of the next stage, as edited in the settings panel and the stage panel.
 public struct StageSettings: Sendable, Equatable {
   public var datasets: [String]
@@ -199,6 +224,53 @@ public struct StageSettings: Sendable, Equatable {
   /// Replay reads the earlier data spread over all of it (`replayOrder: spread`), not in order
   /// from its start.
   public var replaySpread = false
+  /// The infinite schedule the stage before ran, which choosing `infinite` continues (nil: the
+  /// stage before ran another schedule).
+  public var infiniteSpan: InfiniteSpan? = nil
+  /// Warmup, ηmax, ηmin and length as they were before `infinite` fixed them, given back when
+  /// another schedule is chosen.
+  public var beforeInfinite: [Double]? = nil
+
+  /// Whether the chosen schedule continues the stage before's infinite schedule.
+  public var continuesInfinite: Bool { schedule == "infinite" && infiniteSpan != nil }
+
+  /// Why `field` cannot be changed now (nil: it can): a stage continuing an infinite schedule
+  /// keeps its warmup (none), ηmax, ηmin and length.
+  public func lockReason(_ field: StageField) -> String? {
+    guard continuesInfinite, let span = infiniteSpan else { return nil }
+    switch field {
+    case .warmup, .lrMax, .lrMin, .length:
+      return "fixed: this stage continues stage \(span.firstStage)'s infinite schedule"
+    case .dataset, .schedule, .replay, .replayOrder: return nil
+    }
+  }
+
+  /// Why the draft cannot start (nil: it can): continuing an infinite schedule the plan did not
+  /// extend to this stage would change the learning rate of the steps already trained.
+  public var startRefusal: String? {
+    guard continuesInfinite, let span = infiniteSpan, span.plannedLengthTokens == nil else {
+      return nil
+    }
+    let stages =
+      span.firstStage == span.lastStage
+      ? "stage \(span.firstStage)" : "stages \(span.firstStage)–\(span.lastStage)"
+    return "infinite would re-plan \(stages): pick another schedule"
+  }
+
+  /// Applies the span's values when `infinite` is chosen, and gives the earlier ones back when
+  /// another schedule is.
+  public mutating func followInfiniteSpan() {
+    if continuesInfinite, let span = infiniteSpan {
+      if beforeInfinite == nil { beforeInfinite = [warmupPercent, lrMax, lrMin, lengthTokens] }
+      warmupPercent = 0
+      lrMax = span.lrMax
+      lrMin = span.lrMin
+      if let planned = span.plannedLengthTokens { lengthTokens = planned }
+    } else if let before = beforeInfinite, before.count == 4 {
+      (warmupPercent, lrMax, lrMin, lengthTokens) = (before[0], before[1], before[2], before[3])
+      beforeInfinite = nil
+    }
+  }
 
   /// What replay draws on for the chosen dataset ("" when not known).
   public var replaySource: String {

@@ -266,6 +266,56 @@ enum Script {
     #expect(stage.schedule == .cosine)
   }
 
+  /// A stage continuing an infinite schedule keeps the span's warmup (none), ηmax, ηmin and
+  /// planned length: the panel refuses changes to them (a changed length re-planned the steps
+  /// already trained, so the learning rate jumped; a changed ηmax was logged but not trained, and
+  /// the run could not be resumed), and the stage it starts reads back through the config loader.
+  @Test func aStageContinuingAnInfiniteScheduleKeepsItsSpan() throws {
+    var config = Script.config()
+    for i in config.stages.indices {
+      config.stages[i].schedule = Schedule.withDefaults(.infinite)
+      config.stages[i].warmupFraction = i == 0 ? 0.01 : 0
+    }
+    var events = Script.stageOne(config)
+    events.removeLast()
+    let state = Script.fold(events, into: RunState(config: config, interactive: true))
+    var session = ScreenSession()
+    var model = session.merge(
+      ScreenSnapshot(
+        model: state.screenModel(), draftSerial: state.draftSerial,
+        panelRequest: state.panelRequest))
+    #expect(model.nextStage.infiniteSpan?.firstStage == 1)
+    #expect(model.nextStage.infiniteSpan?.plannedLengthTokens == 12_800)
+    var commands: [Command] = []
+    for key: Key in [.char("n"), .down, .right, .down] {
+      commands += session.handleKey(key, in: &model)
+    }
+    #expect(model.nextStage.warmupPercent == 0, "warmup is fixed")
+    for key in "3e-3".map({ Key.char($0) }) + [.enter] {
+      commands += session.handleKey(key, in: &model)
+    }
+    #expect(model.nextStage.lrMax == 1e-2, "ηmax is fixed")
+    #expect(model.view.entryError?.contains("continues stage 1's infinite schedule") == true)
+    // Another schedule frees the fields; infinite again fixes them.
+    for key: Key in [.down, .down, .right] { commands += session.handleKey(key, in: &model) }
+    #expect(model.nextStage.lockReason(.lrMax) == nil)
+    commands += session.handleKey(.left, in: &model)
+    #expect(model.nextStage.lockReason(.length) != nil)
+    commands += session.handleKey(.enter, in: &model)
+    guard case .startNextStage(let settings) = commands.last, commands.count == 1 else {
+      Issue.record("expected one startNextStage, got \(commands)")
+      return
+    }
+    let stage = StageChoice.stageConfig(
+      from: settings, datasets: state.datasets, base: state.nextStageBase,
+      tokensPerStep: Script.tokensPerStep)
+    #expect(stage.warmupFraction == 0 && stage.lrMax == 1e-2 && stage.lrMin == 1e-3)
+    #expect(stage.steps == 100 && stage.schedule.kind == .infinite)
+    var resumed = config
+    resumed.stages[1] = stage
+    _ = try ConfigLoader().parse(logged: resumed.resolvedJSON, source: "resume")
+  }
+
   /// The panel says what replay draws on for the dataset chosen, by the rule the stage is made
   /// with: after stage 1 on D0, stage 2 on D1 replays D0, and so would a second stage on D0.
   @Test func thePanelShowsWhatReplayDrawsOn() {

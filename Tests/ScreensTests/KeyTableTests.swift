@@ -181,6 +181,25 @@ struct KeyTableTests {
     #expect(m.nextStage.schedule == "cosine" && m.nextStage.warmupPercent == 0.5)
   }
 
+  /// Past the plan, continuing the infinite schedule would re-plan the stages already trained:
+  /// the panel refuses to start it and says why.
+  @Test func infiniteBeyondThePlanIsRefused() {
+    var settings = StageSettings(
+      warmupPercent: 0, lrMax: 1e-2, lrMin: 1e-3, schedules: ["cosine", "infinite"],
+      scheduleIndex: 1)
+    settings.infiniteSpan = InfiniteSpan(
+      firstStage: 1, lastStage: 2, lrMax: 1e-2, lrMin: 1e-3, plannedLengthTokens: nil)
+    var model = Fixtures.stageTwo()
+    model.nextStage = settings
+    model.view.overlay = .stagePanel
+    #expect(model.handleKey(.enter).isEmpty)
+    #expect(model.view.entryError == "infinite would re-plan stages 1–2: pick another schedule")
+    model.view.stageField = .schedule
+    _ = model.handleKey(.left)
+    #expect(model.view.entryError == nil)
+    #expect(model.handleKey(.enter).count == 1)
+  }
+
   @Test func stagePanelFlow() {
     var m = Fixtures.stageBoundary()
     m.view.overlay = .none
