@@ -126,6 +126,15 @@ public final class Trainer: @unchecked Sendable {
   /// Tokens trained per step (B·T).
   public var tokensPerStep: Int { config.tokensPerStep }
 
+  /// The step the run will end at as planned from here: the current stage's start plus its and
+  /// the later stages' planned steps (after `restore`, stages that ended early or were added in
+  /// the live screen count as they ran or as the checkpoint plans them).
+  public var plannedEndStep: Int {
+    let from = stageEnded ? stageIndex + 1 : stageIndex
+    let start = stageEnded ? globalStep : globalStep - stageStep
+    return start + config.stages.dropFirst(from).reduce(0) { $0 + $1.steps }
+  }
+
   // MARK: - Resume
 
   /// Loads model, optimizer and position from a checkpoint this trainer's run wrote. The log's
@@ -536,8 +545,6 @@ public final class Trainer: @unchecked Sendable {
   }
 
   private func writeCheckpoint(periodic: Bool) throws {
-    try FileManager.default.createDirectory(
-      atPath: options.checkpointDirectory, withIntermediateDirectories: true)
     let path = checkpointPath
     // The event and the saved state share one time: a resume goes on from the logged one.
     let time = elapsed
@@ -548,6 +555,15 @@ public final class Trainer: @unchecked Sendable {
     let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
     while true {
       do {
+        // The folder too may fail (a file in its place, a full disk): a failed checkpoint either
+        // way, retried after a pause or ending the run as one.
+        do {
+          try FileManager.default.createDirectory(
+            atPath: options.checkpointDirectory, withIntermediateDirectories: true)
+        } catch {
+          throw CheckpointFolderError(
+            path: options.checkpointDirectory, reason: FileErrorText.describe(error))
+        }
         try Checkpoint.save(
           model: model, optimizer: optimizer, metadata: ["cptui.trainer": stateJSON], to: path)
         break
@@ -603,6 +619,13 @@ public final class Trainer: @unchecked Sendable {
 }
 
 /// A checkpoint the trainer could not write (the run's error event starts with its text).
+/// The checkpoint folder could not be made: `path` and why, in words.
+struct CheckpointFolderError: Error, CustomStringConvertible {
+  var path: String
+  var reason: String
+  var description: String { "\(path): \(reason)" }
+}
+
 public struct CheckpointWriteError: Error, CustomStringConvertible {
   public var reason: any Error
   public static let prefix = "checkpoint not written"

@@ -113,6 +113,24 @@ import Testing
     }
   }
 
+  /// A file where the checkpoint folder must go: the first checkpoint fails as a write failure
+  /// (exit 75, the folder and the reason named, every log line whole), not as a crash of the
+  /// run with the file system's raw error.
+  @Test func aFileInPlaceOfTheCheckpointFolder() throws {
+    let folder = try CLI.temporaryFolder("checkpoint-folder").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let log = folder + "/run.jsonl"
+    try "x".write(toFile: folder + "/run.checkpoints", atomically: true, encoding: .utf8)
+    let r = try CLI.run(
+      ["run", "tiny", "--out", log, "--threads", "1", "--set", "checkpoints.every=10"])
+    #expect(r.status == 75, "\(r)")
+    #expect(
+      r.stderr.contains("run.checkpoints: a file is in the way (a folder is needed there)"),
+      "\(r.stderr)")
+    #expect(!r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)")
+    try Self.expectWholeLines(log)
+  }
+
   /// `cptui tiny-live` in tmux with its log in `dir` and `settings` (`--set …` text); the shell
   /// that takes over prints its exit status.
   static func liveRun(on dir: String, _ settings: String) throws -> (TmuxSession, String) {
