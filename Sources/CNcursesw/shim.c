@@ -7,3 +7,11 @@ int cptui_can_address_cursor(void) {
   char *cup = tigetstr("cup");
   return cup != NULL && cup != (char *)-1;
 }
+
+int cptui_check_terminal(void) {
+  int err = 0;
+  if (setupterm(NULL, 1, &err) != OK) return 1;
+  int ok = cptui_can_address_cursor();
+  del_curterm(cur_term);
+  return ok ? 0 : 2;
+}

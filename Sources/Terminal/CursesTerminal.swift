@@ -140,6 +140,19 @@ public final class CursesTerminal {
     return v.pointee != 0
   }
 
+  /// Checks, without starting curses, that standard input and output are a terminal the screen
+  /// can be drawn on (TERM known, cursor addressing): commands call it before they create
+  /// anything, so a bad TERM costs no run log or training.
+  public static func checkUsable() throws {
+    guard isatty(0) != 0, isatty(1) != 0 else { throw TerminalError.notATerminal }
+    let term = getenv("TERM").map { String(cString: $0) } ?? ""
+    switch cptui_check_terminal() {
+    case 0: return
+    case 1: throw TerminalError.unknownTerminal(term: term)
+    default: throw TerminalError.cannotAddressCursor(term: term)
+    }
+  }
+
   /// Starts curses: locale, raw-ish input, no cursor, colours, signal handlers.
   public func start() throws {
     guard !isRunning else { throw TerminalError.alreadyRunning }

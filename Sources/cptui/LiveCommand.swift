@@ -45,6 +45,12 @@ struct LiveCommand: ParsableCommand {
     guard isatty(0) == 1, isatty(1) == 1 else {
       throw CLIError("the live screen needs a terminal; use `cptui run` for headless training")
     }
+    // A TERM the screen cannot use fails here, before a log is made or a step trained.
+    do {
+      try CursesTerminal.checkUsable()
+    } catch {
+      throw CLIError(describing: error)
+    }
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     BLAS.threads = threads
     let path = out ?? RunSupport.defaultLogPath(for: config)

@@ -145,6 +145,25 @@ import Testing
     #expect(text.contains("TERM=nosuchterm is unknown here"), "\(text)")
   }
 
+  /// The live screen checks the terminal before it makes a log or trains a step: a bad TERM
+  /// leaves nothing behind (it left a stopped run, one more per retry).
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable))
+  func theLiveScreenRefusesADumbTerminalBeforeItStarts() throws {
+    let folder = try CLI.temporaryFolder("dumb-live").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    for term in ["dumb", "nosuchterm"] {
+      let session = try TmuxSession(
+        width: 200, height: 20,
+        command: "cd '\(folder)' && TERM=\(term) '\(CLI.binary)' tiny-live --threads 1; "
+          + "echo CPTUI-EXIT=$?; PS1='$ ' exec sh")
+      defer { session.close() }
+      let screen = try session.waitFor(text: "CPTUI-EXIT=1")
+      #expect(screen.contains("TERM=\(term)"), "\(screen)")
+      #expect(!screen.contains("preparing the data"), "\(screen)")
+      #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+    }
+  }
+
   /// On a terminal, compare's table is followed by what its columns mean (not in pipes: the
   /// docs' tables and scripts read the table alone).
   @Test(.enabled(if: LiveScreenTests.tmuxAvailable))

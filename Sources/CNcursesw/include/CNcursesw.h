@@ -18,6 +18,10 @@
 /// Whether the terminal can place the cursor (terminfo `cup`): not so for TERM=dumb.
 int cptui_can_address_cursor(void);
 
+/// Reads TERM's terminfo entry without starting curses: 0 usable, 1 unknown TERM, 2 cannot place
+/// the cursor.
+int cptui_check_terminal(void);
+
 static inline WINDOW *cptui_stdscr(void) { return stdscr; }
 static inline int cptui_lines(void) { return LINES; }
 static inline int cptui_cols(void) { return COLS; }
