@@ -371,12 +371,15 @@ public enum StageSteps {
     }
     let value = v * multiplier
     switch field {
-    case .warmup where value < 0 || value > 50:
-      return .failure(EntryError("warmup must be 0–50 %"))
-    case .replay where value < 0 || value >= 100:
-      return .failure(EntryError("replay must be 0–99 %"))
-    case .lrMax where value <= 0 || value >= 1, .lrMin where value < 0 || value >= 1:
-      return .failure(EntryError("learning rate must be in (0, 1)"))
+    // The config's own limits (ConfigLoader), so a config's value can always be typed again.
+    case .warmup where value < 0 || value > 100:
+      return .failure(EntryError("warmup must be 0–100 % of the stage"))
+    case .replay where value < 0 || value > 100:
+      return .failure(EntryError("replay must be 0–100 %"))
+    case .lrMax where value <= 0 || value > 10:
+      return .failure(EntryError("η max must be above 0 and at most 10"))
+    case .lrMin where value < 0 || value > 10:
+      return .failure(EntryError("η min must be 0 to 10"))
     case .length where value < 1:
       return .failure(EntryError("length must be at least 1 token"))
     default:
