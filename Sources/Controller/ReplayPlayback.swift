@@ -249,13 +249,17 @@ public struct ReplayPlayback: Sendable {
     seek(to: max(previous ?? latest.nextDown, 0))
   }
 
+  /// Stops the clock where it is.
+  public mutating func pause() { paused = true }
+
+  /// Pause / play; at the end (paused or not) it plays again from the start, as the end-of-replay
+  /// notice says.
   public mutating func togglePause() {
-    if paused {
+    if atEnd {
       paused = false
-      // Play again from the start when the end was reached.
-      if atEnd { seekStart() }
+      seekStart()
     } else {
-      paused = true
+      paused.toggle()
     }
   }
 

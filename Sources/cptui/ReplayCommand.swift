@@ -65,7 +65,7 @@ struct ReplayCommand: ParsableCommand {
       throw CLIError("replay needs a terminal; use `cptui compare` or `cptui export` for text")
     }
     ReplayPosition(at)?.apply(to: &playback)
-    if paused { playback.togglePause() }
+    if paused { playback.pause() }
     let driver = ReplayDriver(playback: playback)
     driver.start()
     defer { driver.stop() }
