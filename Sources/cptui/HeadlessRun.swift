@@ -72,7 +72,8 @@ enum HeadlessRun {
             for: config, threads: threads, version: CPTUIVersion.string,
             command: CommandLine.arguments)))
     }
-    progress.configure(config: config)
+    progress.configure(
+      config: trainer.config, endStep: checkpoint != nil ? trainer.plannedEndStep : nil)
     let status = trainer.run()
     signals.unwatch()
     progress.finish()

@@ -11,6 +11,8 @@ final class ProgressLine: @unchecked Sendable {
   private let isTerminal = isatty(2) == 1
   private var totalSteps = 0
   private var stageCount = 0
+  /// Planned steps per stage (index 0: stage 1).
+  private var plannedSteps: [Int] = []
   private var stage = 0
   private var step = 0
   private var tokensPerSecond: Double = 0
@@ -21,8 +23,11 @@ final class ProgressLine: @unchecked Sendable {
 
   init(enabled: Bool) { self.enabled = enabled }
 
-  func configure(config: ExperimentConfig) {
-    totalSteps = config.totalSteps
+  /// The plan to count against: `config`'s stages, ending at `endStep` (a resumed run: where
+  /// the trainer's restored plan ends, not the sum of the config's stages).
+  func configure(config: ExperimentConfig, endStep: Int? = nil) {
+    plannedSteps = config.stages.map(\.steps)
+    totalSteps = endStep ?? config.totalSteps
     stageCount = config.stages.count
     tokensPerStep = config.tokensPerStep
   }
@@ -50,7 +55,9 @@ final class ProgressLine: @unchecked Sendable {
     case .stageStart(let s):
       stage = s.stage
       stageCount = max(stageCount, s.stage)
-      totalSteps = max(totalSteps, s.startStep + s.steps)
+      // From here the plan is this stage as it starts and the later ones as planned (an earlier
+      // stage that ended early moved the end).
+      totalSteps = s.startStep + s.steps + plannedSteps.dropFirst(s.stage).reduce(0, +)
     case .error(let e):
       clear()
       printError("cptui: \(e.kind): \(e.message)")

@@ -372,6 +372,32 @@ struct TrainerTests {
     #expect(ends.last?.step == 28)
   }
 
+  /// After a resume the plan ends where the restored run will: a stage ended early (at 8 of 20)
+  /// moves the end from 40 to 28, whether the checkpoint is the stage end's or a later one's
+  /// (the headless progress line counted 40, and its ETA never reached 0).
+  @Test func theRestoredPlanEndsWhereTheRunWill() throws {
+    let (config, data, folder) = try Self.setUp()
+    let fresh = try Trainer(
+      config: config, data: data, options: TrainerOptions(threads: 1, checkpointDirectory: folder)
+    ) { _ in }
+    #expect(fresh.plannedEndStep == 40)
+    let (events, status) = try Self.run(
+      config, data, folder: folder, commands: [(8, .endStage), (14, .stop)])
+    #expect(status == .stopped)
+    let checkpoints = events.compactMap {
+      if case .checkpoint(let c) = $0 { return c } else { return nil }
+    }
+    #expect(checkpoints.map(\.step) == [8, 14])
+    for checkpoint in checkpoints {
+      let trainer = try Trainer(
+        config: config, data: data,
+        options: TrainerOptions(threads: 1, checkpointDirectory: folder + "-\(checkpoint.step)")
+      ) { _ in }
+      try trainer.restore(checkpoint: checkpoint.path)
+      #expect(trainer.plannedEndStep == 28, "from step \(checkpoint.step)")
+    }
+  }
+
   @Test func divergingLossStopsTheRun() throws {
     let (config, data, folder) = try Self.setUp()
     final class Box: @unchecked Sendable { var events: [RunEvent] = [] }
