@@ -48,6 +48,9 @@ public struct SweepFile: Equatable, Sendable {
   public var union: String?
   public var unionOverrides: [String]
   public var out: String?
+  /// Where the file gives each override (`set`, `union.set`) and its `preset` and `union`:
+  /// "FILE:LINE:COLUMN: set" by override text (`stages.2.replay=500`), or by "preset"/"union".
+  public var places: [String: String] = [:]
 
   static let keys = ["about", "preset", "set", "seeds", "grid", "union", "out"]
 
@@ -65,6 +68,7 @@ public struct SweepFile: Equatable, Sendable {
       ConfigError(
         source: source, line: node?.line, column: node?.column, keyPath: key, message: message)
     }
+    var places: [String: String] = [:]
     func scalar(_ node: ConfigNode, _ key: String) throws(ConfigError) -> String {
       guard case .scalar(let text, _) = node.value else {
         throw fail(node, key, "expected a single value, found \(node.kindDescription)")
@@ -79,6 +83,7 @@ public struct SweepFile: Equatable, Sendable {
         var out: [String] = []
         for item in items {
           out.append("\(item.key)=\(try scalar(item.value, key + "." + item.key))")
+          places[out[out.count - 1]] = place(item.value) + ": " + key
         }
         return out
       case .list(let items):
@@ -89,6 +94,7 @@ public struct SweepFile: Equatable, Sendable {
             throw fail(item, key, "expected key=value, found \(text)")
           }
           out.append(text)
+          places[text] = place(item) + ": " + key
         }
         return out
       default:
@@ -185,6 +191,11 @@ public struct SweepFile: Equatable, Sendable {
     }
     sweep.preset = located(sweep.preset)
     sweep.union = sweep.union.map(located)
+    places["preset"] = place(presetNode) + ": preset"
+    if let union = root["union"] {
+      places["union"] = place(union["preset"] ?? union) + ": union"
+    }
+    sweep.places = places
     return sweep
   }
 

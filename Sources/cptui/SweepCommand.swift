@@ -77,16 +77,31 @@ struct SweepCommand: ParsableCommand {
   /// The config of one grid combination. A value the config refuses is named where it was given:
   /// `--grid KEY=VALUE`, or the sweep file's line (not as a `--set` the user never typed).
   static func loadCombination(_ plan: Plan, _ combo: [String]) throws -> ExperimentConfig {
+    try load(
+      plan.config, overrides: plan.overrides + combo, plan: plan, combo: combo, role: "preset")
+  }
+
+  /// Loads `config` (the plan's experiment, role "preset", or its union baseline, "union") with
+  /// `overrides`; errors name the sweep file's line for what the file gave (its `set`, `union.set`,
+  /// `preset`, `union`), the grid for `combo`'s values.
+  static func load(
+    _ config: String, overrides: [String], plan: Plan, combo: [String] = [], role: String
+  ) throws -> ExperimentConfig {
     do {
-      return try Presets.resolve(
-        plan.config, loader: RunSupport.loader, overrides: plan.overrides + combo)
+      return try Presets.resolve(config, loader: RunSupport.loader, overrides: overrides)
     } catch var error as ConfigError {
       if let entry = error.override, combo.contains(entry) {
         let axis = plan.axes.first { $0.choices.contains { $0.contains(entry) } }
         error.overrideOrigin = axis?.place.map { "\($0): grid value" } ?? "--grid"
+      } else if let entry = error.override, let place = plan.filePlaces[entry] {
+        error.overrideOrigin = place
       }
       throw CLIError(describing: error)
     } catch {
+      // A preset the file names that does not exist: say where the file names it.
+      if error is Presets.NotFound, let place = plan.filePlaces[role] {
+        throw CLIError("\(place): \(error)")
+      }
       throw CLIError(describing: error)
     }
   }
@@ -100,6 +115,9 @@ struct SweepCommand: ParsableCommand {
     var unionOverrides: [String]
     var unionPerSeed = false
     var out: String?
+    /// Where a sweep file gave its overrides, `preset` and `union` (`SweepFile.places`), for
+    /// what the command line did not replace.
+    var filePlaces: [String: String] = [:]
   }
 
   func plan() throws -> Plan {
@@ -134,24 +152,23 @@ struct SweepCommand: ParsableCommand {
         merged.append(axis)
       }
     }
+    var places = file.places
+    // What the command line gives is named as the command line's.
+    for entry in overrides + unionOverrides { places[entry] = nil }
+    if union != nil { places["union"] = nil }
     return Plan(
       config: file.preset, overrides: file.overrides + overrides, axes: merged,
       union: union ?? file.union, unionOverrides: file.unionOverrides + unionOverrides,
       unionPerSeed: file.unionPerSeed && merged.contains { $0.key == "seed" },
-      out: out ?? file.out ?? "runs/sweep-\(file.name)")
+      out: out ?? file.out ?? "runs/sweep-\(file.name)", filePlaces: places)
   }
 
   func run() throws {
     _ = StopSignals.shared  // from here on Ctrl-C stops, and never leaves a half-made file
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     let plan = try plan()
-    let base = try RunSupport.loadConfig(plan.config, overrides: plan.overrides)
+    let base = try Self.load(plan.config, overrides: plan.overrides, plan: plan, role: "preset")
     let folder = plan.out ?? "runs/sweep-\(base.name)"
-    do {
-      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    } catch {
-      throw CLIError("--out \(folder): cannot create the folder: \(FileErrorText.describe(error))")
-    }
     var jobs: [(name: String, config: ExperimentConfig, isUnion: Bool)] = []
     for combo in SweepFile.combinations(plan.axes) {
       let config = try Self.loadCombination(plan, combo)
@@ -162,7 +179,8 @@ struct SweepCommand: ParsableCommand {
       // One union run, or one per seed (named …__seed=N) when the sweep file has seeds:.
       let seeds = plan.unionPerSeed ? plan.axes.first { $0.key == "seed" }?.choices ?? [] : []
       for seed in seeds.isEmpty ? [[]] : seeds {
-        let config = try RunSupport.loadConfig(union, overrides: plan.unionOverrides + seed)
+        let config = try Self.load(
+          union, overrides: plan.unionOverrides + seed, plan: plan, role: "union")
         let name =
           config.name.lowercased().hasPrefix("union") ? config.name : "union-\(config.name)"
         let suffix = seed.map { Self.fileSafe($0) }.joined(separator: "__")
@@ -196,6 +214,12 @@ struct SweepCommand: ParsableCommand {
             + "them no Δunion; measure it as they are with --union-set "
             + "\(keys[a.name] ?? a.name)=\(value)")
       }
+    }
+    // Made once every run's config loaded: a sweep refused for a bad value leaves no empty folder.
+    do {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    } catch {
+      throw CLIError("--out \(folder): cannot create the folder: \(FileErrorText.describe(error))")
     }
     var paths: [String] = []
     var unionPaths: Set<String> = []

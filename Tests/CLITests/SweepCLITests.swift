@@ -362,12 +362,26 @@ struct SweepGridErrorTests {
     let empty = folder.appendingPathComponent("empty.yaml").path
     try "preset: tiny\ngrid:\n  stage2.replay: []\n".write(
       toFile: empty, atomically: true, encoding: .utf8)
+    // The file's own overrides, preset and union are named by their lines too (they read as a
+    // `--set` nobody typed, or named no file at all).
+    func file(_ name: String, _ text: String) throws -> String {
+      let path = folder.appendingPathComponent(name).path
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+    let set = try file(
+      "set.yaml", "preset: tiny\nset: {stages.2.replay: 500}\ngrid:\n  seed: [1]\n")
+    let preset = try file("preset.yaml", "preset: nosuch\ngrid:\n  seed: [1]\n")
+    let union = try file("union.yaml", "preset: tiny\nunion: nosuch\ngrid:\n  seed: [1]\n")
     let out = folder.appendingPathComponent("out").path
     let cases: [([String], String)] = [
       (
         ["sweep", "tiny", "--grid", "stage2.replay=0,150", "--out", out],
         "--grid stage2.replay=150: "
       ),
+      (["sweep", set, "--out", out], "\(set):2:24: set stages.2.replay=500: stages.2.replay: "),
+      (["sweep", preset, "--out", out], "\(preset):1:9: preset: no preset named \"nosuch\""),
+      (["sweep", union, "--out", out], "\(union):2:8: union: no preset named \"nosuch\""),
       (["sweep", typo, "--out", out], "\(typo):3:18: grid value stage2.replya=0: "),
       (["sweep", empty, "--out", out], "\(empty):3:18: stage2.replay: needs at least one value"),
       (["sweep", "tiny", "--grid", "stage2.replay=0,0", "--out", out], "0 is given twice"),
@@ -377,6 +391,8 @@ struct SweepGridErrorTests {
       #expect(r.status != 0, "\(arguments)")
       let first = r.stderr.split(separator: "\n").first ?? ""
       #expect(first.contains(expected) && !first.contains("--set"), "\(arguments): \(r.stderr)")
+      // Refused before anything was made: no empty --out folder left behind.
+      #expect(!FileManager.default.fileExists(atPath: out), "\(arguments)")
     }
   }
 }
