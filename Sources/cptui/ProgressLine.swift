@@ -75,8 +75,15 @@ final class ProgressLine: @unchecked Sendable {
   private var line: String {
     let remaining = Double(max(totalSteps - step, 0) * tokensPerStep)
     let eta = tokensPerSecond > 0 ? Self.duration(remaining / tokensPerSecond) : "–"
-    let losses = lastLosses.map { "\($0.dataset) \(String(format: "%.3f", $0.loss))" }
-      .joined(separator: " ")
+    // Non-finite losses as the log writes them ("NaN", not printf's "-nan").
+    let losses = lastLosses.map { loss in
+      let value =
+        loss.loss.isFinite
+        ? String(format: "%.3f", loss.loss)
+        : loss.loss.isNaN ? "NaN" : loss.loss > 0 ? "Infinity" : "-Infinity"
+      return "\(loss.dataset) \(value)"
+    }
+    .joined(separator: " ")
     return
       "stage \(stage)/\(stageCount) · step \(step)/\(totalSteps) · "
       + "\(Self.rate(tokensPerSecond)) tok/s · ETA \(eta) · \(losses)"
