@@ -86,6 +86,12 @@ public struct Comparison: Sendable {
   }
   static let forgettingPrefix = "forgetting "
 
+  /// Whether a dataset name is one of the table's other column names (`avg`, `forgetting`,
+  /// `forgetting D1`, `Δunion`, …), which the config loader refuses as dataset names.
+  static func isMeasureName(_ name: String) -> Bool {
+    ConfigLoader.measureNames.contains(name) || name == "Δunion" || name.hasPrefix(forgettingPrefix)
+  }
+
   /// The value of a measure column (`allMeasureColumns`) for a row; nil where it has none.
   public func value(_ row: Row, column: String) -> Double? {
     if datasets.contains(column) { return row.summary.finalLosses[column] }
@@ -146,6 +152,17 @@ public struct Comparison: Sendable {
     var rows: [Row] = []
     var datasets: [String] = []
     var notices = notices
+    // A log from another writer may name a dataset like a measure column (cptui's configs refuse
+    // such names): its losses would fill, or hide, that column for every run. It is left out.
+    let runs = runs.filter { run in
+      var names = Set(run.header?.datasets ?? [])
+      for case .eval(let e) in run.events { for loss in e.losses { names.insert(loss.dataset) } }
+      guard let clash = names.sorted().first(where: Self.isMeasureName) else { return true }
+      notices.append(
+        "\(run.path): left out: its dataset \"\(clash)\" has the name of a measure column "
+          + "(rename it in the log's header and evaluations to compare it)")
+      return false
+    }
     for run in runs {
       let count =
         averaging ?? Self.configuredAveraging(run.header) ?? ConfigDefaults.evaluationAverage

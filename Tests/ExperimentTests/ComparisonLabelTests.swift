@@ -205,3 +205,35 @@ struct ComparisonLabelTests {
     #expect(Comparison.distinguishingLabels(runs) == ["replay 0%", "replay 25%"])
   }
 }
+
+/// A log from another writer whose dataset is named like a measure column (`avg`, `forgetting`,
+/// `forgetting D1`): it is left out with a notice, not let fill or hide that column for every
+/// run.
+struct ForeignDatasetNameTests {
+  static func run(_ path: String, datasets: [String]) -> (String, [RunEvent], RunHeader?) {
+    let header = RunHeader(runName: path, startTime: "t", datasets: datasets)
+    let losses = datasets.enumerated().map { DatasetLoss($0.element, 5 - Double($0.offset)) }
+    return (
+      path,
+      [
+        .header(header), .eval(EvalEvent(stage: 1, step: 0, tokens: 0, losses: losses)),
+        .eval(EvalEvent(stage: 1, step: 1, tokens: 10, losses: losses)),
+      ],
+      header
+    )
+  }
+
+  @Test(arguments: ["avg", "forgetting", "forgetting D1", "Δunion", "run"])
+  func aLogWithAMeasuresNameIsLeftOut(name: String) {
+    let comparison = Comparison(runs: [
+      Self.run("ours.jsonl", datasets: ["D0", "D1"]),
+      Self.run("foreign.jsonl", datasets: ["D0", name]),
+    ])
+    #expect(comparison.rows.map(\.path) == ["ours.jsonl"])
+    #expect(comparison.datasets == ["D0", "D1"])
+    #expect(
+      comparison.notices.contains {
+        $0.hasPrefix("foreign.jsonl: left out: its dataset \"\(name)\"")
+      }, "\(comparison.notices)")
+  }
+}
