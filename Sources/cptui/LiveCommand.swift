@@ -121,6 +121,10 @@ struct LiveCommand: ParsableCommand {
     if let failure = recorder.failure { throw CLIError("run log: \(failure)") }
     let final = controller.mailbox.take().value.model.status
     printError("cptui: run ended at step \(final.step) — log \(path)")
+    // Quit before the plan's end (its last checkpoint is in the log): say how to go on.
+    if final.endedAs == "stopped" {
+      printError("cptui: continue with: cptui run --resume \(path)")
+    }
     // Stopped by a signal: the log is complete, but the caller learns the run did not just finish.
     if let status = outcome.signalExitStatus { throw ExitCode(status) }
   }

@@ -27,7 +27,7 @@ struct ScheduleCommand: ParsableCommand {
   @Option(help: "Plot height in characters.")
   var height: Int = 12
 
-  @Option(help: "Rows of the step table.")
+  @Option(help: "Rows of the step table (stage starts and warmup ends are added to them).")
   var rows: Int = 16
 
   @Flag(help: "Draw with ASCII characters instead of braille dots.")

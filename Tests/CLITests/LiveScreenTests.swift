@@ -195,7 +195,9 @@ final class TmuxSession {
     tmux.send("q")
     try tmux.waitFor(text: "Stop training and quit?")
     tmux.send("y")
-    try tmux.waitFor(text: "CPTUI-EXIT=0")
+    let after = try tmux.waitFor(text: "CPTUI-EXIT=0")
+    // Stopped before the plan's end: the way on is printed, as `cptui run` prints it.
+    #expect(after.contains("continue with: cptui run --resume"), "\(after)")
     let events = Self.events(log)
     #expect(events.first?["type"] as? String == "header")
     #expect(events.last?["type"] as? String == "runEnd")
