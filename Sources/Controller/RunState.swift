@@ -362,7 +362,8 @@ public struct RunState: Sendable, Equatable {
     run.lrPlanned = isRunning ? plannedLearningRate() : Series(name: "lr planned")
     for s in stages where s.stage > 1 {
       let settings = StageSettings(
-        warmupPercent: s.warmupFraction * 100, lrMax: s.lrMax, replayPercent: s.replayPercent)
+        warmupPercent: s.warmupFraction * 100, lrMax: s.lrMax, lrMin: s.lrMin,
+        schedules: [s.schedule], replayPercent: s.replayPercent)
       run.stageMarkers.append(
         StageMarker(
           x: Double(s.startTokens), label: StageMarker.label(stage: s.stage, settings: settings)))

@@ -46,10 +46,17 @@ public struct StageMarker: Sendable, Equatable {
     self.label = label
   }
 
-  /// The usual label: "stage 2: warmup 1% · ηmax 3e-4 · r25%".
+  /// The usual label: "stage 2: warmup 1% · ηmax 3e-4 · r25%"; a constant-min stage, which never
+  /// reaches ηmax, says the rate it trains at: "stage 2: ηmin 3e-5 · r25%" (after any warmup).
   public static func label(stage: Int, settings: StageSettings) -> String {
-    "stage \(stage): warmup \(Format.percent(settings.warmupPercent)) · ηmax "
-      + "\(Format.scientific(settings.lrMax, significant: 3)) · r\(Format.percent(settings.replayPercent))"
+    let replay = " · r\(Format.percent(settings.replayPercent))"
+    let warmup = "warmup \(Format.percent(settings.warmupPercent))"
+    if settings.schedule == "constant-min" {
+      let rate = "ηmin \(Format.scientific(settings.lrMin, significant: 3))"
+      return "stage \(stage): " + (settings.warmupPercent > 0 ? warmup + " · " : "") + rate + replay
+    }
+    return "stage \(stage): \(warmup) · ηmax "
+      + Format.scientific(settings.lrMax, significant: 3) + replay
   }
 }
 

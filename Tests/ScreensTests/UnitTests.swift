@@ -167,6 +167,21 @@ struct FormatTests {
     #expect(Format.duration(3723) == "1:02:03")
   }
 
+  /// Stage markers name what the stage trains at: constant-min never reaches ηmax, so its label
+  /// gives ηmin (it read "ηmax 1e-2" while the rate stayed at 1e-3).
+  @Test func stageMarkerLabels() {
+    var settings = StageSettings(
+      warmupPercent: 1, lrMax: 4e-3, lrMin: 4e-4, schedules: ["cosine"], replayPercent: 25)
+    #expect(
+      StageMarker.label(stage: 2, settings: settings) == "stage 2: warmup 1% · ηmax 4e-3 · r25%")
+    settings.schedules = ["constant-min"]
+    settings.warmupPercent = 0
+    #expect(StageMarker.label(stage: 2, settings: settings) == "stage 2: ηmin 4e-4 · r25%")
+    settings.warmupPercent = 1
+    #expect(
+      StageMarker.label(stage: 3, settings: settings) == "stage 3: warmup 1% · ηmin 4e-4 · r25%")
+  }
+
   @Test func ticks() {
     #expect(LineChart.linearTicks(lo: 2.3, hi: 5.6, target: 4) == [3, 4, 5])
     #expect(LineChart.linearTicks(lo: 2.3, hi: 5.6, target: 7) == [2.5, 3, 3.5, 4, 4.5, 5, 5.5])
