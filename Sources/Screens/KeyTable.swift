@@ -371,9 +371,11 @@ public enum StageSteps {
     }
     let value = v * multiplier
     switch field {
-    // The config's own limits (ConfigLoader), so a config's value can always be typed again.
-    case .warmup where value < 0 || value > 100:
-      return .failure(EntryError("warmup must be 0–100 % of the stage"))
+    // The config's own limits (ConfigLoader), so a config's value can be typed again; warmup stays
+    // at most 50 %, inside every schedule's own rule (infinite: before its cooldown ends at 60 %;
+    // wsd: warmup + decay ≤ 100 %), so a stage started here always reads back on a resume.
+    case .warmup where value < 0 || value > 50:
+      return .failure(EntryError("warmup must be 0–50 % of the stage"))
     case .replay where value < 0 || value > 100:
       return .failure(EntryError("replay must be 0–100 %"))
     case .lrMax where value <= 0 || value > 10:

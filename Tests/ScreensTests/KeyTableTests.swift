@@ -268,7 +268,7 @@ struct KeyTableTests {
     ("3e-4", StageField.lrMax, 3e-4), ("25%", .replay, 25), ("0.5", .warmup, 0.5),
     ("250k", .length, 250_000), ("1.5M", .length, 1_500_000),
     // The config's own limits: anything a config may say can be typed again.
-    ("100", .replay, 100), ("80%", .warmup, 80), ("2", .lrMax, 2), ("10", .lrMax, 10),
+    ("100", .replay, 100), ("50%", .warmup, 50), ("2", .lrMax, 2), ("10", .lrMax, 10),
   ])
   func parsesTypedValues(entry: (String, StageField, Double)) throws {
     let v = try StageSteps.parse(entry.0, for: entry.1).get()
@@ -276,7 +276,7 @@ struct KeyTableTests {
   }
 
   @Test(arguments: [
-    ("101", StageField.replay), ("150", .warmup), ("11", .lrMax), ("0", .lrMax), ("-1", .lrMin),
+    ("101", StageField.replay), ("80", .warmup), ("11", .lrMax), ("0", .lrMax), ("-1", .lrMin),
   ])
   func refusesValuesAConfigRefuses(entry: (String, StageField)) {
     #expect((try? StageSteps.parse(entry.0, for: entry.1).get()) == nil)
