@@ -37,7 +37,8 @@ public enum JSONText {
     return value
   }
 
-  static func nonFiniteSpelling(_ value: Double) -> String {
+  /// How logs write a non-finite number: `NaN`, `Infinity`, `-Infinity`.
+  public static func nonFiniteSpelling(_ value: Double) -> String {
     value.isNaN ? "NaN" : (value > 0 ? "Infinity" : "-Infinity")
   }
 

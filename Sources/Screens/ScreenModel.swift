@@ -236,7 +236,12 @@ public struct StageSettings: Sendable, Equatable {
   public var infiniteSpan: InfiniteSpan? = nil
   /// Warmup, ηmax, ηmin and length as they were before `infinite` fixed them, given back when
   /// another schedule is chosen.
-  public var beforeInfinite: [Double]? = nil
+  public var beforeInfinite: SpanFixed? = nil
+
+  /// The fields a continued infinite span fixes, as they were before it did.
+  public struct SpanFixed: Sendable, Equatable {
+    public var warmupPercent, lrMax, lrMin, lengthTokens: Double
+  }
 
   /// Whether the chosen schedule continues the stage before's infinite schedule.
   public var continuesInfinite: Bool { schedule == "infinite" && infiniteSpan != nil }
@@ -268,13 +273,17 @@ public struct StageSettings: Sendable, Equatable {
   /// another schedule is.
   public mutating func followInfiniteSpan() {
     if continuesInfinite, let span = infiniteSpan {
-      if beforeInfinite == nil { beforeInfinite = [warmupPercent, lrMax, lrMin, lengthTokens] }
+      if beforeInfinite == nil {
+        beforeInfinite = SpanFixed(
+          warmupPercent: warmupPercent, lrMax: lrMax, lrMin: lrMin, lengthTokens: lengthTokens)
+      }
       warmupPercent = 0
       lrMax = span.lrMax
       lrMin = span.lrMin
       if let planned = span.plannedLengthTokens { lengthTokens = planned }
-    } else if let before = beforeInfinite, before.count == 4 {
-      (warmupPercent, lrMax, lrMin, lengthTokens) = (before[0], before[1], before[2], before[3])
+    } else if let before = beforeInfinite {
+      (warmupPercent, lrMax, lrMin, lengthTokens) =
+        (before.warmupPercent, before.lrMax, before.lrMin, before.lengthTokens)
       beforeInfinite = nil
     }
   }

@@ -79,8 +79,7 @@ final class ProgressLine: @unchecked Sendable {
     let losses = lastLosses.map { loss in
       let value =
         loss.loss.isFinite
-        ? String(format: "%.3f", loss.loss)
-        : loss.loss.isNaN ? "NaN" : loss.loss > 0 ? "Infinity" : "-Infinity"
+        ? String(format: "%.3f", loss.loss) : JSONText.nonFiniteSpelling(loss.loss)
       return "\(loss.dataset) \(value)"
     }
     .joined(separator: " ")

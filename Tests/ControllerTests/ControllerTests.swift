@@ -228,9 +228,10 @@ enum Script {
 }
 
 @Suite struct KeyTests {
-  /// The screen after stage 1 of the script, as the TUI would merge it.
-  static func screen() -> (ScreenSession, ScreenModel, RunState) {
-    let config = Script.config()
+  /// The screen after stage 1 of the script (or of `config`), as the TUI would merge it.
+  static func screen(_ config: ExperimentConfig = Script.config()) -> (
+    ScreenSession, ScreenModel, RunState
+  ) {
     var events = Script.stageOne(config)
     events.removeLast()
     let state = Script.fold(events, into: RunState(config: config, interactive: true))
@@ -276,14 +277,7 @@ enum Script {
       config.stages[i].schedule = Schedule.withDefaults(.infinite)
       config.stages[i].warmupFraction = i == 0 ? 0.01 : 0
     }
-    var events = Script.stageOne(config)
-    events.removeLast()
-    let state = Script.fold(events, into: RunState(config: config, interactive: true))
-    var session = ScreenSession()
-    var model = session.merge(
-      ScreenSnapshot(
-        model: state.screenModel(), draftSerial: state.draftSerial,
-        panelRequest: state.panelRequest))
+    var (session, model, state) = Self.screen(config)
     #expect(model.nextStage.infiniteSpan?.firstStage == 1)
     #expect(model.nextStage.infiniteSpan?.plannedLengthTokens == 12_800)
     var commands: [Command] = []
