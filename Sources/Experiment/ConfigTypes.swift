@@ -67,6 +67,26 @@ public struct ExperimentConfig: Sendable, Hashable {
     return starts
   }
 
+  /// Gives each stage that continues an infinite span (an infinite stage right after another) its
+  /// span's first stage's schedule, ηmax and ηmin, and no warmup: what the config loader makes of
+  /// such a stage, so a plan changed while training still reads back the same.
+  public mutating func alignInfiniteSpans() {
+    var first = 0
+    for index in stages.indices {
+      let continues =
+        index > 0 && stages[index].schedule.kind == .infinite
+        && stages[index - 1].schedule.kind == .infinite
+      guard continues else {
+        first = index
+        continue
+      }
+      stages[index].schedule = stages[first].schedule
+      stages[index].lrMax = stages[first].lrMax
+      stages[index].lrMin = stages[first].lrMin
+      stages[index].warmupFraction = 0
+    }
+  }
+
   /// The planned learning rate of the whole run.
   public var schedulePlan: SchedulePlan {
     SchedulePlan(stages: stages.map(\.stageSchedule))

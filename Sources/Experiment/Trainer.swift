@@ -284,10 +284,12 @@ public final class Trainer: @unchecked Sendable {
   }
 
   /// Puts `stage` at `index` (replacing a planned stage or adding one) and re-plans the schedule.
+  /// A stage that starts an infinite span gives its rates to the planned stages continuing it.
   private func setStage(_ stage: StageConfig, at index: Int) throws {
     var stages = config.stages
     if index < stages.count { stages[index] = stage } else { stages.append(stage) }
     config.stages = stages
+    config.alignInfiniteSpans()
     plan = config.schedulePlan
   }
 

@@ -363,6 +363,33 @@ struct TrainerTests {
     #expect(early == .stopped)
   }
 
+  /// A chosen stage that starts an infinite span gives its ηmax and ηmin to the planned stages
+  /// that continue the span: the checkpoint's plan stays one the loader reads back (it refused
+  /// "stages.3.lrMax: … continues the infinite schedule of stage 2" when quit mid-stage 2).
+  @Test func aChosenInfiniteStageCarriesItsRatesThroughItsSpan() throws {
+    let (config, data, folder) = try Self.setUp([
+      "stages.2.schedule=infinite", "stages.3.dataset=D1", "stages.3.schedule=infinite",
+    ])
+    #expect(config.stages.count == 3 && config.stages[2].lrMax == 1e-2)
+    var chosen = config.stages[1]
+    chosen.lrMax = 5e-3
+    chosen.lrMin = 5e-4
+    let (events, status) = try Self.run(
+      config, data, folder: folder, commands: [(-1, .startStage(chosen)), (25, .stop)],
+      wait: true)
+    #expect(status == .stopped)
+    let last = try #require(
+      events.compactMap { if case .checkpoint(let c) = $0 { return c } else { return nil } }.last)
+    #expect(last.step == 25)
+    let (resumed, _, end) = try Self.resume(config, data, folder: folder, from: last.path)
+    #expect(end == .completed)
+    let starts = resumed.compactMap {
+      if case .stageStart(let s) = $0 { return s } else { return nil }
+    }
+    #expect(starts.map(\.stage) == [3])
+    #expect(starts.first?.lrMax == 5e-3 && starts.first?.lrMin == 5e-4)
+  }
+
   @Test func endingAStageEarlyStartsTheNextOne() throws {
     let (config, data, folder) = try Self.setUp()
     let (events, status) = try Self.run(config, data, folder: folder, commands: [(8, .endStage)])
