@@ -49,8 +49,14 @@ public struct SweepFile: Equatable, Sendable {
   public var unionOverrides: [String]
   public var out: String?
   /// Where the file gives each override (`set`, `union.set`) and its `preset` and `union`:
-  /// "FILE:LINE:COLUMN: set" by override text (`stages.2.replay=500`), or by "preset"/"union".
+  /// "FILE:LINE:COLUMN: set" by `placeKey(list, override)`, or by "preset"/"union".
   public var places: [String: String] = [:]
+
+  /// The key of `places` for `override` (`stages.2.replay=500`) given in `list` ("set" or
+  /// "union.set"): the same text in both lists has two places.
+  public static func placeKey(_ list: String, _ override: String) -> String {
+    list + " " + override
+  }
 
   static let keys = ["about", "preset", "set", "seeds", "grid", "union", "out"]
 
@@ -83,7 +89,7 @@ public struct SweepFile: Equatable, Sendable {
         var out: [String] = []
         for item in items {
           out.append("\(item.key)=\(try scalar(item.value, key + "." + item.key))")
-          places[out[out.count - 1]] = place(item.value) + ": " + key
+          places[placeKey(key, out[out.count - 1])] = place(item.value) + ": " + key
         }
         return out
       case .list(let items):
@@ -94,7 +100,7 @@ public struct SweepFile: Equatable, Sendable {
             throw fail(item, key, "expected key=value, found \(text)")
           }
           out.append(text)
-          places[text] = place(item) + ": " + key
+          places[placeKey(key, text)] = place(item) + ": " + key
         }
         return out
       default:

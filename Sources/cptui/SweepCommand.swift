@@ -83,7 +83,7 @@ struct SweepCommand: ParsableCommand {
 
   /// Loads `config` (the plan's experiment, role "preset", or its union baseline, "union") with
   /// `overrides`; errors name the sweep file's line for what the file gave (its `set`, `union.set`,
-  /// `preset`, `union`), the grid for `combo`'s values.
+  /// `preset`, `union`), the grid for `combo`'s values, `--union-set` for the union's others.
   static func load(
     _ config: String, overrides: [String], plan: Plan, combo: [String] = [], role: String
   ) throws -> ExperimentConfig {
@@ -93,8 +93,11 @@ struct SweepCommand: ParsableCommand {
       if let entry = error.override, combo.contains(entry) {
         let axis = plan.axes.first { $0.choices.contains { $0.contains(entry) } }
         error.overrideOrigin = axis?.place.map { "\($0): grid value" } ?? "--grid"
-      } else if let entry = error.override, let place = plan.filePlaces[entry] {
-        error.overrideOrigin = place
+      } else if let entry = error.override {
+        let list = role == "union" ? "union.set" : "set"
+        error.overrideOrigin =
+          plan.filePlaces[SweepFile.placeKey(list, entry)]
+          ?? (role == "union" ? "--union-set" : nil)
       }
       throw CLIError(describing: error)
     } catch {
@@ -154,7 +157,8 @@ struct SweepCommand: ParsableCommand {
     }
     var places = file.places
     // What the command line gives is named as the command line's.
-    for entry in overrides + unionOverrides { places[entry] = nil }
+    for entry in overrides { places[SweepFile.placeKey("set", entry)] = nil }
+    for entry in unionOverrides { places[SweepFile.placeKey("union.set", entry)] = nil }
     if union != nil { places["union"] = nil }
     return Plan(
       config: file.preset, overrides: file.overrides + overrides, axes: merged,

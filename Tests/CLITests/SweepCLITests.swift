@@ -373,8 +373,21 @@ struct SweepGridErrorTests {
       "set.yaml", "preset: tiny\nset: {stages.2.replay: 500}\ngrid:\n  seed: [1]\n")
     let preset = try file("preset.yaml", "preset: nosuch\ngrid:\n  seed: [1]\n")
     let union = try file("union.yaml", "preset: tiny\nunion: nosuch\ngrid:\n  seed: [1]\n")
+    // The same override in `set` and `union.set`: each list's error names its own line.
+    let both = try file(
+      "both.yaml",
+      "preset: tiny\nset: {stages.3.replay: 5}\nunion: {preset: union-tiny, set: {stages.3.replay: 5}}"
+        + "\ngrid:\n  seed: [1]\n")
     let out = folder.appendingPathComponent("out").path
     let cases: [([String], String)] = [
+      (["sweep", both, "--out", out], "\(both):2:24: set stages.3.replay=5: "),
+      (
+        [
+          "sweep", "tiny", "--grid", "seed=1", "--union", "union-tiny", "--union-set",
+          "stages.2.replay=5", "--out", out,
+        ],
+        "--union-set stages.2.replay=5: "
+      ),
       (
         ["sweep", "tiny", "--grid", "stage2.replay=0,150", "--out", out],
         "--grid stage2.replay=150: "
