@@ -63,6 +63,11 @@ struct CompareCommand: ParsableCommand {
     } catch {
       throw CLIError(describing: error)
     }
+    // Every log left out (a foreign dataset named like a measure column): nothing to compare.
+    if comparison.rows.isEmpty {
+      for notice in comparison.notices { printError("cptui: \(notice)") }
+      throw CLIError("no run to compare: every log given was left out (see above)")
+    }
     if let sort {
       let known =
         ["name"] + comparison.datasets + ["forgetting"] + comparison.forgettingColumns

@@ -80,6 +80,26 @@ import Testing
     FileHandle.standardError.write(Data("hostile text shown: \(hostileBytes) bytes\n".utf8))
   }
 
+  /// A foreign log whose dataset is named like a measure column is left out; when that leaves no
+  /// run, compare refuses (it printed an empty table and exited 0).
+  @Test func compareRefusesWhenEveryLogIsLeftOut() throws {
+    let text = try String(contentsOfFile: ReplayScreenTests.sample, encoding: .utf8)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-avg-dataset-\(getpid()).jsonl"
+    ).path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try text.replacingOccurrences(of: "\"D1\"", with: "\"avg\"").write(
+      toFile: path, atomically: true, encoding: .utf8)
+    let alone = try CLI.run(["compare", path])
+    #expect(alone.status == 1, "\(alone.stdout)")
+    #expect(alone.stdout.isEmpty, "\(alone.stdout)")
+    #expect(alone.stderr.contains("\(path): left out: its dataset \"avg\""), "\(alone.stderr)")
+    #expect(alone.stderr.contains("no run to compare"), "\(alone.stderr)")
+    let withOurs = try CLI.run(["compare", path, ReplayScreenTests.sample])
+    #expect(withOurs.status == 0, "\(withOurs.stderr)")
+    #expect(withOurs.stdout.contains("strong-shift"), "\(withOurs.stdout)")
+  }
+
   @Test func compareAndErrorsPrintNoRawControls() throws {
     let (path, _) = try Self.hostileLog()
     let compare = try CLI.run(["compare", path])
