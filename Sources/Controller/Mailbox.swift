@@ -87,18 +87,15 @@ public struct ScreenSession: Sendable, Equatable {
       nextStage = snapshot.model.nextStage
       draftSerial = snapshot.draftSerial
     }
+    model.view = view
+    model.nextStage = nextStage
     if snapshot.panelRequest > panelRequest && view.overlay != .quitConfirm {
       panelRequest = snapshot.panelRequest
       if view.overlay != .stagePanel {
-        view.overlay = .stagePanel
-        view.draftBeforePanel = nextStage
-        view.stageField = .dataset
-        view.entryText = ""
-        view.entryError = nil
+        _ = model.apply(.openStagePanel)  // as the n key opens it
+        view = model.view
       }
     }
-    model.view = view
-    model.nextStage = nextStage
     return model
   }
 

@@ -601,7 +601,10 @@ public final class Trainer: @unchecked Sendable {
           kind: .io,
           message:
             CheckpointWriteError.prefix
-            + " (paused: free some space, then press space to retry): \(error)",
+            + " (paused: "
+            + (error is CheckpointFolderError
+              ? "move what is in the folder's place or free some space"
+              : "free some space") + ", then press space to retry): \(error)",
           stage: stageIndex + 1, step: globalStep, time: elapsed)))
     while true {
       for command in inbox.waitAndDrain() {
@@ -620,7 +623,6 @@ public final class Trainer: @unchecked Sendable {
   private var elapsed: Double { elapsedBeforeResume + Date().timeIntervalSince(started) }
 }
 
-/// A checkpoint the trainer could not write (the run's error event starts with its text).
 /// The checkpoint folder could not be made: `path` and why, in words.
 struct CheckpointFolderError: Error, CustomStringConvertible {
   var path: String
@@ -628,6 +630,7 @@ struct CheckpointFolderError: Error, CustomStringConvertible {
   var description: String { "\(path): \(reason)" }
 }
 
+/// A checkpoint the trainer could not write (the run's error event starts with its text).
 public struct CheckpointWriteError: Error, CustomStringConvertible {
   public var reason: any Error
   public static let prefix = "checkpoint not written"

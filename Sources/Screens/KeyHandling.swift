@@ -8,6 +8,8 @@ extension ScreenModel {
   public mutating func handleKey(_ key: Key) -> [Command] {
     if case .interrupted = key { return [.quit] }
     if key == .resize { return [] }
+    // A message from the last key on the main screen (a fixed field's reason) lasts one key.
+    if view.overlay == .none { view.entryError = nil }
     guard let action = KeyTable.action(for: key, in: KeyTable.contexts(for: self)) else {
       return []
     }
@@ -29,7 +31,8 @@ extension ScreenModel {
       view.draftBeforePanel = nextStage
       view.stageField = .dataset
       view.entryText = ""
-      view.entryError = nil
+      // A proposal that cannot start as it is (infinite past the plan) says so at once.
+      view.entryError = nextStage.startRefusal
     case .pause: return [.togglePause]
     case .smoothing: view.smoothing.toggle()
     case .logY: view.logY.toggle()
@@ -103,6 +106,12 @@ extension ScreenModel {
       guard view.stageField.isNumeric, case .char(let c) = key, view.entryText.count < 16 else {
         break
       }
+      // A fixed field says why at the first key (Enter then refuses the text, Esc clears it).
+      if let reason = nextStage.lockReason(view.stageField) {
+        view.entryText.append(c)
+        view.entryError = reason
+        break
+      }
       // Typing after a refused value starts a new one (not "1e-4" + "30" = "1e-430").
       if view.entryError != nil { view.entryText = "" }
       view.entryText.append(c)
@@ -128,6 +137,7 @@ extension ScreenModel {
         // Esc leaves the panel as a cancel: the settings go back to what they were when it opened.
         if view.overlay == .stagePanel, let before = view.draftBeforePanel { nextStage = before }
         view.draftBeforePanel = nil
+        view.entryError = nil
         view.overlay = .none
       }
     case .confirmQuit:

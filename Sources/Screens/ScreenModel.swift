@@ -365,6 +365,13 @@ public struct ScreenModel: Sendable, Equatable {
   public var comparison: ComparisonTable?
   /// Messages such as "skipped 3 corrupt lines: 12, 40, 41".
   public var notices: [String]
+
+  /// The notice line: on the main screen, why the last key changed nothing (W/E on a fixed field)
+  /// first, then `notices`.
+  public var shownNotices: [String] {
+    guard view.overlay == .none, let message = view.entryError else { return notices }
+    return [message] + notices
+  }
   public var view: ViewState
 
   public init(

@@ -200,6 +200,48 @@ struct KeyTableTests {
     #expect(model.handleKey(.enter).count == 1)
   }
 
+  /// The panel says at once that an `infinite` proposal past the plan cannot start (it looked
+  /// valid until Enter); a fixed field says so at the first typed key; W and E on the main
+  /// screen say why a fixed field did not change, until the next key.
+  @Test func fixedFieldsSayWhyAtOnce() {
+    var settings = StageSettings(
+      warmupPercent: 0, lrMax: 1e-2, lrMin: 1e-3, schedules: ["cosine", "infinite"],
+      scheduleIndex: 1)
+    settings.infiniteSpan = InfiniteSpan(
+      firstStage: 1, lastStage: 2, lrMax: 1e-2, lrMin: 1e-3, plannedLengthTokens: nil)
+    var model = Fixtures.stageTwo()
+    model.view.overlay = .none
+    model.nextStage = settings
+    _ = model.handleKey(.char("n"))
+    #expect(model.view.entryError == "infinite would re-plan stages 1–2: pick another schedule")
+
+    model.nextStage.infiniteSpan?.plannedLengthTokens = 4096
+    model.view.overlay = .none
+    model.view.entryError = nil
+    _ = model.handleKey(.char("n"))
+    #expect(model.view.entryError == nil)
+    model.view.stageField = .lrMax
+    _ = model.handleKey(.char("3"))
+    #expect(model.view.entryError == "fixed: this stage continues stage 1's infinite schedule")
+    _ = model.handleKey(.char("e"))
+    #expect(model.view.entryText == "3e")
+    #expect(model.handleKey(.enter).isEmpty)
+    #expect(model.nextStage.lrMax == 1e-2 && model.view.entryError != nil)
+    _ = model.handleKey(.escape)
+    #expect(model.view.entryText.isEmpty && model.view.overlay == .stagePanel)
+    _ = model.handleKey(.escape)
+    #expect(model.view.overlay == .none && model.shownNotices == model.notices)
+
+    _ = model.handleKey(.char("E"))
+    #expect(model.nextStage.lrMax == 1e-2)
+    #expect(model.shownNotices.first == "fixed: this stage continues stage 1's infinite schedule")
+    var grid = CellGrid(width: 120, height: 40)
+    ScreenRenderer.render(model: model, into: &grid)
+    #expect(grid.render().contains("fixed: this stage continues stage 1"), "\(grid.render())")
+    _ = model.handleKey(.char("s"))
+    #expect(model.shownNotices == model.notices)
+  }
+
   @Test func stagePanelFlow() {
     var m = Fixtures.stageBoundary()
     m.view.overlay = .none
