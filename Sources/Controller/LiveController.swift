@@ -113,13 +113,7 @@ public actor LiveController {
     guard state.isRunning, !state.stopping else { return }
     switch command {
     case .startNextStage(let settings):
-      let dataset =
-        state.datasets.indices.contains(settings.datasetIndex)
-        ? state.datasets[settings.datasetIndex] : nil
-      let stage = StageChoice.stageConfig(
-        from: settings, datasets: state.datasets, base: state.nextStageBase,
-        tokensPerStep: state.tokensPerStep ?? 1, trainedDatasets: state.trainedDatasets,
-        stageName: dataset.flatMap(state.stageName(forDataset:)))
+      let stage = state.stageConfig(for: settings)
       state.note(.choseNextStage)
       sendToTrainer(.startStage(stage))
     case .togglePause:
@@ -170,9 +164,11 @@ public actor LiveController {
     mailbox.put(Self.snapshot(of: state, finished: finished))
   }
 
-  static func snapshot(of state: RunState, finished: Bool) -> ScreenSnapshot {
+  /// What the screen is sent for `state`: its model, serials and learning-rate plan.
+  public static func snapshot(of state: RunState, finished: Bool) -> ScreenSnapshot {
     ScreenSnapshot(
       model: state.screenModel(), draftSerial: state.draftSerial,
-      panelRequest: state.panelRequest, finished: finished)
+      panelRequest: state.panelRequest, finished: finished,
+      learningRatePreview: state.learningRatePreview)
   }
 }

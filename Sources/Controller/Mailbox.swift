@@ -52,15 +52,18 @@ public struct ScreenSnapshot: Sendable, Equatable {
   public var panelRequest: Int
   /// True once the run is over and no more events will come.
   public var finished: Bool
+  /// The planned learning rate for any draft of the next stage (nil: nothing more is planned).
+  public var learningRatePreview: LearningRatePreview?
 
   public init(
     model: ScreenModel = ScreenModel(), draftSerial: Int = 0, panelRequest: Int = 0,
-    finished: Bool = false
+    finished: Bool = false, learningRatePreview: LearningRatePreview? = nil
   ) {
     self.model = model
     self.draftSerial = draftSerial
     self.panelRequest = panelRequest
     self.finished = finished
+    self.learningRatePreview = learningRatePreview
   }
 }
 
@@ -70,6 +73,10 @@ public struct ScreenSession: Sendable, Equatable {
   public var nextStage: StageSettings
   public var draftSerial: Int
   public var panelRequest: Int
+  /// The last snapshot's draft proposal and plan: the learning-rate chart plans the user's draft
+  /// when it differs from the proposal.
+  var proposal: StageSettings?
+  var learningRatePreview: LearningRatePreview?
 
   public init(view: ViewState = ViewState(), nextStage: StageSettings = StageSettings()) {
     self.view = view
@@ -89,6 +96,9 @@ public struct ScreenSession: Sendable, Equatable {
     }
     model.view = view
     model.nextStage = nextStage
+    proposal = snapshot.model.nextStage
+    learningRatePreview = snapshot.learningRatePreview
+    if nextStage != proposal { planDraft(in: &model) }
     if snapshot.panelRequest > panelRequest && view.overlay != .quitConfirm {
       panelRequest = snapshot.panelRequest
       if view.overlay != .stagePanel {
@@ -104,7 +114,17 @@ public struct ScreenSession: Sendable, Equatable {
   public mutating func handleKey(_ key: Terminal.Key, in model: inout ScreenModel) -> [Command] {
     let commands = model.handleKey(key)
     view = model.view
-    nextStage = model.nextStage
+    if model.nextStage != nextStage {
+      nextStage = model.nextStage
+      planDraft(in: &model)
+    }
     return commands
+  }
+
+  /// Draws the planned learning rate with the user's draft as the next stage (w/W, e/E and the
+  /// stage panel show their effect at once), or as the controller planned it for its proposal.
+  private func planDraft(in model: inout ScreenModel) {
+    guard let preview = learningRatePreview, !model.runs.isEmpty else { return }
+    model.runs[0].lrPlanned = preview.series(for: nextStage == proposal ? nil : nextStage)
   }
 }

@@ -321,29 +321,26 @@ public struct RunState: Sendable, Equatable {
   }
 
   /// The learning rate still planned after the current step, as (tokens, lr) points.
-  func plannedLearningRate(maxPoints: Int = 600) -> Series {
-    var series = Series(name: "lr planned")
-    guard let perStep = tokensPerStep, !plannedStages.isEmpty else { return series }
-    let plan = SchedulePlan(stages: plannedStages.map(\.stageSchedule))
-    let total = plan.totalSteps
-    guard step < total else { return series }
-    let stride = max(1, (total - step) / maxPoints)
-    var n = step
-    // The update after `n` updates is drawn at x = (n + 1)·B·T, as step events are.
-    while n < total {
-      series.append(x: Double((n + 1) * perStep), y: plan.lr(globalStep: n))
-      var next = n + stride
-      // Never skip a stage's first or last step (re-warming shows as a sharp corner).
-      for start in plan.stageStarts where start > n && start < next {
-        if start - 1 > n { next = start - 1 } else { next = start }
-        break
-      }
-      n = next
-    }
-    if series.xs.last != Double(total * perStep) {
-      series.append(x: Double(total * perStep), y: plan.lr(globalStep: total - 1))
-    }
-    return series
+  func plannedLearningRate() -> Series {
+    learningRatePreview?.series(for: nil) ?? Series(name: "lr planned")
+  }
+
+  /// What the screen needs to draw the planned learning rate with its own draft of the next
+  /// stage (nil before the run's batch size is known, or once it ended).
+  var learningRatePreview: LearningRatePreview? {
+    guard let perStep = tokensPerStep, isRunning, !plannedStages.isEmpty else { return nil }
+    return LearningRatePreview(
+      plannedStages: plannedStages, step: step, tokensPerStep: perStep, datasets: datasets,
+      nextStageIndex: currentStage)
+  }
+
+  /// The stage the trainer runs for a confirmed draft of the next stage.
+  public func stageConfig(for settings: StageSettings) -> StageConfig {
+    let dataset =
+      datasets.indices.contains(settings.datasetIndex) ? datasets[settings.datasetIndex] : nil
+    return StageChoice.stageConfig(
+      from: settings, datasets: datasets, base: nextStageBase, tokensPerStep: tokensPerStep ?? 1,
+      trainedDatasets: trainedDatasets, stageName: dataset.flatMap(stageName(forDataset:)))
   }
 
   // MARK: - The screen

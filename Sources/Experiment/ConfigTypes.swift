@@ -67,25 +67,8 @@ public struct ExperimentConfig: Sendable, Hashable {
     return starts
   }
 
-  /// Gives each stage that continues an infinite span (an infinite stage right after another) its
-  /// span's first stage's schedule, ηmax and ηmin, and no warmup: what the config loader makes of
-  /// such a stage, so a plan changed while training still reads back the same.
-  public mutating func alignInfiniteSpans() {
-    var first = 0
-    for index in stages.indices {
-      let continues =
-        index > 0 && stages[index].schedule.kind == .infinite
-        && stages[index - 1].schedule.kind == .infinite
-      guard continues else {
-        first = index
-        continue
-      }
-      stages[index].schedule = stages[first].schedule
-      stages[index].lrMax = stages[first].lrMax
-      stages[index].lrMin = stages[first].lrMin
-      stages[index].warmupFraction = 0
-    }
-  }
+  /// Gives each stage that continues an infinite span its span's rates (`StageConfig.alignInfiniteSpans`).
+  public mutating func alignInfiniteSpans() { StageConfig.alignInfiniteSpans(&stages) }
 
   /// The planned learning rate of the whole run.
   public var schedulePlan: SchedulePlan {
@@ -218,6 +201,26 @@ public enum StageLength: Sendable, Hashable {
 
 /// One stage of the run: a dataset, a length and a learning-rate schedule.
 public struct StageConfig: Sendable, Hashable {
+  /// Gives each stage that continues an infinite span (an infinite stage right after another) its
+  /// span's first stage's schedule, ηmax and ηmin, and no warmup: what the config loader makes of
+  /// such a stage, so a plan changed while training still reads back the same.
+  public static func alignInfiniteSpans(_ stages: inout [StageConfig]) {
+    var first = 0
+    for index in stages.indices {
+      let continues =
+        index > 0 && stages[index].schedule.kind == .infinite
+        && stages[index - 1].schedule.kind == .infinite
+      guard continues else {
+        first = index
+        continue
+      }
+      stages[index].schedule = stages[first].schedule
+      stages[index].lrMax = stages[first].lrMax
+      stages[index].lrMin = stages[first].lrMin
+      stages[index].warmupFraction = 0
+    }
+  }
+
   public var name: String?
   /// The dataset trained on (a name from `ExperimentConfig.datasets`).
   public var dataset: String

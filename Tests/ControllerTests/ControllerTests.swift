@@ -236,11 +236,44 @@ enum Script {
     events.removeLast()
     let state = Script.fold(events, into: RunState(config: config, interactive: true))
     var session = ScreenSession()
-    let model = session.merge(
-      ScreenSnapshot(
-        model: state.screenModel(), draftSerial: state.draftSerial,
-        panelRequest: state.panelRequest))
+    let model = session.merge(LiveController.snapshot(of: state, finished: false))
     return (session, model, state)
+  }
+
+  /// The learning-rate chart plans the user's draft: E (higher ηmax) and W (more warmup) move the
+  /// next stage's planned curve at once, the trainer then runs exactly that plan, and Esc in the
+  /// panel gives the controller's plan back.
+  @Test func theLearningRateChartPlansTheDraft() throws {
+    var (session, model, state) = Self.screen()
+    let planned = model.runs[0].lrPlanned
+    #expect(planned == state.screenModel().runs[0].lrPlanned)
+    let stageTwoStart = Double(101 * Script.tokensPerStep)
+    func peak(_ series: Series) -> Double {
+      zip(series.xs, series.ys).filter { $0.0 >= stageTwoStart }.map(\.1).max() ?? 0
+    }
+    for key: Key in [.char("E"), .char("E"), .char("W")] { _ = session.handleKey(key, in: &model) }
+    let draft = model.runs[0].lrPlanned
+    #expect(model.nextStage.lrMax > state.screenModel().nextStage.lrMax)
+    #expect(abs(peak(draft) - model.nextStage.lrMax) < 1e-12, "\(peak(draft))")
+    #expect(abs(peak(planned) - state.screenModel().nextStage.lrMax) < 1e-12)
+    // A new snapshot (the next step's) keeps planning the draft.
+    let again = session.merge(LiveController.snapshot(of: state, finished: false))
+    #expect(again.runs[0].lrPlanned == draft)
+    // What the trainer would run from the draft has this very learning rate.
+    var stages = state.plannedStages
+    stages[1] = state.stageConfig(for: model.nextStage)
+    let plan = SchedulePlan(stages: stages.map(\.stageSchedule))
+    for (x, y) in zip(draft.xs, draft.ys) {
+      let n = Int(x) / Script.tokensPerStep - 1
+      #expect(abs(plan.lr(globalStep: n) - y) < 1e-15, "step \(n)")
+    }
+    // Esc in the panel gives back the draft it opened with (here the proposal), so the plan.
+    (session, model, state) = Self.screen()
+    _ = session.handleKey(.char("n"), in: &model)
+    for key: Key in [.down, .down, .right] { _ = session.handleKey(key, in: &model) }
+    #expect(model.runs[0].lrPlanned != planned)
+    _ = session.handleKey(.escape, in: &model)
+    #expect(model.runs[0].lrPlanned == planned)
   }
 
   @Test func replayKeysThenNextStageGiveTheStageConfig() {

@@ -1,0 +1,60 @@
+// The learning rate still planned for a live run, with the user's draft of the next stage in
+// place of the planned one: what the learning-rate chart draws ahead of the current step.
+
+import Experiment
+import Screens
+
+/// The plan of a live run as the screen needs it to preview a draft of the next stage.
+public struct LearningRatePreview: Sendable, Equatable {
+  /// The stages as planned now: those that ran as run, the others as configured or chosen.
+  public var plannedStages: [StageConfig]
+  /// Updates done so far (the chart's series starts after them).
+  public var step: Int
+  /// Tokens per update (B·T): the chart's x unit per step.
+  public var tokensPerStep: Int
+  /// The config's dataset names, in the order of a draft's `datasetIndex`.
+  public var datasets: [String]
+  /// Index (from 0) of the stage a draft replaces, or adds when it is past the plan.
+  public var nextStageIndex: Int
+
+  /// (tokens, lr) points from the current step to the plan's end, at most about `maxPoints`
+  /// (every stage's first and last step kept). `draft`, when given, takes the next stage's place,
+  /// as the trainer will put it there (and hands on its rates when it starts an infinite span).
+  public func series(for draft: StageSettings?, maxPoints: Int = 600) -> Series {
+    var series = Series(name: "lr planned")
+    var stages = plannedStages
+    if let draft {
+      let base =
+        plannedStages.indices.contains(nextStageIndex)
+        ? plannedStages[nextStageIndex] : plannedStages.last
+      let stage = StageChoice.stageConfig(
+        from: draft, datasets: datasets, base: base, tokensPerStep: tokensPerStep)
+      if nextStageIndex < stages.count {
+        stages[nextStageIndex] = stage
+      } else {
+        stages.append(stage)
+      }
+      StageConfig.alignInfiniteSpans(&stages)
+    }
+    let plan = SchedulePlan(stages: stages.map(\.stageSchedule))
+    let total = plan.totalSteps
+    guard step < total, tokensPerStep > 0 else { return series }
+    let stride = max(1, (total - step) / maxPoints)
+    var n = step
+    // The update after `n` updates is drawn at x = (n + 1)·B·T, as step events are.
+    while n < total {
+      series.append(x: Double((n + 1) * tokensPerStep), y: plan.lr(globalStep: n))
+      var next = n + stride
+      // Never skip a stage's first or last step (re-warming shows as a sharp corner).
+      for start in plan.stageStarts where start > n && start < next {
+        if start - 1 > n { next = start - 1 } else { next = start }
+        break
+      }
+      n = next
+    }
+    if series.xs.last != Double(total * tokensPerStep) {
+      series.append(x: Double(total * tokensPerStep), y: plan.lr(globalStep: total - 1))
+    }
+    return series
+  }
+}
