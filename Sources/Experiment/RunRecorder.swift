@@ -20,6 +20,10 @@ public final class RunRecorder: Sendable {
   /// write succeeds (nil again). The caller decides what to do (pause, stop).
   public var failure: RunLogWriteError? { state.withLock { $0.failure } }
 
+  /// Whether opening the log to continue it cut off a torn last line (a write the run was
+  /// killed in the middle of).
+  public var cutTornLastLine: Bool { writer.removedTornBytes > 0 }
+
   /// The last checkpoint whose event reached the log (what `run --resume` would continue from).
   public var lastLoggedCheckpoint: CheckpointEvent? { state.withLock { $0.lastCheckpoint } }
 

@@ -133,6 +133,14 @@ struct RunCommand: ParsableCommand {
       throw CLIError(describing: error)
     }
     guard let recorder = locked else { throw CLIError("\(path): no such run log") }
+    // A last line cut off (the run was killed while writing it) is dropped: say so, since it may
+    // be the checkpoint line the resume would have started from.
+    let torn = contents.tornLastLine || recorder.cutTornLastLine
+    if torn {
+      printError(
+        "cptui: \(path): its last line was cut off (the run was killed while writing it) and is "
+          + "dropped")
+    }
     guard let header = contents.header, let configJSON = header.config else {
       throw CLIError("\(path): no header with a config; cannot resume")
     }
@@ -167,7 +175,11 @@ struct RunCommand: ParsableCommand {
       return [c.path, beside].first { FileManager.default.fileExists(atPath: $0) }
     }
     guard let latest = logged.first else {
-      throw CLIError("\(path): no checkpoint to resume from (the run wrote none)")
+      throw CLIError(
+        "\(path): no checkpoint to resume from ("
+          + (torn
+            ? "the log names none; its last line, cut off, is dropped" : "the run wrote none")
+          + ")")
     }
     guard let found = logged.firstIndex(where: { existing($0) != nil }),
       let checkpoint = existing(logged[found])

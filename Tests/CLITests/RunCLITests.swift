@@ -285,6 +285,44 @@ struct RunCLITests {
 
   /// A run that diverged is a result: resuming it (which would diverge again from its last
   /// checkpoint) is refused with the reason; the NaN is named as NaN.
+  /// A log whose last line was cut off in the middle of a checkpoint line (killed while writing
+  /// it): the resume says the line is dropped and starts from the checkpoint before; when that
+  /// line was the only checkpoint, it says so instead of "the run wrote none".
+  @Test func aCheckpointLineCutOffIsNamed() throws {
+    let folder = try CLI.temporaryFolder("torn-checkpoint")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let full = folder.appendingPathComponent("full.jsonl").path
+    let run = try CLI.run(
+      ["run", "tiny", "--quiet", "--threads", "1", "--out", full, "--set", "checkpoints.every=20"])
+    try #require(run.status == 0, "\(run.stderr)")
+    let lines = try String(contentsOfFile: full, encoding: .utf8).split(separator: "\n")
+    let checkpointLines = lines.indices.filter { lines[$0].contains("\"type\":\"checkpoint\"") }
+    try #require(checkpointLines.count >= 3)
+    func torn(_ name: String, at index: Int) throws -> String {
+      let path = folder.appendingPathComponent(name).path
+      let kept = lines[..<index].joined(separator: "\n") + "\n" + lines[index].prefix(50)
+      try kept.write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+    // Periodic checkpoints replace each other: step 60's line torn, the resume starts from the
+    // stage end's (step 40), which the run keeps.
+    let sixty = try #require(checkpointLines.first { lines[$0].contains("step-60.") })
+    let torn60 = try torn("sixty.jsonl", at: sixty)
+    let resumed = try CLI.run(["run", "--resume", torn60, "--quiet"])
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(resumed.stderr.contains("its last line was cut off"), "\(resumed.stderr)")
+    let text = try String(contentsOfFile: torn60, encoding: .utf8)
+    #expect(text.contains("\"type\":\"resume\",\"step\":40,"), "\(text.suffix(600))")
+
+    let first = try torn("first.jsonl", at: checkpointLines[0])
+    let none = try CLI.run(["run", "--resume", first, "--quiet"])
+    #expect(none.status == 1, "\(none.stderr)")
+    #expect(
+      none.stderr.contains(
+        "no checkpoint to resume from (the log names none; its last line, cut off"),
+      "\(none.stderr)")
+  }
+
   @Test func aDivergedRunIsNotResumed() throws {
     let folder = try CLI.temporaryFolder("diverged")
     defer { try? FileManager.default.removeItem(at: folder) }
