@@ -181,16 +181,21 @@ struct KeyTableTests {
     #expect(m.nextStage.schedule == "cosine" && m.nextStage.warmupPercent == 0.5)
   }
 
+  /// Stage 2's screen with a draft continuing stage 1–2's infinite schedule past the plan.
+  static func infinitePastThePlan() -> ScreenModel {
+    var model = Fixtures.stageTwo()
+    model.nextStage = StageSettings(
+      warmupPercent: 0, lrMax: 1e-2, lrMin: 1e-3, schedules: ["cosine", "infinite"],
+      scheduleIndex: 1)
+    model.nextStage.infiniteSpan = InfiniteSpan(
+      firstStage: 1, lastStage: 2, lrMax: 1e-2, lrMin: 1e-3, plannedLengthTokens: nil)
+    return model
+  }
+
   /// Past the plan, continuing the infinite schedule would re-plan the stages already trained:
   /// the panel refuses to start it and says why.
   @Test func infiniteBeyondThePlanIsRefused() {
-    var settings = StageSettings(
-      warmupPercent: 0, lrMax: 1e-2, lrMin: 1e-3, schedules: ["cosine", "infinite"],
-      scheduleIndex: 1)
-    settings.infiniteSpan = InfiniteSpan(
-      firstStage: 1, lastStage: 2, lrMax: 1e-2, lrMin: 1e-3, plannedLengthTokens: nil)
-    var model = Fixtures.stageTwo()
-    model.nextStage = settings
+    var model = Self.infinitePastThePlan()
     model.view.overlay = .stagePanel
     #expect(model.handleKey(.enter).isEmpty)
     #expect(model.view.entryError == "infinite would re-plan stages 1–2: pick another schedule")
@@ -204,14 +209,8 @@ struct KeyTableTests {
   /// valid until Enter); a fixed field says so at the first typed key; W and E on the main
   /// screen say why a fixed field did not change, until the next key.
   @Test func fixedFieldsSayWhyAtOnce() {
-    var settings = StageSettings(
-      warmupPercent: 0, lrMax: 1e-2, lrMin: 1e-3, schedules: ["cosine", "infinite"],
-      scheduleIndex: 1)
-    settings.infiniteSpan = InfiniteSpan(
-      firstStage: 1, lastStage: 2, lrMax: 1e-2, lrMin: 1e-3, plannedLengthTokens: nil)
-    var model = Fixtures.stageTwo()
+    var model = Self.infinitePastThePlan()
     model.view.overlay = .none
-    model.nextStage = settings
     _ = model.handleKey(.char("n"))
     #expect(model.view.entryError == "infinite would re-plan stages 1–2: pick another schedule")
 
