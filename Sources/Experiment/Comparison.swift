@@ -249,6 +249,8 @@ public struct Comparison: Sendable {
     }
     var unmatched: [String] = []
     var reasons = Set<String>()
+    /// Per union baseline: the runs it measures that trained another number of tokens.
+    var unequalBudgets: [Int: [Int]] = [:]
     for i in rows.indices where !rows[i].isUnion {
       let candidates = unions.filter { mismatch($0, i) == nil }
       if candidates.isEmpty && !unions.isEmpty {
@@ -260,6 +262,24 @@ public struct Comparison: Sendable {
       rows[i].unionPath = rows[u].path
       guard let base = rows[u].summary.average else { continue }
       rows[i].deltaToUnion = rows[i].summary.average.map { $0 - base }
+      // Compute-equivalent, as the paper's union is: the same tokens within 1 % (a step or two
+      // of rounding). Runs that have not ended yet are not judged.
+      let (mine, theirs) = (rows[i].summary.trainedTokens, rows[u].summary.trainedTokens)
+      if rows[i].summary.endStatus == .completed, rows[u].summary.endStatus == .completed,
+        Double(abs(mine - theirs)) > 0.01 * Double(max(mine, theirs))
+      {
+        unequalBudgets[u, default: []].append(i)
+      }
+    }
+    for (u, runs) in unequalBudgets.sorted(by: { $0.key < $1.key }) {
+      let budgets = Set(runs.map { rows[$0].summary.trainedTokens }).sorted()
+      let subject =
+        runs.count == 1
+        ? "\(rows[runs[0]].path) trained" : "\(runs.count) runs measured against it trained"
+      notices.append(
+        "\(rows[u].path): this union baseline trained \(rows[u].summary.trainedTokens) tokens, but "
+          + "\(subject) \(budgets.map(String.init).joined(separator: ", ")): their Δunion compares "
+          + "unequal budgets (the union should train as many tokens as the runs)")
     }
     // A union baseline that defines other datasets than every run is no baseline for them: say so
     // rather than leave Δunion empty without a word.

@@ -43,6 +43,8 @@ public struct RunSummary: Sendable, Hashable {
   public var finalEvaluationsUsed = 0
   /// Per dataset: evaluations whose loss was NaN or infinite (left out of every mean above).
   public var nonFiniteEvaluations: [String: Int] = [:]
+  /// Training tokens the run reached (its last step, evaluation, stage end or run end).
+  public var trainedTokens = 0
 
   /// The share of a stage, at its end, whose evaluations a final loss may average.
   public static let finalShare = 0.2
@@ -63,6 +65,9 @@ public struct RunSummary: Sendable, Hashable {
     for event in events {
       switch event {
       case .header(let found): header = header ?? found
+      case .step(let step):
+        lastStage = max(lastStage, step.stage)
+        trainedTokens = max(trainedTokens, step.tokens)
       case .stageStart(let start):
         stageDatasets[start.stage] = start.dataset
         lastStage = max(lastStage, start.stage)
@@ -70,12 +75,15 @@ public struct RunSummary: Sendable, Hashable {
       case .eval(let eval):
         evals.append(eval)
         lastStage = max(lastStage, eval.stage)
-      case .step(let step): lastStage = max(lastStage, step.stage)
+        trainedTokens = max(trainedTokens, eval.tokens)
       // A stage the run was stopped in did not end: it is measured where it stood, as if killed.
       case .stageEnd(let end) where end.reason != .stopped:
         endedStages.insert(end.stage)
         if let span = stageSpans[end.stage] { stageSpans[end.stage] = (span.start, end.step) }
-      case .runEnd(let end): status = end.status
+        trainedTokens = max(trainedTokens, end.tokens)
+      case .runEnd(let end):
+        status = end.status
+        trainedTokens = max(trainedTokens, end.tokens ?? 0)
       default: break
       }
     }

@@ -237,3 +237,39 @@ struct ForeignDatasetNameTests {
       }, "\(comparison.notices)")
   }
 }
+
+/// The union baseline is compute-equivalent in the paper: a union that trained another number of
+/// tokens than the runs it measures is named (compare said nothing, and its Δunion looked real).
+struct UnequalBudgetTests {
+  static func run(_ path: String, tokens: Int) -> (String, [RunEvent], RunHeader?) {
+    let header = RunHeader(runName: path, startTime: "t", datasets: ["D0", "D1"])
+    let losses = [DatasetLoss("D0", 3), DatasetLoss("D1", 2)]
+    return (
+      path,
+      [
+        .header(header), .eval(EvalEvent(stage: 1, step: 10, tokens: tokens, losses: losses)),
+        .runEnd(RunEndEvent(status: .completed, step: 10, tokens: tokens)),
+      ],
+      header
+    )
+  }
+
+  @Test func aUnionOfAnotherBudgetIsNamed() {
+    let unequal = Comparison(runs: [
+      Self.run("a.jsonl", tokens: 7680), Self.run("b.jsonl", tokens: 7680),
+      Self.run("union.jsonl", tokens: 10240),
+    ])
+    #expect(unequal.rows.first?.deltaToUnion != nil)
+    #expect(
+      unequal.notices.contains {
+        $0.hasPrefix(
+          "union.jsonl: this union baseline trained 10240 tokens, but 2 runs measured "
+            + "against it trained 7680: their Δunion compares unequal budgets")
+      }, "\(unequal.notices)")
+    // A step of rounding (under 1 %) is the same budget.
+    let equal = Comparison(runs: [
+      Self.run("a.jsonl", tokens: 1_000_064), Self.run("union.jsonl", tokens: 1_000_000),
+    ])
+    #expect(equal.notices.isEmpty, "\(equal.notices)")
+  }
+}
