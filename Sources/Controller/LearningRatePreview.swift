@@ -19,9 +19,12 @@ public struct LearningRatePreview: Sendable, Equatable {
 
   /// (tokens, lr) points from the current step to the plan's end, at most about `maxPoints`
   /// (every stage's first and last step kept). `draft`, when given, takes the next stage's place,
-  /// as the trainer will put it there (and hands on its rates when it starts an infinite span).
+  /// as the trainer will put it there (and hands on its rates when it starts an infinite span);
+  /// the stages before it keep the plan they train on (the trainer takes the draft only once the
+  /// running stage is over, so a span it cuts short is not re-planned under that stage).
   public func series(for draft: StageSettings?, maxPoints: Int = 600) -> Series {
     var series = Series(name: "lr planned")
+    let current = SchedulePlan(stages: plannedStages.map(\.stageSchedule))
     var stages = plannedStages
     if let draft {
       let base =
@@ -37,13 +40,19 @@ public struct LearningRatePreview: Sendable, Equatable {
       StageConfig.alignInfiniteSpans(&stages)
     }
     let plan = SchedulePlan(stages: stages.map(\.stageSchedule))
+    let draftStart =
+      current.stageStarts.indices.contains(nextStageIndex)
+      ? current.stageStarts[nextStageIndex] : current.totalSteps
+    func lr(_ n: Int) -> Double {
+      n < draftStart ? current.lr(globalStep: n) : plan.lr(globalStep: n)
+    }
     let total = plan.totalSteps
     guard step < total, tokensPerStep > 0 else { return series }
     let stride = max(1, (total - step) / maxPoints)
     var n = step
     // The update after `n` updates is drawn at x = (n + 1)·B·T, as step events are.
     while n < total {
-      series.append(x: Double((n + 1) * tokensPerStep), y: plan.lr(globalStep: n))
+      series.append(x: Double((n + 1) * tokensPerStep), y: lr(n))
       var next = n + stride
       // Never skip a stage's first or last step (re-warming shows as a sharp corner).
       for start in plan.stageStarts where start > n && start < next {
@@ -53,7 +62,7 @@ public struct LearningRatePreview: Sendable, Equatable {
       n = next
     }
     if series.xs.last != Double(total * tokensPerStep) {
-      series.append(x: Double(total * tokensPerStep), y: plan.lr(globalStep: total - 1))
+      series.append(x: Double(total * tokensPerStep), y: lr(total - 1))
     }
     return series
   }

@@ -284,6 +284,17 @@ public struct RunState: Sendable, Equatable {
       tokensPerStep: tokensPerStep ?? 1)
     settings.infiniteSpan = infiniteSpan(continuedBy: index)
     settings.followInfiniteSpan()
+    // Past the planned span `infinite` cannot go on (it would re-plan the stages already
+    // trained): propose re-warming with cosine at the span's rates and first warmup instead.
+    if let span = settings.infiniteSpan, settings.startRefusal != nil,
+      let cosine = settings.schedules.firstIndex(of: ScheduleKind.cosine.rawValue)
+    {
+      settings.scheduleIndex = cosine
+      settings.followInfiniteSpan()
+      settings.warmupPercent = plannedStages[span.firstStage - 1].warmupFraction * 100
+      settings.lrMax = span.lrMax
+      settings.lrMin = span.lrMin
+    }
     // What replay would draw on for each dataset choice: the rule the stage is made with.
     settings.replaySources = datasets.indices.map { index in
       var probe = settings

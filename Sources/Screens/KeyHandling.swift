@@ -106,9 +106,9 @@ extension ScreenModel {
       guard view.stageField.isNumeric, case .char(let c) = key, view.entryText.count < 16 else {
         break
       }
-      // A fixed field says why at the first key (Enter then refuses the text, Esc clears it).
+      // A fixed field takes no text: it says why at the first key.
       if let reason = nextStage.lockReason(view.stageField) {
-        view.entryText.append(c)
+        view.entryText = ""
         view.entryError = reason
         break
       }

@@ -336,7 +336,8 @@ public enum StageSteps {
   public static let warmupPercent: [Double] = [0, 0.5, 1, 2, 5]
   public static let replayPercent: [Double] = [0, 0.5, 1, 5, 10, 25, 50]
   public static let learningRate: [Double] = [
-    1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 1e-2, 2e-2,
+    1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 6e-3, 8e-3,
+    1e-2, 2e-2, 3e-2, 5e-2,
   ]
   public static let minLearningRate: [Double] = [0] + learningRate
   /// From 1k tokens (a few steps of the tiny presets) up: ← reaches back to any stage's length.

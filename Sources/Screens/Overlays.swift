@@ -199,7 +199,9 @@ enum Overlays {
     let hint1 = "↑↓ field   ←→ change   type a value (3e-4, 25, 2M)"
     let hint2 =
       v.entryText.isEmpty
-      ? "Enter starts stage \(model.status.stage + 1)   Esc cancels"
+      ? (model.status.mode == .waiting
+        ? "Enter starts stage \(model.status.stage + 1)   Esc cancels"
+        : "Enter ends stage \(model.status.stage) now, starts stage \(model.status.stage + 1)   Esc cancels")
       : "Enter applies the value   Esc clears it"
     grid.putTruncated(
       hint1, x: inner.x, y: inner.maxY - 2, width: inner.width, style: Style(.muted))

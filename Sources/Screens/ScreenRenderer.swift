@@ -377,9 +377,13 @@ public enum ScreenRenderer {
     grid.box(r, title: "next stage")
     let rows: [(String, String, String)] = [
       ("dataset", TextSanitizer.clean(s.dataset, maxLength: 40), "[n]"),
-      ("warmup", Format.percent(s.warmupPercent), "[w/W]"),
+      // A stage continuing an infinite schedule keeps its span's warmup and ηmax: no keys.
+      ("warmup", Format.percent(s.warmupPercent), s.lockReason(.warmup) == nil ? "[w/W]" : "fixed"),
       ("replay", Format.percent(s.replayPercent), "[r/R]"),
-      ("η max", Format.scientific(s.lrMax, significant: 3), "[e/E]"),
+      (
+        "η max", Format.scientific(s.lrMax, significant: 3),
+        s.lockReason(.lrMax) == nil ? "[e/E]" : "fixed"
+      ),
       ("η min", Format.scientific(s.lrMin, significant: 3), ""),
       ("schedule", TextSanitizer.clean(s.schedule, maxLength: 20), ""),
       ("length", Format.count(s.lengthTokens) + " tokens", ""),

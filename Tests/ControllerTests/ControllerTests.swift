@@ -318,10 +318,8 @@ enum Script {
       commands += session.handleKey(key, in: &model)
     }
     #expect(model.nextStage.warmupPercent == 0, "warmup is fixed")
-    for key in "3e-3".map({ Key.char($0) }) + [.enter] {
-      commands += session.handleKey(key, in: &model)
-    }
-    #expect(model.nextStage.lrMax == 1e-2, "ηmax is fixed")
+    for key in "3e-3".map({ Key.char($0) }) { commands += session.handleKey(key, in: &model) }
+    #expect(model.nextStage.lrMax == 1e-2 && model.view.entryText.isEmpty, "ηmax is fixed")
     #expect(model.view.entryError?.contains("continues stage 1's infinite schedule") == true)
     // Another schedule frees the fields; infinite again fixes them.
     for key: Key in [.down, .down, .right] { commands += session.handleKey(key, in: &model) }
@@ -341,6 +339,47 @@ enum Script {
     var resumed = config
     resumed.stages[1] = stage
     _ = try ConfigLoader().parse(logged: resumed.resolvedJSON, source: "resume")
+  }
+
+  /// An all-infinite plan: the preview of a draft that leaves the span keeps the running stage's
+  /// own plan (the trainer takes the draft only when the stage is over; redrawing the stage as if
+  /// its span were cut showed a drop that never trained), and past the plan the proposal
+  /// re-warms with cosine at the span's rates (it proposed an `infinite` the panel refuses).
+  @Test func infiniteSpansInThePreviewAndPastThePlan() {
+    var config = Script.config()
+    for i in config.stages.indices {
+      config.stages[i].schedule = Schedule.withDefaults(.infinite)
+      config.stages[i].warmupFraction = i == 0 ? 0.02 : 0
+    }
+    // Halfway through stage 1.
+    let half = Script.fold(
+      Array(Script.stageOne(config).prefix(3)) + Script.steps(stage: 1, from: 1, to: 50),
+      into: RunState(config: config, interactive: true))
+    var session = ScreenSession()
+    var model = session.merge(LiveController.snapshot(of: half, finished: false))
+    let planned = model.runs[0].lrPlanned
+    _ = session.handleKey(.char("n"), in: &model)
+    for key: Key in [.down, .down, .down, .down, .right] { _ = session.handleKey(key, in: &model) }
+    #expect(model.nextStage.schedule != "infinite")
+    // Mid-stage, Enter would end the running stage: the panel says so.
+    let panel = ScreenRenderer.renderText(model: model, width: 100, height: 30)
+    #expect(panel.contains("Enter ends stage 1 now, starts stage 2"), "\(panel)")
+    let draft = model.runs[0].lrPlanned
+    let stageOneEnd = Double(100 * Script.tokensPerStep)
+    let before = zip(draft.xs, draft.ys).filter { $0.0 <= stageOneEnd }
+    #expect(
+      !before.isEmpty
+        && before.elementsEqual(zip(planned.xs, planned.ys).prefix(before.count), by: ==))
+    #expect(draft.ys.suffix(from: before.count) != planned.ys.suffix(from: before.count))
+
+    var events = Script.stageOne(config)
+    events.append(Script.stageStart(config, 1))
+    events += Script.steps(stage: 2, from: 101, to: 120)
+    let state = Script.fold(events, into: RunState(config: config, interactive: true))
+    let proposal = state.screenModel().nextStage
+    #expect(proposal.schedule == "cosine" && proposal.startRefusal == nil)
+    #expect(proposal.warmupPercent == 2 && proposal.lrMax == 1e-2 && proposal.lrMin == 1e-3)
+    #expect(proposal.lockReason(.lrMax) == nil)
   }
 
   /// The panel says what replay draws on for the dataset chosen, by the rule the stage is made
