@@ -61,7 +61,8 @@ public struct ExportRun: Sendable {
       path: path, name: name, label: label, datasets: datasets, evals: evals, stages: stages)
   }
 
-  /// Reads logs and labels each run by its distinguishing settings. Throws the first file's
+  /// Reads logs and labels each run by its distinguishing settings (runs that still read the same
+  /// are named by their file, as `compare` names them). Throws the first file's
   /// one-line read error; `notices` collects skipped-line summaries.
   public static func load(paths: [String]) throws(RunLogReadError) -> (
     runs: [ExportRun], notices: [String]
@@ -76,7 +77,9 @@ public struct ExportRun: Sendable {
     var runs = zip(paths, eventLists).map { ExportRun(path: $0.0, events: $0.1) }
     let labels = Comparison.labels(
       eventLists, isUnion: runs.map { Comparison.isUnionName($0.name) })
-    for i in runs.indices { runs[i].label = labels[i] }
+    let names = Comparison.distinctNames(
+      names: runs.map(\.name), labels: labels, paths: runs.map(\.path))
+    for i in runs.indices { (runs[i].label, runs[i].name) = (labels[i], names[i]) }
     return (runs, notices)
   }
 }

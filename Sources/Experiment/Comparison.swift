@@ -196,20 +196,9 @@ public struct Comparison: Sendable {
     }
     let labels = Self.labels(runs.map(\.events), isUnion: rows.map(\.isUnion))
     for i in rows.indices { rows[i].label = labels[i] }
-    // Runs that read the same: name them by their file instead, and by folder and file when the
-    // file names are alike too (the same sweep in two folders).
-    let keys = rows.map { $0.name + "|" + $0.label }
-    var renamed: [Int] = []
-    for i in rows.indices where keys.filter({ $0 == keys[i] }).count > 1 {
-      rows[i].name = URL(fileURLWithPath: rows[i].path).deletingPathExtension().lastPathComponent
-      renamed.append(i)
-    }
-    let fileKeys = rows.map { $0.name + "|" + $0.label }
-    for i in renamed where fileKeys.filter({ $0 == fileKeys[i] }).count > 1 {
-      let url = URL(fileURLWithPath: rows[i].path)
-      rows[i].name =
-        url.deletingLastPathComponent().lastPathComponent + "/" + rows[i].name
-    }
+    let names = Self.distinctNames(
+      names: rows.map(\.name), labels: rows.map(\.label), paths: rows.map(\.path))
+    for i in rows.indices { rows[i].name = names[i] }
     // A dataset name that means other data in some runs (D1 of the strong and the weak shift):
     // its column mixes experiments.
     var meanings: [String: Set<String>] = [:]
@@ -325,6 +314,25 @@ public struct Comparison: Sendable {
 
   /// Whether a run named `name` (its header's run name, else its file name) is a union baseline.
   public static func isUnionName(_ name: String) -> Bool { name.lowercased().hasPrefix("union") }
+
+  /// Run names that tell runs apart: runs that read the same (name and label: two seeds of one
+  /// sweep) are named by their file instead, and by folder and file when the file names are alike
+  /// too (the same sweep in two folders).
+  public static func distinctNames(names: [String], labels: [String], paths: [String]) -> [String] {
+    var names = names
+    let keys = zip(names, labels).map { $0 + "|" + $1 }
+    var renamed: [Int] = []
+    for i in names.indices where keys.filter({ $0 == keys[i] }).count > 1 {
+      names[i] = URL(fileURLWithPath: paths[i]).deletingPathExtension().lastPathComponent
+      renamed.append(i)
+    }
+    let fileKeys = zip(names, labels).map { $0 + "|" + $1 }
+    for i in renamed where fileKeys.filter({ $0 == fileKeys[i] }).count > 1 {
+      let url = URL(fileURLWithPath: paths[i])
+      names[i] = url.deletingLastPathComponent().lastPathComponent + "/" + names[i]
+    }
+    return names
+  }
 
   /// For each run, the last-stage settings in which the runs differ ("replay 25% · ηmax 4e-3"),
   /// or the schedule and replay of the last stage when all agree.

@@ -191,6 +191,16 @@ struct SweepCommand: ParsableCommand {
         jobs.append((suffix.isEmpty ? name : "\(name)__\(suffix)", config, true))
       }
     }
+    // One union run for runs of several seeds (--grid seed=…): the other seeds' Δunion holds the
+    // union's own seed noise. Said, with the way to a union per seed.
+    if plan.union != nil, !plan.unionPerSeed,
+      let seeds = plan.axes.first(where: { $0.key == "seed" }), seeds.choices.count > 1
+    {
+      printError(
+        "cptui: note: one union baseline for runs of \(seeds.choices.count) seeds: each run is "
+          + "measured against it, so Δunion holds the union's own seed noise (a sweep file's "
+          + "`seeds:` runs the union once per seed)")
+    }
     // Δunion compares like with like only when the union trains as many tokens as the runs.
     if let run = jobs.first(where: { !$0.isUnion })?.config,
       let union = jobs.first(where: \.isUnion)?.config,

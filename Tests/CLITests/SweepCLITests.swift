@@ -108,6 +108,7 @@ struct SweepCLITests {
       ["sweep", file, "--grid", "stage2.replay=0,5", "--out", out, "--threads", "1", "--quiet"],
       environment: env)
     #expect(r.status == 0, "\(r.stderr)")
+    #expect(!r.stderr.contains("one union baseline"), "\(r.stderr)")
     let logs = try FileManager.default.contentsOfDirectory(atPath: out).filter {
       $0.hasSuffix(".jsonl")
     }
@@ -119,6 +120,17 @@ struct SweepCLITests {
       ], "\(logs)")
     #expect(
       !FileManager.default.fileExists(atPath: folder.appendingPathComponent("from-file").path))
+    // A seed axis on the command line keeps one union run: said.
+    let gridSeeds = try CLI.run(
+      [
+        "sweep", "tiny", "--grid", "seed=1,2", "--set", "defaults.steps=2", "--union",
+        "union-tiny", "--union-set", "stages.1.steps=4", "--out",
+        folder.appendingPathComponent("grid-seeds").path, "--threads", "1", "--quiet",
+      ], environment: env)
+    #expect(gridSeeds.status == 0, "\(gridSeeds.stderr)")
+    #expect(
+      gridSeeds.stderr.contains("note: one union baseline for runs of 2 seeds"),
+      "\(gridSeeds.stderr)")
     // Each run is measured against the union run of its own seed.
     let csv = try CLI.run(["compare", out, "--csv", "-"], environment: env)
     #expect(csv.status == 0, "\(csv.stderr)")

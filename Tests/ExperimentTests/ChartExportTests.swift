@@ -189,6 +189,27 @@ struct ChartExportTests {
     #expect(out.contains { $0.1 == ys.filter { $0.isFinite }.min() })
   }
 
+  /// Runs that read the same (two seeds of one sweep) are named by their file, as `compare`
+  /// names them: the CSV's run column and the SVG legend told them apart by colour alone.
+  @Test func runsThatReadTheSameAreNamedByTheirFile() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-export-names-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var paths: [String] = []
+    for seed in [1, 2] {
+      let path = folder.appendingPathComponent("sweep__seed=\(seed).jsonl").path
+      let writer = try RunLogWriter(path: path)
+      for event in Self.events(name: "sweep") { try writer.write(event) }
+      try writer.close()
+      paths.append(path)
+    }
+    let (runs, _) = try ExportRun.load(paths: paths)
+    #expect(runs.map(\.name) == ["sweep__seed=1", "sweep__seed=2"])
+    let legend = try #require(SVGInspector.inspect(SVGChart(runs: runs).svg())).texts.joined()
+    #expect(legend.contains("sweep__seed=1") && legend.contains("sweep__seed=2"), "\(legend)")
+  }
+
   @Test func logTextIsEscapedInSVGAndCSV() throws {
     let nasty = "evil\u{1}\u{1b}[31m <b>&amp; \"q\", 'x'\nnext\u{7f}"
     var events = Self.events(name: nasty)
