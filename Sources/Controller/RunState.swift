@@ -187,6 +187,12 @@ public struct RunState: Sendable, Equatable {
       ended = nil  // a stopped run that goes on
       step = r.step
       if let t = r.tokens { tokens = t }
+      // An interactive run resumed between stages waits for the stage panel's choice again.
+      if interactive && r.stageEnded == true {
+        awaitingChoice = true
+        choicePending = false
+        panelRequest += 1
+      }
     case .runEnd(let end):
       ended = end
       if let s = end.step { step = max(step, s) }
@@ -194,6 +200,17 @@ public struct RunState: Sendable, Equatable {
       awaitingChoice = false
       summaryEvents.append(event)
     }
+  }
+
+  /// Folds the logged events of a run that resumes (as `RunLogReader.applyingResumes` orders
+  /// them, the new resume event last): the past draws as it was, and only the resume itself asks
+  /// for the stage panel (when it goes on between stages), not the past's stage ends.
+  public mutating func applyHistory(_ history: [RunEvent]) {
+    let wasInteractive = interactive
+    interactive = false
+    for event in history.dropLast() { apply(event) }
+    interactive = wasInteractive
+    if let last = history.last { apply(last) }
   }
 
   // MARK: - Commands the user gave

@@ -10,6 +10,14 @@ enum HeadlessRun {
   /// EX_TEMPFAIL: try again later, with `--resume`).
   static let writeFailureStatus: Int32 = 75
 
+  /// The event a resumed run logs first: where `trainer`, restored from `checkpoint`, goes on.
+  static func resumeEvent(of trainer: Trainer, checkpoint: String, threads: Int) -> ResumeEvent {
+    let step = trainer.globalStepForResume
+    return ResumeEvent(
+      step: step, tokens: step * trainer.config.tokensPerStep, checkpoint: checkpoint,
+      threads: threads, stageEnded: trainer.restoredStageEnded, time: trainer.elapsedSeconds)
+  }
+
   /// Trains `config` (or resumes from `checkpoint`) with events going to `recorder` and `progress`.
   /// Ctrl-C (SIGINT) or SIGTERM stops at the next step with a checkpoint. Returns how the run ended
   /// and the signal that stopped it, if one did.
@@ -58,13 +66,8 @@ enum HeadlessRun {
     }
     if let checkpoint {
       try trainer.restore(checkpoint: checkpoint, loggedStep: checkpointStep)
-      let step = trainer.globalStepForResume
       recorder.record(
-        .resume(
-          ResumeEvent(
-            step: step, tokens: step * config.tokensPerStep, checkpoint: checkpoint,
-            threads: threads, stageEnded: trainer.restoredStageEnded,
-            time: trainer.elapsedSeconds)))
+        .resume(Self.resumeEvent(of: trainer, checkpoint: checkpoint, threads: threads)))
     } else {
       recorder.record(
         .header(

@@ -7,6 +7,12 @@ import Screens
 import Tensor
 import Terminal
 
+/// Where the trainer's events go: the controller, set once before the trainer thread starts.
+private final class EventSink: @unchecked Sendable {
+  var controller: LiveController?
+  func emit(_ event: RunEvent) { controller?.emit(event) }
+}
+
 /// `cptui` (no subcommand): trains a config on the live screen, stage by stage from the keyboard.
 struct LiveCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -18,7 +24,8 @@ struct LiveCommand: ParsableCommand {
       dataset, train loss, the learning rate past and planned, and the next stage's settings. \
       After each stage the stage panel opens: choose dataset, warmup, η max, η min, schedule, \
       replay and length, Enter starts the stage (n opens it early and ends the running stage). \
-      q saves a checkpoint and the log and quits. Keys: ? on the screen, docs/controller.md.
+      q saves a checkpoint and the log and quits; --resume LOG continues it on the screen later \
+      (or a run stopped headless). Keys: ? on the screen, docs/controller.md.
       """)
 
   @Argument(help: "A config file or a preset name (default: default).") var config: String?
@@ -31,9 +38,15 @@ struct LiveCommand: ParsableCommand {
   @Option(help: "Theme name or .theme file (default: dark).") var theme: String?
   @Option(help: "Engine threads (default: all cores).") var threads: Int?
   @Option(help: "Run log to write (default: runs/NAME-TIME.jsonl).") var out: String?
+  @Option(help: "Continue a stopped run's log on the screen (its own config, checkpoint and log).")
+  var resume: String?
 
   func validate() throws {
     if config != nil && preset != nil { throw ValidationError("give CONFIG or --preset, not both") }
+    if resume != nil && (config != nil || preset != nil || !overrides.isEmpty || out != nil) {
+      throw ValidationError(
+        "--resume continues the logged run as it was: give no CONFIG, --preset, --set or --out")
+    }
     // The note goes on the screen's notice line (standard error is hidden behind the screen).
     _ = try RunSupport.threadsNote(threads)
   }
@@ -41,7 +54,14 @@ struct LiveCommand: ParsableCommand {
   func run() throws {
     // Everything that can fail fast does so before the terminal is touched.
     let (themes, chosenTheme) = try RunSupport.theme(theme)
-    let config = try RunSupport.loadConfig(preset ?? config ?? "default", overrides: overrides)
+    guard resume == nil || (isatty(0) == 1 && isatty(1) == 1) else {
+      throw CLIError(
+        "the live screen needs a terminal; use `cptui run --resume` to continue headless")
+    }
+    let resumed = try resume.map(RunCommand.openForResume)
+    let config =
+      try resumed?.config
+      ?? RunSupport.loadConfig(preset ?? self.config ?? "default", overrides: overrides)
     guard isatty(0) == 1, isatty(1) == 1 else {
       throw CLIError("the live screen needs a terminal; use `cptui run` for headless training")
     }
@@ -51,42 +71,58 @@ struct LiveCommand: ParsableCommand {
     } catch {
       throw CLIError(describing: error)
     }
-    let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
+    let threads =
+      resumed.map {
+        RunCommand.resumeThreads(given: self.threads, logged: $0.threads, log: resume ?? "")
+      } ?? self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     BLAS.threads = threads
-    let path = out ?? RunSupport.defaultLogPath(for: config)
-    if FileManager.default.fileExists(atPath: path) {
+    let path = resume ?? out ?? RunSupport.defaultLogPath(for: config)
+    if resumed == nil && FileManager.default.fileExists(atPath: path) {
       throw CLIError("\(path) exists; choose another --out")
     }
     printError("cptui: preparing the data of \(config.name)…")
     let data = try RunSupport.prepareData(config) { printError("  " + $0) }
     let recorder: RunRecorder
     do {
-      recorder = try RunRecorder(path: path, mode: .create)
+      recorder = try resumed?.recorder ?? RunRecorder(path: path, mode: .create)
     } catch {
       throw CLIError(describing: error)
     }
     defer { recorder.closeRemovingIfEmpty() }
 
     let inbox = CommandInbox()
-    var state = RunState(config: config, interactive: true)
-    state.externalNotice = try RunSupport.threadsNote(self.threads)
-    let controller = LiveController(
-      state: state,
-      record: { recorder.record($0) },
-      recorderFailure: { recorder.failure.map { "\($0)" } },
-      sendToTrainer: { inbox.send($0) })
+    // The trainer's events go to the controller, made once the state holds a resumed run's past.
+    let sink = EventSink()
     let options = TrainerOptions(
       threads: threads, checkpointDirectory: RunSupport.checkpointDirectory(forLog: path),
       waitBetweenStages: true, pauseOnCheckpointFailure: true,
       logIsComplete: { recorder.failure == nil })
     let trainer = try Trainer(
       config: config, data: data, options: options, inbox: inbox, loader: RunSupport.loader
-    ) { controller.emit($0) }
-    controller.emit(
-      .header(
-        RunRecorder.header(
-          for: config, threads: threads, version: CPTUIVersion.string,
-          command: CommandLine.arguments)))
+    ) { sink.emit($0) }
+    var state = RunState(config: config, interactive: true)
+    state.externalNotice = try RunSupport.threadsNote(self.threads)
+    if let resumed, let checkpoint = resumed.checkpoint {
+      try trainer.restore(checkpoint: checkpoint, loggedStep: resumed.checkpointStep)
+      let event = RunEvent.resume(
+        HeadlessRun.resumeEvent(of: trainer, checkpoint: checkpoint, threads: threads))
+      recorder.record(event)
+      state.applyHistory(
+        RunLogReader.inOrder(RunLogReader.applyingResumes(resumed.events + [event])).events)
+    }
+    let controller = LiveController(
+      state: state,
+      record: { recorder.record($0) },
+      recorderFailure: { recorder.failure.map { "\($0)" } },
+      sendToTrainer: { inbox.send($0) })
+    sink.controller = controller
+    if resumed == nil {
+      controller.emit(
+        .header(
+          RunRecorder.header(
+            for: config, threads: threads, version: CPTUIVersion.string,
+            command: CommandLine.arguments)))
+    }
 
     let controllerDone = DispatchSemaphore(value: 0)
     Task.detached {
@@ -123,7 +159,9 @@ struct LiveCommand: ParsableCommand {
     printError("cptui: run ended at step \(final.step) — log \(path)")
     // Quit before the plan's end (its last checkpoint is in the log): say how to go on.
     if final.endedAs == "stopped" {
-      printError("cptui: continue with: cptui run --resume \(path)")
+      printError(
+        "cptui: continue on the screen with: cptui --resume \(path)  (headless: cptui run --resume)"
+      )
     }
     // Stopped by a signal: the log is complete, but the caller learns the run did not just finish.
     if let status = outcome.signalExitStatus { throw ExitCode(status) }

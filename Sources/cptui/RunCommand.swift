@@ -110,11 +110,11 @@ struct RunCommand: ParsableCommand {
   }
 
   /// What a log needs to resume: its config, an append-mode recorder, the checkpoint to resume
-  /// from with the step the log names it for, and the engine threads the run last trained on
-  /// (nil when the log does not say).
+  /// from with the step the log names it for, the engine threads the run last trained on (nil
+  /// when the log does not say), and the events it holds (for the live screen's curves).
   static func openForResume(_ path: String) throws -> (
     config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?, checkpointStep: Int,
-    threads: Int?
+    threads: Int?, events: [RunEvent]
   ) {
     // The writer's lock first, then the checks: a run that ends between the two can no longer
     // be resumed past its end. (A missing log is not created: the read below says so.)
@@ -198,7 +198,8 @@ struct RunCommand: ParsableCommand {
       if case .resume(let r) = event { return r.threads } else { return nil }
     }.first
     return (
-      config, recorder, checkpoint, logged[found].step, resumedThreads ?? header.machine?.threads
+      config, recorder, checkpoint, logged[found].step, resumedThreads ?? header.machine?.threads,
+      contents.events
     )
   }
 }

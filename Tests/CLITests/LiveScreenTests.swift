@@ -197,7 +197,7 @@ final class TmuxSession {
     tmux.send("y")
     let after = try tmux.waitFor(text: "CPTUI-EXIT=0")
     // Stopped before the plan's end: the way on is printed, as `cptui run` prints it.
-    #expect(after.contains("continue with: cptui run --resume"), "\(after)")
+    #expect(after.contains("continue on the screen with: cptui --resume"), "\(after)")
     let events = Self.events(log)
     #expect(events.first?["type"] as? String == "header")
     #expect(events.last?["type"] as? String == "runEnd")
@@ -218,6 +218,59 @@ final class TmuxSession {
   @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(2)))
   func liveSessionASCIIWithoutColour() throws {
     try session(environment: ["LANG": "C", "LC_ALL": "C", "NO_COLOR": "1"], unicode: false)
+  }
+
+  /// A run quit at the stage panel continues on the screen (`cptui --resume LOG`): the past
+  /// curves are drawn, the panel opens again, Enter trains stage 2, and the run ends with the
+  /// same evaluation losses as the config trained headless in one go.
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(2)))
+  func aStoppedRunContinuesOnTheScreen() throws {
+    let short = "--set defaults.steps=120 --set evaluation.every=40"
+    let (first, log) = try Self.start(
+      environment: ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"], extra: short)
+    try first.waitFor(text: "next stage settings")
+    first.send("q")
+    try first.waitFor(text: "Quit between stages?")
+    first.send("y")
+    try first.waitFor(text: "CPTUI-EXIT=0")
+    first.close()
+
+    let cache = URL(fileURLWithPath: log).deletingLastPathComponent().appendingPathComponent(
+      "cache")
+    let second = try TmuxSession(
+      command: "env CPTUI_CACHE='\(cache.path)' LANG=C.UTF-8 LC_ALL=C.UTF-8 '\(CLI.binary)' "
+        + "--resume '\(log)'; echo CPTUI-EXIT=$?; PS1='$ ' exec sh")
+    defer { second.close() }
+    // The past is drawn (stage 1's curve and legend), and the panel waits for stage 2.
+    let resumed = try second.waitFor(text: "next stage settings")
+    #expect(resumed.contains("1 D0 english") && resumed.contains("[waiting]"), "\(resumed)")
+    second.send("Enter")
+    try second.waitFor(text: "stage 2/2")
+    try second.waitFor(text: "next stage settings")  // stage 2 ended: the plan is done
+    second.send("q")
+    try second.waitFor(text: "Every planned stage is done. Quit?")
+    second.send("y")
+    try second.waitFor(text: "CPTUI-EXIT=0")
+
+    let events = Self.events(log)
+    #expect(events.filter { $0["type"] as? String == "resume" }.count == 1)
+    #expect(events.last?["type"] as? String == "runEnd")
+    #expect(events.last?["status"] as? String == "completed")
+    let headless = URL(fileURLWithPath: log).deletingLastPathComponent()
+      .appendingPathComponent("headless.jsonl").path
+    let run = try CLI.run(
+      ["run", "tiny-live", "--quiet", "--threads", "1", "--out", headless]
+        + short.split(separator: " ").map(String.init),
+      environment: ["CPTUI_CACHE": cache.path])
+    #expect(run.status == 0, "\(run.stderr)")
+    func evals(_ path: String) -> [[String: Double]] {
+      Self.events(path).filter { $0["type"] as? String == "eval" }.compactMap {
+        guard var losses = $0["losses"] as? [String: Double] else { return nil }
+        losses["step"] = ($0["step"] as? Double) ?? -1
+        return losses
+      }
+    }
+    #expect(!evals(log).isEmpty && evals(log) == evals(headless))
   }
 
   @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(1)))

@@ -68,6 +68,32 @@ enum Script {
   }
 }
 
+/// A run resumed on the screen folds its logged past first: only the resume itself can ask for
+/// the stage panel (a resume between stages), not the stage ends of the past.
+@Suite struct ResumeHistoryTests {
+  @Test func onlyAResumeBetweenStagesOpensThePanel() {
+    let config = Script.config()
+    let stopped = RunEvent.runEnd(RunEndEvent(status: .stopped, step: 100, tokens: 12_800))
+    var between = RunState(config: config, interactive: true)
+    between.applyHistory(
+      Script.stageOne(config) + [
+        stopped, .resume(ResumeEvent(step: 100, tokens: 12_800, stageEnded: true)),
+      ])
+    #expect(between.awaitingChoice && between.panelRequest == 1 && between.isRunning)
+    #expect(between.screenModel().status.mode == .waiting)
+
+    var midStage = RunState(config: config, interactive: true)
+    midStage.applyHistory(
+      Script.stageOne(config) + [Script.stageStart(config, 1)]
+        + Script.steps(stage: 2, from: 101, to: 130) + [
+          .resume(ResumeEvent(step: 130, tokens: 130 * Script.tokensPerStep, stageEnded: false))
+        ])
+    #expect(!midStage.awaitingChoice && midStage.panelRequest == 0)
+    #expect(midStage.screenModel().status.mode == .live)
+    #expect(midStage.currentStage == 2 && midStage.step == 130)
+  }
+}
+
 @Suite struct FoldTests {
   @Test func stageOneDrawsCurvesStatusAndPlan() {
     let config = Script.config()
