@@ -254,6 +254,18 @@ extension ScreenModel {
       s.lrMin = min(StageSteps.step(s.lrMin, StageSteps.minLearningRate, up: up), s.lrMax)
     case .length: s.lengthTokens = StageSteps.step(s.lengthTokens, StageSteps.lengthTokens, up: up)
     }
+    // A number that did not move says why (the keys stopped without a word at their limits).
+    if field.isNumeric && s == nextStage {
+      if field == .lrMax && !up && s.lrMax <= s.lrMin {
+        view.entryError = "η max stops at η min (\(Format.scientific(s.lrMin, significant: 3)))"
+      } else if field == .lrMin && up && s.lrMin >= s.lrMax {
+        view.entryError = "η min stops at η max (\(Format.scientific(s.lrMax, significant: 3)))"
+      } else {
+        view.entryError =
+          "\(field.title): the \(up ? "largest" : "smallest") step; the stage panel (n) takes any "
+          + "value typed"
+      }
+    }
     nextStage = s
   }
 

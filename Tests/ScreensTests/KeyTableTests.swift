@@ -242,6 +242,24 @@ struct KeyTableTests {
     #expect(model.shownNotices == model.notices)
   }
 
+  /// w/W, r/R and e/E at the end of their ladders (or ηmax down at ηmin) say so on the notice
+  /// line instead of doing nothing without a word.
+  @Test func keysAtTheirLimitsSaySo() {
+    var model = Fixtures.stageTwo()
+    model.view.overlay = .none
+    model.nextStage.replayPercent = 0
+    _ = model.handleKey(.char("r"))
+    #expect(model.shownNotices.first?.hasPrefix("replay: the smallest step") == true)
+    model.nextStage.lrMax = model.nextStage.lrMin
+    _ = model.handleKey(.char("e"))
+    #expect(model.shownNotices.first?.hasPrefix("η max stops at η min") == true)
+    model.nextStage.lrMax = StageSteps.learningRate.last!
+    _ = model.handleKey(.char("E"))
+    #expect(model.shownNotices.first?.hasPrefix("η max: the largest step") == true)
+    _ = model.handleKey(.char("e"))
+    #expect(model.shownNotices == model.notices, "a step that moves says nothing")
+  }
+
   @Test func stagePanelFlow() {
     var m = Fixtures.stageBoundary()
     m.view.overlay = .none
