@@ -16,16 +16,33 @@ public struct LearningRatePreview: Sendable, Equatable {
   public var datasets: [String]
   /// Index (from 0) of the stage a draft replaces, or adds when it is past the plan.
   public var nextStageIndex: Int
+  /// Whether the stage before it is under way (a draft started now ends that stage at `step`).
+  public var stageRunning = false
 
   /// (tokens, lr) points from the current step to the plan's end, at most about `maxPoints`
   /// (every stage's first and last step kept). `draft`, when given, takes the next stage's place,
-  /// as the trainer will put it there (and hands on its rates when it starts an infinite span);
-  /// the stages before it keep the plan they train on (the trainer takes the draft only once the
-  /// running stage is over, so a span it cuts short is not re-planned under that stage).
-  public func series(for draft: StageSettings?, maxPoints: Int = 600) -> Series {
+  /// as the trainer will put it there (and hands on its rates when it starts an infinite span).
+  /// `startingNow` (the stage panel, whose Enter starts the draft at once): a running stage ends
+  /// at `step`, as the trainer ends it early. Otherwise the running stage keeps the plan it trains
+  /// on, and the draft follows its planned end (the main screen's w/W, e/E, r/R).
+  public func series(
+    for draft: StageSettings?, startingNow: Bool = false, maxPoints: Int = 600
+  ) -> Series {
     var series = Series(name: "lr planned")
     let current = SchedulePlan(stages: plannedStages.map(\.stageSchedule))
     var stages = plannedStages
+    var draftStart =
+      current.stageStarts.indices.contains(nextStageIndex)
+      ? current.stageStarts[nextStageIndex] : current.totalSteps
+    if let draft, startingNow, stageRunning, stages.indices.contains(nextStageIndex - 1) {
+      let running = nextStageIndex - 1
+      let done = step - current.stageStarts[running]
+      if done > 0 && done < stages[running].steps {
+        stages[running].steps = done
+        stages[running].length = .steps(done)
+        draftStart = step
+      }
+    }
     if let draft {
       let base =
         plannedStages.indices.contains(nextStageIndex)
@@ -40,9 +57,6 @@ public struct LearningRatePreview: Sendable, Equatable {
       StageConfig.alignInfiniteSpans(&stages)
     }
     let plan = SchedulePlan(stages: stages.map(\.stageSchedule))
-    let draftStart =
-      current.stageStarts.indices.contains(nextStageIndex)
-      ? current.stageStarts[nextStageIndex] : current.totalSteps
     func lr(_ n: Int) -> Double {
       n < draftStart ? current.lr(globalStep: n) : plan.lr(globalStep: n)
     }

@@ -125,6 +125,7 @@ public struct ScreenSession: Sendable, Equatable {
   /// stage panel show their effect at once), or as the controller planned it for its proposal.
   private func planDraft(in model: inout ScreenModel) {
     guard let preview = learningRatePreview, !model.runs.isEmpty else { return }
-    model.runs[0].lrPlanned = preview.series(for: nextStage == proposal ? nil : nextStage)
+    model.runs[0].lrPlanned = preview.series(
+      for: nextStage == proposal ? nil : nextStage, startingNow: view.overlay == .stagePanel)
   }
 }

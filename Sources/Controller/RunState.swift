@@ -357,9 +357,10 @@ public struct RunState: Sendable, Equatable {
   /// stage (nil before the run's batch size is known, or once it ended).
   var learningRatePreview: LearningRatePreview? {
     guard let perStep = tokensPerStep, isRunning, !plannedStages.isEmpty else { return nil }
+    // Before stage 1 started the draft is stage 2's, as it is after.
     return LearningRatePreview(
       plannedStages: plannedStages, step: step, tokensPerStep: perStep, datasets: datasets,
-      nextStageIndex: currentStage)
+      nextStageIndex: max(currentStage, 1), stageRunning: stageRunning)
   }
 
   /// The stage the trainer runs for a confirmed draft of the next stage.

@@ -144,7 +144,9 @@ public struct Comparison: Sendable {
     return Comparison(runs: runs, unionPaths: unionPaths, averaging: averaging, notices: notices)
   }
 
-  /// Compares runs given as events (`path` is only a name here); `averaging` as in `load`.
+  /// Compares runs given as events (`path` is only a name here), each already through
+  /// `RunLogReader.applyingResumes` (abandoned steps would count as trained); `averaging` as in
+  /// `load`.
   public init(
     runs: [(path: String, events: [RunEvent], header: RunHeader?)], unionPaths: Set<String> = [],
     averaging: Int? = nil, notices: [String] = []
@@ -253,9 +255,8 @@ public struct Comparison: Sendable {
       rows[i].deltaToUnion = rows[i].summary.average.map { $0 - base }
       // Compute-equivalent, as the paper's union is: the same tokens within 1 % (a step or two
       // of rounding). Runs that have not ended yet are not judged.
-      let (mine, theirs) = (rows[i].summary.trainedTokens, rows[u].summary.trainedTokens)
       if rows[i].summary.endStatus == .completed, rows[u].summary.endStatus == .completed,
-        Double(abs(mine - theirs)) > 0.01 * Double(max(mine, theirs))
+        Self.unequalBudgets(rows[i].summary.trainedTokens, rows[u].summary.trainedTokens)
       {
         unequalBudgets[u, default: []].append(i)
       }
@@ -314,6 +315,12 @@ public struct Comparison: Sendable {
 
   /// Whether a run named `name` (its header's run name, else its file name) is a union baseline.
   public static func isUnionName(_ name: String) -> Bool { name.lowercased().hasPrefix("union") }
+
+  /// Whether a run and its union baseline train budgets too far apart for Δunion to compare like
+  /// with like: more than 1 % (a step or two of rounding tokens to steps is the same budget).
+  public static func unequalBudgets(_ run: Int, _ union: Int) -> Bool {
+    Double(abs(run - union)) > 0.01 * Double(max(run, union))
+  }
 
   /// Run names that tell runs apart: runs that read the same (name and label: two seeds of one
   /// sweep) are named by their file instead, and by folder and file when the file names are alike

@@ -226,6 +226,10 @@ public final class Trainer: @unchecked Sendable {
         stageStep = 0
         stageEnded = false
         awaitingChoice = options.waitBetweenStages
+      } else if resumed && restoredStageEnded {
+        // Resumed at the next stage's step 0 (stopped while the run waited for the choice, with
+        // no stage-end checkpoint): the choice is still due.
+        awaitingChoice = options.waitBetweenStages
       }
       while true {
         if awaitingChoice || stageIndex >= config.stages.count {

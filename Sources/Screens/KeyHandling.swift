@@ -127,6 +127,7 @@ extension ScreenModel {
       } else {
         view.overlay = .none
         view.draftBeforePanel = nil
+        view.entryError = nil  // the panel's last message stays with the panel
         return [.startNextStage(nextStage)]
       }
     case .cancel:
@@ -262,8 +263,9 @@ extension ScreenModel {
         view.entryError = "η min stops at η max (\(Format.scientific(s.lrMax, significant: 3)))"
       } else {
         view.entryError =
-          "\(field.title): the \(up ? "largest" : "smallest") step; the stage panel (n) takes any "
-          + "value typed"
+          "\(field.title): the \(up ? "largest" : "smallest") step; "
+          + (view.overlay == .stagePanel
+            ? "type another value" : "the stage panel (n) takes any value typed")
       }
     }
     nextStage = s

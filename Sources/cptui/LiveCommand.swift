@@ -4,13 +4,14 @@ import Experiment
 import Foundation
 import RunLog
 import Screens
+import Synchronization
 import Tensor
 import Terminal
 
 /// Where the trainer's events go: the controller, set once before the trainer thread starts.
-private final class EventSink: @unchecked Sendable {
-  var controller: LiveController?
-  func emit(_ event: RunEvent) { controller?.emit(event) }
+private final class EventSink: Sendable {
+  let controller = Mutex<LiveController?>(nil)
+  func emit(_ event: RunEvent) { controller.withLock { $0 }?.emit(event) }
 }
 
 /// `cptui` (no subcommand): trains a config on the live screen, stage by stage from the keyboard.
@@ -54,9 +55,17 @@ struct LiveCommand: ParsableCommand {
   func run() throws {
     // Everything that can fail fast does so before the terminal is touched.
     let (themes, chosenTheme) = try RunSupport.theme(theme)
-    guard resume == nil || (isatty(0) == 1 && isatty(1) == 1) else {
-      throw CLIError(
-        "the live screen needs a terminal; use `cptui run --resume` to continue headless")
+    // A resume takes the log's lock (and cuts a torn last line): only once the screen can open.
+    if resume != nil {
+      guard isatty(0) == 1, isatty(1) == 1 else {
+        throw CLIError(
+          "the live screen needs a terminal; use `cptui run --resume` to continue headless")
+      }
+      do {
+        try CursesTerminal.checkUsable()
+      } catch {
+        throw CLIError(describing: error)
+      }
     }
     let resumed = try resume.map(RunCommand.openForResume)
     let config =
@@ -115,7 +124,7 @@ struct LiveCommand: ParsableCommand {
       record: { recorder.record($0) },
       recorderFailure: { recorder.failure.map { "\($0)" } },
       sendToTrainer: { inbox.send($0) })
-    sink.controller = controller
+    sink.controller.withLock { $0 = controller }
     if resumed == nil {
       controller.emit(
         .header(

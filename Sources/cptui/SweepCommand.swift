@@ -204,7 +204,7 @@ struct SweepCommand: ParsableCommand {
     // Δunion compares like with like only when the union trains as many tokens as the runs.
     if let run = jobs.first(where: { !$0.isUnion })?.config,
       let union = jobs.first(where: \.isUnion)?.config,
-      abs(union.totalTokens - run.totalTokens) > max(union.tokensPerStep, run.tokensPerStep)
+      Comparison.unequalBudgets(run.totalTokens, union.totalTokens)
     {
       printError(
         "cptui: note: the union baseline trains \(union.totalTokens) tokens, the runs "

@@ -367,36 +367,44 @@ enum Script {
     _ = try ConfigLoader().parse(logged: resumed.resolvedJSON, source: "resume")
   }
 
-  /// An all-infinite plan: the preview of a draft that leaves the span keeps the running stage's
-  /// own plan (the trainer takes the draft only when the stage is over; redrawing the stage as if
-  /// its span were cut showed a drop that never trained), and past the plan the proposal
-  /// re-warms with cosine at the span's rates (it proposed an `infinite` the panel refuses).
-  @Test func infiniteSpansInThePreviewAndPastThePlan() {
+  /// An all-infinite plan, halfway through stage 1, a draft that leaves the span. In the stage
+  /// panel (whose Enter ends stage 1 now) the preview starts the draft at the current step; from
+  /// the main screen the running stage keeps its own plan and the draft follows its end (redrawing
+  /// stage 1 as if its span were cut showed a drop that never trained). Past the plan the
+  /// proposal re-warms with cosine at the span's rates (it proposed an `infinite` the panel
+  /// refuses).
+  @Test func infiniteSpansInThePreviewAndPastThePlan() throws {
     var config = Script.config()
     for i in config.stages.indices {
       config.stages[i].schedule = Schedule.withDefaults(.infinite)
       config.stages[i].warmupFraction = i == 0 ? 0.02 : 0
     }
-    // Halfway through stage 1.
     let half = Script.fold(
       Array(Script.stageOne(config).prefix(3)) + Script.steps(stage: 1, from: 1, to: 50),
       into: RunState(config: config, interactive: true))
     var session = ScreenSession()
-    var model = session.merge(LiveController.snapshot(of: half, finished: false))
+    let snapshot = LiveController.snapshot(of: half, finished: false)
+    var model = session.merge(snapshot)
     let planned = model.runs[0].lrPlanned
     _ = session.handleKey(.char("n"), in: &model)
     for key: Key in [.down, .down, .down, .down, .right] { _ = session.handleKey(key, in: &model) }
     #expect(model.nextStage.schedule != "infinite")
-    // Mid-stage, Enter would end the running stage: the panel says so.
+    // Mid-stage, Enter would end the running stage: the panel says so, and the preview agrees.
     let panel = ScreenRenderer.renderText(model: model, width: 100, height: 30)
     #expect(panel.contains("Enter ends stage 1 now, starts stage 2"), "\(panel)")
-    let draft = model.runs[0].lrPlanned
+    let now = model.runs[0].lrPlanned
+    #expect(now.xs.first == Double(51 * Script.tokensPerStep))
+    #expect(now.xs.last == Double((50 + 100) * Script.tokensPerStep), "stage 1 ends at step 50")
+    #expect(planned.xs.last == Double(200 * Script.tokensPerStep))
+
+    let preview = try #require(snapshot.learningRatePreview)
+    let later = preview.series(for: model.nextStage, startingNow: false)
     let stageOneEnd = Double(100 * Script.tokensPerStep)
-    let before = zip(draft.xs, draft.ys).filter { $0.0 <= stageOneEnd }
+    let before = zip(later.xs, later.ys).filter { $0.0 <= stageOneEnd }
     #expect(
       !before.isEmpty
         && before.elementsEqual(zip(planned.xs, planned.ys).prefix(before.count), by: ==))
-    #expect(draft.ys.suffix(from: before.count) != planned.ys.suffix(from: before.count))
+    #expect(later.ys.suffix(from: before.count) != planned.ys.suffix(from: before.count))
 
     var events = Script.stageOne(config)
     events.append(Script.stageStart(config, 1))

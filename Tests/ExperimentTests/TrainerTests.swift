@@ -390,6 +390,32 @@ struct TrainerTests {
     #expect(starts.first?.lrMax == 5e-3 && starts.first?.lrMin == 5e-4)
   }
 
+  /// An interactive run stopped while it waited for the next stage, with no stage-end checkpoint
+  /// (`checkpoints.stageEnd: false`), waits for the choice again when resumed interactively (it
+  /// ran the planned stage at once, while the screen showed the stage panel).
+  @Test func aRunStoppedBetweenStagesWaitsAgainWhenResumed() throws {
+    let (config, data, folder) = try Self.setUp(["checkpoints.stageEnd=false"])
+    let (events, status) = try Self.run(
+      config, data, folder: folder, commands: [(-1, .stop)], wait: true)
+    #expect(status == .stopped)
+    let checkpoint = try #require(
+      events.compactMap { if case .checkpoint(let c) = $0 { return c } else { return nil } }.last)
+    #expect(checkpoint.step == 20)
+    final class Box: @unchecked Sendable { var events: [RunEvent] = [] }
+    let box = Box()
+    let inbox = CommandInbox()
+    let trainer = try Trainer(
+      config: config, data: data,
+      options: TrainerOptions(threads: 1, checkpointDirectory: folder, waitBetweenStages: true),
+      inbox: inbox
+    ) { box.events.append($0) }
+    try trainer.restore(checkpoint: checkpoint.path)
+    #expect(trainer.restoredStageEnded)
+    inbox.send(.stop)  // answered at the stage panel: no stage may start before it
+    #expect(trainer.run() == .stopped)
+    #expect(!box.events.contains { if case .stageStart = $0 { true } else { false } })
+  }
+
   @Test func endingAStageEarlyStartsTheNextOne() throws {
     let (config, data, folder) = try Self.setUp()
     let (events, status) = try Self.run(config, data, folder: folder, commands: [(8, .endStage)])

@@ -258,6 +258,14 @@ struct KeyTableTests {
     #expect(model.shownNotices.first?.hasPrefix("η max: the largest step") == true)
     _ = model.handleKey(.char("e"))
     #expect(model.shownNotices == model.notices, "a step that moves says nothing")
+    // In the panel the message says so in the panel's words, and Enter leaves it behind.
+    model.nextStage.warmupPercent = 0
+    _ = model.handleKey(.char("n"))
+    _ = model.handleKey(.down)
+    _ = model.handleKey(.left)
+    #expect(model.view.entryError == "warmup: the smallest step; type another value")
+    #expect(model.handleKey(.enter).count == 1)
+    #expect(model.view.overlay == .none && model.shownNotices == model.notices)
   }
 
   @Test func stagePanelFlow() {
