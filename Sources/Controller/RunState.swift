@@ -437,7 +437,9 @@ public struct RunState: Sendable, Equatable {
 
   /// The notice line: what the run is waiting for, errors, saving.
   var notices: [String] {
-    var out: [String] = []
+    // What came from outside the fold first (a log that cannot be written, what a resume had to
+    // say): the line is cut at the screen's width.
+    var out: [String] = externalNotice.map { [$0] } ?? []
     if let end = ended {
       let text: String
       switch end.status {
@@ -467,7 +469,6 @@ public struct RunState: Sendable, Equatable {
       out.append(c)
     }
     out += errors
-    if let e = externalNotice { out.append(e) }
     return out
   }
 }

@@ -57,17 +57,24 @@ struct LiveCommand: ParsableCommand {
     let (themes, chosenTheme) = try RunSupport.theme(theme)
     // A resume takes the log's lock (and cuts a torn last line): only once the screen can open.
     if resume != nil {
+      let headless = "`cptui run --resume \(resume ?? "")` continues it headless"
       guard isatty(0) == 1, isatty(1) == 1 else {
-        throw CLIError(
-          "the live screen needs a terminal; use `cptui run --resume` to continue headless")
+        throw CLIError("the live screen needs a terminal; " + headless)
       }
       do {
         try CursesTerminal.checkUsable()
       } catch {
-        throw CLIError(describing: error)
+        throw CLIError("\(error); " + headless)
       }
     }
-    let resumed = try resume.map(RunCommand.openForResume)
+    // What the resume has to say is printed, and shown on the screen's notice line too (the
+    // screen hides what was printed before it until it closes).
+    var resumeNotes: [String] = []
+    func note(_ text: String) {
+      RunCommand.printNote(text)
+      resumeNotes.append(text)
+    }
+    let resumed = try resume.map { try RunCommand.openForResume($0, note: note) }
     let config =
       try resumed?.config
       ?? RunSupport.loadConfig(preset ?? self.config ?? "default", overrides: overrides)
@@ -82,7 +89,8 @@ struct LiveCommand: ParsableCommand {
     }
     let threads =
       resumed.map {
-        RunCommand.resumeThreads(given: self.threads, logged: $0.threads, log: resume ?? "")
+        RunCommand.resumeThreads(
+          given: self.threads, logged: $0.threads, log: resume ?? "", note: note)
       } ?? self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     BLAS.threads = threads
     let path = resume ?? out ?? RunSupport.defaultLogPath(for: config)
@@ -110,7 +118,8 @@ struct LiveCommand: ParsableCommand {
       config: config, data: data, options: options, inbox: inbox, loader: RunSupport.loader
     ) { sink.emit($0) }
     var state = RunState(config: config, interactive: true)
-    state.externalNotice = try RunSupport.threadsNote(self.threads)
+    let notices = resumeNotes + [try RunSupport.threadsNote(self.threads)].compactMap { $0 }
+    state.externalNotice = notices.isEmpty ? nil : notices.joined(separator: " · ")
     if let resumed, let checkpoint = resumed.checkpoint {
       try trainer.restore(checkpoint: checkpoint, loggedStep: resumed.checkpointStep)
       let event = RunEvent.resume(

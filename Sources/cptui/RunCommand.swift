@@ -81,7 +81,9 @@ struct RunCommand: ParsableCommand {
     case .stopped:
       // The log ends properly and a checkpoint is saved, but the run did not finish: a script
       // running `cptui run … && next` must not go on (128 + the signal, as a shell reports it).
-      printError("cptui: continue with: cptui run --resume \(recorder.path)")
+      printError(
+        "cptui: continue with: cptui run --resume \(recorder.path)  (on the screen: cptui --resume)"
+      )
       throw ExitCode(128 + (signal ?? SIGINT))
     case .diverged: throw ExitCode(3)
     default: throw ExitCode(1)
@@ -91,31 +93,39 @@ struct RunCommand: ParsableCommand {
   /// The engine threads a resumed run continues on: `--threads` when given (with a note when the
   /// run trained on another count, since losses are bit-identical only for one thread count),
   /// else the count the log last names, else all cores.
-  static func resumeThreads(given: Int?, logged: Int?, log: String) -> Int {
+  /// `note` takes what the user should know (printed by default; the live screen shows it too).
+  static func resumeThreads(
+    given: Int?, logged: Int?, log: String, note: (String) -> Void = RunCommand.printNote
+  ) -> Int {
     guard let given else {
       guard let logged, logged > 0 else { return ProcessInfo.processInfo.activeProcessorCount }
       // The count it trained on, even on a smaller machine (the losses stay the same); say so.
-      if let note = try? RunSupport.threadsNote(logged) {
-        printError("cptui: note: the run trained on \(logged) threads: " + note)
+      if let text = try? RunSupport.threadsNote(logged) {
+        note("note: the run trained on \(logged) threads: " + text)
       }
       return logged
     }
     if let logged, logged != given {
-      printError(
-        "cptui: note: \(log) trained on \(logged) thread\(logged == 1 ? "" : "s"); on \(given) its "
+      note(
+        "note: \(log) trained on \(logged) thread\(logged == 1 ? "" : "s"); on \(given) its "
           + "losses differ from an uninterrupted run's in the last digits (leave out --threads "
           + "to continue on \(logged))")
     }
     return given
   }
 
+  /// Prints a resume's note to standard error.
+  static func printNote(_ text: String) { printError("cptui: " + text) }
+
   /// What a log needs to resume: its config, an append-mode recorder, the checkpoint to resume
   /// from with the step the log names it for, the engine threads the run last trained on (nil
   /// when the log does not say), and the events it holds (for the live screen's curves).
-  static func openForResume(_ path: String) throws -> (
-    config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?, checkpointStep: Int,
-    threads: Int?, events: [RunEvent]
-  ) {
+  static func openForResume(_ path: String, note: (String) -> Void = RunCommand.printNote) throws
+    -> (
+      config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?, checkpointStep: Int,
+      threads: Int?, events: [RunEvent]
+    )
+  {
     // The writer's lock first, then the checks: a run that ends between the two can no longer
     // be resumed past its end. (A missing log is not created: the read below says so.)
     var locked: RunRecorder?
@@ -137,9 +147,8 @@ struct RunCommand: ParsableCommand {
     // be the checkpoint line the resume would have started from.
     let torn = contents.tornLastLine || recorder.cutTornLastLine
     if torn {
-      printError(
-        "cptui: \(path): its last line was cut off (the run was killed while writing it) and is "
-          + "dropped")
+      note(
+        "\(path): its last line was cut off (the run was killed while writing it) and is dropped")
     }
     guard let header = contents.header, let configJSON = header.config else {
       throw CLIError("\(path): no header with a config; cannot resume")
@@ -187,12 +196,13 @@ struct RunCommand: ParsableCommand {
       throw CLIError(
         "\(path): no checkpoint to resume from: the one it names, \(latest.path) (step "
           + "\(latest.step)), is missing"
-          + (logged.count > 1 ? ", and so are the \(logged.count - 1) earlier ones" : ""))
+          + (logged.count == 2 ? ", and so is the earlier one" : "")
+          + (logged.count > 2 ? ", and so are the \(logged.count - 1) earlier ones" : ""))
     }
     if found > 0 {
-      printError(
-        "cptui: the latest checkpoint, \(latest.path) (step \(latest.step)), is missing; resuming "
-          + "from \(checkpoint) (step \(logged[found].step))")
+      note(
+        "the latest checkpoint, \(latest.path) (step \(latest.step)), is missing; resuming from "
+          + "\(checkpoint) (step \(logged[found].step))")
     }
     let resumedThreads = events.reversed().lazy.compactMap { event -> Int? in
       if case .resume(let r) = event { return r.threads } else { return nil }

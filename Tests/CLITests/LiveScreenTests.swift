@@ -235,15 +235,22 @@ final class TmuxSession {
     try first.waitFor(text: "CPTUI-EXIT=0")
     first.close()
 
+    let torn = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+    try torn.seekToEnd()
+    try torn.write(contentsOf: Data("{\"type\":\"ste".utf8))
+    try torn.close()
     let cache = URL(fileURLWithPath: log).deletingLastPathComponent().appendingPathComponent(
       "cache")
     let second = try TmuxSession(
       command: "env CPTUI_CACHE='\(cache.path)' LANG=C.UTF-8 LC_ALL=C.UTF-8 '\(CLI.binary)' "
         + "--resume '\(log)'; echo CPTUI-EXIT=$?; PS1='$ ' exec sh")
     defer { second.close() }
-    // The past is drawn (stage 1's curve and legend), and the panel waits for stage 2.
+    // The past is drawn (stage 1's curve and legend), and the panel waits for stage 2; what the
+    // resume had to say (a torn last line, appended above) is on the notice line, not only
+    // behind the screen.
     let resumed = try second.waitFor(text: "next stage settings")
     #expect(resumed.contains("1 D0 english") && resumed.contains("[waiting]"), "\(resumed)")
+    #expect(resumed.contains("its last line was cut off"), "\(resumed)")
     second.send("Enter")
     try second.waitFor(text: "stage 2/2")
     try second.waitFor(text: "next stage settings")  // stage 2 ended: the plan is done
