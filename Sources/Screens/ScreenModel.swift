@@ -366,12 +366,10 @@ public struct ScreenModel: Sendable, Equatable {
   /// Messages such as "skipped 3 corrupt lines: 12, 40, 41".
   public var notices: [String]
 
-  /// The notice line: on the main screen, why the last key changed nothing (W/E on a fixed field)
-  /// first, then `notices`.
-  public var shownNotices: [String] {
-    guard view.overlay == .none, let message = view.entryError else { return notices }
-    return [message] + notices
-  }
+  /// On the main screen, why the last key changed nothing (W/E on a fixed field, a ladder's end):
+  /// shown in place of the key hints until the next key (the notice line would come and go and
+  /// move the charts).
+  public var keyMessage: String? { view.overlay == .none ? view.entryError : nil }
   public var view: ViewState
 
   public init(

@@ -10,7 +10,7 @@ public enum ScreenRenderer {
     grid.clear()
     guard grid.width > 0, grid.height > 0 else { return }
     let layout = ScreenLayout(
-      width: grid.width, height: grid.height, hasNotice: !model.shownNotices.isEmpty,
+      width: grid.width, height: grid.height, hasNotice: !model.notices.isEmpty,
       hasSettings: model.status.hasTrainer)
     if layout.tooSmall {
       drawTooSmall(model: model, grid: &grid)
@@ -23,11 +23,15 @@ public enum ScreenRenderer {
     if let r = layout.trainLoss { drawTrainLoss(model, xRange: xRange, in: r, grid: &grid) }
     if let r = layout.settings { drawSettings(model.nextStage, in: r, grid: &grid) }
     if let r = layout.notice {
-      let text = model.shownNotices.map { $0.sanitizedForScreen }.joined(separator: " · ")
+      let text = model.notices.map { $0.sanitizedForScreen }.joined(separator: " · ")
       grid.putTruncated("  " + text, x: r.x, y: r.y, width: r.width, style: Style(.warning))
     }
     drawMeasures(model.shownMeasures, in: layout.measures, grid: &grid)
-    if model.view.overlay == .none {
+    if let message = model.keyMessage {
+      grid.putTruncated(
+        "  " + message.sanitizedForScreen, x: layout.hints.x, y: layout.hints.y,
+        width: layout.hints.width, style: Style(.warning))
+    } else if model.view.overlay == .none {
       drawHints(
         KeyTable.hints(
           replay: model.status.mode == .replay, trainer: model.status.hasTrainer,

@@ -230,16 +230,16 @@ struct KeyTableTests {
     #expect(!panel.render().contains("[e/E]") && panel.render().contains("[r/R]"))
     model.view.overlay = .stagePanel
     _ = model.handleKey(.escape)
-    #expect(model.view.overlay == .none && model.shownNotices == model.notices)
+    #expect(model.view.overlay == .none && model.keyMessage == nil)
 
     _ = model.handleKey(.char("E"))
     #expect(model.nextStage.lrMax == 1e-2)
-    #expect(model.shownNotices.first == "fixed: this stage continues stage 1's infinite schedule")
+    #expect(model.keyMessage == "fixed: this stage continues stage 1's infinite schedule")
     var grid = CellGrid(width: 120, height: 40)
     ScreenRenderer.render(model: model, into: &grid)
     #expect(grid.render().contains("fixed: this stage continues stage 1"), "\(grid.render())")
     _ = model.handleKey(.char("s"))
-    #expect(model.shownNotices == model.notices)
+    #expect(model.keyMessage == nil)
   }
 
   /// w/W, r/R and e/E at the end of their ladders (or ηmax down at ηmin) say so on the notice
@@ -249,15 +249,15 @@ struct KeyTableTests {
     model.view.overlay = .none
     model.nextStage.replayPercent = 0
     _ = model.handleKey(.char("r"))
-    #expect(model.shownNotices.first?.hasPrefix("replay: the smallest step") == true)
+    #expect(model.keyMessage?.hasPrefix("replay: the smallest step") == true)
     model.nextStage.lrMax = model.nextStage.lrMin
     _ = model.handleKey(.char("e"))
-    #expect(model.shownNotices.first?.hasPrefix("η max stops at η min") == true)
+    #expect(model.keyMessage?.hasPrefix("η max stops at η min") == true)
     model.nextStage.lrMax = StageSteps.learningRate.last!
     _ = model.handleKey(.char("E"))
-    #expect(model.shownNotices.first?.hasPrefix("η max: the largest step") == true)
+    #expect(model.keyMessage?.hasPrefix("η max: the largest step") == true)
     _ = model.handleKey(.char("e"))
-    #expect(model.shownNotices == model.notices, "a step that moves says nothing")
+    #expect(model.keyMessage == nil, "a step that moves says nothing")
     // In the panel the message says so in the panel's words, and Enter leaves it behind.
     model.nextStage.warmupPercent = 0
     _ = model.handleKey(.char("n"))
@@ -265,7 +265,7 @@ struct KeyTableTests {
     _ = model.handleKey(.left)
     #expect(model.view.entryError == "warmup: the smallest step; type another value")
     #expect(model.handleKey(.enter).count == 1)
-    #expect(model.view.overlay == .none && model.shownNotices == model.notices)
+    #expect(model.view.overlay == .none && model.keyMessage == nil)
   }
 
   @Test func stagePanelFlow() {
