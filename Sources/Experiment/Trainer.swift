@@ -225,12 +225,10 @@ public final class Trainer: @unchecked Sendable {
         stageIndex += 1
         stageStep = 0
         stageEnded = false
-        awaitingChoice = options.waitBetweenStages
-      } else if resumed && restoredStageEnded {
-        // Resumed at the next stage's step 0 (stopped while the run waited for the choice, with
-        // no stage-end checkpoint): the choice is still due.
-        awaitingChoice = options.waitBetweenStages
       }
+      // Resumed between stages (from a stage-end checkpoint, or from one written at the next
+      // stage's step 0 while the run waited): the choice of that stage is still due.
+      if restoredStageEnded { awaitingChoice = options.waitBetweenStages }
       while true {
         if awaitingChoice || stageIndex >= config.stages.count {
           // Interactive runs wait for the stage panel's choice; headless runs are done.
