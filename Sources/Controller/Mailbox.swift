@@ -98,7 +98,6 @@ public struct ScreenSession: Sendable, Equatable {
     model.nextStage = nextStage
     proposal = snapshot.model.nextStage
     learningRatePreview = snapshot.learningRatePreview
-    if nextStage != proposal { planDraft(in: &model) }
     if snapshot.panelRequest > panelRequest && view.overlay != .quitConfirm {
       panelRequest = snapshot.panelRequest
       if view.overlay != .stagePanel {
@@ -106,6 +105,7 @@ public struct ScreenSession: Sendable, Equatable {
         view = model.view
       }
     }
+    if plansDraft { planDraft(in: &model) }
     return model
   }
 
@@ -113,19 +113,22 @@ public struct ScreenSession: Sendable, Equatable {
   /// draft; returns the commands for the controller.
   public mutating func handleKey(_ key: Terminal.Key, in model: inout ScreenModel) -> [Command] {
     let commands = model.handleKey(key)
+    let changed = model.nextStage != nextStage || model.view.overlay != view.overlay
     view = model.view
-    if model.nextStage != nextStage {
-      nextStage = model.nextStage
-      planDraft(in: &model)
-    }
+    nextStage = model.nextStage
+    if changed { planDraft(in: &model) }
     return commands
   }
+
+  /// Whether the chart plans the session's own draft: one that differs from the proposal, or any
+  /// while the stage panel is open (its Enter starts the draft at once, ending a running stage).
+  private var plansDraft: Bool { nextStage != proposal || view.overlay == .stagePanel }
 
   /// Draws the planned learning rate with the user's draft as the next stage (w/W, e/E and the
   /// stage panel show their effect at once), or as the controller planned it for its proposal.
   private func planDraft(in model: inout ScreenModel) {
     guard let preview = learningRatePreview, !model.runs.isEmpty else { return }
     model.runs[0].lrPlanned = preview.series(
-      for: nextStage == proposal ? nil : nextStage, startingNow: view.overlay == .stagePanel)
+      for: plansDraft ? nextStage : nil, startingNow: view.overlay == .stagePanel)
   }
 }

@@ -387,6 +387,11 @@ enum Script {
     var model = session.merge(snapshot)
     let planned = model.runs[0].lrPlanned
     _ = session.handleKey(.char("n"), in: &model)
+    // Opened mid-stage, the panel's Enter would start the proposal now: so does the preview.
+    #expect(model.runs[0].lrPlanned.xs.last == Double((50 + 100) * Script.tokensPerStep))
+    _ = session.handleKey(.escape, in: &model)
+    #expect(model.runs[0].lrPlanned == planned)
+    _ = session.handleKey(.char("n"), in: &model)
     for key: Key in [.down, .down, .down, .down, .right] { _ = session.handleKey(key, in: &model) }
     #expect(model.nextStage.schedule != "infinite")
     // Mid-stage, Enter would end the running stage: the panel says so, and the preview agrees.
