@@ -55,18 +55,22 @@ struct LiveCommand: ParsableCommand {
   func run() throws {
     // Everything that can fail fast does so before the terminal is touched.
     let (themes, chosenTheme) = try RunSupport.theme(theme)
-    // A resume takes the log's lock (and cuts a torn last line): only once the screen can open.
-    if resume != nil {
-      let headless = "`cptui run --resume \(resume ?? "")` continues it headless"
+    // The screen must be able to open (a terminal, a usable TERM) before a log is made or taken
+    // (a resume takes the log's lock and cuts a torn last line) or a step trained.
+    let headlessResume = resume.map { "`cptui run --resume \($0)` continues it headless" }
+    func requireScreen() throws {
       guard isatty(0) == 1, isatty(1) == 1 else {
-        throw CLIError("the live screen needs a terminal; " + headless)
+        throw CLIError(
+          "the live screen needs a terminal; "
+            + (headlessResume ?? "use `cptui run` for headless training"))
       }
       do {
         try CursesTerminal.checkUsable()
       } catch {
-        throw CLIError("\(error); " + headless)
+        throw CLIError("\(error)" + (headlessResume.map { "; " + $0 } ?? ""))
       }
     }
+    if resume != nil { try requireScreen() }
     // What the resume has to say is printed, and shown on the screen's notice line too (the
     // screen hides what was printed before it until it closes).
     var resumeNotes: [String] = []
@@ -78,15 +82,8 @@ struct LiveCommand: ParsableCommand {
     let config =
       try resumed?.config
       ?? RunSupport.loadConfig(preset ?? self.config ?? "default", overrides: overrides)
-    guard isatty(0) == 1, isatty(1) == 1 else {
-      throw CLIError("the live screen needs a terminal; use `cptui run` for headless training")
-    }
-    // A TERM the screen cannot use fails here, before a log is made or a step trained.
-    do {
-      try CursesTerminal.checkUsable()
-    } catch {
-      throw CLIError(describing: error)
-    }
+    // A new run's config is checked first: its errors are worth reading even without a terminal.
+    if resume == nil { try requireScreen() }
     let threads =
       resumed.map {
         RunCommand.resumeThreads(
