@@ -18,9 +18,17 @@ public struct Comparison: Sendable {
     public var deltaToUnion: Double?
     /// The log of the union baseline the run is measured against (`deltaToUnion`), if any.
     public var unionPath: String? = nil
-    /// How the run ended ("completed", "stopped", "diverged", "failed"), or "unfinished" when its
-    /// log has no end yet (still running, or killed).
-    public var status: String { summary.endStatus?.rawValue ?? "unfinished" }
+    /// How the run ended ("completed", "stopped", "diverged", "failed"); when its log has no end
+    /// yet, "waiting" between stages (its last stage ended: the live screen asks for the next
+    /// stage or the quit, or was killed there) or "unfinished" (still training, or killed).
+    public var status: String {
+      if let end = summary.endStatus { return end.rawValue }
+      return summary.lastStageEnded ? "waiting" : "unfinished"
+    }
+    /// Whether the run's measures are final: it completed, or it waits after a stage that ended.
+    public var measuresFinal: Bool {
+      summary.endStatus == .completed || (summary.endStatus == nil && summary.lastStageEnded)
+    }
     /// "name (label)", with the status in brackets when the run did not complete.
     public var title: String {
       let base = label.isEmpty ? name : "\(name) (\(label))"
@@ -188,7 +196,7 @@ public struct Comparison: Sendable {
     // An --average beyond what a stage's last fifth holds is honoured only that far: said.
     if let averaging {
       let short = rows.filter {
-        $0.summary.endStatus == .completed && $0.summary.finalEvaluationsUsed < averaging
+        $0.measuresFinal && $0.summary.finalEvaluationsUsed < averaging
       }
       if let most = short.map(\.summary.finalEvaluationsUsed).max() {
         notices.append(
@@ -255,7 +263,7 @@ public struct Comparison: Sendable {
       rows[i].deltaToUnion = rows[i].summary.average.map { $0 - base }
       // Compute-equivalent, as the paper's union is: the same tokens within 1 % (a step or two
       // of rounding). Runs that have not ended yet are not judged.
-      if rows[i].summary.endStatus == .completed, rows[u].summary.endStatus == .completed,
+      if rows[i].measuresFinal, rows[u].measuresFinal,
         Self.unequalBudgets(rows[i].summary.trainedTokens, rows[u].summary.trainedTokens)
       {
         unequalBudgets[u, default: []].append(i)

@@ -37,6 +37,10 @@ public struct RunSummary: Sendable, Hashable {
   public var stageCount: Int
   /// How the run ended; nil while it is running (or when it was killed).
   public var endStatus: RunEndStatus?
+  /// Whether the last stage that started has ended (completed, ended early or diverged, not
+  /// stopped). With no `endStatus`, the run waits between stages: the live screen's stage panel or
+  /// its "the run is complete" question (or it was killed there); its measures are final.
+  public var lastStageEnded = false
   /// How many evaluations a final loss averages (1 when the last stage did not end).
   public var averagedEvaluations: Int
   /// How many it did average at most (fewer when the stage's last fifth holds fewer evaluations).
@@ -90,6 +94,7 @@ public struct RunSummary: Sendable, Hashable {
     runName = header?.runName ?? ""
     endStatus = status
     stageCount = lastStage
+    lastStageEnded = lastStage > 0 && endedStages.contains(lastStage)
 
     var order: [String] = []
     for eval in evals {

@@ -172,21 +172,25 @@ struct SweepCLITests {
       return path
     }
     let done = try write("a-done.jsonl", lines)
-    let running = try write("b-running.jsonl", lines.dropLast())
+    // Cut before the last stage's end: training; cut before the run end only: between stages.
+    let lastStageEnd = try #require(lines.lastIndex { $0.contains("\"stageEnd\"") })
+    let running = try write("b-running.jsonl", Array(lines[..<lastStageEnd]))
+    let waiting = try write("d-waiting.jsonl", lines.dropLast())
     let stopped = try write(
       "c-stopped.jsonl",
       lines.dropLast() + [
         Substring(lines.last!.replacingOccurrences(of: "\"completed\"", with: "\"stopped\""))
       ])
-    let text = try CLI.run(["compare", done, running, stopped])
+    let text = try CLI.run(["compare", done, running, stopped, waiting])
     #expect(text.status == 0, "\(text.stderr)")
     let rows = text.stdout.split(separator: "\n").dropFirst()
-    #expect(rows.count == 3)
+    #expect(rows.count == 4)
     #expect(rows.filter { $0.contains("[unfinished]") }.count == 1, "\(text.stdout)")
     #expect(rows.filter { $0.contains("[stopped]") }.count == 1, "\(text.stdout)")
-    #expect(rows.filter { $0.contains("[") }.count == 2, "\(text.stdout)")
+    #expect(rows.filter { $0.contains("[waiting]") }.count == 1, "\(text.stdout)")
+    #expect(rows.filter { $0.contains("[") }.count == 3, "\(text.stdout)")
 
-    let csv = try CLI.run(["compare", done, running, stopped, "--csv", "-"])
+    let csv = try CLI.run(["compare", done, running, stopped, waiting, "--csv", "-"])
     let table = csv.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
     #expect(table.first?.last == "status")
     let statuses = Dictionary(
@@ -196,6 +200,7 @@ struct SweepCLITests {
     #expect(
       statuses == [
         "a-done.jsonl": "completed", "b-running.jsonl": "unfinished", "c-stopped.jsonl": "stopped",
+        "d-waiting.jsonl": "waiting",
       ], "\(csv.stdout)")
   }
 
