@@ -82,6 +82,8 @@ public final class Trainer: @unchecked Sendable {
   private var tokensPerSecond: Double?
   private var lastEvalStep = -1
   private var lastPeriodicCheckpoint: String?
+  /// A periodic checkpoint fell on the stage's last step: the stage end's is written in its place.
+  private var periodicDueAtStageEnd = false
   /// The global step of the last checkpoint written.
   private var lastCheckpointStep: Int?
   private var resumed = false
@@ -394,7 +396,13 @@ public final class Trainer: @unchecked Sendable {
         guard parametersAreFinite else {
           return diverge("a model parameter", value: .nan, step: globalStep)
         }
-        try writeCheckpoint(periodic: true)
+        // On the stage's last step the stage-end checkpoint (when configured) is this step's one,
+        // and replaces the last periodic one as this one would have.
+        if config.checkpoints.atStageEnd && stageStep == config.stages[stageIndex].steps {
+          periodicDueAtStageEnd = true
+        } else {
+          try writeCheckpoint(periodic: true)
+        }
       }
     }
     return try endStage(reason: .completed) ?? .completed
@@ -472,6 +480,8 @@ public final class Trainer: @unchecked Sendable {
   /// Ends the stage (evaluating it where it stands, checkpointing it when configured); the
   /// outcome `.diverged` instead when that evaluation is NaN or infinite.
   private func endStage(reason: StageEndReason) throws -> StageOutcome? {
+    let replacingPeriodic = periodicDueAtStageEnd
+    periodicDueAtStageEnd = false
     if lastEvalStep != globalStep, let outcome = evaluateOrDiverge() { return outcome }
     if reason == .endedEarly && stageStep > 0 && stageStep < config.stages[stageIndex].steps {
       // The stage is as long as it ran: later stages start (and are logged) where it ended.
@@ -486,7 +496,9 @@ public final class Trainer: @unchecked Sendable {
       end.replayedTokens = mixer.state.replayedRows * config.model.context
     }
     emit(.stageEnd(end))
-    if config.checkpoints.atStageEnd { try writeCheckpoint(periodic: false) }
+    if config.checkpoints.atStageEnd {
+      try writeCheckpoint(periodic: false, replacingPeriodic: replacingPeriodic)
+    }
     stageEnded = false
     return nil
   }
@@ -548,7 +560,10 @@ public final class Trainer: @unchecked Sendable {
     options.checkpointDirectory + "/step-\(globalStep).safetensors"
   }
 
-  private func writeCheckpoint(periodic: Bool) throws {
+  /// Writes this step's checkpoint and logs it. `periodic`: it replaces the last periodic one.
+  /// `replacingPeriodic`: a kept one written in place of a periodic one due at this step, which
+  /// removes the last periodic one as that would have.
+  private func writeCheckpoint(periodic: Bool, replacingPeriodic: Bool = false) throws {
     let path = checkpointPath
     // The event and the saved state share one time: a resume goes on from the logged one.
     let time = elapsed
@@ -582,11 +597,11 @@ public final class Trainer: @unchecked Sendable {
     emit(
       .checkpoint(
         CheckpointEvent(path: path, step: globalStep, stage: stage, tokens: tokens, time: time)))
-    if periodic {
+    if periodic || replacingPeriodic {
       if let previous = lastPeriodicCheckpoint, previous != path, options.logIsComplete() {
         try? FileManager.default.removeItem(atPath: previous)
       }
-      lastPeriodicCheckpoint = path
+      lastPeriodicCheckpoint = periodic ? path : nil
     } else if lastPeriodicCheckpoint == path {
       // A stage-end (or stop) checkpoint at the step of a periodic one overwrites that file: it is
       // a kept checkpoint now, so the next periodic one must not remove it.

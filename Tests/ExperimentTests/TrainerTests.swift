@@ -132,7 +132,7 @@ struct TrainerTests {
     #expect(a.map(\.losses) == b.map(\.losses))
   }
 
-  /// Stage-end checkpoints are kept even when a periodic checkpoint falls on the same step (stages
+  /// Stage-end checkpoints are kept when a periodic checkpoint would fall on the same step (stages
   /// of 20 steps, a periodic one every 10): only periodic ones replace each other.
   @Test func stageEndCheckpointsSurvivePeriodicOnesAtTheSameStep() throws {
     let (config, data, folder) = try Self.setUp(["checkpoints.every=10"])
@@ -148,6 +148,9 @@ struct TrainerTests {
     for case .checkpoint(let c) in events where stageEnds.contains(c.step) {
       #expect(FileManager.default.fileExists(atPath: c.path), "\(c.path)")
     }
+    // One checkpoint line per step: the stage end's stands for the periodic one of its step.
+    let steps = events.compactMap { if case .checkpoint(let c) = $0 { c.step } else { nil } }
+    #expect(steps == [10, 20, 30, 40], "\(steps)")
   }
 
   /// A kill just after a periodic checkpoint at a stage's last step (the stage-end evaluation not
