@@ -199,6 +199,12 @@ extension ScreenModel {
       set(view.stageField, v)
       view.entryText = ""
       view.entryError = nil
+      // Taken (a config may hold it too), but said: such rates make these models' loss explode.
+      if view.stageField == .lrMax, let top = StageSteps.learningRate.last, v > top {
+        view.entryError =
+          "η max \(Format.scientific(v, significant: 3)) is above the ladder's top "
+          + "(\(Format.scientific(top, significant: 3))): the loss will likely diverge"
+      }
       return true
     case .failure(let e):
       view.entryError = e.message

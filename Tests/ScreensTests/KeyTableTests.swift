@@ -140,6 +140,24 @@ struct KeyTableTests {
     #expect(m.nextStage.lrMax == lrMax)
   }
 
+  /// A typed ηmax above the ladder is taken, with a warning that stays until the next key that
+  /// changes the draft; one on the ladder says nothing.
+  @Test func aTypedEtaMaxAboveTheLadderIsTakenWithAWarning() {
+    var m = Fixtures.stageBoundary()
+    m.view.stageField = .lrMax
+    for c in "1e1" { _ = m.handleKey(.char(c)) }
+    _ = m.handleKey(.enter)
+    #expect(m.nextStage.lrMax == 10)
+    #expect(m.view.entryError?.contains("will likely diverge") == true, "\(m.view)")
+    _ = m.handleKey(.down)
+    #expect(m.view.entryError?.contains("will likely diverge") == true)
+    m.view.stageField = .lrMax
+    for c in "3e-3" { _ = m.handleKey(.char(c)) }
+    _ = m.handleKey(.enter)
+    #expect(m.nextStage.lrMax == 3e-3)
+    #expect(m.view.entryError == nil)
+  }
+
   /// A refused typed value does not trap the cursor: ↓ drops it and moves on, and typing after
   /// a refusal starts a new value instead of appending to the refused one.
   @Test func aRefusedValueDoesNotHoldTheCursor() {
