@@ -4,25 +4,33 @@
 import Terminal
 
 enum Overlays {
-  /// A blanked, bordered box of about `width`×`height`, centred and clipped to the grid.
-  /// A box `width`×`height` in the middle of the screen, or of `within` when it fits there whole
-  /// (the stage panel over the validation chart, leaving the side column's titles readable).
+  /// A blanked, bordered box of about `width`×`height` (clipped to the grid): in the middle of
+  /// `within` when it fits there whole (the stage panel over the validation chart, leaving the side
+  /// column's titles readable); else across the screen just below `below` when it fits between
+  /// that and the bottom of `within` (the stage panel under the learning-rate chart, whose preview
+  /// of the draft stays in view); else in the middle of the screen.
   static func centeredBox(
-    _ width: Int, _ height: Int, title: String, within: Rect? = nil, grid: inout CellGrid
+    _ width: Int, _ height: Int, title: String, within: Rect? = nil, below: Rect? = nil,
+    grid: inout CellGrid
   ) -> Rect {
     let w = min(width, grid.width - 2)
     let h = min(height, grid.height - 2)
-    if let area = within, area.width >= w + 2, area.height >= h + 2 {
-      let r = Rect(
-        x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h)
+    func draw(_ r: Rect) -> Rect {
       grid.fill(r)
       grid.box(r, title: title, style: Style(.accent), titleStyle: Style(.title, .bold))
       return r
     }
-    let r = Rect(x: (grid.width - w) / 2, y: max(1, (grid.height - h) / 2), width: w, height: h)
-    grid.fill(r)
-    grid.box(r, title: title, style: Style(.accent), titleStyle: Style(.title, .bold))
-    return r
+    if let area = within, area.width >= w + 2, area.height >= h + 2 {
+      return draw(
+        Rect(
+          x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w,
+          height: h))
+    }
+    if let area = within, let above = below, area.maxY - above.maxY >= h {
+      return draw(Rect(x: (grid.width - w) / 2, y: above.maxY, width: w, height: h))
+    }
+    return draw(
+      Rect(x: (grid.width - w) / 2, y: max(1, (grid.height - h) / 2), width: w, height: h))
   }
 
   static func drawHelp(_ model: ScreenModel, grid: inout CellGrid) {
@@ -88,11 +96,16 @@ enum Overlays {
     return out
   }
 
-  static func drawStagePanel(_ model: ScreenModel, over chart: Rect? = nil, grid: inout CellGrid) {
+  /// The stage panel: over `chart` (the validation chart) when it fits there, else below
+  /// `learningRate` (the chart that previews the draft) when it fits there.
+  static func drawStagePanel(
+    _ model: ScreenModel, over chart: Rect? = nil, below learningRate: Rect? = nil,
+    grid: inout CellGrid
+  ) {
     let s = model.nextStage
     let v = model.view
     let title = "stage \(model.status.stage + 1): next stage settings"
-    let r = centeredBox(62, 15, title: title, within: chart, grid: &grid)
+    let r = centeredBox(62, 15, title: title, within: chart, below: learningRate, grid: &grid)
     let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 2)
     guard inner.height >= 3, inner.width >= 20 else { return }
     let (left, right) = grid.asciiOnly ? ("<", ">") : ("◂", "▸")

@@ -46,7 +46,9 @@ public enum ScreenRenderer {
     switch model.view.overlay {
     case .none: break
     case .help: Overlays.drawHelp(model, grid: &grid)
-    case .stagePanel: Overlays.drawStagePanel(model, over: layout.mainChart, grid: &grid)
+    case .stagePanel:
+      Overlays.drawStagePanel(
+        model, over: layout.mainChart, below: layout.learningRate, grid: &grid)
     case .quitConfirm: Overlays.drawQuitConfirm(model, grid: &grid)
     case .comparison: Overlays.drawComparison(model, grid: &grid)
     }

@@ -49,6 +49,22 @@ struct GoldenTests {
     try Golden.check("boundary-panel", Fixtures.stageBoundary(), size.0, size.1)
   }
 
+  /// Where the panel is wider than the validation chart (80 columns), it sits below the
+  /// learning-rate chart, whose preview of the draft stays whole in view.
+  @Test func theStagePanelLeavesTheLearningRateChartInView() throws {
+    let m = Fixtures.stageBoundary()
+    for (width, height) in [(80, 24), (90, 30)] {
+      let layout = ScreenLayout(width: width, height: height)
+      let lr = try #require(layout.learningRate)
+      let lines = ScreenRenderer.renderText(model: m, width: width, height: height)
+        .split(separator: "\n", omittingEmptySubsequences: false).map { Array(String($0)) }
+      #expect(String(lines[lr.y][lr.x...]).contains("learning rate"), "\(width)×\(height)")
+      let bottom = String(lines[lr.maxY - 1][lr.x...])
+      #expect(bottom.hasPrefix("└") && bottom.hasSuffix("┘") && !bottom.contains("┐"), "\(bottom)")
+      #expect(lines.contains { String($0).contains("stage 2: next stage settings") })
+    }
+  }
+
   /// On a short terminal the panel's fields scroll: the focused one is always drawn, and arrows
   /// say that more lie above or below.
   @Test func stagePanelScrollsToTheFocusedFieldOnShortTerminals() throws {
