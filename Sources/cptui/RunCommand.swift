@@ -146,7 +146,12 @@ struct RunCommand: ParsableCommand {
     // A last line cut off (the run was killed while writing it) is dropped: say so, since it may
     // be the checkpoint line the resume would have started from.
     let torn = contents.tornLastLine || recorder.cutTornLastLine
-    if torn {
+    // Lines the reader could not use (a damaged or hand-edited log) are not part of the resumed
+    // run's past: say which, as `compare` and `replay` do (the summary names a torn line too).
+    for warning in contents.warnings { note("\(path): \(warning)") }
+    let damaged = contents.skippedCount > 0 || !contents.unknownTypes.isEmpty
+    if damaged, let summary = contents.skippedSummary { note("\(path): \(summary)") }
+    if torn && !(damaged && contents.tornLastLine) {
       note(
         "\(path): its last line was cut off (the run was killed while writing it) and is dropped")
     }

@@ -314,6 +314,18 @@ struct RunCLITests {
     let text = try String(contentsOfFile: torn60, encoding: .utf8)
     #expect(text.contains("\"type\":\"resume\",\"step\":40,"), "\(text.suffix(600))")
 
+    // A damaged line inside the log (line 5 no longer JSON) is named, and the resume goes on.
+    var damagedLines = lines[..<sixty].map(String.init)
+    damagedLines[4] = "{\"type\":\"step\",\"sta"
+    let damaged = folder.appendingPathComponent("damaged.jsonl").path
+    try (damagedLines.joined(separator: "\n") + "\n").write(
+      toFile: damaged, atomically: true, encoding: .utf8)
+    let resumedDamaged = try CLI.run(["run", "--resume", damaged, "--quiet"])
+    #expect(resumedDamaged.status == 0, "\(resumedDamaged.stderr)")
+    #expect(
+      resumedDamaged.stderr.contains("damaged.jsonl: skipped 1 line (line 5:"),
+      "\(resumedDamaged.stderr)")
+
     let first = try torn("first.jsonl", at: checkpointLines[0])
     let none = try CLI.run(["run", "--resume", first, "--quiet"])
     #expect(none.status == 1, "\(none.stderr)")
