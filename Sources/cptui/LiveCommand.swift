@@ -117,7 +117,8 @@ struct LiveCommand: ParsableCommand {
     var state = RunState(config: config, interactive: true)
     let notices = resumeNotes + [try RunSupport.threadsNote(self.threads)].compactMap { $0 }
     state.externalNotice = notices.isEmpty ? nil : notices.joined(separator: " · ")
-    if let resumed, let checkpoint = resumed.checkpoint {
+    if let resumed {
+      let checkpoint = resumed.checkpoint
       try trainer.restore(checkpoint: checkpoint, loggedStep: resumed.checkpointStep)
       let event = RunEvent.resume(
         HeadlessRun.resumeEvent(of: trainer, checkpoint: checkpoint, threads: threads))

@@ -122,7 +122,7 @@ struct RunCommand: ParsableCommand {
   /// when the log does not say), and the events it holds (for the live screen's curves).
   static func openForResume(_ path: String, note: (String) -> Void = RunCommand.printNote) throws
     -> (
-      config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?, checkpointStep: Int,
+      config: ExperimentConfig, recorder: RunRecorder, checkpoint: String, checkpointStep: Int,
       threads: Int?, events: [RunEvent]
     )
   {
