@@ -16,15 +16,21 @@ public enum GemmBenchmark {
     var k: Int
   }
 
-  /// The GEMMs of one training step of `config` with batch `batch`, with their counts per step.
-  static func shapes(config: ModelConfig, batch: Int) -> [(shape: Shape, count: Int)] {
+  /// The GEMMs of one training step of `config` with batch `batch`, with their counts per step
+  /// and the profile category (`StepProfiler.Category`) the model's step counts their time in.
+  static func shapes(config: ModelConfig, batch: Int)
+    -> [(shape: Shape, count: Int, category: StepProfiler.Category)]
+  {
     let n = batch * config.context
     let c = config.width
     var counts: [Shape: Int] = [:]
+    var categories: [Shape: StepProfiler.Category] = [:]
     var order: [Shape] = []
+    var category = StepProfiler.Category.linear
     func add(_ s: Shape, _ count: Int) {
       if counts[s] == nil { order.append(s) }
       counts[s, default: 0] += count
+      categories[s] = categories[s] ?? category
     }
     func linear(inputs: Int, outputs: Int, rows: Int, count: Int) {
       add(Shape(transA: false, transB: true, m: rows, n: outputs, k: inputs), count)  // y = x·Wᵀ
@@ -35,7 +41,9 @@ public enum GemmBenchmark {
     for (inputs, outputs) in [(c, 3 * c), (c, c), (c, 4 * c), (4 * c, c)] {
       linear(inputs: inputs, outputs: outputs, rows: n, count: config.layers)
     }
+    category = .outputProjection
     linear(inputs: c, outputs: config.vocab, rows: n, count: 1)
+    category = .attention
     // Attention, as `Attention` runs it: query blocks of `blockRows` rows against the keys up to
     // the block's last row, for every (sequence, head) pair of every layer.
     let pairs = batch * config.heads * config.layers
@@ -50,7 +58,7 @@ public enum GemmBenchmark {
       add(Shape(transA: true, transB: false, m: keys, n: hs, k: rows), 2 * pairs)
       r0 += rows
     }
-    return order.map { ($0, counts[$0]!) }
+    return order.map { ($0, counts[$0]!, categories[$0]!) }
   }
 
   /// FLOPs of the GEMMs of one training step (output projection and causal attention included).
@@ -60,9 +68,23 @@ public enum GemmBenchmark {
     }
   }
 
+  /// What OpenBLAS alone does on the step's GEMMs.
+  public struct Measurement: Sendable {
+    /// GFLOP/s over all of them.
+    public var gigaflops: Double
+    /// Seconds per training step, per profile category (linear layers, output projection,
+    /// attention): the time the step's GEMMs of that category take when run alone.
+    public var secondsPerStep: [StepProfiler.Category: Double]
+  }
+
   /// GFLOP/s of the step's GEMMs: every shape timed over `repeats` runs (one untimed first), its
   /// time per run weighted by its count per step.
   public static func gigaflops(config: ModelConfig, batch: Int, repeats: Int = 3) -> Double {
+    measure(config: config, batch: batch, repeats: repeats).gigaflops
+  }
+
+  /// The step's GEMMs run alone: GFLOP/s, and seconds per step per profile category.
+  public static func measure(config: ModelConfig, batch: Int, repeats: Int = 3) -> Measurement {
     let shapes = Self.shapes(config: config, batch: batch)
     let largest =
       shapes.map { max($0.shape.m * $0.shape.k, $0.shape.k * $0.shape.n, $0.shape.m * $0.shape.n) }
@@ -87,7 +109,8 @@ public enum GemmBenchmark {
     }
     var seconds = 0.0
     var flops = 0.0
-    for (s, count) in shapes {
+    var byCategory: [StepProfiler.Category: Double] = [:]
+    for (s, count, category) in shapes {
       run(s)
       // Small products are timed over more runs, so that each measurement spans a few ms.
       let perRun = 2 * Double(s.m) * Double(s.n) * Double(s.k)
@@ -96,8 +119,9 @@ public enum GemmBenchmark {
       for _ in 0..<runs { run(s) }
       let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       seconds += elapsed / Double(runs) * Double(count)
+      byCategory[category, default: 0] += elapsed / Double(runs) * Double(count)
       flops += perRun * Double(count)
     }
-    return flops / seconds / 1e9
+    return Measurement(gigaflops: flops / seconds / 1e9, secondsPerStep: byCategory)
   }
 }

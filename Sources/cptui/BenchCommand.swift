@@ -51,7 +51,8 @@ struct BenchCommand: ParsableCommand {
     bench.dataParallel = dataParallel
     let r = try bench.run()
     let peakKiB = Self.peakResidentKiB()  // before the GEMM benchmark's own buffers
-    let gemm = GemmBenchmark.gigaflops(config: model.config, batch: batch)
+    let alone = GemmBenchmark.measure(config: model.config, batch: batch)
+    let gemm = alone.gigaflops
     let c = model.config
     // Model FLOPs over what the step's GEMMs really compute: the ratio model ÷ sgemm cannot pass
     // this even if everything but the GEMMs took no time (the output projection is not in 6·N).
@@ -70,6 +71,8 @@ struct BenchCommand: ParsableCommand {
         "layers": c.layers, "heads": c.heads, "width": c.width, "context": c.context,
         "vocab": c.vocab, "batch": batch, "steps": steps, "profile_seconds": r.profile,
         "eval_profile_seconds": r.evalProfile, "eval_passes": r.evalPasses,
+        "gemm_alone_seconds_per_step": Dictionary(
+          uniqueKeysWithValues: alone.secondsPerStep.map { ($0.key.rawValue, $0.value) }),
       ]
       let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
       print(String(decoding: data, as: UTF8.self))
@@ -98,7 +101,10 @@ struct BenchCommand: ParsableCommand {
             "            (model FLOPs are %.2f of the step's GEMM FLOPs: the ratio's ceiling)",
           ceiling))
       print("memory      peak RSS \(peakKiB / 1024) MiB (training)")
-      if profile { printProfile(r) }
+      if profile {
+        printProfile(r)
+        printGemmGap(r, alone: alone)
+      }
     }
   }
 
@@ -123,6 +129,43 @@ struct BenchCommand: ParsableCommand {
     Self.printShares(
       "evaluation pass", stepSeconds: tokens / r.evalTokensPerSecond,
       perStep: r.evalProfile.mapValues { $0 / Double(r.evalPasses) })
+  }
+
+  /// The step's GEMMs run alone next to the step: how much time the step spends beyond them, and
+  /// how much a model ÷ sgemm of 0.8 (issue 8's target) would leave for everything else.
+  func printGemmGap(_ r: EngineBenchmark.Result, alone: GemmBenchmark.Measurement) {
+    let parts: [(StepProfiler.Category, String)] = [
+      (.linear, "linear layers"), (.outputProjection, "output projection"),
+      (.attention, "attention (in the step: with its softmax)"),
+    ]
+    print("gemm gap    the step's GEMM shapes run alone on OpenBLAS, ms/step:")
+    print("       alone  in the step")
+    func row(_ alone: Double, _ inStep: Double, _ name: String) {
+      // Three decimals for tiny configs, whose steps take well under a millisecond.
+      let format = min(alone, inStep) < 0.01 ? "  %10.3f  %11.3f  " : "  %10.1f  %11.1f  "
+      print(String(format: format, 1000 * alone, 1000 * inStep) + name)
+    }
+    for (category, name) in parts {
+      row(
+        alone.secondsPerStep[category] ?? 0, (r.profile[category.rawValue] ?? 0) / Double(steps),
+        name)
+    }
+    let aloneSeconds = alone.secondsPerStep.values.reduce(0, +)
+    let step = r.millisecondsPerStep / 1000
+    row(aloneSeconds, step, "the whole step")
+    let c = model.config
+    let target = 0.8
+    let allowed =
+      c.trainingFlopsPerToken * Double(batch * c.context) / (target * alone.gigaflops * 1e9)
+    let room =
+      allowed < aloneSeconds
+      ? "less than the GEMMs alone take"
+      : String(format: "%.1f ms for all but the GEMMs run alone", 1000 * (allowed - aloneSeconds))
+    print(
+      String(
+        format: "            model ÷ sgemm %.1f needs a step of at most %.1f ms: ", target,
+        1000 * allowed)
+        + room)
   }
 
   static func printShares(_ what: String, stepSeconds: Double, perStep: [String: Double]) {

@@ -113,6 +113,11 @@ struct EngineCLITests {
     let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
     #expect((object?["tokens_per_second"] as? Double ?? 0) > 0)
     #expect(object?["kernel"] is String)
+    let alone = object?["gemm_alone_seconds_per_step"] as? [String: Double] ?? [:]
+    #expect(
+      alone.keys.sorted() == [
+        "GEMMs (linear layers)", "GEMMs (output projection)", "attention (GEMMs + softmax)",
+      ])
   }
 
   @Test func benchProfilePrintsTheSharesOfATrainingStepAndAnEvaluationPass() throws {
@@ -122,7 +127,9 @@ struct EngineCLITests {
         "--steps", "2", "--warmup", "0", "--batch", "2", "--threads", "1",
       ])
     #expect(r.status == 0, "\(r.stderr)")
-    let sections = r.stdout.components(separatedBy: "profile     share of ")
+    let gap = r.stdout.components(separatedBy: "gemm gap    ")
+    try #require(gap.count == 2, "\(r.stdout)")
+    let sections = gap[0].components(separatedBy: "profile     share of ")
     #expect(sections.count == 3, "\(r.stdout)")
     #expect(
       sections[1].hasPrefix("training step time:") && sections[2].hasPrefix("evaluation pass"))
@@ -135,6 +142,20 @@ struct EngineCLITests {
       #expect(section.contains("GEMMs (linear layers)") && section.contains("LayerNorm"))
     }
     #expect(!sections[2].contains("AdamW"), "an evaluation pass has no optimizer step")
+    // The step's GEMMs run alone, per kind, next to the step: the kinds add up to the whole.
+    let rows = gap[1].split(separator: "\n").compactMap { line -> (Double, Double, String)? in
+      let parts = line.split(separator: " ", maxSplits: 2)
+      guard parts.count == 3, let alone = Double(parts[0]), let inStep = Double(parts[1]) else {
+        return nil
+      }
+      return (alone, inStep, parts[2].trimmingCharacters(in: .whitespaces))
+    }
+    #expect(rows.map(\.2.first) == ["l", "o", "a", "t"], "\(gap[1])")
+    if rows.count == 4 {
+      #expect(abs(rows[0].0 + rows[1].0 + rows[2].0 - rows[3].0) <= 0.1 * rows[3].0, "\(gap[1])")
+      #expect(rows.allSatisfy { $0.0 >= 0 } && rows[3].0 > 0 && rows[3].1 > 0, "\(gap[1])")
+    }
+    #expect(gap[1].contains("model ÷ sgemm 0.8 needs a step of at most"))
   }
 
   @Test func evalReportsMissingAndForeignFiles() throws {
