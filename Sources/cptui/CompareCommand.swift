@@ -58,6 +58,7 @@ struct CompareCommand: ParsableCommand {
 
   func run() throws {
     let paths = try LogPaths.expand(logs + union)
+    try OutputFile.refuseInputs(csv, option: "--csv", inputs: paths)
     let comparison: Comparison
     do {
       comparison = try Comparison.load(

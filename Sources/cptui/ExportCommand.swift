@@ -42,6 +42,8 @@ struct ExportCommand: ParsableCommand {
 
   func run() throws {
     let paths = try LogPaths.expand(logs)
+    try OutputFile.refuseInputs(csv, option: "--csv", inputs: paths)
+    try OutputFile.refuseInputs(svg, option: "--svg", inputs: paths)
     let loaded: (runs: [ExportRun], notices: [String])
     do { loaded = try ExportRun.load(paths: paths) } catch { throw CLIError(describing: error) }
     for notice in loaded.notices { printError("cptui: \(notice)") }

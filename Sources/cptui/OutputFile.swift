@@ -6,6 +6,22 @@ import Foundation
 /// atomic replace of a device would put a regular file where the device was. Every failed write
 /// is an error naming the output.
 enum OutputFile {
+  /// Refuses an output file that is one of the files the command reads (the same file, by
+  /// device and inode, under any name): writing it would replace a run log by a table.
+  static func refuseInputs(_ output: String?, option: String, inputs: [String]) throws {
+    guard let output, output != "-" else { return }
+    var target = stat()
+    guard stat(output, &target) == 0, (target.st_mode & S_IFMT) == S_IFREG else { return }
+    for input in inputs {
+      var info = stat()
+      if stat(input, &info) == 0 && info.st_dev == target.st_dev && info.st_ino == target.st_ino {
+        throw CLIError(
+          "\(option) \(output): that is \(input == output ? "" : "\(input), ")one of the logs "
+            + "read; refusing to overwrite it (choose another output file)")
+      }
+    }
+  }
+
   static func write(_ text: String, to path: String) throws {
     if path == "-" {
       CStreams.writeStandardOutput(text)

@@ -16,6 +16,30 @@ struct ExportCLITests {
     return dir.appendingPathComponent(name).path
   }
 
+  /// An output file that is one of the logs read (by its name, through its folder, or through a
+  /// link) is refused, and the log is left as it was (a review had `compare a.jsonl --csv
+  /// a.jsonl` replace the log by its table, exit 0).
+  @Test func anOutputThatIsAnInputLogIsRefused() throws {
+    let log = try Self.path("a.jsonl", in: "self-overwrite")
+    let sample = Self.repository.appendingPathComponent(
+      "sample-runs/strong-shift/strong-shift__stage2.replay=25.jsonl"
+    ).path
+    try FileManager.default.copyItem(atPath: sample, toPath: log)
+    let link = try Self.path("link.jsonl", in: "self-overwrite-link")
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: log)
+    let before = try Data(contentsOf: URL(fileURLWithPath: log))
+    let folder = URL(fileURLWithPath: log).deletingLastPathComponent().path
+    for arguments in [
+      ["compare", log, "--csv", log], ["compare", folder, "--csv", link],
+      ["export", log, "--csv", log], ["export", log, "--svg", link],
+    ] {
+      let r = try CLI.run(arguments)
+      #expect(r.status == 1, "\(arguments): \(r.stderr)")
+      #expect(r.stderr.contains("one of the logs read; refusing to overwrite it"), "\(r.stderr)")
+      #expect(try Data(contentsOf: URL(fileURLWithPath: log)) == before, "\(arguments)")
+    }
+  }
+
   /// Elements named `path` in an SVG document, or nil when it is not well-formed XML.
   static func svgPaths(_ svg: String) -> Int? {
     guard let doc = SVGInspector.inspect(svg), doc.root == "svg" else { return nil }
