@@ -24,6 +24,10 @@ public final class RunRecorder: Sendable {
   /// killed in the middle of).
   public var cutTornLastLine: Bool { writer.removedTornBytes > 0 }
 
+  /// Readies a log opened with `.appendAfterChecks` for the resumed run's events (cuts a torn
+  /// last line off).
+  public func finishTornTail() throws { try writer.finishTornTail() }
+
   /// The last checkpoint whose event reached the log (what `run --resume` would continue from).
   public var lastLoggedCheckpoint: CheckpointEvent? { state.withLock { $0.lastCheckpoint } }
 

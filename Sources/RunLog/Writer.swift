@@ -35,18 +35,23 @@ public final class RunLogWriter: Sendable {
     case replace
     /// Continue an existing log (create it if missing). A torn last line is cut off first.
     case append
+    /// Lock an existing log to continue it, changing nothing yet (a resume checks the log before
+    /// it touches it): `finishTornTail()` then readies it for appending, as `append` does at once.
+    case appendAfterChecks
   }
 
   private struct State {
     var descriptor: Int32
     var pending: [UInt8] = []
+    var removedTornBytes = 0
   }
 
   public let path: String
   /// Bytes of pending lines kept in memory before they are written (0: write each line at once).
   public let bufferBytes: Int
-  /// Bytes of a torn last line that `Mode.append` removed (0 when the log ended cleanly).
-  public let removedTornBytes: Int
+  /// Bytes of a torn last line that `Mode.append` (or `finishTornTail`) removed (0 when the log
+  /// ended cleanly).
+  public var removedTornBytes: Int { state.withLock { $0.removedTornBytes } }
   private let state: Mutex<State>
 
   public init(path: String, mode: Mode = .create, bufferBytes: Int = 0) throws(RunLogWriteError) {
@@ -57,7 +62,7 @@ public final class RunLogWriter: Sendable {
     switch mode {
     case .create: flags |= O_EXCL
     case .replace: break
-    case .append: flags = O_RDWR | O_CREAT | O_CLOEXEC
+    case .append, .appendAfterChecks: flags = O_RDWR | O_CREAT | O_CLOEXEC
     }
     var info = stat()
     if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
@@ -88,6 +93,7 @@ public final class RunLogWriter: Sendable {
       throw RunLogWriteError(path: path, message: "cannot open for writing: \(reason)")
     }
     var removed = 0
+    if mode == .appendAfterChecks { lseek(descriptor, 0, SEEK_END) }
     if mode == .append {
       do throws(RunLogWriteError) {
         removed = try Self.cutTornTail(descriptor: descriptor, path: path)
@@ -96,8 +102,16 @@ public final class RunLogWriter: Sendable {
         throw error
       }
     }
-    removedTornBytes = removed
-    state = Mutex(State(descriptor: descriptor))
+    state = Mutex(State(descriptor: descriptor, removedTornBytes: removed))
+  }
+
+  /// Readies a log opened with `appendAfterChecks` for appending: a torn last line is cut off,
+  /// a last line that is whole but lacks its newline gets one.
+  public func finishTornTail() throws(RunLogWriteError) {
+    let (descriptor, done) = state.withLock { ($0.descriptor, $0.removedTornBytes) }
+    guard done == 0 else { return }
+    let removed = try Self.cutTornTail(descriptor: descriptor, path: path)
+    state.withLock { $0.removedTornBytes = removed }
   }
 
   /// Whether another process holds the writer's lock on `path` (a run still writing it).

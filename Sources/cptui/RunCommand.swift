@@ -131,7 +131,7 @@ struct RunCommand: ParsableCommand {
     var locked: RunRecorder?
     if FileManager.default.fileExists(atPath: path) {
       do {
-        locked = try RunRecorder(path: path, mode: .append)
+        locked = try RunRecorder(path: path, mode: .appendAfterChecks)
       } catch {
         throw CLIError(describing: error)
       }
@@ -144,8 +144,9 @@ struct RunCommand: ParsableCommand {
     }
     guard let recorder = locked else { throw CLIError("\(path): no such run log") }
     // A last line cut off (the run was killed while writing it) is dropped: say so, since it may
-    // be the checkpoint line the resume would have started from.
-    let torn = contents.tornLastLine || recorder.cutTornLastLine
+    // be the checkpoint line the resume would have started from. The file is changed only once
+    // every check below has passed: a refused resume leaves it as it was.
+    let torn = contents.tornLastLine
     // Lines the reader could not use (a damaged or hand-edited log) are not part of the resumed
     // run's past: say which, as `compare` and `replay` do (the summary names a torn line too).
     for warning in contents.warnings { note("\(path): \(warning)") }
@@ -208,6 +209,15 @@ struct RunCommand: ParsableCommand {
       note(
         "the latest checkpoint, \(latest.path) (step \(latest.step)), is missing; resuming from "
           + "\(checkpoint) (step \(logged[found].step))")
+    }
+    do {
+      try recorder.finishTornTail()
+    } catch {
+      throw CLIError(describing: error)
+    }
+    if recorder.cutTornLastLine && !torn {
+      note(
+        "\(path): its last line was cut off (the run was killed while writing it) and is dropped")
     }
     let resumedThreads = events.reversed().lazy.compactMap { event -> Int? in
       if case .resume(let r) = event { return r.threads } else { return nil }

@@ -335,6 +335,31 @@ struct RunCLITests {
       "\(none.stderr)")
   }
 
+  /// A resume that is refused leaves the file exactly as it was: a text file, a log without a
+  /// config, a completed log with a torn tail (a review found each cut at its last line).
+  @Test func aRefusedResumeChangesNothing() throws {
+    let folder = try CLI.temporaryFolder("refused-resume")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let sample = try String(
+      contentsOfFile: ReplayScreenTests.sample, encoding: .utf8)
+    let headerless = sample.split(separator: "\n").dropFirst().joined(separator: "\n")
+    let cases: [(String, String, String)] = [
+      ("notes.txt", "line one\nline two without newline", "not a cptui run log"),
+      ("no-config.jsonl", headerless + "\n{\"type\":\"st", "no header with a config"),
+      ("completed.jsonl", sample + "{\"type\":\"step\",\"sta", "the run already completed"),
+    ]
+    for (name, text, message) in cases {
+      let path = folder.appendingPathComponent(name).path
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      for command in [["run", "--resume", path, "--quiet"]] {
+        let r = try CLI.run(command)
+        #expect(r.status == 1, "\(name): \(r.stderr)")
+        #expect(r.stderr.contains(message), "\(name): \(r.stderr)")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == text, "\(name) changed")
+      }
+    }
+  }
+
   @Test func aDivergedRunIsNotResumed() throws {
     let folder = try CLI.temporaryFolder("diverged")
     defer { try? FileManager.default.removeItem(at: folder) }
