@@ -27,6 +27,10 @@ extension ScreenModel {
   public mutating func apply(_ action: Action, key: Key? = nil) -> [Command] {
     switch action {
     case .openStagePanel:
+      if status.mode == .finished {
+        view.entryError = "the run has ended (\(status.endedAs ?? "completed")): no stage can start"
+        return []
+      }
       view.overlay = .stagePanel
       view.draftBeforePanel = nextStage
       view.stageField = .dataset

@@ -288,6 +288,9 @@ public enum KeyTable {
         !(replay && $0.action == .openStagePanel)
           && !(!replay && !trainer && ($0.action == .openStagePanel || $0.action == .pause))
           && !(!replay && mode == .waiting && $0.action == .pause)
+          // A run that ended takes no stage, pause or checkpoint.
+          && !(!replay && mode == .finished
+            && [.openStagePanel, .pause, .checkpoint].contains($0.action))
           && !(!comparison && $0.action == .comparison)
           && !(!severalRuns && $0.action == .pinRun)
       }

@@ -171,7 +171,16 @@ struct LiveCommand: ParsableCommand {
     }
     controllerDone.wait()
     if let failure = recorder.failure { throw CLIError("run log: \(failure)") }
-    let final = controller.mailbox.take().value.model.status
+    let finalModel = controller.mailbox.take().value.model
+    let final = finalModel.status
+    if final.endedAs == "diverged" {
+      // As `run` does: the reason (the trainer's error, the notice line's last entry) and exit 3.
+      printError("cptui: run diverged at step \(final.step) — log \(path)")
+      if let reason = finalModel.notices.last, !reason.hasPrefix("run ended") {
+        printError("cptui: \(reason)")
+      }
+      throw ExitCode(3)
+    }
     printError("cptui: run ended at step \(final.step) — log \(path)")
     // Quit before the plan's end (its last checkpoint is in the log): say how to go on.
     if final.endedAs == "stopped" {

@@ -40,6 +40,12 @@ final class ProgressLine: @unchecked Sendable {
   }
 
   func update(with event: RunEvent) {
+    // Errors (a NaN loss, a full disk) are printed even with --quiet: they say why the run ended.
+    if case .error(let e) = event {
+      clear()
+      printError("cptui: \(e.kind): \(e.message)")
+      return
+    }
     guard enabled else { return }
     switch event {
     case .step(let s):
@@ -58,9 +64,6 @@ final class ProgressLine: @unchecked Sendable {
       // From here the plan is this stage as it starts and the later ones as planned (an earlier
       // stage that ended early moved the end).
       totalSteps = s.startStep + s.steps + plannedSteps.dropFirst(s.stage).reduce(0, +)
-    case .error(let e):
-      clear()
-      printError("cptui: \(e.kind): \(e.message)")
     default:
       break
     }

@@ -292,6 +292,27 @@ final class TmuxSession {
     #expect(events.last?["type"] as? String == "runEnd")
   }
 
+  /// A run that diverges on the screen ends as `run` does: the reason on stderr and exit 3; the
+  /// screen offers no next stage or pause after it, and `n` says why.
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(1)))
+  func aDivergedRunSaysSoAndExitsThree() throws {
+    let (tmux, _) = try Self.start(
+      environment: [:],
+      extra:
+        "--set defaults.lrMax=10 --set defaults.lrMin=10 --set optimizer.weightDecay=10 "
+        + "--set optimizer.gradClip=0")
+    defer { tmux.close() }
+    let ended = try tmux.waitFor(text: "run ended: diverged")
+    let hints = ended.split(separator: "\n").last { $0.contains("[q]") } ?? ""
+    #expect(!hints.contains("[n]") && !hints.contains("pause"), "\(hints)")
+    tmux.send("n")
+    try tmux.waitFor(text: "no stage can start")
+    tmux.send("q")
+    let after = try tmux.waitFor(text: "CPTUI-EXIT=3")
+    #expect(after.contains("cptui: run diverged at step"), "\(after)")
+    #expect(after.contains("NaN") || after.contains("infinite"), "\(after)")
+  }
+
   @Test func badThemeIsOneLineAndNonZero() throws {
     let r = try CLI.run(["tiny-live", "--theme", "no-such-theme"])
     #expect(r.status != 0)
