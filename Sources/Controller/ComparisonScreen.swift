@@ -28,6 +28,7 @@ extension ComparisonTable {
     }
     self.init(
       columns: ["run"] + columns, rows: rows, baselineRows: comparison.rows.map(\.isUnion))
+    unfinishedRows = comparison.rows.map { !$0.measuresFinal }
     // The reasons compare prints on standard error, with the logs named by file only.
     notes = comparison.notices.map { notice in
       var text = notice

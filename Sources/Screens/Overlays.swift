@@ -277,8 +277,8 @@ enum Overlays {
       return model.view.sortDescending ? greater : less
     }
     let rows = order.map { table.rows[$0] }
-    let candidates = order.filter { !table.isBaseline($0) }.map { table.rows[$0] }
-    // Best (lowest) per numeric column, baselines excluded.
+    let candidates = order.filter { table.isCandidate($0) }.map { table.rows[$0] }
+    // Best (lowest) per numeric column, baselines and unfinished runs excluded.
     var best: [Double?] = []
     for c in cols.indices {
       let vals = candidates.compactMap { c < $0.count ? $0[c].value : nil }.filter { $0.isFinite }
@@ -289,7 +289,7 @@ enum Overlays {
       let t = TextSanitizer.clean(cell.text, maxLength: c == 0 ? 80 : 30)
       let isBest =
         cell.value != nil && cell.value == best[c] && rows.count > 1
-        && !table.isBaseline(order[k])
+        && table.isCandidate(order[k])
       // A space where others have the "*", so decimal points line up.
       return isBest ? t + "*" : (cell.value != nil ? t + " " : t)
     }

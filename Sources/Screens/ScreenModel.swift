@@ -336,6 +336,9 @@ public struct ComparisonTable: Sendable, Equatable {
   public var rows: [[ComparisonCell]]
   /// Per row: a baseline (a union run), shown but never marked best.
   public var baselineRows: [Bool]
+  /// Per row: measures that are not final (a run stopped, failed or still training in its last
+  /// stage), shown but never marked best. Empty: every row's are final.
+  public var unfinishedRows: [Bool] = []
   /// Lines under the table: why a Δunion is empty, a dataset that means other data in some runs.
   public var notes: [String] = []
 
@@ -348,6 +351,11 @@ public struct ComparisonTable: Sendable, Equatable {
   }
 
   /// Whether row `index` is a baseline.
+  /// Whether row `index` may be marked best: not a baseline, and its measures final.
+  public func isCandidate(_ index: Int) -> Bool {
+    !isBaseline(index) && !(unfinishedRows.indices.contains(index) && unfinishedRows[index])
+  }
+
   public func isBaseline(_ index: Int) -> Bool {
     baselineRows.indices.contains(index) && baselineRows[index]
   }

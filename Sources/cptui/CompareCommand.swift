@@ -21,7 +21,7 @@ struct CompareCommand: ParsableCommand {
       last stage's dataset; avg is the mean final loss over datasets; Δunion is avg minus that of a \
       union baseline (a run named union…, or one given with --union), of the same seed when there \
       is one; union baselines are labelled "union baseline", and without one the table has no \
-      Δunion column (the CSV's delta_union is empty). A * marks each column's best. \
+      Δunion column (the CSV's delta_union is empty). A * marks each column's best (union baselines and runs that did not finish are not marked). \
       A run that has not completed is marked [waiting] (its last stage ended, but not the run: the \
       live screen waits for the next stage or the quit, or was killed there; its measures are \
       final), [unfinished] (no end in its log yet: still training, or killed), [stopped], \
@@ -48,7 +48,8 @@ struct CompareCommand: ParsableCommand {
     "losses in nats per token, lower is better: the mean of each stage's last evaluations · "
     + "forgetting: D0 now minus D0 at the end of stage 1 (forgetting D1: D1 now minus D1 at the end "
     + "of the last stage that trained it) · adaptation: the last stage's dataset · "
-    + "* best of each column (union baselines aside) · Δunion: avg minus the union baseline's"
+    + "* best of each column (union baselines and unfinished runs aside) · Δunion: avg minus the "
+    + "union baseline's"
 
   func validate() throws {
     if let average, average < 1 {
@@ -198,7 +199,9 @@ struct CompareReport {
     }
     var best: [String: Double] = [:]
     for column in columns {
-      best[column] = rows.filter { !$0.isUnion }.compactMap { value($0, column) }.min()
+      // Union baselines and runs whose measures are not final (stopped mid-way) are no candidates.
+      best[column] =
+        rows.filter { !$0.isUnion && $0.measuresFinal }.compactMap { value($0, column) }.min()
     }
     let headers = columns.map { localText(TextSanitizer.clean($0, maxLength: 40)) }
     // Ten wide, or the header's width ("forgetting D1"), so cells stay under their header.
@@ -214,7 +217,9 @@ struct CompareReport {
           cell =
             Comparison.isSigned(column: column)
             ? String(format: "%+.3f", v) : String(format: "%.3f", v)
-          if !row.isUnion, let b = best[column], v == b, rows.count > 1 { cell += "*" }
+          if !row.isUnion, row.measuresFinal, let b = best[column], v == b, rows.count > 1 {
+            cell += "*"
+          }
         }
         out += "  " + Self.pad(cell, width)
       }

@@ -189,6 +189,11 @@ struct SweepCLITests {
     #expect(rows.filter { $0.contains("[stopped]") }.count == 1, "\(text.stdout)")
     #expect(rows.filter { $0.contains("[waiting]") }.count == 1, "\(text.stdout)")
     #expect(rows.filter { $0.contains("[") }.count == 3, "\(text.stdout)")
+    // Only runs whose measures are final are marked best: the completed and the waiting one
+    // (the same numbers), not the stopped copy of them nor the one still training.
+    let starred = rows.filter { $0.contains("*") }
+    #expect(starred.count == 2, "\(text.stdout)")
+    #expect(starred.allSatisfy { !$0.contains("[stopped]") && !$0.contains("[unfinished]") })
 
     let csv = try CLI.run(["compare", done, running, stopped, waiting, "--csv", "-"])
     let table = csv.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
