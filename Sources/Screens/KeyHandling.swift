@@ -107,9 +107,13 @@ extension ScreenModel {
       view.entryError = nil
       adjust(view.stageField, up: action == .valueIncrease)
     case .typeText:
-      guard view.stageField.isNumeric, case .char(let c) = key, view.entryText.count < 16 else {
+      guard case .char(let c) = key else { break }
+      // A field of choices takes no text: say so, or the next Enter starts the stage unawares.
+      guard view.stageField.isNumeric else {
+        view.entryError = "\(view.stageField.title.trimmingSpaces()) is chosen with ←→, not typed"
         break
       }
+      guard view.entryText.count < 16 else { break }
       // A fixed field takes no text: it says why at the first key.
       if let reason = nextStage.lockReason(view.stageField) {
         view.entryText = ""
@@ -205,9 +209,10 @@ extension ScreenModel {
       view.entryError = nil
       // Taken (a config may hold it too), but said: such rates make these models' loss explode.
       if view.stageField == .lrMax, let top = StageSteps.learningRate.last, v > top {
+        // Short enough for the 80-column panel's message line (58 columns).
         view.entryError =
-          "η max \(Format.scientific(v, significant: 3)) is above the ladder's top "
-          + "(\(Format.scientific(top, significant: 3))): the loss will likely diverge"
+          "η max \(Format.scientific(v, significant: 3)) is above "
+          + "\(Format.scientific(top, significant: 3)): the loss will likely diverge"
       }
       return true
     case .failure(let e):

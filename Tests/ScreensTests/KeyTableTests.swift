@@ -149,6 +149,9 @@ struct KeyTableTests {
     _ = m.handleKey(.enter)
     #expect(m.nextStage.lrMax == 10)
     #expect(m.view.entryError?.contains("will likely diverge") == true, "\(m.view)")
+    // Whole on the 80-column panel's message line.
+    let screen = ScreenRenderer.renderText(model: m, width: 80, height: 24)
+    #expect(screen.contains("η max 1e1 is above 5e-2: the loss will likely diverge"), "\(screen)")
     _ = m.handleKey(.down)
     #expect(m.view.entryError?.contains("will likely diverge") == true)
     m.view.stageField = .lrMax
@@ -156,6 +159,19 @@ struct KeyTableTests {
     _ = m.handleKey(.enter)
     #expect(m.nextStage.lrMax == 3e-3)
     #expect(m.view.entryError == nil)
+  }
+
+  /// Typing on a field of choices (dataset, schedule, reads) says how to change it instead of
+  /// doing nothing (the next Enter then started the stage unawares).
+  @Test func typingOnAFieldOfChoicesSaysHowToChangeIt() {
+    var m = Fixtures.stageBoundary()
+    for field in [StageField.dataset, .schedule, .replayOrder] {
+      m.view.stageField = field
+      m.view.entryError = nil
+      _ = m.handleKey(.char("2"))
+      #expect(m.view.entryText.isEmpty)
+      #expect(m.view.entryError?.hasSuffix("is chosen with ←→, not typed") == true, "\(field)")
+    }
   }
 
   /// A refused typed value does not trap the cursor: ↓ drops it and moves on, and typing after
