@@ -40,6 +40,9 @@ struct RunCommand: ParsableCommand {
     if resume != nil && !overrides.isEmpty {
       throw ValidationError("--set cannot change a resumed run")
     }
+    if resume != nil && out != nil {
+      throw ValidationError("--resume continues the log it is given; give no --out")
+    }
     try RunSupport.checkThreads(threads)
   }
 

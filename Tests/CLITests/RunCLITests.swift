@@ -348,6 +348,9 @@ struct RunCLITests {
       ("no-config.jsonl", headerless + "\n{\"type\":\"st", "no header with a config"),
       ("completed.jsonl", sample + "{\"type\":\"step\",\"sta", "the run already completed"),
     ]
+    // --out has no place next to --resume (the run goes on in its own log).
+    let withOut = try CLI.run(["run", "--resume", ReplayScreenTests.sample, "--out", "x.jsonl"])
+    #expect(withOut.status == 64 && withOut.stderr.contains("give no --out"), "\(withOut.stderr)")
     for (name, text, message) in cases {
       let path = folder.appendingPathComponent(name).path
       try text.write(toFile: path, atomically: true, encoding: .utf8)
