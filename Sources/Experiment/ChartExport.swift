@@ -71,8 +71,9 @@ public struct ExportRun: Sendable {
     var notices: [String] = []
     for path in paths {
       let contents = try RunLogReader.read(path: path)
-      notices += contents.notices.map { "\(path): \($0)" }
-      eventLists.append(RunLogReader.inOrder(RunLogReader.applyingResumes(contents.events)).events)
+      let run = contents.lastRun
+      notices += (contents.notices + run.notices).map { "\(path): \($0)" }
+      eventLists.append(run.events)
     }
     var runs = zip(paths, eventLists).map { ExportRun(path: $0.0, events: $0.1) }
     let labels = Comparison.labels(

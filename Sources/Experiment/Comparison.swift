@@ -145,9 +145,9 @@ public struct Comparison: Sendable {
         return afterOther
       }
       notices += contents.notices.map { "\(path): \($0)" }
-      let ordered = RunLogReader.inOrder(RunLogReader.applyingResumes(contents.events))
-      if let notice = ordered.notice { notices.append("\(path): \(notice)") }
-      runs.append((path, ordered.events, contents.header))
+      let run = contents.lastRun
+      notices += run.notices.map { "\(path): \($0)" }
+      runs.append((path, run.events, run.header))
     }
     return Comparison(runs: runs, unionPaths: unionPaths, averaging: averaging, notices: notices)
   }

@@ -285,6 +285,26 @@ public struct RunLogContents: Sendable {
   /// What a reader should tell the user about this log: the decoder's warnings (no header, a
   /// newer schema), then what was skipped.
   public var notices: [String] { warnings + (skippedSummary.map { [$0] } ?? []) }
+
+  /// The run a reader measures: the events from the log's last header on (a file holding several
+  /// runs, as when a script appended a new run to an old log, is read as `follow` reads it: each
+  /// header starts over), resumes applied, events out of order dropped; its header; and what to
+  /// tell the user about it besides `notices`.
+  public var lastRun: (events: [RunEvent], header: RunHeader?, notices: [String]) {
+    var out: [String] = []
+    var events = self.events
+    var lastHeader = header
+    let headers = events.indices.filter { if case .header = events[$0] { true } else { false } }
+    if headers.count > 1, let last = headers.last {
+      if case .header(let h) = events[last] { lastHeader = h }
+      events = Array(events[last...])
+      out.append(
+        "holds \(headers.count) runs (a header line starts each); only the last one is read")
+    }
+    let ordered = RunLogReader.inOrder(RunLogReader.applyingResumes(events))
+    if let notice = ordered.notice { out.append(notice) }
+    return (ordered.events, lastHeader, out)
+  }
 }
 
 /// Reads run logs from files.

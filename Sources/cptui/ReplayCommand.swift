@@ -126,9 +126,9 @@ enum ReplayLoader {
       } catch {
         throw CLIError(describing: error)
       }
-      let ordered = RunLogReader.inOrder(RunLogReader.applyingResumes(contents.events))
-      runs.append((path, ordered.events, contents.header))
-      let notices = contents.notices + [ordered.notice].compactMap { $0 }
+      let run = contents.lastRun
+      runs.append((path, run.events, run.header))
+      let notices = contents.notices + run.notices
       skipped.append(notices.isEmpty ? nil : notices.joined(separator: "; "))
     }
     let comparison = Comparison(runs: runs, unionPaths: unionPaths)

@@ -159,6 +159,30 @@ struct SweepCLITests {
     #expect(r.stderr.contains("sweep files: ") && r.stderr.contains("warmup-strong"), "\(r.stderr)")
   }
 
+  /// A file holding two runs (a script appended a new run to an old log) is read from its last
+  /// header on, as `follow` reads it, and says so; before, both runs' evaluations were blended.
+  @Test func aFileOfTwoRunsIsReadAsItsLastRun() throws {
+    let folder = try CLI.temporaryFolder("two-runs")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let first = try String(contentsOfFile: ReplayScreenTests.sample5, encoding: .utf8)
+    let second = try String(contentsOfFile: ReplayScreenTests.sample, encoding: .utf8)
+    let both = folder.appendingPathComponent("both.jsonl").path
+    try (first + second).write(toFile: both, atomically: true, encoding: .utf8)
+    let alone = try CLI.run(["compare", ReplayScreenTests.sample, "--csv", "-"])
+    let joined = try CLI.run(["compare", both, "--csv", "-"])
+    #expect(joined.status == 0, "\(joined.stderr)")
+    func numbers(_ csv: String) -> [String] {
+      csv.split(separator: "\n").last!.split(separator: ",").dropFirst(3).map(String.init)
+    }
+    #expect(numbers(joined.stdout) == numbers(alone.stdout), "\(joined.stdout)")
+    let text = try CLI.run(["compare", both])
+    #expect(text.stderr.contains("both.jsonl: holds 2 runs"), "\(text.stderr)")
+    let csv = try CLI.run(["export", both, "--csv", "-"])
+    let exported = try CLI.run(["export", ReplayScreenTests.sample, "--csv", "-"])
+    #expect(
+      csv.stdout.split(separator: "\n").count == exported.stdout.split(separator: "\n").count)
+  }
+
   @Test func compareMarksRunsThatDidNotComplete() throws {
     let sample = ReplayScreenTests.sample
     let lines = try String(contentsOfFile: sample, encoding: .utf8).split(separator: "\n")
