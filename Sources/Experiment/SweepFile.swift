@@ -60,6 +60,17 @@ public struct SweepFile: Equatable, Sendable {
 
   static let keys = ["about", "preset", "set", "seeds", "grid", "union", "out"]
 
+  /// A grid key as the config reads it: `stage2.replay` is `stages.2.replay` (so two spellings of
+  /// one key are one axis).
+  public static func canonicalKey(_ key: String) -> String {
+    let parts = key.trimmingCharacters(in: .whitespaces).split(
+      separator: ".", omittingEmptySubsequences: false)
+    guard let first = parts.first, first.hasPrefix("stage"), first != "stages",
+      let index = Int(first.dropFirst("stage".count))
+    else { return key.trimmingCharacters(in: .whitespaces) }
+    return (["stages", String(index)] + parts.dropFirst().map(String.init)).joined(separator: ".")
+  }
+
   /// Reads a sweep file; `nil` when the YAML is an experiment config instead.
   public static func parse(yaml: String, source: String) throws(ConfigError) -> SweepFile? {
     let root = try ConfigNode.parse(yaml: yaml, source: source)

@@ -48,7 +48,8 @@ struct SweepCommand: ParsableCommand {
   typealias Axis = SweepFile.Axis
 
   func axes() throws -> [Axis] {
-    try grid.map { item in
+    var seen: [String: String] = [:]
+    return try grid.map { item in
       guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
         throw ValidationError("--grid \(item): expected KEY=V1,V2,…")
       }
@@ -62,6 +63,12 @@ struct SweepCommand: ParsableCommand {
         throw ValidationError("--grid \(item): \(twice) is given twice (each value runs once)")
       }
       let key = String(item[..<eq])
+      // Two axes of one key would run the same config twice under two labels.
+      if let earlier = seen[SweepFile.canonicalKey(key)] {
+        throw ValidationError(
+          "--grid \(item): --grid \(earlier) is the same key; give its values in one --grid")
+      }
+      seen[SweepFile.canonicalKey(key)] = item
       return Axis(key: key, choices: values.map { ["\(key)=\($0)"] })
     }
   }
@@ -149,7 +156,9 @@ struct SweepCommand: ParsableCommand {
     }
     var merged = file.axes
     for axis in try axes() {
-      if let i = merged.firstIndex(where: { $0.key == axis.key }) {
+      if let i = merged.firstIndex(where: {
+        SweepFile.canonicalKey($0.key) == SweepFile.canonicalKey(axis.key)
+      }) {
         merged[i] = axis
       } else {
         merged.append(axis)

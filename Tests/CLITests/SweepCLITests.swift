@@ -444,6 +444,13 @@ struct SweepGridErrorTests {
       (["sweep", typo, "--out", out], "\(typo):3:18: grid value stage2.replya=0: "),
       (["sweep", empty, "--out", out], "\(empty):3:18: stage2.replay: needs at least one value"),
       (["sweep", "tiny", "--grid", "stage2.replay=0,0", "--out", out], "0 is given twice"),
+      (
+        [
+          "sweep", "tiny", "--grid", "stage2.replay=0,5", "--grid", "stages.2.replay=1", "--out",
+          out,
+        ],
+        "--grid stages.2.replay=1: --grid stage2.replay=0,5 is the same key"
+      ),
     ]
     for (arguments, expected) in cases {
       let r = try CLI.run(arguments)

@@ -103,4 +103,13 @@ struct SweepFileTests {
       }
     }
   }
+
+  /// `stage2.replay` and `stages.2.replay` are one grid key (a --grid axis replaces a file's axis
+  /// given in the other spelling).
+  @Test func gridKeysHaveOneSpelling() {
+    #expect(SweepFile.canonicalKey("stage2.replay") == "stages.2.replay")
+    #expect(SweepFile.canonicalKey(" stages.2.replay ") == "stages.2.replay")
+    #expect(SweepFile.canonicalKey("seed") == "seed")
+    #expect(SweepFile.canonicalKey("stagework.x") == "stagework.x")
+  }
 }
