@@ -110,13 +110,20 @@ struct ConfigDecoder {
   /// The config file's folder: relative own-text paths written in the file resolve against it.
   var folder: String? = nil
 
-  /// `path` as the config means it: relative to the config file's folder when it was written in
-  /// the file (not given by an override, which is relative to the working folder).
+  /// `path` as the config means it, made absolute so that the run log records where the data
+  /// is (a resume from another folder finds it): relative to the config file's folder when it was
+  /// written in the file, to the working folder when an override (`--set`) gave it.
   func resolvedPath(_ path: String, _ node: ConfigNode) -> String {
-    guard let folder, node.origin == nil, !path.hasPrefix("/"), !path.hasPrefix("~") else {
+    guard !path.hasPrefix("/"), !path.hasPrefix("~") else { return path }
+    let base: String
+    if node.origin != nil {
+      base = FileManager.default.currentDirectoryPath
+    } else if let folder {
+      base = folder
+    } else {
       return path
     }
-    let joined = (folder as NSString).appendingPathComponent(path)
+    let joined = (base as NSString).appendingPathComponent(path)
     // "cfg/../txt" reads "txt"; a glob's characters pass through unchanged.
     return URL(fileURLWithPath: joined).standardizedFileURL.path
   }

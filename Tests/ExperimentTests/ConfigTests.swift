@@ -658,7 +658,10 @@ let errorCases: [ErrorCase] = [
       config.dataset(named: "D1")
         == .files([folder.standardizedFileURL.path + "/notes", "/abs/b.txt", "~/c.txt"]))
     let overridden = try ConfigLoader().load(path: file, overrides: ["datasets.D0=./mine.txt"])
-    #expect(overridden.dataset(named: "D0") == .files(["./mine.txt"]))
+    // A --set path is the working folder's, recorded absolute (a resume from elsewhere finds it).
+    let working = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+      .appendingPathComponent("mine.txt").standardizedFileURL.path
+    #expect(overridden.dataset(named: "D0") == .files([working]))
   }
 
   @Test func applyingOverridesToAResolvedConfig() throws {
