@@ -26,6 +26,7 @@ public enum StageChoice {
       scheduleIndex: scheduleNames.firstIndex(of: stage.schedule.kind.rawValue) ?? 0,
       replayPercent: stage.replayPercent, lengthTokens: lengthTokens)
     settings.replaySpread = stage.replayOrder == .spread
+    settings.tokensPerStep = tokensPerStep
     return settings
   }
 

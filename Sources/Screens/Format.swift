@@ -65,6 +65,8 @@ public enum Format {
 
   /// A number with up to two decimals, trailing zeros dropped.
   public static func trimmed(_ v: Double) -> String {
+    // A value that two decimals would show as 0 (a typed warmup of 3e-4 %) is not shown as 0.
+    if v != 0 && v.isFinite && abs(v) < 0.005 { return scientific(v, significant: 2) }
     var s = fixed(v, 2)
     if s.contains(".") {
       while s.last == "0" { s.removeLast() }

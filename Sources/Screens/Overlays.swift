@@ -181,7 +181,11 @@ enum Overlays {
         items = [(left + " " + Format.scientific(s.lrMax, significant: 3) + " " + right, true)]
       case .lrMin:
         items = [(left + " " + Format.scientific(s.lrMin, significant: 3) + " " + right, true)]
-      case .length: items = [(left + " " + Format.count(s.lengthTokens) + " tokens " + right, true)]
+      case .length:
+        // A stage is whole updates: their count says what a typed length becomes.
+        items =
+          [(left + " " + Format.count(s.lengthTokens) + " tokens " + right, true)]
+          + (s.lengthSteps.map { [("\($0) step" + ($0 == 1 ? "" : "s"), false)] } ?? [])
       }
       // A ladder shows whole values only ("…" for the rest: a cut "50" would read "5"), starting
       // late enough that the chosen value is on screen.

@@ -222,6 +222,14 @@ public struct StageSettings: Sendable, Equatable {
   public var replayPercent: Double
   /// The stage's length in tokens.
   public var lengthTokens: Double
+  /// Tokens per update (B·T) when known: a stage is whole updates, `lengthTokens` rounded up.
+  public var tokensPerStep: Int? = nil
+  /// The updates the stage's length gives (at least 1), when `tokensPerStep` is known.
+  public var lengthSteps: Int? {
+    guard let perStep = tokensPerStep, perStep > 0 else { return nil }
+    let tokens = max(1, Int(lengthTokens.rounded()))
+    return max(1, (tokens + perStep - 1) / perStep)
+  }
   /// Per dataset choice (same order as `datasets`): what replay would draw on, e.g. "D0 D1"
   /// (empty when not known). The panel shows the one for the chosen dataset.
   public var replaySources: [String] = []

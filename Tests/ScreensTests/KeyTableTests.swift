@@ -161,6 +161,27 @@ struct KeyTableTests {
     #expect(m.view.entryError == nil)
   }
 
+  /// The panel shows what a typed value becomes: a length as whole updates ("10 tokens" is one
+  /// step of 2048), a warmup below 0.005 % not as "0".
+  @Test func thePanelShowsWhatATypedValueBecomes() {
+    var m = Fixtures.stageBoundary()
+    m.nextStage.tokensPerStep = 2048
+    m.view.stageField = .length
+    for c in "10" { _ = m.handleKey(.char(c)) }
+    _ = m.handleKey(.enter)
+    var screen = ScreenRenderer.renderText(model: m, width: 120, height: 40)
+    #expect(screen.contains("◂ 10 tokens ▸ 1 step"), "\(screen)")
+    m.nextStage.lengthTokens = 1_000_000
+    screen = ScreenRenderer.renderText(model: m, width: 120, height: 40)
+    #expect(screen.contains("◂ 1M tokens ▸ 489 steps"), "\(screen)")
+    m.view.stageField = .warmup
+    for c in "3e-4" { _ = m.handleKey(.char(c)) }
+    _ = m.handleKey(.enter)
+    #expect(m.nextStage.warmupPercent == 3e-4)
+    screen = ScreenRenderer.renderText(model: m, width: 120, height: 40)
+    #expect(screen.contains("[3e-4]"), "\(screen)")
+  }
+
   /// Typing on a field of choices (dataset, schedule, reads) says how to change it instead of
   /// doing nothing (the next Enter then started the stage unawares).
   @Test func typingOnAFieldOfChoicesSaysHowToChangeIt() {
