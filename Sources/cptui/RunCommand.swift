@@ -152,11 +152,14 @@ struct RunCommand: ParsableCommand {
     let torn = contents.tornLastLine
     // Lines the reader could not use (a damaged or hand-edited log) are not part of the resumed
     // run's past: say which, as `compare` and `replay` do (the summary names a torn line too).
-    for warning in contents.warnings { note("\(path): \(warning)") }
+    // Said last (before a refusal's error too): the checkpoint a resume falls back to comes first
+    // on the live screen's one notice line.
+    var later: [String] = contents.warnings.map { "\(path): \($0)" }
+    defer { for text in later { note(text) } }
     let damaged = contents.skippedCount > 0 || !contents.unknownTypes.isEmpty
-    if damaged, let summary = contents.skippedSummary { note("\(path): \(summary)") }
+    if damaged, let summary = contents.skippedSummary { later.append("\(path): \(summary)") }
     if torn && !(damaged && contents.tornLastLine) {
-      note(
+      later.append(
         "\(path): its last line was cut off (the run was killed while writing it) and is dropped")
     }
     guard let header = contents.header, let configJSON = header.config else {
@@ -182,15 +185,15 @@ struct RunCommand: ParsableCommand {
         "\(path): the run diverged\(end.step.map { " at step \($0)" } ?? "") (a NaN or infinite "
           + "loss); resuming would diverge again. Run the config again with a lower learning rate")
     }
-    // The path as logged, or (when the run was started from another folder) the same file name
-    // in the log's own checkpoint folder.
+    // The file in the log's own checkpoint folder, else the path as logged: a copied log (whose
+    // logged paths still name the original's folder) resumes from its own checkpoints.
     let folder = RunSupport.checkpointDirectory(forLog: path)
     let logged = events.reversed().compactMap { event -> CheckpointEvent? in
       if case .checkpoint(let c) = event { return c } else { return nil }
     }
     func existing(_ c: CheckpointEvent) -> String? {
       let beside = folder + "/" + URL(fileURLWithPath: c.path).lastPathComponent
-      return [c.path, beside].first { FileManager.default.fileExists(atPath: $0) }
+      return [beside, c.path].first { FileManager.default.fileExists(atPath: $0) }
     }
     guard let latest = logged.first else {
       throw CLIError(
@@ -219,7 +222,7 @@ struct RunCommand: ParsableCommand {
       throw CLIError(describing: error)
     }
     if recorder.cutTornLastLine && !torn {
-      note(
+      later.append(
         "\(path): its last line was cut off (the run was killed while writing it) and is dropped")
     }
     let resumedThreads = events.reversed().lazy.compactMap { event -> Int? in
