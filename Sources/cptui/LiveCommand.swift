@@ -94,6 +94,7 @@ struct LiveCommand: ParsableCommand {
     if resumed == nil && FileManager.default.fileExists(atPath: path) {
       throw CLIError("\(path) exists; choose another --out")
     }
+    try RunSupport.checkCheckpointFolder(forLog: path)
     printError("cptui: preparing the data of \(config.name)…")
     let data = try RunSupport.prepareData(config) { printError("  " + $0) }
     let recorder: RunRecorder

@@ -59,6 +59,7 @@ struct RunCommand: ParsableCommand {
       threads = Self.resumeThreads(given: self.threads, logged: opened.threads, log: resume)
     } else {
       let config = try RunSupport.loadConfig(self.config!, overrides: overrides)
+      if let out { try RunSupport.checkCheckpointFolder(forLog: out) }
       var recorder: RunRecorder?
       // A default name another process took between the check and the create: the next one.
       for attempt in 0..<10 where recorder == nil {
@@ -216,6 +217,7 @@ struct RunCommand: ParsableCommand {
         "the latest checkpoint, \(latest.path) (step \(latest.step)), is missing; resuming from "
           + "\(checkpoint) (step \(logged[found].step))")
     }
+    try RunSupport.checkCheckpointFolder(forLog: path)
     do {
       try recorder.finishTornTail()
     } catch {

@@ -82,6 +82,18 @@ enum RunSupport {
   static func checkpointDirectory(forLog path: String) -> String {
     (path.hasSuffix(".jsonl") ? String(path.dropLast(6)) : path) + ".checkpoints"
   }
+
+  /// Refuses a run whose checkpoint folder cannot be made because a file stands at its path:
+  /// checked before training, which would otherwise end at the first checkpoint (a stage later).
+  static func checkCheckpointFolder(forLog path: String) throws {
+    let folder = checkpointDirectory(forLog: path)
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+      throw CLIError(
+        "\(folder): a file stands where the run's checkpoint folder goes; move it away or "
+          + "choose another --out")
+    }
+  }
 }
 
 /// Writes a line to standard error, transliterated to ASCII as the screen's ASCII mode does when

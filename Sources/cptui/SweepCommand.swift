@@ -298,6 +298,7 @@ struct SweepCommand: ParsableCommand {
         continue
       }
       if !quiet { printError("[\(index + 1)/\(jobs.count)] \(job.name)") }
+      try RunSupport.checkCheckpointFolder(forLog: path)
       if state == .unresumable {
         // Nothing to resume from: the run starts over, and its old log is kept beside it (an
         // earlier one kept so too stays: .abandoned-2, -3…).
