@@ -248,6 +248,35 @@ enum Overlays {
       line3, x: inner.x + 1, y: inner.maxY - 1, width: inner.width - 2, style: Style(.key))
   }
 
+  /// Run names for a narrow table: each " · " part that more than half of the runs (baselines
+  /// aside) share is left out of the names that have it, and returned once as `common`. Nil when
+  /// no part is that common, or leaving them out would leave a name empty or two names alike.
+  static func compactNames(_ names: [String], baseline: [Bool]) -> (
+    names: [String], common: [String]
+  )? {
+    let runs = names.indices.filter { !(baseline.indices.contains($0) && baseline[$0]) }
+    guard runs.count >= 3 else { return nil }
+    let parts = names.map { $0.components(separatedBy: " · ") }
+    var counts: [String: Int] = [:]
+    for i in runs { for part in Set(parts[i]) { counts[part, default: 0] += 1 } }
+    var common: [String] = []
+    for i in runs {
+      for part in parts[i] where 2 * counts[part, default: 0] > runs.count && !common.contains(part)
+      {
+        common.append(part)
+      }
+    }
+    guard !common.isEmpty else { return nil }
+    var out = names
+    for i in runs {
+      let kept = parts[i].filter { !common.contains($0) }
+      guard !kept.isEmpty else { return nil }
+      out[i] = kept.joined(separator: " · ")
+    }
+    guard Set(runs.map { out[$0] }).count == runs.count else { return nil }
+    return (out, common)
+  }
+
   static func drawComparison(_ model: ScreenModel, grid: inout CellGrid) {
     guard let table = model.comparison, !table.columns.isEmpty else {
       let r = centeredBox(52, 5, title: "comparison", grid: &grid)
@@ -280,7 +309,7 @@ enum Overlays {
       }
       return model.view.sortDescending ? greater : less
     }
-    let rows = order.map { table.rows[$0] }
+    var rows = order.map { table.rows[$0] }
     let candidates = order.filter { table.isCandidate($0) }.map { table.rows[$0] }
     // Best (lowest) per numeric column, baselines and unfinished runs excluded.
     var best: [Double?] = []
@@ -319,9 +348,22 @@ enum Overlays {
       cols = cols.map { short[$0] ?? $0 }
       widths = columnWidths(cols)
     }
+    // Still too wide: the parts of the run names most runs share ("cosine", "warmup 1%") are said
+    // once under the table rather than in every row, so the parts that set runs apart stay.
+    var commonNote: [String] = []
+    if spare() < 0,
+      let compact = Self.compactNames(
+        rows.map { $0.first?.text ?? "" }, baseline: order.map { table.isBaseline($0) })
+    {
+      for k in rows.indices where !rows[k].isEmpty { rows[k][0].text = compact.names[k] }
+      commonNote = [
+        "runs are " + compact.common.joined(separator: " · ") + " unless named otherwise"
+      ]
+      widths = columnWidths(cols)
+    }
     if spare() < 0, !widths.isEmpty { widths[0] = max(12, widths[0] + spare()) }
     let total = widths.reduce(0, +) + gap * (cols.count - 1) + 2
-    let notes = table.notes.prefix(3)
+    let notes = commonNote + table.notes.prefix(3 - commonNote.count)
     let r = centeredBox(
       total + 2, rows.count + 6 + (notes.isEmpty ? 0 : notes.count + 1), title: "comparison",
       grid: &grid)
@@ -357,12 +399,15 @@ enum Overlays {
         x += widths[c] + gap
       }
     }
-    // Notes between the rows and the hint: why a Δunion is empty, and the like (cut to the box).
+    // Notes between the rows and the hint: the name parts left out, why a Δunion is empty, and
+    // the like (cut to the box).
     for (k, note) in notes.enumerated() {
       let y = inner.maxY - 1 - notes.count + k
       guard y > inner.y + rows.count else { continue }
+      let isCommon = k < commonNote.count
       grid.putTruncated(
-        TextSanitizer.clean(note), x: inner.x, y: y, width: inner.width, style: Style(.warning))
+        TextSanitizer.clean(note), x: inner.x, y: y, width: inner.width,
+        style: Style(isCommon ? .muted : .warning))
     }
     grid.putTruncated(
       "←→ sort column · r reverses · v/Esc closes", x: inner.x, y: inner.maxY - 1,

@@ -378,3 +378,24 @@ struct ExtremeNumberTests {
     _ = Format.duration(v)
   }
 }
+
+/// The comparison table's narrow names: parts most runs share are said once.
+struct CompactNameTests {
+  @Test func partsMostRunsShareAreSaidOnce() throws {
+    let names = [
+      "constant-min · replay 0% · warmup 0%", "cosine · replay 0% · warmup 1%",
+      "cosine · replay 5% · warmup 1%", "cosine · replay 25% · warmup 1%", "union-strong-shift",
+    ]
+    let compact = try #require(
+      Overlays.compactNames(names, baseline: [false, false, false, false, true]))
+    #expect(compact.common == ["cosine", "warmup 1%"])
+    #expect(
+      compact.names == [
+        "constant-min · replay 0% · warmup 0%", "replay 0%", "replay 5%", "replay 25%",
+        "union-strong-shift",
+      ])
+    // Nothing most runs share, or a name that would be left empty: the names stay whole.
+    #expect(Overlays.compactNames(["a · x", "b · y", "c · z"], baseline: []) == nil)
+    #expect(Overlays.compactNames(["a · x", "a · y", "a"], baseline: []) == nil)
+  }
+}
