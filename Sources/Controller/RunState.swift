@@ -453,8 +453,7 @@ public struct RunState: Sendable, Equatable {
     } else if awaitingChoice {
       out.append(
         currentStage >= plannedStages.count
-          ? "stage \(currentStage) done, the last planned one: the run is complete · n adds a "
-            + "stage (Enter there starts it), q ends the run"
+          ? "stage \(currentStage) done: the run is complete · q ends it · n adds a stage"
           : "stage \(currentStage) done: n sets up the next stage (Enter there starts it), q quits")
       if checkpointRequested {
         out.append("saving a checkpoint…")

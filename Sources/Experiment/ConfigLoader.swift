@@ -816,6 +816,12 @@ struct ConfigDecoder {
             field, "\"\(source)\" is the stage's own dataset; replay draws on earlier data")
         }
       }
+      if replayFrom.isEmpty && replayPercent > 0 {
+        throw error(
+          field,
+          "an empty list, but the stage replays \(short(replayPercent))%: name the datasets to "
+            + "replay from (or leave replayFrom out for every earlier one)")
+      }
     } else if replayPercent > 0 {
       for stage in earlier where stage.dataset != dataset && !replayFrom.contains(stage.dataset) {
         replayFrom.append(stage.dataset)

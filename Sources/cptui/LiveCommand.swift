@@ -48,6 +48,9 @@ struct LiveCommand: ParsableCommand {
       throw ValidationError(
         "--resume continues the logged run as it was: give no CONFIG, --preset, --set or --out")
     }
+    if out == "-" {
+      throw ValidationError("--out -: a run log is a file with checkpoints beside it; give a path")
+    }
     // The note goes on the screen's notice line (standard error is hidden behind the screen).
     _ = try RunSupport.threadsNote(threads)
   }

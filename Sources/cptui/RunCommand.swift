@@ -40,6 +40,9 @@ struct RunCommand: ParsableCommand {
     if resume != nil && !overrides.isEmpty {
       throw ValidationError("--set cannot change a resumed run")
     }
+    if out == "-" {
+      throw ValidationError("--out -: a run log is a file with checkpoints beside it; give a path")
+    }
     if resume != nil && out != nil {
       throw ValidationError("--resume continues the log it is given; give no --out")
     }
@@ -176,7 +179,8 @@ struct RunCommand: ParsableCommand {
     if events.contains(where: {
       if case .runEnd(let end) = $0 { return end.status == .completed } else { return false }
     }) {
-      throw CLIError("\(path): the run already completed")
+      throw CLIError(
+        "\(path): the run already completed (watch it again with: cptui replay \(path))")
     }
     if let end = events.reversed().lazy.compactMap({ event -> RunEndEvent? in
       if case .runEnd(let end) = event { return end } else { return nil }

@@ -351,6 +351,11 @@ struct RunCLITests {
     // --out has no place next to --resume (the run goes on in its own log).
     let withOut = try CLI.run(["run", "--resume", ReplayScreenTests.sample, "--out", "x.jsonl"])
     #expect(withOut.status == 64 && withOut.stderr.contains("give no --out"), "\(withOut.stderr)")
+    for command in ["run", "live"] {
+      let dash = try CLI.run([command, "tiny", "--out", "-"])
+      #expect(dash.status == 64 && dash.stderr.contains("--out -: a run log is a file"))
+    }
+    #expect(!FileManager.default.fileExists(atPath: "-"))
     for (name, text, message) in cases {
       let path = folder.appendingPathComponent(name).path
       try text.write(toFile: path, atomically: true, encoding: .utf8)

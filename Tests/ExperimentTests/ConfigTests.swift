@@ -136,6 +136,12 @@ let errorCases: [ErrorCase] = [
       #"t.yaml:15:17: stages.2.replayFrom: "D1" is the stage's own dataset; replay draws on earlier data"#
   ),
   .init(
+    name: "replay from an empty list",
+    yaml: head + twoStages + "\n    replayFrom: []",
+    message:
+      "t.yaml:15:17: stages.2.replayFrom: an empty list, but the stage replays 25%: name the datasets to replay from (or leave replayFrom out for every earlier one)"
+  ),
+  .init(
     name: "a dataset named like a measure",
     yaml: head.replacingOccurrences(of: "D1: synthetic-de", with: "avg: synthetic-de")
       + twoStages.replacingOccurrences(of: "dataset: D1", with: "dataset: avg"),
