@@ -362,9 +362,12 @@ public struct ReplayPlayback: Sendable {
   /// Skipped lines per log, and what the keys do once the end is reached.
   var notices: [String] {
     var out: [String] = []
-    for run in runs {
+    // Each log by its file name, or by its path when another log has the same name.
+    let fileNames = runs.map { URL(fileURLWithPath: $0.path).lastPathComponent }
+    for (index, run) in runs.enumerated() {
       guard let skipped = run.skippedSummary else { continue }
-      let name = URL(fileURLWithPath: run.path).lastPathComponent
+      let name =
+        fileNames.filter { $0 == fileNames[index] }.count > 1 ? run.path : fileNames[index]
       out.append(runs.count > 1 ? name + ": " + skipped : skipped)
     }
     // A run that did not complete says how it ended once its end is shown.

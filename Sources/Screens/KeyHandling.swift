@@ -11,6 +11,10 @@ extension ScreenModel {
     // A message from the last key on the main screen (a fixed field's reason) lasts one key.
     if view.overlay == .none { view.entryError = nil }
     guard let action = KeyTable.action(for: key, in: KeyTable.contexts(for: self)) else {
+      // A letter that does nothing here says where the keys are (once, on the key hint line).
+      if view.overlay == .none, case .char(let c) = key, c.isLetter {
+        view.entryError = "\(c) does nothing here · ? lists the keys"
+      }
       return []
     }
     // Without a trainer (replay, a followed log) the keys that steer one mean nothing; a followed
@@ -86,7 +90,10 @@ extension ScreenModel {
     case .scrubBack: return [.scrub(-0.05)]
     case .scrubForward: return [.scrub(0.05)]
     case .pinRun:
-      guard runs.count > 1 else { break }
+      guard runs.count > 1 else {
+        view.entryError = "p pins one of several runs: this replay has one"
+        break
+      }
       let next = (pinnedRun + 1) % runs.count
       // The pinned run is shown while pinned; one that was hidden before goes back to hidden.
       if let shown = view.shownByPin { view.hiddenSeries.insert(shown + 1) }

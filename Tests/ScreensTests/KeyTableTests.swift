@@ -182,6 +182,15 @@ struct KeyTableTests {
     #expect(screen.contains("[3e-4]"), "\(screen)")
   }
 
+  /// A letter bound to nothing on the main screen says where the keys are, for one key.
+  @Test func anUnboundLetterPointsToTheHelp() {
+    var m = Fixtures.live()
+    _ = m.handleKey(.char("p"))
+    #expect(m.keyMessage == "p does nothing here · ? lists the keys")
+    _ = m.handleKey(.char("s"))
+    #expect(m.keyMessage == nil)
+  }
+
   /// Typing on a field of choices (dataset, schedule, reads) says how to change it instead of
   /// doing nothing (the next Enter then started the stage unawares).
   @Test func typingOnAFieldOfChoicesSaysHowToChangeIt() {
