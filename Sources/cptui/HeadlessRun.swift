@@ -66,6 +66,8 @@ enum HeadlessRun {
     }
     if let checkpoint {
       try trainer.restore(checkpoint: checkpoint, loggedStep: checkpointStep)
+      // Only now, with every check passed, is the log touched (its torn last line cut off).
+      try RunCommand.finishTornTail(of: recorder)
       recorder.record(
         .resume(Self.resumeEvent(of: trainer, checkpoint: checkpoint, threads: threads)))
     } else {
@@ -82,7 +84,7 @@ enum HeadlessRun {
     progress.finish()
     if let problem = recorder.failure.map({ "run log: \($0)" }) ?? writeError {
       // A checkpoint that failed was already reported by its error event on the progress line.
-      if recorder.failure != nil || !progress.enabled { printError("cptui: \(problem)") }
+      if recorder.failure != nil { printError("cptui: \(problem)") }
       let stopped =
         "cptui: training stopped at step \(trainer.globalStepForResume); the log keeps every "
         + "whole line written."

@@ -124,6 +124,8 @@ struct LiveCommand: ParsableCommand {
     if let resumed {
       let checkpoint = resumed.checkpoint
       try trainer.restore(checkpoint: checkpoint, loggedStep: resumed.checkpointStep)
+      // Only now, with every check passed, is the log touched (its torn last line cut off).
+      try RunCommand.finishTornTail(of: recorder)
       let event = RunEvent.resume(
         HeadlessRun.resumeEvent(of: trainer, checkpoint: checkpoint, threads: threads))
       recorder.record(event)

@@ -121,6 +121,17 @@ struct RunCommand: ParsableCommand {
     return given
   }
 
+  /// Readies a resumed log for the run's events (its torn last line cut off): called once every
+  /// check of the resume has passed (the checkpoint restored), so that a refused resume leaves
+  /// the file as it was.
+  static func finishTornTail(of recorder: RunRecorder) throws {
+    do {
+      try recorder.finishTornTail()
+    } catch {
+      throw CLIError(describing: error)
+    }
+  }
+
   /// Prints a resume's note to standard error.
   static func printNote(_ text: String) { printError("cptui: " + text) }
 
@@ -222,15 +233,6 @@ struct RunCommand: ParsableCommand {
           + "\(checkpoint) (step \(logged[found].step))")
     }
     try RunSupport.checkCheckpointFolder(forLog: path)
-    do {
-      try recorder.finishTornTail()
-    } catch {
-      throw CLIError(describing: error)
-    }
-    if recorder.cutTornLastLine && !torn {
-      later.append(
-        "\(path): its last line was cut off (the run was killed while writing it) and is dropped")
-    }
     let resumedThreads = events.reversed().lazy.compactMap { event -> Int? in
       if case .resume(let r) = event { return r.threads } else { return nil }
     }.first

@@ -326,6 +326,18 @@ struct RunCLITests {
       resumedDamaged.stderr.contains("damaged.jsonl: skipped 1 line (line 5:"),
       "\(resumedDamaged.stderr)")
 
+    // Refused at the checkpoint itself (cut short on disk): the torn log is left as it was.
+    let damagedCheckpoint = try torn("bad-checkpoint.jsonl", at: sixty)
+    let before = try String(contentsOfFile: damagedCheckpoint, encoding: .utf8)
+    // (It resumes from step 40's, as above; that file is cut short now, last in this test.)
+    let fortyLine = try #require(checkpointLines.first { lines[$0].contains("step-40.") })
+    let step40 = try #require(
+      lines[fortyLine].firstMatch(of: #/"path":"([^"]+)"/#).map { String($0.output.1) })
+    try Data("short".utf8).write(to: URL(fileURLWithPath: step40))
+    let refused = try CLI.run(["run", "--resume", damagedCheckpoint, "--quiet"])
+    #expect(refused.status == 1, "\(refused.stderr)")
+    #expect(try String(contentsOfFile: damagedCheckpoint, encoding: .utf8) == before)
+
     let first = try torn("first.jsonl", at: checkpointLines[0])
     let none = try CLI.run(["run", "--resume", first, "--quiet"])
     #expect(none.status == 1, "\(none.stderr)")
