@@ -87,11 +87,14 @@ enum RunSupport {
   /// checked before training, which would otherwise end at the first checkpoint (a stage later).
   static func checkCheckpointFolder(forLog path: String) throws {
     let folder = checkpointDirectory(forLog: path)
-    var isFolder: ObjCBool = false
-    if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+    // Anything at the path (a link too, even one to nothing) that does not lead to a folder.
+    var entry = stat()
+    var target = stat()
+    guard lstat(folder, &entry) == 0 else { return }
+    if stat(folder, &target) != 0 || (target.st_mode & S_IFMT) != S_IFDIR {
       throw CLIError(
-        "\(folder): a file stands where the run's checkpoint folder goes; move it away or "
-          + "choose another --out")
+        "\(folder): a file (or a link to no folder) stands where the run's checkpoint folder "
+          + "goes; move it away or choose another --out")
     }
   }
 }
