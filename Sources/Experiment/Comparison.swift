@@ -19,8 +19,8 @@ public struct Comparison: Sendable {
     /// The log of the union baseline the run is measured against (`deltaToUnion`), if any.
     public var unionPath: String? = nil
     /// How the run ended ("completed", "stopped", "diverged", "failed"); when its log has no end
-    /// yet, "waiting" between stages (its last stage ended: the live screen asks for the next
-    /// stage or the quit, or was killed there) or "unfinished" (still training, or killed).
+    /// yet, "waiting" after its plan (its last planned stage ended: the live screen asks whether
+    /// to quit, or was killed there) or "unfinished" (still training or between stages, or killed).
     public var status: String {
       if let end = summary.endStatus { return end.rawValue }
       return summary.lastStageEnded ? "waiting" : "unfinished"

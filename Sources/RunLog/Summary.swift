@@ -38,8 +38,9 @@ public struct RunSummary: Sendable, Hashable {
   /// How the run ended; nil while it is running (or when it was killed).
   public var endStatus: RunEndStatus?
   /// Whether the last stage that started has ended (completed, ended early or diverged, not
-  /// stopped). With no `endStatus`, the run waits between stages: the live screen's stage panel or
-  /// its "the run is complete" question (or it was killed there); its measures are final.
+  /// stopped) and was the plan's last (the header config's stages, when the header has one).
+  /// With no `endStatus`, the run waits after its plan: the live screen's "the run is complete"
+  /// question (or it was killed there); its measures are final.
   public var lastStageEnded = false
   /// How many evaluations a final loss averages (1 when the last stage did not end).
   public var averagedEvaluations: Int
@@ -94,7 +95,8 @@ public struct RunSummary: Sendable, Hashable {
     runName = header?.runName ?? ""
     endStatus = status
     stageCount = lastStage
-    lastStageEnded = lastStage > 0 && endedStages.contains(lastStage)
+    let plannedStages = header?.config?["stages"]?.arrayValue?.count ?? 0
+    lastStageEnded = lastStage > 0 && lastStage >= plannedStages && endedStages.contains(lastStage)
 
     var order: [String] = []
     for eval in evals {

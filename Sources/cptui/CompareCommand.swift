@@ -22,9 +22,9 @@ struct CompareCommand: ParsableCommand {
       union baseline (a run named union…, or one given with --union), of the same seed when there \
       is one; union baselines are labelled "union baseline", and without one the table has no \
       Δunion column (the CSV's delta_union is empty). A * marks each column's best (union baselines and runs that did not finish are not marked). \
-      A run that has not completed is marked [waiting] (its last stage ended, but not the run: the \
-      live screen waits for the next stage or the quit, or was killed there; its measures are \
-      final), [unfinished] (no end in its log yet: still training, or killed), [stopped], \
+      A run that has not completed is marked [waiting] (its last planned stage ended, but not the \
+      run: the live screen asks whether to quit, or was killed there; its measures are final), \
+      [unfinished] (no end in its log yet: still training or between stages, or killed), [stopped], \
       [diverged] or [failed]; the CSV has the same in its status column.
       """)
 

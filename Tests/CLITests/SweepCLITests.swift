@@ -200,6 +200,9 @@ struct SweepCLITests {
     let lastStageEnd = try #require(lines.lastIndex { $0.contains("\"stageEnd\"") })
     let running = try write("b-running.jsonl", Array(lines[..<lastStageEnd]))
     let waiting = try write("d-waiting.jsonl", lines.dropLast())
+    // At the stage panel after stage 1 of 2: not final, so not waiting either.
+    let firstStageEnd = try #require(lines.firstIndex { $0.contains("\"stageEnd\"") })
+    let panel = try write("e-panel.jsonl", Array(lines[...firstStageEnd]))
     let stopped = try write(
       "c-stopped.jsonl",
       lines.dropLast() + [
@@ -219,7 +222,7 @@ struct SweepCLITests {
     #expect(starred.count == 2, "\(text.stdout)")
     #expect(starred.allSatisfy { !$0.contains("[stopped]") && !$0.contains("[unfinished]") })
 
-    let csv = try CLI.run(["compare", done, running, stopped, waiting, "--csv", "-"])
+    let csv = try CLI.run(["compare", done, running, stopped, waiting, panel, "--csv", "-"])
     let table = csv.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
     #expect(table.first?.last == "status")
     let statuses = Dictionary(
@@ -229,7 +232,7 @@ struct SweepCLITests {
     #expect(
       statuses == [
         "a-done.jsonl": "completed", "b-running.jsonl": "unfinished", "c-stopped.jsonl": "stopped",
-        "d-waiting.jsonl": "waiting",
+        "d-waiting.jsonl": "waiting", "e-panel.jsonl": "unfinished",
       ], "\(csv.stdout)")
   }
 
