@@ -23,14 +23,18 @@ public enum GemmBenchmark {
   {
     let n = batch * config.context
     let c = config.width
-    var counts: [Shape: Int] = [:]
-    var categories: [Shape: StepProfiler.Category] = [:]
-    var order: [Shape] = []
+    // Keyed by shape and category: the output projection can have an MLP layer's shape (V = 4·C).
+    struct Key: Hashable {
+      var shape: Shape
+      var category: StepProfiler.Category
+    }
+    var counts: [Key: Int] = [:]
+    var order: [Key] = []
     var category = StepProfiler.Category.linear
     func add(_ s: Shape, _ count: Int) {
-      if counts[s] == nil { order.append(s) }
-      counts[s, default: 0] += count
-      categories[s] = categories[s] ?? category
+      let key = Key(shape: s, category: category)
+      if counts[key] == nil { order.append(key) }
+      counts[key, default: 0] += count
     }
     func linear(inputs: Int, outputs: Int, rows: Int, count: Int) {
       add(Shape(transA: false, transB: true, m: rows, n: outputs, k: inputs), count)  // y = x·Wᵀ
@@ -58,7 +62,7 @@ public enum GemmBenchmark {
       add(Shape(transA: true, transB: false, m: keys, n: hs, k: rows), 2 * pairs)
       r0 += rows
     }
-    return order.map { ($0, counts[$0]!, categories[$0]!) }
+    return order.map { ($0.shape, counts[$0]!, $0.category) }
   }
 
   /// FLOPs of the GEMMs of one training step (output projection and causal attention included).
