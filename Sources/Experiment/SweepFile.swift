@@ -175,8 +175,14 @@ public struct SweepFile: Equatable, Sendable {
         throw fail(grid, "grid", "expected a map of KEY: [V1, V2, …]")
       }
       for axis in axes {
-        if sweep.axes.contains(where: { $0.key == axis.key }) {
+        if axis.key == "seed" && sweep.axes.contains(where: { $0.key == "seed" }) {
           throw fail(axis.value, "grid." + axis.key, "is also given by seeds:")
+        }
+        // One key in two spellings (stage2.replay and stages.2.replay) would run configs twice.
+        if let earlier = sweep.axes.first(where: {
+          canonicalKey($0.key) == canonicalKey(axis.key)
+        }) {
+          throw fail(axis.value, "grid." + axis.key, "is the same key as grid.\(earlier.key)")
         }
         sweep.axes.append(
           Axis(key: axis.key, choices: try choices(axis.value, axis.key), place: place(axis.value)))

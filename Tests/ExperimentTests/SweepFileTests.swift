@@ -111,5 +111,13 @@ struct SweepFileTests {
     #expect(SweepFile.canonicalKey(" stages.2.replay ") == "stages.2.replay")
     #expect(SweepFile.canonicalKey("seed") == "seed")
     #expect(SweepFile.canonicalKey("stagework.x") == "stagework.x")
+    do {
+      _ = try SweepFile.parse(
+        yaml: "preset: tiny\ngrid:\n  stage2.replay: [0, 5]\n  stages.2.replay: [25]\n",
+        source: "s.yaml")
+      Issue.record("one key in two spellings was taken")
+    } catch {
+      #expect("\(error)".contains("is the same key as grid.stage2.replay"), "\(error)")
+    }
   }
 }
