@@ -95,9 +95,9 @@ extension ExperimentConfig {
 }
 
 extension ExperimentConfig {
-  /// This config with `key.path=value` overrides applied and everything checked again, e.g. a
-  /// sweep's grid point (`stages.2.replay=25`) or a stage the user adds from the keyboard
-  /// (`stages.3.dataset=D1`, `stages.3.tokens=1M`, …). Errors name the override.
+  /// This config with `key.path=value` overrides applied and everything checked again
+  /// (`stages.2.replay=25`, `stages.3.dataset=D1`, …). Errors name the override. (Sweeps load each
+  /// grid point from the config text with its overrides instead; the tests use this one.)
   public func applying(_ overrides: [String], loader: ConfigLoader = ConfigLoader())
     throws(ConfigError) -> ExperimentConfig
   {

@@ -43,15 +43,16 @@ public struct ConfigLoader: Sendable {
   /// The config a run log's header records (its resolved JSON), read back; `source` names the
   /// log in errors.
   public func parse(logged: JSONValue, source: String) throws(ConfigError) -> ExperimentConfig {
-    try parse(yaml: JSONText.encode(logged), source: source)
+    try parse(yaml: JSONText.encode(logged), source: source, logged: true)
   }
 
   /// Reads config text; `source` names it in errors.
   /// Relative paths of own-text datasets written in the text resolve against `folder` when one
-  /// is given (those from `overrides` stay relative to the working folder).
+  /// is given; those from `overrides` against the working folder (both recorded absolute).
+  /// `logged`: the text is a run log's recorded config, read back as it was accepted then.
   public func parse(
     yaml: String, source: String = "config", overrides: [String] = [],
-    relativeTo folder: String? = nil
+    relativeTo folder: String? = nil, logged: Bool = false
   )
     throws(ConfigError) -> ExperimentConfig
   {
@@ -60,6 +61,7 @@ public struct ConfigLoader: Sendable {
       try ConfigOverrides.apply(override, to: &root, source: source)
     }
     var decoder = ConfigDecoder(source: source, builtins: builtinDatasets, folder: folder)
+    decoder.logged = logged
     return try decoder.decode(root)
   }
 }
@@ -109,6 +111,8 @@ struct ConfigDecoder {
   let builtins: Set<String>?
   /// The config file's folder: relative own-text paths written in the file resolve against it.
   var folder: String? = nil
+  /// A run log's recorded config: rules added since a log was written do not refuse it.
+  var logged = false
 
   /// `path` as the config means it, made absolute so that the run log records where the data
   /// is (a resume from another folder finds it): relative to the config file's folder when it was
@@ -816,7 +820,7 @@ struct ConfigDecoder {
             field, "\"\(source)\" is the stage's own dataset; replay draws on earlier data")
         }
       }
-      if replayFrom.isEmpty && replayPercent > 0 {
+      if replayFrom.isEmpty && replayPercent > 0 && !logged {
         throw error(
           field,
           "an empty list, but the stage replays \(short(replayPercent))%: name the datasets to "

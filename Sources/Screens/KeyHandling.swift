@@ -219,7 +219,7 @@ extension ScreenModel {
         // Short enough for the 80-column panel's message line (58 columns).
         view.entryError =
           "η max \(Format.scientific(v, significant: 3)) is above "
-          + "\(Format.scientific(top, significant: 3)): the loss will likely diverge"
+          + "\(Format.scientific(top, significant: 3)): likely to diverge"
       }
       return true
     case .failure(let e):
