@@ -40,6 +40,25 @@ public final class TokenStore: @unchecked Sendable {
   /// Tokens in the validation split.
   public var validationCount: Int { validation.count / meta.bytesPerToken }
 
+  /// A 64-bit hash of both splits' tokens (FNV-1a over 8-byte words, then the tail bytes):
+  /// equal for the same tokens, whatever the source files' times. About 1 ms per 8 MB.
+  public var contentHash: UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for file in [train, validation] {
+      let bytes = file.bytes
+      guard let base = bytes.baseAddress else { continue }
+      let words = bytes.count / 8
+      for i in 0..<words {
+        h = (h ^ base.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* 0x100_0000_01b3
+      }
+      for i in (words * 8)..<bytes.count {
+        h = (h ^ UInt64(base.load(fromByteOffset: i, as: UInt8.self))) &* 0x100_0000_01b3
+      }
+      h = (h ^ UInt64(bytes.count)) &* 0x100_0000_01b3
+    }
+    return h
+  }
+
   public init(directory: URL, name: String) throws {
     self.name = name
     meta = try JSONDecoder().decode(

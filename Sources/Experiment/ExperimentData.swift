@@ -1,6 +1,7 @@
 import Corpus
 import Foundation
 import Model
+import RunLog
 
 /// Everything a run reads: the tokenizer and, per named dataset of the config, its tokens and its
 /// fixed validation windows. Built once before training (datasets are prepared into the cache on
@@ -65,5 +66,29 @@ public struct ExperimentData: @unchecked Sendable {
       }
     }
     return ExperimentData(tokenizer: tokenizer, datasets: datasets, validation: validation)
+  }
+}
+
+extension ExperimentData {
+  /// Per dataset of `config` (in its order), its tokens: the token counts and a hash of each
+  /// component's tokens, tokenizer and weight. Recorded in the run log's header; equal
+  /// fingerprints mean the same tokens (a source file touched but not changed keeps its).
+  public func fingerprints(of config: ExperimentConfig) -> JSONValue {
+    var members: [JSONMember] = []
+    for named in config.datasets {
+      guard let dataset = datasets[named.name] else { continue }
+      let parts = zip(dataset.components, dataset.weights).map { store, weight in
+        String(store.contentHash, radix: 16) + " \(store.meta.tokenizerHash) \(weight)"
+      }
+      let hash = SHA256.hex(Array(parts.joined(separator: "\n").utf8)).prefix(16)
+      members.append(
+        JSONMember(
+          named.name,
+          .string(
+            "\(dataset.trainTokens) train + \(dataset.validationTokens) validation tokens · \(hash)"
+          )
+        ))
+    }
+    return .object(members)
   }
 }

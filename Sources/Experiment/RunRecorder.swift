@@ -79,13 +79,14 @@ public final class RunRecorder: Sendable {
 
   /// The header of a new run of `config`.
   public static func header(
-    for config: ExperimentConfig, threads: Int, version: String, command: [String]
+    for config: ExperimentConfig, threads: Int, version: String, command: [String],
+    data: JSONValue? = nil
   ) -> RunHeader {
     RunHeader(
       runName: config.name, startTime: RunHeader.timestamp(Date()), seed: config.seed,
       cptuiVersion: version, producer: "cptui \(version)", command: command,
       machine: MachineFacts.current(threads: threads), datasets: config.datasets.map(\.name),
-      config: config.resolvedJSON)
+      config: config.resolvedJSON, data: data)
   }
 }
 

@@ -60,6 +60,7 @@ extension RunEvent {
       }
       object.add("datasets", header.datasets)
       object.add("config", header.config)
+      object.add("data", header.data)
     case .step(let event):
       object.add("stage", event.stage)
       object.add("step", event.step)
@@ -301,7 +302,7 @@ extension RunEvent {
           cptuiVersion: try fields.optionalString("cptuiVersion"),
           producer: try fields.optionalString("producer"), command: try fields.strings("command"),
           machine: machine, datasets: try fields.strings("datasets") ?? [],
-          config: fields.value("config")))
+          config: fields.value("config"), data: fields.value("data")))
     case "stageStart":
       let steps = try fields.int("steps")
       self = .stageStart(

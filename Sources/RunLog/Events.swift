@@ -183,12 +183,15 @@ public struct RunHeader: Sendable, Hashable {
   public var datasets: [String]
   /// The full resolved config (every default filled in), as cptui's config keys.
   public var config: JSONValue?
+  /// Per dataset name, what its tokens were made from (`"D1": "4.1M train + 41k validation
+  /// tokens · 3f2a…"`): a resume checks it, so a run never goes on over other data.
+  public var data: JSONValue? = nil
 
   public init(
     schemaVersion: Int = RunLogSchema.version, runName: String, startTime: String,
     seed: Int? = nil, cptuiVersion: String? = nil, producer: String? = nil,
     command: [String]? = nil, machine: MachineFacts? = nil, datasets: [String] = [],
-    config: JSONValue? = nil
+    config: JSONValue? = nil, data: JSONValue? = nil
   ) {
     self.schemaVersion = schemaVersion
     self.runName = runName
@@ -200,6 +203,7 @@ public struct RunHeader: Sendable, Hashable {
     self.machine = machine
     self.datasets = datasets
     self.config = config
+    self.data = data
   }
 
   /// An ISO 8601 UTC timestamp for `startTime`.

@@ -23,8 +23,8 @@ enum HeadlessRun {
   /// and the signal that stopped it, if one did.
   static func execute(
     config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?,
-    checkpointStep: Int? = nil, threads: Int, progress: ProgressLine,
-    stoppedPreparing: @escaping @Sendable () -> Void = {}
+    checkpointStep: Int? = nil, loggedData: JSONValue? = nil, threads: Int,
+    progress: ProgressLine, stoppedPreparing: @escaping @Sendable () -> Void = {}
   ) throws -> (status: RunEndStatus, signal: Int32?) {
     BLAS.threads = threads
     // A stop while the data is prepared (downloads, tokenizer training: minutes, and nothing to
@@ -39,6 +39,10 @@ enum HeadlessRun {
     }
     defer { signals.unwatch() }
     let data = try RunSupport.prepareData(config) { progress.message($0) }
+    let fingerprints = data.fingerprints(of: config)
+    if checkpoint != nil {
+      try RunSupport.checkDataUnchanged(logged: loggedData, now: fingerprints, log: recorder.path)
+    }
     let inbox = CommandInbox()
     // From here a stop waits in the inbox: a run stopped before its first step still ends with a
     // checkpoint and a whole log (not a header alone).
@@ -75,7 +79,7 @@ enum HeadlessRun {
         .header(
           RunRecorder.header(
             for: config, threads: threads, version: CPTUIVersion.string,
-            command: CommandLine.arguments)))
+            command: CommandLine.arguments, data: fingerprints)))
     }
     progress.configure(
       config: trainer.config, endStep: checkpoint != nil ? trainer.plannedEndStep : nil)

@@ -100,6 +100,10 @@ struct LiveCommand: ParsableCommand {
     try RunSupport.checkCheckpointFolder(forLog: path)
     printError("cptui: preparing the data of \(config.name)…")
     let data = try RunSupport.prepareData(config) { printError("  " + $0) }
+    let fingerprints = data.fingerprints(of: config)
+    if let resumed, let path = resume {
+      try RunSupport.checkDataUnchanged(logged: resumed.loggedData, now: fingerprints, log: path)
+    }
     let recorder: RunRecorder
     do {
       recorder = try resumed?.recorder ?? RunRecorder(path: path, mode: .create)
@@ -143,7 +147,7 @@ struct LiveCommand: ParsableCommand {
         .header(
           RunRecorder.header(
             for: config, threads: threads, version: CPTUIVersion.string,
-            command: CommandLine.arguments)))
+            command: CommandLine.arguments, data: fingerprints)))
     }
 
     let controllerDone = DispatchSemaphore(value: 0)

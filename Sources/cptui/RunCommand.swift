@@ -55,8 +55,10 @@ struct RunCommand: ParsableCommand {
     let progress = ProgressLine(enabled: !quiet)
     let session: (config: ExperimentConfig, recorder: RunRecorder, checkpoint: String?)
     var checkpointStep: Int?
+    var loggedData: JSONValue?
     if let resume {
       let opened = try Self.openForResume(resume)
+      loggedData = opened.loggedData
       session = (opened.config, opened.recorder, opened.checkpoint)
       checkpointStep = opened.checkpointStep
       threads = Self.resumeThreads(given: self.threads, logged: opened.threads, log: resume)
@@ -81,7 +83,7 @@ struct RunCommand: ParsableCommand {
     defer { recorder.closeRemovingIfEmpty() }
     let (status, signal) = try HeadlessRun.execute(
       config: session.config, recorder: recorder, checkpoint: session.checkpoint,
-      checkpointStep: checkpointStep, threads: threads, progress: progress)
+      checkpointStep: checkpointStep, loggedData: loggedData, threads: threads, progress: progress)
     if !quiet { printError("cptui: run \(status) — log \(recorder.path)") }
     switch status {
     case .completed: return
@@ -141,7 +143,7 @@ struct RunCommand: ParsableCommand {
   static func openForResume(_ path: String, note: (String) -> Void = RunCommand.printNote) throws
     -> (
       config: ExperimentConfig, recorder: RunRecorder, checkpoint: String, checkpointStep: Int,
-      threads: Int?, events: [RunEvent]
+      threads: Int?, events: [RunEvent], loggedData: JSONValue?
     )
   {
     // The writer's lock first, then the checks: a run that ends between the two can no longer
@@ -238,7 +240,7 @@ struct RunCommand: ParsableCommand {
     }.first
     return (
       config, recorder, checkpoint, logged[found].step, resumedThreads ?? header.machine?.threads,
-      contents.events
+      contents.events, header.data
     )
   }
 }

@@ -83,6 +83,23 @@ enum RunSupport {
     (path.hasSuffix(".jsonl") ? String(path.dropLast(6)) : path) + ".checkpoints"
   }
 
+  /// Refuses a resume whose data is not what the run trained on: a dataset whose fingerprint
+  /// (`ExperimentData.fingerprints`) differs from the one the log's header recorded (its files
+  /// edited, moved or replaced). Logs without fingerprints (older ones) are not checked.
+  static func checkDataUnchanged(logged: JSONValue?, now: JSONValue, log: String) throws {
+    guard let logged = logged?.objectValue, let current = now.objectValue else { return }
+    for member in logged {
+      guard let was = member.value.stringValue else { continue }
+      let isNow = current.first { $0.key == member.key }?.value.stringValue
+      if isNow != was {
+        throw CLIError(
+          "\(log): the data of \(member.key) is not what the run trained on (then: \(was); now: "
+            + "\(isNow ?? "missing")): resuming would go on over other data. Restore the data, "
+            + "or start a new run")
+      }
+    }
+  }
+
   /// Refuses a run whose checkpoint folder cannot be made because a file stands at its path:
   /// checked before training, which would otherwise end at the first checkpoint (a stage later).
   static func checkCheckpointFolder(forLog path: String) throws {

@@ -321,8 +321,10 @@ struct SweepCommand: ParsableCommand {
       let session: (ExperimentConfig, RunRecorder, String?)
       var jobThreads = threads
       var checkpointStep: Int?
+      var loggedData: JSONValue?
       if state == .resumable {
         let opened = try RunCommand.openForResume(path)
+        loggedData = opened.loggedData
         session = (opened.config, opened.recorder, opened.checkpoint)
         checkpointStep = opened.checkpointStep
         jobThreads = RunCommand.resumeThreads(
@@ -341,7 +343,7 @@ struct SweepCommand: ParsableCommand {
       let (pathsSoFar, unionsSoFar) = (paths, unionPaths)
       let (status, signal) = try HeadlessRun.execute(
         config: session.0, recorder: session.1, checkpoint: session.2,
-        checkpointStep: checkpointStep, threads: jobThreads,
+        checkpointStep: checkpointStep, loggedData: loggedData, threads: jobThreads,
         progress: ProgressLine(enabled: !quiet),
         stoppedPreparing: { printStopped(paths: pathsSoFar, unionPaths: unionsSoFar) })
       // A stop that came as the run finished (nothing left to stop in it) stops the sweep too,

@@ -347,6 +347,46 @@ struct RunCLITests {
       "\(none.stderr)")
   }
 
+  /// The header records each dataset's tokens: a resume over data that changed since (a text file
+  /// edited) is refused, naming the dataset, and the log is left as it was; the same text again
+  /// (touched, but not changed) resumes.
+  @Test func aResumeOverChangedDataIsRefused() throws {
+    let folder = try CLI.temporaryFolder("changed-data")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let words = "the of and a to in is was that for it with as his on be at by had are but from or"
+      .split(separator: " ")
+    var rng = SystemRandomNumberGenerator()
+    let text = (0..<400).map { _ in
+      (0..<60).map { _ in String(words.randomElement(using: &rng)!) }.joined(separator: " ")
+    }.joined(separator: "\n\n")
+    let source = folder.appendingPathComponent("mine.txt").path
+    try text.write(toFile: source, atomically: true, encoding: .utf8)
+    let full = folder.appendingPathComponent("full.jsonl").path
+    let run = try CLI.run(
+      [
+        "run", "tiny", "--quiet", "--threads", "1", "--out", full, "--set",
+        "datasets.D1=\(source)", "--set", "checkpoints.every=20",
+      ])
+    try #require(run.status == 0, "\(run.stderr)")
+    let lines = try String(contentsOfFile: full, encoding: .utf8).split(separator: "\n")
+    #expect(lines[0].contains("\"data\":{\"D0\":\""), "\(lines[0].prefix(300))")
+    let forty = try #require(lines.firstIndex { $0.contains("step-40.safetensors") })
+    let cut = folder.appendingPathComponent("cut.jsonl").path
+    let kept = lines[...forty].joined(separator: "\n") + "\n"
+    try kept.write(toFile: cut, atomically: true, encoding: .utf8)
+
+    try (text + "\n\nand a few more words at the end").write(
+      toFile: source, atomically: true, encoding: .utf8)
+    let refused = try CLI.run(["run", "--resume", cut, "--quiet"])
+    #expect(refused.status == 1, "\(refused.stderr)")
+    #expect(refused.stderr.contains("the data of D1 is not what the run trained on"))
+    #expect(try String(contentsOfFile: cut, encoding: .utf8) == kept)
+
+    try text.write(toFile: source, atomically: true, encoding: .utf8)
+    let resumed = try CLI.run(["run", "--resume", cut, "--quiet"])
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+  }
+
   /// A resume that is refused leaves the file exactly as it was: a text file, a log without a
   /// config, a completed log with a torn tail (a review found each cut at its last line).
   @Test func aRefusedResumeChangesNothing() throws {
