@@ -364,8 +364,8 @@ public struct Comparison: Sendable {
       ("", { Self.scheduleText($0) }),
       ("replay", { percentText($0.replayPercent) }),
       ("warmup", { formatPercent($0.warmupFraction) }),
-      ("ηmax", { Self.short($0.lrMax) }),
-      ("ηmin", { Self.short($0.lrMin) }),
+      ("ηmax", { Self.rate($0.lrMax) }),
+      ("ηmin", { Self.rate($0.lrMin) }),
       ("stages", { "\($0.stage)" }),
       ("opt", { $0.optimizerState.rawValue }),
       // Only where something is replayed (empty: left out of that run's label).
@@ -423,10 +423,21 @@ public struct Comparison: Sendable {
   }
 
   /// A learning rate as the stage panel and the presets write it: "2e-3", "1e-5", "3.5e-4".
+  /// A learning rate as the screen writes it: `1e-1`, `3e-4` (not `0.1`); 0 as `0`.
+  static func rate(_ value: Double) -> String {
+    guard value.isFinite, value != 0, abs(value) < 1 else { return short(value) }
+    return exponential(value)
+  }
+
   static func short(_ value: Double) -> String {
     guard value.isFinite, value != 0, abs(value) < 0.1 || abs(value) >= 1e4 else {
       return String(format: "%g", value)
     }
+    return exponential(value)
+  }
+
+  /// `value` (finite, not 0) as mantissa and exponent: `4e-3`, `2.5e4`.
+  static func exponential(_ value: Double) -> String {
     var exponent = Int(log10(abs(value)).rounded(.down))
     var mantissa = String(format: "%g", value / pow(10, Double(exponent)))
     if mantissa == "10" || mantissa == "-10" {  // 9.9999999e-4 read as 10e-4
@@ -435,4 +446,5 @@ public struct Comparison: Sendable {
     }
     return "\(mantissa)e\(exponent)"
   }
+
 }

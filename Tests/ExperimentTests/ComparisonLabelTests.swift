@@ -34,6 +34,8 @@ struct ComparisonLabelTests {
       [1e-5, 3.5e-4, 4e-3, 0.01, 0.02, 0.001].map(Comparison.short) == [
         "1e-5", "3.5e-4", "4e-3", "1e-2", "2e-2", "1e-3",
       ])
+    // Learning rates as the screen writes them, 0.1 and 0.5 too.
+    #expect([0.1, 0.5, 3e-4, 0, 2].map(Comparison.rate) == ["1e-1", "5e-1", "3e-4", "0", "2"])
   }
 
   /// A union baseline is labelled as one, and its single stage does not enter the other runs'
