@@ -292,18 +292,23 @@ public struct RunLogContents: Sendable {
   /// tell the user about it besides `notices`.
   public var lastRun: (events: [RunEvent], header: RunHeader?, notices: [String]) {
     var out: [String] = []
-    var events = self.events
-    var lastHeader = header
-    let headers = events.indices.filter { if case .header = events[$0] { true } else { false } }
-    if headers.count > 1, let last = headers.last {
-      if case .header(let h) = events[last] { lastHeader = h }
-      events = Array(events[last...])
-      out.append(
-        "holds \(headers.count) runs (a header line starts each); only the last one is read")
+    let (events, lastHeader, runs) = lastRunAsWritten
+    if runs > 1 {
+      out.append("holds \(runs) runs (a header line starts each); only the last one is read")
     }
     let ordered = RunLogReader.inOrder(RunLogReader.applyingResumes(events))
     if let notice = ordered.notice { out.append(notice) }
     return (ordered.events, lastHeader, out)
+  }
+
+  /// The events from the log's last header on, as written (no resumes applied), that header, and
+  /// how many runs (headers) the file holds.
+  public var lastRunAsWritten: (events: [RunEvent], header: RunHeader?, runs: Int) {
+    let headers = events.indices.filter { if case .header = events[$0] { true } else { false } }
+    guard headers.count > 1, let last = headers.last, case .header(let h) = events[last] else {
+      return (events, header, headers.count)
+    }
+    return (Array(events[last...]), h, headers.count)
   }
 }
 

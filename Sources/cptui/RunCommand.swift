@@ -179,7 +179,12 @@ struct RunCommand: ParsableCommand {
       later.append(
         "\(path): its last line was cut off (the run was killed while writing it) and is dropped")
     }
-    guard let header = contents.header, let configJSON = header.config else {
+    // A file holding several runs (appended by a script) goes on with its last one.
+    let lastRun = contents.lastRunAsWritten
+    if lastRun.runs > 1 {
+      later.append("\(path): holds \(lastRun.runs) runs; the last one is resumed")
+    }
+    guard let header = lastRun.header, let configJSON = header.config else {
       throw CLIError("\(path): no header with a config; cannot resume")
     }
     let config: ExperimentConfig
@@ -188,7 +193,7 @@ struct RunCommand: ParsableCommand {
     } catch {
       throw CLIError("\(path): the logged config does not load: \(error)")
     }
-    let events = RunLogReader.applyingResumes(contents.events)
+    let events = RunLogReader.applyingResumes(lastRun.events)
     if events.contains(where: {
       if case .runEnd(let end) = $0 { return end.status == .completed } else { return false }
     }) {
@@ -240,7 +245,7 @@ struct RunCommand: ParsableCommand {
     }.first
     return (
       config, recorder, checkpoint, logged[found].step, resumedThreads ?? header.machine?.threads,
-      contents.events, header.data
+      lastRun.events, header.data
     )
   }
 }

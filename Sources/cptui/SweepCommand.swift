@@ -427,12 +427,14 @@ struct SweepCommand: ParsableCommand {
     guard let contents = try? RunLogReader.read(path: path),
       contents.header != nil || !contents.events.isEmpty
     else { return (.notALog, nil) }
-    let events = RunLogReader.applyingResumes(contents.events)
+    // A file holding several runs is judged by its last one (as a resume goes on with it).
+    let lastRun = contents.lastRunAsWritten
+    let events = RunLogReader.applyingResumes(lastRun.events)
     let ended = events.lazy.compactMap { event -> RunEndStatus? in
       if case .runEnd(let e) = event { return e.status } else { return nil }
     }
-    if ended.contains(.completed) { return (.completed, contents.header) }
-    if ended.contains(.diverged) { return (.diverged, contents.header) }
+    if ended.contains(.completed) { return (.completed, lastRun.header) }
+    if ended.contains(.diverged) { return (.diverged, lastRun.header) }
     let folder = RunSupport.checkpointDirectory(forLog: path)
     let hasCheckpoint = events.contains {
       guard case .checkpoint(let c) = $0 else { return false }
@@ -440,7 +442,7 @@ struct SweepCommand: ParsableCommand {
       return FileManager.default.fileExists(atPath: c.path)
         || FileManager.default.fileExists(atPath: beside)
     }
-    return (hasCheckpoint ? .resumable : .unresumable, contents.header)
+    return (hasCheckpoint ? .resumable : .unresumable, lastRun.header)
   }
 
   static func fileSafe(_ text: String) -> String {

@@ -385,6 +385,14 @@ struct RunCLITests {
     try text.write(toFile: source, atomically: true, encoding: .utf8)
     let resumed = try CLI.run(["run", "--resume", cut, "--quiet"])
     #expect(resumed.status == 0, "\(resumed.stderr)")
+
+    // A file holding a completed run and then this unfinished one goes on with the last one.
+    let two = folder.appendingPathComponent("two.jsonl").path
+    try (lines.joined(separator: "\n") + "\n" + kept).write(
+      toFile: two, atomically: true, encoding: .utf8)
+    let lastOne = try CLI.run(["run", "--resume", two, "--quiet"])
+    #expect(lastOne.status == 0, "\(lastOne.stderr)")
+    #expect(lastOne.stderr.contains("holds 2 runs; the last one is resumed"), "\(lastOne.stderr)")
   }
 
   /// A resume that is refused leaves the file exactly as it was: a text file, a log without a
