@@ -46,13 +46,8 @@ struct ScheduleCommand: ParsableCommand {
   static let plotSamples = 200_000
 
   func run() throws {
-    let loaded: ExperimentConfig
-    do {
-      loaded = try Presets.resolve(config, overrides: overrides)
-    } catch {
-      // As every other command: one line, exit status 1.
-      throw CLIError(describing: error)
-    }
+    // As every other command (built-in dataset names checked too): one line, exit status 1.
+    let loaded = try RunSupport.loadConfig(config, overrides: overrides)
     let plan = loaded.schedulePlan
     if csv {
       print("step,stage,stage_step,tokens,lr")

@@ -510,6 +510,12 @@ struct OutputPathErrorTests {
     for command in ["run", "schedule", "sweep"] {
       let r = try CLI.run([command, "tiny", "--set", "stages.1.dataset=nope"], environment: env)
       #expect(r.status == 1 && r.stderr.contains("unknown dataset"), "\(command): \(r.stderr)")
+      // A misspelled built-in dataset too (schedule took it before).
+      let typo = try CLI.run(
+        [command, "tiny", "--set", "datasets.D1=synthetc-de"], environment: env)
+      #expect(
+        typo.status == 1 && typo.stderr.contains("did you mean \"synthetic-de\""),
+        "\(command): \(typo.stderr)")
     }
     for (arguments, expected) in cases {
       let r = try CLI.run(arguments, environment: env)
