@@ -26,10 +26,24 @@ enum RunSupport {
 
   /// A config file or preset name with `--set` overrides applied; errors become one-line messages.
   static func loadConfig(_ pathOrName: String, overrides: [String]) throws -> ExperimentConfig {
+    let config: ExperimentConfig
     do {
-      return try Presets.resolve(pathOrName, loader: loader, overrides: overrides)
+      config = try Presets.resolve(pathOrName, loader: loader, overrides: overrides)
     } catch {
       throw CLIError(describing: error)
+    }
+    for note in highRateNotes(config) { printError("cptui: " + note) }
+    return config
+  }
+
+  /// A note per stage whose η max is above the stage panel's ladder (taken, as the panel takes
+  /// it, but said: such rates make these models' loss explode).
+  static func highRateNotes(_ config: ExperimentConfig) -> [String] {
+    guard let top = StageSteps.learningRate.last else { return [] }
+    return config.stages.enumerated().compactMap { index, stage in
+      stage.lrMax > top
+        ? "stages.\(index + 1).lrMax \(Format.scientific(stage.lrMax, significant: 3)) is above "
+          + "\(Format.scientific(top, significant: 3)): likely to diverge" : nil
     }
   }
 
