@@ -46,6 +46,9 @@ public enum ThemeParser {
     var name = ""
     var roles: [ColorRole: RoleStyle] = [:]
     var lineNumber = 0
+    // Where each key was first given: a key given twice is refused, as configs refuse it (the
+    // second would silently win).
+    var seen: [String: Int] = [:]
     for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
       lineNumber += 1
       var line = Substring(rawLine)
@@ -59,6 +62,11 @@ public enum ThemeParser {
       }
       let key = String(trimmed[..<eq]).trimmingSpaces()
       let value = String(trimmed[trimmed.index(after: eq)...]).trimmingSpaces()
+      if let first = seen[key] {
+        throw ThemeError(
+          file: file, line: lineNumber, field: key, message: "given twice (first on line \(first))")
+      }
+      seen[key] = lineNumber
       if key == "name" {
         name = value
         continue

@@ -61,6 +61,8 @@ struct ThemeTests {
     ("name = x\ntext = red blink", 2, "text", "blink"),
     ("name = x\njust words", 2, "just words", "expected"),
     ("text = red", 0, "name", "no `name"),
+    ("name = x\ntext = red\n\ntext = blue", 4, "text", "given twice (first on line 2)"),
+    ("name = x\nname = y", 2, "name", "given twice"),
   ])
   func errorsNameFileLineAndField(bad: (String, Int, String, String)) {
     do {
