@@ -108,7 +108,10 @@ public enum ThemeParser {
     TermColor, TermColor?, TextAttributes
   ) {
     let words = value.split(separator: " ").map(String.init)
-    guard let first = words.first else { throw EntryError("missing colour") }
+    guard let first = words.first else {
+      // `text = #ff0000` reads as an empty value: `#` starts a comment.
+      throw EntryError("missing colour (a name or 0–255; # starts a comment, so no #rrggbb)")
+    }
     let fg = try color(first)
     var bg: TermColor?
     var attrs: TextAttributes = []

@@ -63,6 +63,7 @@ struct ThemeTests {
     ("text = red", 0, "name", "no `name"),
     ("name = x\ntext = red\n\ntext = blue", 4, "text", "given twice (first on line 2)"),
     ("name = x\nname = y", 2, "name", "given twice"),
+    ("name = x\ntext = #ff0000", 2, "text", "# starts a comment"),
   ])
   func errorsNameFileLineAndField(bad: (String, Int, String, String)) {
     do {
