@@ -221,7 +221,13 @@ public struct ThemeLoader: Sendable {
   /// Reads and parses one file.
   public func loadFile(_ path: String) throws(ThemeError) -> Theme {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw ThemeError(file: path, line: 0, field: "", message: "cannot read the file")
+      var isFolder: ObjCBool = false
+      let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+      let reason =
+        !exists
+        ? "no such file"
+        : isFolder.boolValue ? "a folder, not a theme file" : "cannot read the file"
+      throw ThemeError(file: path, line: 0, field: "", message: reason)
     }
     if data.contains(0) {
       throw ThemeError(

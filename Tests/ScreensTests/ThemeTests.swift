@@ -92,6 +92,15 @@ struct ThemeTests {
     #expect(try loader.load(dir.path + "/mine.theme").name == "mine")
     #expect(loader.availableNames() == ["dark", "light", "high-contrast", "mono", "mine"])
     #expect(throws: ThemeError.self) { try loader.load("nope") }
+    // A path that is no file says why.
+    for (path, reason) in [(dir.path + "/none.theme", "no such file"), (dir.path, "a folder")] {
+      do {
+        _ = try loader.loadFile(path)
+        Issue.record("\(path) loaded")
+      } catch {
+        #expect(error.description.contains(reason), "\(error.description)")
+      }
+    }
     // With no folders at all, the built-in copies still work.
     #expect(try ThemeLoader(directories: []).load("mono").name == "mono")
     let env = ["XDG_CONFIG_HOME": "/x"]
