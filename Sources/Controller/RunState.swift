@@ -407,6 +407,7 @@ public struct RunState: Sendable, Equatable {
     {
       status.etaSeconds = Double((total - step) * perStep) / t
     }
+    status.stopping = stopping && ended == nil
     if let ended {
       status.mode = .finished
       if ended.status != .completed { status.endedAs = ended.status.rawValue }

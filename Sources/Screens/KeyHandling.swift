@@ -35,6 +35,10 @@ extension ScreenModel {
         view.entryError = "the run has ended (\(status.endedAs ?? "completed")): no stage can start"
         return []
       }
+      if status.stopping {
+        view.entryError = "the run is stopping: no stage can start"
+        return []
+      }
       view.overlay = .stagePanel
       view.draftBeforePanel = nextStage
       view.stageField = .dataset

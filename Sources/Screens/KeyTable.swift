@@ -279,7 +279,7 @@ public enum KeyTable {
   /// there are several runs.
   public static func hints(
     replay: Bool = false, trainer: Bool = true, mode: RunMode = .live, comparison: Bool = true,
-    severalRuns: Bool = true
+    severalRuns: Bool = true, stopping: Bool = false
   ) -> [(keys: String, text: String)] {
     var out: [(keys: String, text: String)] = []
     let contexts: [KeyContext] = replay ? [.replay, .main] : [.main]
@@ -288,8 +288,8 @@ public enum KeyTable {
         !(replay && $0.action == .openStagePanel)
           && !(!replay && !trainer && ($0.action == .openStagePanel || $0.action == .pause))
           && !(!replay && mode == .waiting && $0.action == .pause)
-          // A run that ended takes no stage, pause or checkpoint.
-          && !(!replay && mode == .finished
+          // A run that ended (or is saving to end) takes no stage, pause or checkpoint.
+          && !(!replay && (mode == .finished || stopping)
             && [.openStagePanel, .pause, .checkpoint].contains($0.action))
           && !(!comparison && $0.action == .comparison)
           && !(!severalRuns && $0.action == .pinRun)

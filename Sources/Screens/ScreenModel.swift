@@ -124,6 +124,8 @@ public struct RunStatus: Sendable, Equatable {
   public var followed = false
   /// How a finished run ended when not completed ("stopped", "diverged"): the badge says it.
   public var endedAs: String? = nil
+  /// The user quit and the run is saving its checkpoint and log: it takes no more commands.
+  public var stopping = false
 
   /// Whether there is a trainer behind the screen that takes commands.
   public var hasTrainer: Bool { mode != .replay && !followed }

@@ -36,7 +36,7 @@ public enum ScreenRenderer {
         KeyTable.hints(
           replay: model.status.mode == .replay, trainer: model.status.hasTrainer,
           mode: model.status.mode, comparison: model.comparison != nil,
-          severalRuns: model.runs.count > 1),
+          severalRuns: model.runs.count > 1, stopping: model.status.stopping),
         in: layout.hints, grid: &grid)
     } else if let context = KeyTable.contexts(for: model).first {
       drawHints(

@@ -191,6 +191,18 @@ struct KeyTableTests {
     #expect(m.keyMessage == nil)
   }
 
+  /// While the run saves itself to stop, the hint line offers no stage, pause or checkpoint, and
+  /// n says why.
+  @Test func aStoppingRunOffersNoStage() {
+    var m = Fixtures.live()
+    m.status.stopping = true
+    let hints = KeyTable.hints(stopping: true).map(\.text)
+    #expect(!hints.contains("next stage") && !hints.contains("pause"), "\(hints)")
+    _ = m.handleKey(.char("n"))
+    #expect(m.view.overlay == .none)
+    #expect(m.keyMessage == "the run is stopping: no stage can start")
+  }
+
   /// Typing on a field of choices (dataset, schedule, reads) says how to change it instead of
   /// doing nothing (the next Enter then started the stage unawares).
   @Test func typingOnAFieldOfChoicesSaysHowToChangeIt() {
