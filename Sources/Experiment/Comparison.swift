@@ -23,11 +23,11 @@ public struct Comparison: Sendable {
     /// to quit, or was killed there) or "unfinished" (still training or between stages, or killed).
     public var status: String {
       if let end = summary.endStatus { return end.rawValue }
-      return summary.lastStageEnded ? "waiting" : "unfinished"
+      return summary.planEnded ? "waiting" : "unfinished"
     }
     /// Whether the run's measures are final: it completed, or it waits after a stage that ended.
     public var measuresFinal: Bool {
-      summary.endStatus == .completed || (summary.endStatus == nil && summary.lastStageEnded)
+      summary.endStatus == .completed || (summary.endStatus == nil && summary.planEnded)
     }
     /// "name (label)", with the status in brackets when the run did not complete.
     public var title: String {

@@ -41,7 +41,7 @@ public struct RunSummary: Sendable, Hashable {
   /// stopped) and was the plan's last (the header config's stages, when the header has one).
   /// With no `endStatus`, the run waits after its plan: the live screen's "the run is complete"
   /// question (or it was killed there); its measures are final.
-  public var lastStageEnded = false
+  public var planEnded = false
   /// How many evaluations a final loss averages (1 when the last stage did not end).
   public var averagedEvaluations: Int
   /// How many it did average at most (fewer when the stage's last fifth holds fewer evaluations).
@@ -96,7 +96,7 @@ public struct RunSummary: Sendable, Hashable {
     endStatus = status
     stageCount = lastStage
     let plannedStages = header?.config?["stages"]?.arrayValue?.count ?? 0
-    lastStageEnded = lastStage > 0 && lastStage >= plannedStages && endedStages.contains(lastStage)
+    planEnded = lastStage > 0 && lastStage >= plannedStages && endedStages.contains(lastStage)
 
     var order: [String] = []
     for eval in evals {
