@@ -219,11 +219,8 @@ extension ScreenModel {
       view.entryText = ""
       view.entryError = nil
       // Taken (a config may hold it too), but said: such rates make these models' loss explode.
-      if view.stageField == .lrMax, let top = StageSteps.learningRate.last, v > top {
-        // Short enough for the 80-column panel's message line (58 columns).
-        view.entryError =
-          "η max \(Format.scientific(v, significant: 3)) is above "
-          + "\(Format.scientific(top, significant: 3)): likely to diverge"
+      if view.stageField == .lrMax, let warning = StageSteps.highRateWarning(v) {
+        view.entryError = "η max " + warning
       }
       return true
     case .failure(let e):

@@ -343,6 +343,15 @@ public enum StageSteps {
     1e-2, 2e-2, 3e-2, 5e-2,
   ]
   public static let minLearningRate: [Double] = [0] + learningRate
+
+  /// "1e-1 is above 5e-2: likely to diverge" for an η max above the ladder's top, else nil (the
+  /// stage panel's message and the note `run` prints for a config; short enough for the panel's
+  /// 58-column message line in ASCII too).
+  public static func highRateWarning(_ lrMax: Double) -> String? {
+    guard let top = learningRate.last, lrMax > top else { return nil }
+    return "\(Format.scientific(lrMax, significant: 3)) is above "
+      + "\(Format.scientific(top, significant: 3)): likely to diverge"
+  }
   /// From 1k tokens (a few steps of the tiny presets) up: ← reaches back to any stage's length.
   public static let lengthTokens: [Double] = [
     1e3, 2e3, 5e3, 10e3, 20e3, 50e3, 100e3, 250e3, 500e3, 1e6, 2e6, 5e6, 10e6, 20e6, 50e6, 100e6,

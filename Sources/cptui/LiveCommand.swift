@@ -26,7 +26,8 @@ struct LiveCommand: ParsableCommand {
       After each stage the stage panel opens: choose dataset, warmup, η max, η min, schedule, \
       replay and length, Enter starts the stage (n opens it early and ends the running stage). \
       q saves a checkpoint and the log and quits; --resume LOG continues it on the screen later \
-      (or a run stopped headless). Keys: ? on the screen, docs/controller.md.
+      (or a run stopped headless). A NaN or infinite loss ends the run: exit status 3 once you \
+      quit. Keys: ? on the screen, docs/controller.md.
       """)
 
   @Argument(help: "A config file or a preset name (default: default).") var config: String?
@@ -48,9 +49,7 @@ struct LiveCommand: ParsableCommand {
       throw ValidationError(
         "--resume continues the logged run as it was: give no CONFIG, --preset, --set or --out")
     }
-    if out == "-" {
-      throw ValidationError("--out -: a run log is a file with checkpoints beside it; give a path")
-    }
+    try RunSupport.checkOut(out)
     // The note goes on the screen's notice line (standard error is hidden behind the screen).
     _ = try RunSupport.threadsNote(threads)
   }

@@ -15,7 +15,8 @@ struct RunCommand: ParsableCommand {
       RUN.checkpoints/. Ctrl-C (or SIGTERM, or a hang-up unless under nohup) stops at the next step, \
       saving a checkpoint (exit status 128 + the signal: 130 for Ctrl-C); `--resume RUN.jsonl` \
       continues a run that was stopped or killed from its last checkpoint, on the thread count it \
-      trained on, with the same losses as an uninterrupted run.
+      trained on, with the same losses as an uninterrupted run (refused when a dataset's tokens \
+      changed since). A NaN or infinite loss ends the run with exit status 3.
       """)
 
   @Argument(help: "A config file or a preset name.") var config: String?
@@ -40,9 +41,7 @@ struct RunCommand: ParsableCommand {
     if resume != nil && !overrides.isEmpty {
       throw ValidationError("--set cannot change a resumed run")
     }
-    if out == "-" {
-      throw ValidationError("--out -: a run log is a file with checkpoints beside it; give a path")
-    }
+    try RunSupport.checkOut(out)
     if resume != nil && out != nil {
       throw ValidationError("--resume continues the log it is given; give no --out")
     }
@@ -175,7 +174,7 @@ struct RunCommand: ParsableCommand {
     defer { for text in later { note(text) } }
     let damaged = contents.skippedCount > 0 || !contents.unknownTypes.isEmpty
     if damaged, let summary = contents.skippedSummary { later.append("\(path): \(summary)") }
-    if torn && !(damaged && contents.tornLastLine) {
+    if torn && !damaged {
       later.append(
         "\(path): its last line was cut off (the run was killed while writing it) and is dropped")
     }

@@ -39,11 +39,15 @@ enum RunSupport {
   /// A note per stage whose η max is above the stage panel's ladder (taken, as the panel takes
   /// it, but said: such rates make these models' loss explode).
   static func highRateNotes(_ config: ExperimentConfig) -> [String] {
-    guard let top = StageSteps.learningRate.last else { return [] }
-    return config.stages.enumerated().compactMap { index, stage in
-      stage.lrMax > top
-        ? "stages.\(index + 1).lrMax \(Format.scientific(stage.lrMax, significant: 3)) is above "
-          + "\(Format.scientific(top, significant: 3)): likely to diverge" : nil
+    config.stages.enumerated().compactMap { index, stage in
+      StageSteps.highRateWarning(stage.lrMax).map { "stages.\(index + 1).lrMax " + $0 }
+    }
+  }
+
+  /// Refuses `--out -`: a run log is a file, with its checkpoint folder beside it.
+  static func checkOut(_ out: String?) throws {
+    if out == "-" {
+      throw ValidationError("--out -: a run log is a file with checkpoints beside it; give a path")
     }
   }
 
