@@ -32,7 +32,7 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "Print one JSON object instead of text.") var json = false
   @Flag(
     help:
-      "Also print the share of time per operation kind, of a training step and of an evaluation pass."
+      "Also print the share of time per operation kind, of a training step and of an evaluation pass, and the step's GEMM shapes run alone next to the step (gemm gap)."
   ) var profile = false
 
   func validate() throws {
