@@ -43,8 +43,10 @@ extension ScreenModel {
       view.draftBeforePanel = nextStage
       view.stageField = .dataset
       view.entryText = ""
-      // A proposal that cannot start as it is (infinite past the plan) says so at once.
-      view.entryError = nextStage.startRefusal
+      // A proposal that cannot start as it is (infinite past the plan) says so at once, and one
+      // that carries a typed η max above the ladder (stage 3 copies stage 2's) warns again.
+      view.entryError =
+        nextStage.startRefusal ?? StageSteps.highRateWarning(nextStage.lrMax).map { "η max " + $0 }
     case .pause: return [.togglePause]
     case .smoothing: view.smoothing.toggle()
     case .logY: view.logY.toggle()

@@ -161,6 +161,21 @@ struct KeyTableTests {
     #expect(m.view.entryError == nil)
   }
 
+  /// A proposal carrying an η max above the ladder (stage 3 copies stage 2's typed 1e-1) warns
+  /// as soon as the panel opens; one on the ladder opens without a message.
+  @Test func openingThePanelOnAHighEtaMaxProposalWarns() {
+    var m = Fixtures.stageBoundary()
+    m.view.overlay = .none
+    m.nextStage.lrMax = 0.1
+    _ = m.apply(.openStagePanel)
+    #expect(m.view.overlay == .stagePanel)
+    #expect(m.view.entryError == "η max 1e-1 is above 5e-2: likely to diverge", "\(m.view)")
+    _ = m.apply(.cancel)
+    m.nextStage.lrMax = 3e-4
+    _ = m.apply(.openStagePanel)
+    #expect(m.view.entryError == nil)
+  }
+
   /// The panel shows what a typed value becomes: a length as whole updates ("10 tokens" is one
   /// step of 2048), a warmup below 0.005 % not as "0".
   @Test func thePanelShowsWhatATypedValueBecomes() {
