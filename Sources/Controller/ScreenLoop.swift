@@ -84,15 +84,18 @@ public enum ScreenLoop {
             quitting = true
             send(.quit)
           case .themeChanged(let name):
-            if let t = try? themes.load(name) {
+            do throws(ThemeError) {
+              let t = try themes.load(name)
               theme = t
               term.setPalette(themes.palette(for: t, colors: term.capabilities.colors))
               themeNotice = (
                 "theme: \(name)", DispatchTime.now().uptimeNanoseconds + 3_000_000_000
               )
-            } else {
+            } catch {
+              // Long enough to read which line of which file to fix.
               themeNotice = (
-                "theme \(name) does not load", DispatchTime.now().uptimeNanoseconds + 3_000_000_000
+                "theme \(name) does not load: \(error.brief)",
+                DispatchTime.now().uptimeNanoseconds + 8_000_000_000
               )
             }
           default:

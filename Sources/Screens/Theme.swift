@@ -36,6 +36,14 @@ public struct ThemeError: Error, Sendable, Equatable, CustomStringConvertible {
     let shown = field.count > 40 ? String(field.prefix(40)) + "…" : field
     return "\(file):\(line): \(shown): \(message)"
   }
+
+  /// The description with the file's last path component only: fits the screen's notice line
+  /// when `t` reaches a theme that does not load ("dusk.theme:4: text: unknown colour `teel`").
+  public var brief: String {
+    var short = self
+    if file.contains("/") { short.file = URL(fileURLWithPath: file).lastPathComponent }
+    return short.description
+  }
 }
 
 public enum ThemeParser {

@@ -101,6 +101,16 @@ struct ThemeTests {
         #expect(error.description.contains(reason), "\(error.description)")
       }
     }
+    // Cycling with `t` to a broken theme names its file, line and field in the short notice.
+    try "name = broken\n\ntext = teel\n".write(
+      to: dir.appendingPathComponent("broken.theme"), atomically: true, encoding: .utf8)
+    do {
+      _ = try loader.load("broken")
+      Issue.record("broken.theme loaded")
+    } catch {
+      #expect(error.brief.hasPrefix("broken.theme:3: text"), "\(error.brief)")
+      #expect(error.description.hasPrefix(dir.path + "/broken.theme:3"), "\(error.description)")
+    }
     // With no folders at all, the built-in copies still work.
     #expect(try ThemeLoader(directories: []).load("mono").name == "mono")
     let env = ["XDG_CONFIG_HOME": "/x"]
