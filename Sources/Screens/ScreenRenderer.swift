@@ -123,11 +123,15 @@ public enum ScreenRenderer {
     let training = s.mode == .live || s.mode == .replay
     let rate = training ? s.tokensPerSecond.map { Format.count($0) + " tok/s" } : nil
     let eta = training ? s.etaSeconds.map { "ETA " + Format.duration($0) } : nil
+    // An overlay's "run 3/4: warmup 1%" gives way to "run 3/4" before it goes: which run the
+    // numbers are is worth more than its dataset.
+    let shortName = name.flatMap { n in n.range(of: ": ").map { String(n[..<$0.lowerBound]) } }
     var keep = (name: true, dataset: true, rate: true, eta: true)
+    var shownName = name
     func line() -> String {
       let parts =
         [
-          keep.name ? name : nil,
+          keep.name ? shownName : nil,
           stage.map { $0 + (keep.dataset ? dataset.map { "  " + $0 } ?? "" : "") },
           step,
         ]
@@ -139,6 +143,10 @@ public enum ScreenRenderer {
     for drop in [\.rate, \.eta, \.dataset, \.name]
       as [WritableKeyPath<(name: Bool, dataset: Bool, rate: Bool, eta: Bool), Bool>]
     where line().terminalWidth > room {
+      if drop == \.name, let shortName, shownName != shortName {
+        shownName = shortName
+        if line().terminalWidth <= room { break }
+      }
       keep[keyPath: drop] = false
     }
     let text = line()

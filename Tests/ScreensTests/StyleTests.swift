@@ -86,6 +86,25 @@ struct StyleTests {
 }
 
 @Suite struct OverlayPinningTests {
+  /// At 80 columns a paused replay's long status keeps which run is pinned ("run 3/4"), dropping
+  /// its label and dataset first; with room, the label shows too.
+  @Test func aNarrowPausedReplayStillNamesThePinnedRun() {
+    var m = Fixtures.overlay3()
+    m.status.mode = .replay
+    m.status.replaySpeed = "paused 10× 1:23/4:40"
+    for i in m.runs.indices {
+      m.runs[i].status = RunStatus(
+        runName: "run \(i + 1)/3: warmup 1% · replay 25%", stage: 1, stageCount: 2,
+        dataset: "D0 english", step: 281, totalSteps: 978, mode: .finished)
+    }
+    m.view.pinnedRun = 2
+    let narrow = ScreenRenderer.renderText(model: m, width: 80, height: 24)
+    let first = narrow.split(separator: "\n").first.map(String.init) ?? ""
+    #expect(first.contains("run 3/3 · stage 1/2 · step 281/978"), "\(first)")
+    let wide = ScreenRenderer.renderText(model: m, width: 140, height: 40)
+    #expect(wide.contains("run 3/3: warmup 1% · replay 25%"), "\(wide)")
+  }
+
   @Test func pKeyPinsTheNextRunShowsItsStatusAndUnhidesIt() {
     var m = Fixtures.overlay3()
     m.status.mode = .replay
