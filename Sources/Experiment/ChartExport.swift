@@ -185,8 +185,8 @@ public enum EvaluationCSV {
 // MARK: - SVG chart
 
 /// The validation-loss chart as a standalone SVG document: one `<path>` per (run, dataset) series,
-/// a stable colour per run (the order runs are given in), the first dataset solid, the second
-/// dashed, later ones dotted; stage starts as labelled vertical dashed lines; a legend with last
+/// a stable colour per run (the order runs are given in), the first dataset solid, the others
+/// each with its own dash pattern (`dash`); stage starts as labelled vertical dashed lines; a legend with last
 /// and minimum values. A NaN (or, on a log axis, a value ≤ 0) splits a path into subpaths. Series
 /// are reduced per pixel column to their first, lowest, highest and last points, so a million
 /// points make a file of a few hundred kB at most.
@@ -322,12 +322,11 @@ public struct SVGChart: Sendable {
     return String(format: "#%02x%02x%02x", byte(r), byte(g), byte(b))
   }
 
+  /// The SVG dash pattern of dataset `datasetIndex`: D0 solid (nil), D1 dashed, D2 dotted, D3
+  /// dash-dot, D4 long dashes, D5 dash-dot-dot; later ones repeat D1…D5.
   static func dash(_ datasetIndex: Int) -> String? {
-    switch datasetIndex {
-    case 0: return nil
-    case 1: return "7 4"
-    default: return "2 3"
-    }
+    let patterns = ["7 4", "2 3", "7 3 2 3", "14 4", "7 3 2 3 2 3"]
+    return datasetIndex <= 0 ? nil : patterns[(datasetIndex - 1) % patterns.count]
   }
 
   // MARK: Scales

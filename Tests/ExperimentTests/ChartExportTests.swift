@@ -76,6 +76,9 @@ struct ChartExportTests {
     #expect(pathLines[0].contains(a) && pathLines[1].contains(a))
     #expect(pathLines[2].contains(b) && pathLines[3].contains(b))
     #expect(!pathLines[0].contains("stroke-dasharray") && pathLines[1].contains("stroke-dasharray"))
+    // Four domains: D0…D3 each drawn differently (D2 and D3 were both dotted).
+    let styles = (0..<6).map { SVGChart.dash($0) }
+    #expect(styles[0] == nil && Set(styles.compactMap { $0 }).count == 5, "\(styles)")
   }
 
   /// Past the eight palette colours, runs still get colours of their own (a sweep of 3 seeds × 5
