@@ -250,6 +250,8 @@ public struct Comparison: Sendable {
     var reasons = Set<String>()
     /// Per union baseline: the runs it measures that trained another number of tokens.
     var unequalBudgets: [Int: [Int]] = [:]
+    /// Per union baseline: the runs of another seed measured against it (none of their own).
+    var otherSeeds: [Int: [Int]] = [:]
     for i in rows.indices where !rows[i].isUnion {
       let candidates = unions.filter { mismatch($0, i) == nil }
       if candidates.isEmpty && !unions.isEmpty {
@@ -259,6 +261,9 @@ public struct Comparison: Sendable {
       let sameSeed = candidates.first { seeds[$0] != nil && seeds[$0] == seeds[i] }
       guard let u = sameSeed ?? candidates.first else { continue }
       rows[i].unionPath = rows[u].path
+      if let own = seeds[i], let other = seeds[u], own != other {
+        otherSeeds[u, default: []].append(i)
+      }
       guard let base = rows[u].summary.average else { continue }
       rows[i].deltaToUnion = rows[i].summary.average.map { $0 - base }
       // Compute-equivalent, as the paper's union is: the same tokens within 1 % (a step or two
@@ -278,6 +283,16 @@ public struct Comparison: Sendable {
         "\(rows[u].path): this union baseline trained \(rows[u].summary.trainedTokens) tokens, but "
           + "\(subject) \(budgets.map(String.init).joined(separator: ", ")): their Δunion compares "
           + "unequal budgets (the union should train as many tokens as the runs)")
+    }
+    // A run of seed 2 measured against seed 1's union: its Δunion holds the union's seed noise.
+    for (u, runs) in otherSeeds.sorted(by: { $0.key < $1.key }) {
+      let runSeeds = Set(runs.compactMap { seeds[$0] }).sorted().map(String.init)
+      let subject =
+        runs.count == 1 ? rows[runs[0]].path : "\(runs.count) runs"
+      notices.append(
+        "\(rows[u].path): this union baseline has seed \(seeds[u].map(String.init) ?? "?"), but "
+          + "\(subject) of seed \(runSeeds.joined(separator: ", ")) had none of their own: their "
+          + "Δunion holds the union's own seed noise (a union per seed: a sweep file's `seeds:`)")
     }
     // A union baseline that defines other datasets than every run is no baseline for them: say so
     // rather than leave Δunion empty without a word.

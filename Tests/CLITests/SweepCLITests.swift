@@ -131,9 +131,18 @@ struct SweepCLITests {
     #expect(
       gridSeeds.stderr.contains("note: one union baseline for runs of 2 seeds"),
       "\(gridSeeds.stderr)")
+    // compare says it too: seed 2's run has only seed 1's union.
+    let gridCompare = try CLI.run(
+      ["compare", folder.appendingPathComponent("grid-seeds").path], environment: env)
+    #expect(gridCompare.status == 0, "\(gridCompare.stderr)")
+    #expect(
+      gridCompare.stderr.contains("this union baseline has seed 1, but")
+        && gridCompare.stderr.contains("tiny__seed=2.jsonl of seed 2 had none of their own"),
+      "\(gridCompare.stderr)")
     // Each run is measured against the union run of its own seed.
     let csv = try CLI.run(["compare", out, "--csv", "-"], environment: env)
     #expect(csv.status == 0, "\(csv.stderr)")
+    #expect(!csv.stderr.contains("this union baseline has seed"), "\(csv.stderr)")
     let rows = csv.stdout.split(separator: "\n").map {
       $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
     }
