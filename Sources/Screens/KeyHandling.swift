@@ -11,6 +11,16 @@ extension ScreenModel {
     // A message from the last key on the main screen (a fixed field's reason) lasts one key.
     if view.overlay == .none { view.entryError = nil }
     guard let action = KeyTable.action(for: key, in: KeyTable.contexts(for: self)) else {
+      // In the stage panel a character that is no key is never dropped in silence: within a
+      // typed value it is kept, so that a slip ("2B") is refused at Enter (dropped, "2" became a
+      // 2-token stage); on its own it says so.
+      if view.overlay == .stagePanel, case .char(let c) = key, !c.isWhitespace {
+        if !view.entryText.isEmpty || !view.stageField.isNumeric {
+          return apply(.typeText, key: key)
+        }
+        view.entryError = "\(c) is no key here: type a value (3e-4, 25, 2M)"
+        return []
+      }
       // A letter that does nothing here says where the keys are (once, on the key hint line).
       if view.overlay == .none, case .char(let c) = key, c.isLetter {
         view.entryError = "\(c) does nothing here · ? lists the keys"

@@ -380,7 +380,10 @@ public enum StageSteps {
       if multiplier != 1 { t.removeLast() }
     }
     guard let v = Double(t), v.isFinite else {
-      return .failure(EntryError("not a number: \(text)"))
+      return .failure(
+        EntryError(
+          field == .length
+            ? "not a length: \(text) (tokens, or with k, M or G: 2M)" : "not a number: \(text)"))
     }
     let value = v * multiplier
     switch field {

@@ -161,6 +161,31 @@ struct KeyTableTests {
     #expect(m.view.entryError == nil)
   }
 
+  /// A slip while typing is kept and refused at Enter: "2B" does not become a 2-token stage; a
+  /// letter on its own says it does nothing (it was dropped in silence).
+  @Test func aTypedSlipIsRefusedNotDropped() {
+    var m = Fixtures.stageBoundary()
+    m.view.stageField = .length
+    let length = m.nextStage.lengthTokens
+    for c in "2B" { _ = m.handleKey(.char(c)) }
+    #expect(m.view.entryText == "2B")
+    #expect(m.handleKey(.enter).isEmpty)
+    #expect(m.nextStage.lengthTokens == length)
+    #expect(m.view.entryError?.contains("not a length: 2B") == true, "\(m.view)")
+    m.view.entryError = nil
+    m.view.entryText = ""
+    m.view.stageField = .warmup
+    _ = m.handleKey(.char("z"))
+    #expect(m.view.entryText.isEmpty)
+    #expect(m.view.entryError?.hasPrefix("z is no key here") == true, "\(m.view)")
+    // Shown whole on the 80-column panel.
+    let screen = ScreenRenderer.renderText(model: m, width: 80, height: 24)
+    #expect(screen.contains("z is no key here: type a value (3e-4, 25, 2M)"), "\(screen)")
+    // q still quits (asks first) from the panel.
+    _ = m.handleKey(.char("q"))
+    #expect(m.view.overlay == .quitConfirm)
+  }
+
   /// A proposal carrying an η max above the ladder (stage 3 copies stage 2's typed 1e-1) warns
   /// as soon as the panel opens; one on the ladder opens without a message.
   @Test func openingThePanelOnAHighEtaMaxProposalWarns() {
