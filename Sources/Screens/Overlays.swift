@@ -217,8 +217,8 @@ enum Overlays {
     let hint2 =
       v.entryText.isEmpty
       ? (model.status.mode == .waiting
-        ? "Enter starts stage \(model.status.stage + 1)   Esc cancels"
-        : "Enter ends stage \(model.status.stage) now, starts stage \(model.status.stage + 1)   Esc cancels")
+        ? "Enter starts stage \(model.status.stage + 1)   Esc undoes edits"
+        : "Enter ends stage \(model.status.stage) now, starts stage \(model.status.stage + 1)   Esc undoes edits")
       : "Enter applies the value   Esc clears it"
     grid.putTruncated(
       hint1, x: inner.x, y: inner.maxY - 2, width: inner.width, style: Style(.muted))
@@ -236,7 +236,7 @@ enum Overlays {
       ? ("Stop training and quit?", "The run log and a checkpoint are saved.")
       : status.stage >= status.stageCount
         ? ("Every planned stage is done. Quit?", "The run is complete; its log is saved.")
-        : ("Quit between stages?", "The run ends here; its log is saved.")
+        : ("Quit between stages?", "The log is saved; the stage \(status.stage + 1) draft is not.")
     let line3 = "[y q Enter] quit   [n Esc] keep going"
     grid.putTruncated(
       line1, x: inner.x + 1, y: inner.y, width: inner.width - 2, style: Style(.title, .bold))
@@ -246,6 +246,25 @@ enum Overlays {
     }
     grid.putTruncated(
       line3, x: inner.x + 1, y: inner.maxY - 1, width: inner.width - 2, style: Style(.key))
+  }
+
+  /// `text` in lines of at most `width` columns, broken at spaces (a longer word is left whole,
+  /// to be cut where it is drawn).
+  static func wrapped(_ text: String, width: Int) -> [String] {
+    var lines: [String] = []
+    var line = ""
+    for word in text.split(separator: " ").map(String.init) {
+      if line.isEmpty {
+        line = word
+      } else if line.terminalWidth + 1 + word.terminalWidth <= width {
+        line += " " + word
+      } else {
+        lines.append(line)
+        line = word
+      }
+    }
+    if !line.isEmpty { lines.append(line) }
+    return lines
   }
 
   /// Run names for a narrow table: each " · " part that more than half of the runs (baselines
@@ -364,9 +383,16 @@ enum Overlays {
     if spare() < 0, !widths.isEmpty { widths[0] = max(12, widths[0] + spare()) }
     let total = widths.reduce(0, +) + gap * (cols.count - 1) + 2
     let notes = commonNote + table.notes.prefix(3 - commonNote.count)
+    // Notes are wrapped to the table's width (a caveat cut at "its column com…" said nothing),
+    // at most three lines each.
+    let noteLines: [(text: String, common: Bool)] = notes.enumerated().flatMap { k, note in
+      Self.wrapped(TextSanitizer.clean(note), width: total - 2).prefix(3).map {
+        (text: $0, common: k < commonNote.count)
+      }
+    }
     let r = centeredBox(
-      total + 2, rows.count + 6 + (notes.isEmpty ? 0 : notes.count + 1), title: "comparison",
-      grid: &grid)
+      total + 2, rows.count + 6 + noteLines.count,
+      title: "comparison", grid: &grid)
     let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 2)
     var x = inner.x
     let arrow =
@@ -401,13 +427,13 @@ enum Overlays {
     }
     // Notes between the rows and the hint: the name parts left out, why a Δunion is empty, and
     // the like (cut to the box).
-    for (k, note) in notes.enumerated() {
-      let y = inner.maxY - 1 - notes.count + k
+    // One blank line above them and one below, before the hint.
+    for (k, line) in noteLines.enumerated() {
+      let y = inner.maxY - 2 - noteLines.count + k
       guard y > inner.y + rows.count else { continue }
-      let isCommon = k < commonNote.count
       grid.putTruncated(
-        TextSanitizer.clean(note), x: inner.x, y: y, width: inner.width,
-        style: Style(isCommon ? .muted : .warning))
+        line.text, x: inner.x, y: y, width: inner.width,
+        style: Style(line.common ? .muted : .warning))
     }
     grid.putTruncated(
       "←→ sort column · r reverses · v/Esc closes", x: inner.x, y: inner.maxY - 1,

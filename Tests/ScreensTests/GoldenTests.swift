@@ -139,6 +139,17 @@ struct GoldenTests {
     m.view.overlay = .comparison
     m.view.sortColumn = 3
     try Golden.check("comparison", m, 120, 40)
+    // A caveat longer than the table is wrapped, not cut ("its column com…" at every width).
+    m.comparison?.notes = [
+      "D1 is other data in some of these runs (2 definitions): its column compares different "
+        + "experiments"
+    ]
+    for width in [80, 200] {
+      let screen = ScreenRenderer.renderText(model: m, width: width, height: 30)
+      #expect(screen.contains("its column"), "\(screen)")
+      #expect(screen.contains("experiments"), "\(screen)")
+      #expect(!screen.contains("com…"), "\(screen)")
+    }
   }
 
   @Test func zoomedAndPanned() throws {
