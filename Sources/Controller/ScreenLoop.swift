@@ -88,9 +88,12 @@ public enum ScreenLoop {
               let t = try themes.load(name)
               theme = t
               term.setPalette(themes.palette(for: t, colors: term.capabilities.colors))
-              themeNotice = (
-                "theme: \(name)", DispatchTime.now().uptimeNanoseconds + 3_000_000_000
-              )
+              // Without colours (NO_COLOR, a monochrome terminal) every theme looks the same.
+              let shown =
+                term.capabilities.colors == 0
+                ? "theme: \(name) (no colours here: NO_COLOR or the terminal; all themes look alike)"
+                : "theme: \(name)"
+              themeNotice = (shown, DispatchTime.now().uptimeNanoseconds + 3_000_000_000)
             } catch {
               // Long enough to read which line of which file to fix.
               themeNotice = (
