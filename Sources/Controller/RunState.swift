@@ -390,9 +390,14 @@ public struct RunState: Sendable, Equatable {
       let settings = StageSettings(
         warmupPercent: s.warmupFraction * 100, lrMax: s.lrMax, lrMin: s.lrMin,
         schedules: [s.schedule], replayPercent: s.replayPercent)
+      // A stage of an infinite span after its first: the rate carries on, no warmup or ηmax.
+      let before = stages.last { $0.stage == s.stage - 1 }
+      let continues = s.schedule == "infinite" && before?.schedule == "infinite"
       run.stageMarkers.append(
         StageMarker(
-          x: Double(s.startTokens), label: StageMarker.label(stage: s.stage, settings: settings)))
+          x: Double(s.startTokens),
+          label: StageMarker.label(stage: s.stage, settings: settings, continuesInfinite: continues)
+        ))
     }
 
     let total = plannedTotalSteps

@@ -368,11 +368,24 @@ public struct Comparison: Sendable {
   /// or the schedule and replay of the last stage when all agree.
   static func distinguishingLabels(_ runs: [[RunEvent]]) -> [String] {
     let lastStarts: [StageStartEvent?] = runs.map { events in
-      let started = events.reversed().lazy.compactMap {
+      let starts = events.compactMap {
         if case .stageStart(let s) = $0 { return s } else { return nil }
       }
-      .first
-      return plannedLastStage(events, started: started) ?? started
+      guard var last = plannedLastStage(events, started: starts.last) ?? starts.last else {
+        return nil
+      }
+      // A stage continuing an infinite span has no warmup of its own (logged 0): the span's
+      // first stage warmed up, and the label says so ("infinite … · warmup 0%" misread the run).
+      if last.schedule == "infinite" {
+        var first = last.stage
+        while let before = starts.last(where: { $0.stage == first - 1 }),
+          before.schedule == "infinite"
+        {
+          first -= 1
+          last.warmupFraction = before.warmupFraction
+        }
+      }
+      return last
     }
     typealias Field = (name: String, value: (StageStartEvent) -> String)
     let fields: [Field] = [

@@ -47,9 +47,14 @@ public struct StageMarker: Sendable, Equatable {
   }
 
   /// The usual label: "stage 2: warmup 1% · ηmax 3e-4 · r25%"; a constant-min stage, which never
-  /// reaches ηmax, says the rate it trains at: "stage 2: ηmin 3e-5 · r25%" (after any warmup).
-  public static func label(stage: Int, settings: StageSettings) -> String {
+  /// reaches ηmax, says the rate it trains at: "stage 2: ηmin 3e-5 · r25%" (after any warmup); a
+  /// stage that continues the infinite schedule of the stage before it has no warmup or ηmax of
+  /// its own: "stage 2: infinite continues · r0%".
+  public static func label(stage: Int, settings: StageSettings, continuesInfinite: Bool = false)
+    -> String
+  {
     let replay = " · r\(Format.percent(settings.replayPercent))"
+    if continuesInfinite { return "stage \(stage): infinite continues" + replay }
     let warmup = "warmup \(Format.percent(settings.warmupPercent))"
     if settings.schedule == "constant-min" {
       let rate = "ηmin \(Format.scientific(settings.lrMin, significant: 3))"

@@ -148,6 +148,26 @@ struct ComparisonLabelTests {
       ])
   }
 
+  /// A run whose last stage continues an infinite span is labelled with the span's warmup (the
+  /// continuing stage logs 0 %: "infinite … · warmup 0%" read as a run that never warmed up).
+  @Test func aContinuedInfiniteSpanIsLabelledWithItsFirstStagesWarmup() {
+    func run(_ schedule: String, warmup: Double) -> [RunEvent] {
+      (1...2).map { stage in
+        .stageStart(
+          StageStartEvent(
+            stage: stage, dataset: "D\(stage - 1)", steps: 100, tokens: 1000,
+            startStep: 100 * (stage - 1), startTokens: 1000 * (stage - 1), schedule: schedule,
+            scheduleParameters: schedule == "infinite"
+              ? Self.infinite("cosine", anneal: true) : nil,
+            warmupFraction: stage == 2 && schedule == "infinite" ? 0 : warmup, lrMax: 4e-3,
+            lrMin: 4e-4, replayPercent: 0))
+      }
+    }
+    #expect(
+      Comparison.distinguishingLabels([run("infinite", warmup: 0.01), run("cosine", warmup: 0.02)])
+        == ["infinite cosine +anneal · warmup 1%", "cosine · warmup 2%"])
+  }
+
   @Test func otherScheduleParametersShowToo() {
     let wsd: JSONValue = .object([
       JSONMember("decay", .string("1-sqrt")), JSONMember("decayFraction", .double(0.2)),

@@ -180,6 +180,11 @@ struct FormatTests {
     settings.warmupPercent = 1
     #expect(
       StageMarker.label(stage: 3, settings: settings) == "stage 3: warmup 1% · ηmin 4e-4 · r25%")
+    // A stage continuing an infinite span never goes back to ηmax (it read "ηmax 4e-3").
+    settings.schedules = ["infinite"]
+    #expect(
+      StageMarker.label(stage: 2, settings: settings, continuesInfinite: true)
+        == "stage 2: infinite continues · r25%")
   }
 
   @Test func ticks() {
