@@ -282,6 +282,10 @@ public enum ScreenRenderer {
           let low = lows ? (s.minFinite.map { " (" + Format.loss($0) + ")" } ?? "") : ""
           text += "  " + TextSanitizer.clean(short, maxLength: 12) + " " + last + low
         }
+        // Datasets left out for room (D2, D3 of a four-domain run) are marked, not dropped unseen.
+        if datasets > 0 && run.validation.count > datasets {
+          text += "  " + (asciiOnly ? "..." : "…")
+        }
         return text
       }
     }

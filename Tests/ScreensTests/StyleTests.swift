@@ -86,6 +86,28 @@ struct StyleTests {
 }
 
 @Suite struct OverlayPinningTests {
+  /// Four-domain runs at 100 columns: the legend has room for D0 and D1 only, and marks that the
+  /// rest are left out (D2 and D3 went unseen); at 200 columns all four show.
+  @Test func legendMarksDatasetsLeftOut() {
+    var m = Fixtures.overlay3()
+    for i in m.runs.indices {
+      var d2 = m.runs[i].validation[0]
+      d2.name = "D2 code"
+      var d3 = m.runs[i].validation[1]
+      d3.name = "D3 shakespeare"
+      m.runs[i].validation += [d2, d3]
+      m.runs[i].name = "domains · replay \(i * 5)% · warmup 1%"
+    }
+    let narrow = ScreenRenderer.renderText(model: m, width: 100, height: 30)
+    let rows = narrow.split(separator: "\n").filter { $0.contains("domains · replay") }
+    #expect(rows.count == 3, "\(narrow)")
+    #expect(
+      rows.allSatisfy { $0.contains("D1 ") && !$0.contains("D3 ") && $0.contains("  … ") },
+      "\(narrow)")
+    let wide = ScreenRenderer.renderText(model: m, width: 200, height: 40)
+    #expect(wide.contains("D3 "), "\(wide)")
+  }
+
   /// At 80 columns a paused replay's long status keeps which run is pinned ("run 3/4"), dropping
   /// its label and dataset first; with room, the label shows too.
   @Test func aNarrowPausedReplayStillNamesThePinnedRun() {
