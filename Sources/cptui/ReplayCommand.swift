@@ -131,6 +131,12 @@ enum ReplayLoader {
       let notices = contents.notices + run.notices
       skipped.append(notices.isEmpty ? nil : notices.joined(separator: "; "))
     }
+    // Union baselines last, as compare lists them: run 1, pinned at the start, is a continual run
+    // (a folder's union-weak-shift.jsonl sorted first and was pinned, showing no forgetting).
+    let isUnion = Comparison(runs: runs, unionPaths: unionPaths).rows.map(\.isUnion)
+    let order = runs.indices.filter { !isUnion[$0] } + runs.indices.filter { isUnion[$0] }
+    runs = order.map { runs[$0] }
+    skipped = order.map { skipped[$0] }
     let comparison = Comparison(runs: runs, unionPaths: unionPaths)
     // The legend names a run by what sets it apart (`Comparison.shortNames`).
     let shortNames = comparison.shortNames

@@ -34,6 +34,15 @@ import Testing
       expect: ["strong-shift", "D0 english", "D1 german", "stage 2/2", "forgetting ΔD0 +0.04"])
   }
 
+  /// A folder whose union baseline sorts first (union-weak-shift.jsonl) still opens pinned on a
+  /// continual run, with its forgetting: baselines come last, as compare lists them.
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable))
+  func unionBaselinesComeLast() throws {
+    let folder = (Self.samples as NSString).deletingLastPathComponent + "/weak-shift"
+    try replay(
+      folder, expect: ["run 1/5: constant-min", "5 union-weak-shift", "forgetting ΔD0 +0.52"])
+  }
+
   @Test(.enabled(if: LiveScreenTests.tmuxAvailable))
   func damagedLogShowsTheSkippedLines() throws {
     var lines = try String(contentsOfFile: Self.sample, encoding: .utf8).split(separator: "\n")
