@@ -111,7 +111,7 @@ public enum ScreenRenderer {
     x += grid.put("cptui", x: x, y: r.y, style: Style(.title, .bold), maxWidth: right - x)
     // Parts give way when the line is short (the rate, the ETA, the dataset, the run name); the
     // stage and the step stay longest (a cut step count reads as a wrong one).
-    let name = s.runName.isEmpty ? nil : TextSanitizer.clean(s.runName, maxLength: 40)
+    let name = s.runName.isEmpty ? nil : TextSanitizer.clean(s.runName, maxLength: 64)
     // Before anything of the run is known (no stages), there is no stage or step to show.
     let known = s.stageCount > 0
     let stage = known ? "stage \(s.stage)/\(s.stageCount)" : nil
