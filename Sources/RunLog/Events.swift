@@ -470,6 +470,41 @@ public struct RunEndEvent: Sendable, Hashable {
 }
 
 extension RunEvent {
+  /// The event with its time moved on by `offset` seconds (one without a time as it is).
+  public func shiftingTime(by offset: Double) -> RunEvent {
+    func moved(_ t: Double?) -> Double? { t.map { $0 + offset } }
+    switch self {
+    case .header: return self
+    case .step(var e):
+      e.time = moved(e.time)
+      return .step(e)
+    case .eval(var e):
+      e.time = moved(e.time)
+      return .eval(e)
+    case .stageStart(var e):
+      e.time = moved(e.time)
+      return .stageStart(e)
+    case .stageEnd(var e):
+      e.time = moved(e.time)
+      return .stageEnd(e)
+    case .checkpoint(var e):
+      e.time = moved(e.time)
+      return .checkpoint(e)
+    case .note(var e):
+      e.time = moved(e.time)
+      return .note(e)
+    case .error(var e):
+      e.time = moved(e.time)
+      return .error(e)
+    case .resume(var e):
+      e.time = moved(e.time)
+      return .resume(e)
+    case .runEnd(var e):
+      e.time = moved(e.time)
+      return .runEnd(e)
+    }
+  }
+
   /// Seconds since the run started, when the event recorded it.
   public var time: Double? {
     switch self {

@@ -568,7 +568,16 @@ public enum RunLogReader {
     var evaluationEvery: Int?
     var kept: [RunEvent] = []
     kept.reserveCapacity(events.count)
-    for event in events {
+    // A resume without a time (checkpoints from before 27 Nov) restarted the clock at 0: its
+    // events' times go on from the last kept one instead, so that time never runs backwards.
+    var offset = 0.0
+    var pendingOffset: Double?
+    for var event in events {
+      if let pending = pendingOffset, let time = event.time {
+        offset = time < pending ? pending : 0
+        pendingOffset = nil
+      }
+      if offset > 0 { event = event.shiftingTime(by: offset) }
       if case .header(let header) = event, evaluationEvery == nil {
         evaluationEvery = header.config?["evaluation"]?["every"]?.intValue
       }
@@ -599,6 +608,8 @@ public enum RunLogReader {
           guard let step = earlier.step else { return false }
           return step > resume.step
         }
+        offset = 0
+        pendingOffset = resume.time == nil ? kept.last(where: { $0.time != nil })?.time : nil
       }
       kept.append(event)
     }

@@ -385,6 +385,27 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
     #expect(RunSummary(events: RunLogReader.applyingResumes(stopped)).endStatus == nil)
   }
 
+  /// A resume logged without a time (checkpoints from before 27 Nov) restarted the clock at 0:
+  /// its events go on from the last kept time, so exported times never run backwards. A resume
+  /// with a time (the clock carried on) is left as it is.
+  @Test func anOldResumesClockGoesOnFromTheStop() {
+    func step(_ n: Int, _ time: Double) -> RunEvent {
+      .step(StepEvent(stage: 1, step: n, tokens: n * 8, lr: 1e-3, loss: 2, time: time))
+    }
+    let checkpoint = RunEvent.checkpoint(CheckpointEvent(path: "c", step: 2, time: 20.5))
+    let old: [RunEvent] = [
+      step(1, 10), step(2, 20), checkpoint, .resume(ResumeEvent(step: 2)), step(3, 0.5),
+      step(4, 0.75),
+    ]
+    #expect(RunLogReader.applyingResumes(old).compactMap(\.time) == [10, 20, 20.5, 21, 21.25])
+    let carried: [RunEvent] = [
+      step(1, 10), step(2, 20), checkpoint, .resume(ResumeEvent(step: 2, time: 20.5)),
+      step(3, 21), step(4, 21.25),
+    ]
+    #expect(
+      RunLogReader.applyingResumes(carried).compactMap(\.time) == [10, 20, 20.5, 20.5, 21, 21.25])
+  }
+
   /// The evaluation a stop made at the resume step goes when no schedule made it (its step is not
   /// a multiple of `evaluation.every`, and no stage ended there); scheduled ones stay, and without
   /// a header config nothing is guessed.
