@@ -131,30 +131,40 @@ enum ReplayLoader {
       let notices = contents.notices + run.notices
       skipped.append(notices.isEmpty ? nil : notices.joined(separator: "; "))
     }
+    // Rows by path: compare may leave a run out of its table (a dataset named like a measure
+    // column); the replay still plays it, named by its file.
+    func rows(_ comparison: Comparison) -> [String: (row: Comparison.Row, name: String)] {
+      var out: [String: (row: Comparison.Row, name: String)] = [:]
+      for (row, name) in zip(comparison.rows, comparison.shortNames) where out[row.path] == nil {
+        out[row.path] = (row, name)
+      }
+      return out
+    }
     // Union baselines last, as compare lists them: run 1, pinned at the start, is a continual run
     // (a folder's union-weak-shift.jsonl sorted first and was pinned, showing no forgetting).
-    let isUnion = Comparison(runs: runs, unionPaths: unionPaths).rows.map(\.isUnion)
+    let first = rows(Comparison(runs: runs, unionPaths: unionPaths))
+    let isUnion = runs.map { first[$0.path]?.row.isUnion ?? false }
     let order = runs.indices.filter { !isUnion[$0] } + runs.indices.filter { isUnion[$0] }
     runs = order.map { runs[$0] }
     skipped = order.map { skipped[$0] }
     let comparison = Comparison(runs: runs, unionPaths: unionPaths)
-    // The legend names a run by what sets it apart (`Comparison.shortNames`).
-    let shortNames = comparison.shortNames
+    let byPath = rows(comparison)
     var replayRuns: [ReplayRun] = []
     for (index, run) in runs.enumerated() {
-      let row = comparison.rows[index]
-      let label = shortNames[index]
+      let row = byPath[run.path]
+      // The legend names a run by what sets it apart (`Comparison.shortNames`).
+      let label = row?.name ?? URL(fileURLWithPath: run.path).lastPathComponent
       let config: ExperimentConfig? = run.header?.config.flatMap {
         try? RunSupport.loader.parse(logged: $0, source: run.path)
       }
       replayRuns.append(
         ReplayRun(
           path: run.path, label: label, config: config, events: run.events,
-          skippedSummary: skipped[index], isUnion: row.isUnion))
+          skippedSummary: skipped[index], isUnion: row?.row.isUnion ?? false))
     }
     // Each run's union baseline, as compare pairs them.
     for index in replayRuns.indices {
-      if let union = comparison.rows[index].unionPath {
+      if let union = byPath[runs[index].path]?.row.unionPath {
         replayRuns[index].unionIndex = runs.firstIndex { $0.path == union }
       }
     }

@@ -234,6 +234,20 @@ import Testing
     #expect(bench.stdout.contains("scrub frame (7 seeks)"), "\(bench.stdout)")
   }
 
+  /// A log that compare leaves out of its table (its dataset is named like a measure column) is
+  /// still replayed with the others; the loader indexed the table by run and crashed.
+  @Test func aRunLeftOutOfTheTableStillReplays() throws {
+    let folder = try CLI.temporaryFolder("replay-left-out")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let text = try String(contentsOfFile: Self.sample, encoding: .utf8)
+    let clash = folder.appendingPathComponent("clash.jsonl").path
+    try text.replacingOccurrences(of: "\"D1\"", with: "\"avg\"").write(
+      toFile: clash, atomically: true, encoding: .utf8)
+    let open = try CLI.run(["dev", "replay-open", Self.sample5, clash])
+    #expect(open.status == 0, "\(open.stderr)")
+    #expect(open.stdout.contains("in 2 log(s)"), "\(open.stdout)")
+  }
+
   @Test func badArgumentsSayWhatIsWrong() throws {
     let speed = try CLI.run(["replay", Self.sample, "--speed", "fast"])
     #expect(speed.status != 0 && speed.stderr.contains("--speed"), "\(speed.stderr)")
