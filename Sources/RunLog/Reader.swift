@@ -568,13 +568,14 @@ public enum RunLogReader {
     var evaluationEvery: Int?
     var kept: [RunEvent] = []
     kept.reserveCapacity(events.count)
-    // A resume without a time (checkpoints from before 27 Nov) restarted the clock at 0: its
+    // A resume from a checkpoint of before 27 Nov (no saved time) restarted the clock at 0: its
     // events' times go on from the last kept one instead, so that time never runs backwards.
+    // Such a resume has no time (logged before 27 Nov) or one near 0 (logged since).
     var offset = 0.0
     var pendingOffset: Double?
     for var event in events {
       if let pending = pendingOffset, let time = event.time {
-        offset = time < pending ? pending : 0
+        offset = time < pending - 1 ? pending : 0
         pendingOffset = nil
       }
       if offset > 0 { event = event.shiftingTime(by: offset) }
@@ -609,7 +610,14 @@ public enum RunLogReader {
           return step > resume.step
         }
         offset = 0
-        pendingOffset = resume.time == nil ? kept.last(where: { $0.time != nil })?.time : nil
+        pendingOffset = kept.last(where: { $0.time != nil })?.time
+        // A second of slack: a carried-on clock starts at the checkpoint's saved time, a few
+        // milliseconds before its logged event.
+        if let pending = pendingOffset, let time = resume.time {
+          offset = time < pending - 1 ? pending : 0
+          pendingOffset = nil
+          if offset > 0 { event = event.shiftingTime(by: offset) }
+        }
       }
       kept.append(event)
     }

@@ -404,6 +404,12 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
     ]
     #expect(
       RunLogReader.applyingResumes(carried).compactMap(\.time) == [10, 20, 20.5, 20.5, 21, 21.25])
+    // Today's binary resuming an old checkpoint logs a time near 0: moved on too.
+    let restarted: [RunEvent] = [
+      step(1, 10), step(2, 20), checkpoint, .resume(ResumeEvent(step: 2, time: 0)), step(3, 0.5),
+    ]
+    #expect(
+      RunLogReader.applyingResumes(restarted).compactMap(\.time) == [10, 20, 20.5, 20.5, 21])
   }
 
   /// The evaluation a stop made at the resume step goes when no schedule made it (its step is not
