@@ -385,13 +385,17 @@ enum Overlays {
     let notes = commonNote + table.notes.prefix(3 - commonNote.count)
     // Notes are wrapped to the table's width (a caveat cut at "its column com…" said nothing),
     // at most three lines each.
-    let noteLines: [(text: String, common: Bool)] = notes.enumerated().flatMap { k, note in
-      Self.wrapped(TextSanitizer.clean(note), width: total - 2).prefix(3).map {
-        (text: $0, common: k < commonNote.count)
-      }
+    // The box's inner width, as centeredBox narrows it on a small screen.
+    let noteWidth = min(total + 2, grid.width - 2) - 4
+    let ellipsis = grid.glyphs.ellipsis
+    let noteGroups: [[(text: String, common: Bool)]] = notes.enumerated().map { k, note in
+      let lines = Self.wrapped(TextSanitizer.clean(note, maxLength: 1000), width: noteWidth)
+      // A fourth line and more are said with "…" at the end of the third.
+      let kept = lines.count > 3 ? Array(lines.prefix(2)) + [lines[2] + " " + ellipsis] : lines
+      return kept.map { (text: $0, common: k < commonNote.count) }
     }
     let r = centeredBox(
-      total + 2, rows.count + 6 + noteLines.count,
+      total + 2, rows.count + 6 + noteGroups.reduce(0) { $0 + $1.count },
       title: "comparison", grid: &grid)
     let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 2)
     var x = inner.x
@@ -427,10 +431,13 @@ enum Overlays {
     }
     // Notes between the rows and the hint: the name parts left out, why a Δunion is empty, and
     // the like (cut to the box).
-    // One blank line above them and one below, before the hint.
+    // One blank line above them and one below, before the hint. On a short screen whole notes
+    // go from the end (a note's tail alone said nothing; the names' key comes first).
+    let room = max(0, inner.maxY - 2 - (inner.y + rows.count + 1))
+    var noteLines: [(text: String, common: Bool)] = []
+    for group in noteGroups where noteLines.count + group.count <= room { noteLines += group }
     for (k, line) in noteLines.enumerated() {
       let y = inner.maxY - 2 - noteLines.count + k
-      guard y > inner.y + rows.count else { continue }
       grid.putTruncated(
         line.text, x: inner.x, y: y, width: inner.width,
         style: Style(line.common ? .muted : .warning))
