@@ -460,8 +460,8 @@ public struct RunState: Sendable, Equatable {
       out.append(
         currentStage >= plannedStages.count
           ? "stage \(currentStage) done: the run is complete · q ends it · n adds a stage"
-          : "stage \(currentStage) done: set up stage \(currentStage + 1) in the stage panel (n), "
-            + "Enter starts it · q quits")
+          : "stage \(currentStage) done: set up stage \(currentStage + 1) in the panel (n), Enter "
+            + "starts it · q quits")
       if checkpointRequested {
         out.append("saving a checkpoint…")
       } else if let c = checkpointNotice {

@@ -91,7 +91,7 @@ public enum ScreenLoop {
               // Without colours (NO_COLOR, a monochrome terminal) every theme looks the same.
               let shown =
                 term.capabilities.colors == 0
-                ? "theme: \(name) (no colours here: NO_COLOR or the terminal; all themes look alike)"
+                ? "theme: \(name) (no colours here: themes look alike)"
                 : "theme: \(name)"
               themeNotice = (shown, DispatchTime.now().uptimeNanoseconds + 3_000_000_000)
             } catch {

@@ -125,7 +125,9 @@ public enum ScreenRenderer {
     let eta = training ? s.etaSeconds.map { "ETA " + Format.duration($0) } : nil
     // An overlay's "run 3/4: warmup 1%" gives way to "run 3/4" before it goes: which run the
     // numbers are is worth more than its dataset.
-    let shortName = name.flatMap { n in n.range(of: ": ").map { String(n[..<$0.lowerBound]) } }
+    let shortName = name.flatMap { n in
+      n.firstMatch(of: /^run \d+\/\d+(?=: )/).map { String($0.output) }
+    }
     var keep = (name: true, dataset: true, rate: true, eta: true)
     var shownName = name
     func line() -> String {

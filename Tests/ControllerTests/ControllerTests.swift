@@ -134,7 +134,7 @@ enum Script {
     let model = live.screenModel()
     #expect(model.status.mode == .waiting, "between stages: waiting, not paused")
     #expect(model.status.etaSeconds == nil)
-    #expect(model.notices.first?.contains("set up stage 2 in the stage panel (n)") == true)
+    #expect(model.notices.first?.contains("set up stage 2 in the panel (n)") == true)
     let headless = Script.fold(
       Script.stageOne(config), into: RunState(config: config, interactive: false))
     #expect(headless.panelRequest == 0)
