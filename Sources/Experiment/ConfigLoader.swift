@@ -860,6 +860,7 @@ struct ConfigDecoder {
     let text = try scalar(value, expected: "a fraction, steps or tokens")
     let parts = text.split(separator: " ", omittingEmptySubsequences: true)
     if parts.count == 2, let number = Self.parseCount(String(parts[0])) {
+      guard number >= 0 else { throw error(value, "a warmup of \(text) is negative") }
       switch parts[1] {
       case "steps", "step": return .steps(number)
       case "tokens", "token": return .tokens(number)

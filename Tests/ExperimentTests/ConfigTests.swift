@@ -130,6 +130,13 @@ let errorCases: [ErrorCase] = [
       "t.yaml:12:13: stages.1.replay: 5% replay needs an earlier dataset to replay from (set replayFrom)"
   ),
   .init(
+    name: "a negative warmup in steps",
+    yaml: head
+      + twoStages.replacingOccurrences(
+        of: "steps: 100\n  - dataset: D1",
+        with: "steps: 100\n    warmup: -10 steps\n  - dataset: D1"),
+    message: "t.yaml:12:13: stages.1.warmup: a warmup of -10 steps is negative"),
+  .init(
     name: "replay from the stage's own data",
     yaml: head + twoStages + "\n    replayFrom: [D1]",
     message:
