@@ -152,6 +152,20 @@ public final class Trainer: @unchecked Sendable {
       let state = try? JSONDecoder().decode(TrainerState.self, from: Data(stateText.utf8))
     else { throw CheckpointError(path: path, reason: "no trainer state (cptui.trainer metadata)") }
     let saved = try loader.parse(yaml: state.config, source: path)
+    // The position must be one the saved plan has: the stage, its step, and the run's step as the
+    // stages before it add up (a damaged one ended, cut short or crashed the resumed run).
+    let stagesBefore = saved.stages.prefix(max(0, state.stageIndex)).reduce(0) { $0 + $1.steps }
+    guard saved.stages.indices.contains(state.stageIndex),
+      (0...saved.stages[state.stageIndex].steps).contains(state.stageStep),
+      state.globalStep == stagesBefore + state.stageStep
+    else {
+      throw CheckpointError(
+        path: path,
+        reason:
+          "its trainer state is damaged (stage index \(state.stageIndex), stage step "
+          + "\(state.stageStep), step \(state.globalStep) do not fit its \(saved.stages.count)-stage "
+          + "plan)")
+    }
     if let loggedStep, loggedStep != state.globalStep {
       throw CheckpointError(
         path: path,

@@ -300,6 +300,21 @@ struct TrainerTests {
     #expect(throws: CheckpointError.self) {
       try misnamed.restore(checkpoint: checkpoint.path, loggedStep: 7)
     }
+    // A trainer state whose position does not fit its plan (one digit of the stage index
+    // changed: the resume "completed" the run at once) is refused as damaged.
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: checkpoint.path)))
+    let key = Array(#"stageIndex\":"#.utf8)
+    let at = try #require(
+      (0...(bytes.count - key.count)).first { Array(bytes[$0..<$0 + key.count]) == key })
+    bytes[at + key.count] = UInt8(ascii: "7")
+    let damaged = folder + "damaged.safetensors"
+    try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+    do {
+      try misnamed.restore(checkpoint: damaged)
+      Issue.record("a damaged trainer state was restored")
+    } catch {
+      #expect("\(error)".contains("its trainer state is damaged"), "\(error)")
+    }
   }
 
   @Test func interactiveRunWaitsAndTakesTheChosenStage() throws {
