@@ -163,6 +163,10 @@ private struct Fields {
       throw EventDecodingError(
         "field \"stage\" must be 1 or more (stages count from 1), got \(stage)")
     }
+    // No run has this many stages: a damaged number would have readers plan every one of them.
+    guard stage <= 100_000 else {
+      throw EventDecodingError("field \"stage\" must be at most 100000, got \(stage)")
+    }
     return stage
   }
 
@@ -305,6 +309,10 @@ extension RunEvent {
           config: fields.value("config"), data: fields.value("data")))
     case "stageStart":
       let steps = try fields.int("steps")
+      // At most 2^36 steps (far past any CPU run), so that steps × tokens per step cannot overflow.
+      guard (0...(1 << 36)).contains(steps) else {
+        throw EventDecodingError("field \"steps\" must be 0 to 2^36, got \(steps)")
+      }
       self = .stageStart(
         StageStartEvent(
           stage: try fields.stage(), name: try fields.optionalString("name"),

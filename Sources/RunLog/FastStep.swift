@@ -35,8 +35,8 @@ enum FastStep {
       guard let value = number(&parser) else { return nil }
       switch key {
       case .stage:
-        // Stage 0 or below goes the general way, which names the problem.
-        guard let integer = value.int, integer >= 1 else { return nil }
+        // Stage 0 or below, or past 100000, goes the general way, which names the problem.
+        guard let integer = value.int, (1...100_000).contains(integer) else { return nil }
         stage = integer
       case .step:
         guard let integer = value.int else { return nil }

@@ -125,6 +125,23 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
       #expect(contents.events.count == 1 && contents.skippedCount == 1)
       #expect(contents.skippedSummary?.contains("stages count from 1") == true, "\(contents)")
     }
+    // A stage number or step count no run has is a damaged line too (replay and follow planned
+    // every stage up to it and ran out of memory, or overflowed steps × tokens).
+    for (line, reason) in [
+      (
+        #"{"type":"step","stage":99999999999,"step":1,"tokens":8,"lr":0.1,"loss":2}"#,
+        "at most 100000"
+      ),
+      (
+        #"{"type":"stageStart","stage":3,"dataset":"D0","steps":4611686018427387904,"lrMax":1,"lrMin":0}"#,
+        "must be 0 to 2^36"
+      ),
+    ] {
+      let header = #"{"type":"header","schemaVersion":1,"runName":"r"}"#
+      let contents = try RunLogReader.read(bytes: Array((header + "\n" + line + "\n").utf8))
+      #expect(contents.events.count == 1 && contents.skippedCount == 1)
+      #expect(contents.skippedSummary?.contains(reason) == true, "\(contents)")
+    }
     #expect(try JSONText.parse("1e3").doubleValue == 1000)
     #expect(try JSONText.parse(#""\u00e9\ud83d\ude00""#) == .string("é😀"))
     #expect(throws: JSONParseError.self) { try JSONText.parse("{\"a\":1,}") }
