@@ -36,8 +36,16 @@ struct BenchCommand: ParsableCommand {
   ) var profile = false
 
   func validate() throws {
-    if batch <= 0 { throw ValidationError("--batch must be positive") }
-    if steps <= 0 { throw ValidationError("--steps must be positive") }
+    // Upper bounds far past what the machine can run, so sizes cannot overflow.
+    if batch <= 0 || batch > 4096 {
+      throw ValidationError("--batch must be 1 to 4096, got \(batch)")
+    }
+    if steps <= 0 || steps > 1_000_000 {
+      throw ValidationError("--steps must be 1 to 1000000, got \(steps)")
+    }
+    if warmup < 0 || warmup > 1_000_000 {
+      throw ValidationError("--warmup must be 0 to 1000000, got \(warmup)")
+    }
     try RunSupport.checkThreads(threads)
   }
 

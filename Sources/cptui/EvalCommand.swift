@@ -21,7 +21,10 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "Windows per forward pass.") var batch = 8
 
   func validate() throws {
-    if batch < 1 { throw ValidationError("--batch must be 1 or more, got \(batch)") }
+    // A batch is windows held at once: past 4096 it only costs memory (13 GB at 1e8).
+    if batch < 1 || batch > 4096 {
+      throw ValidationError("--batch must be 1 to 4096, got \(batch)")
+    }
     if let context, context < 1 { throw ValidationError("--context must be 1 or more") }
   }
 

@@ -37,9 +37,15 @@ struct ScheduleCommand: ParsableCommand {
   var csv = false
 
   func validate() throws {
-    if width < 20 { throw ValidationError("--width must be 20 or more, got \(width)") }
-    if height < 4 { throw ValidationError("--height must be 4 or more, got \(height)") }
-    if rows < 2 { throw ValidationError("--rows must be 2 or more, got \(rows)") }
+    if !(20...1000).contains(width) {
+      throw ValidationError("--width must be 20 to 1000, got \(width)")
+    }
+    if !(4...500).contains(height) {
+      throw ValidationError("--height must be 4 to 500, got \(height)")
+    }
+    if !(2...100_000).contains(rows) {
+      throw ValidationError("--rows must be 2 to 100000, got \(rows)")
+    }
   }
 
   /// Most learning rates the plot is drawn from.

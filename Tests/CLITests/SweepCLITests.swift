@@ -510,10 +510,18 @@ struct OutputPathErrorTests {
       (["compare", samples, "--average", "-1"], "--average must be 1 or more, got -1"),
       (["run", "tiny", "--threads", "-2"], "--threads must be positive, got -2"),
       (
-        ["eval", "--checkpoint", "x", "--tokens", "y", "--batch", "0"], "--batch must be 1 or more"
+        ["eval", "--checkpoint", "x", "--tokens", "y", "--batch", "0"], "--batch must be 1 to 4096"
       ),
-      (["schedule", "tiny", "--rows", "0"], "--rows must be 2 or more"),
-      (["schedule", "tiny", "--width", "5"], "--width must be 20 or more"),
+      // Sizes past any use are refused before they overflow or run for hours.
+      (
+        ["eval", "--checkpoint", "x", "--tokens", "y", "--batch", "9223372036854775807"],
+        "--batch must be 1 to 4096"
+      ),
+      (["schedule", "tiny", "--rows", "0"], "--rows must be 2 to 100000"),
+      (["schedule", "tiny", "--width", "5"], "--width must be 20 to 1000"),
+      (["schedule", "tiny", "--height", "9223372036854775807"], "--height must be 4 to 500"),
+      (["bench", "--warmup", "-1"], "--warmup must be 0 to 1000000, got -1"),
+      (["bench", "--batch", "9223372036854775807"], "--batch must be 1 to 4096"),
     ]
     // A config error is exit status 1 for every command that reads configs.
     for command in ["run", "schedule", "sweep"] {
