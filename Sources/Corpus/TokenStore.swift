@@ -72,6 +72,23 @@ public final class TokenStore: @unchecked Sendable {
     }
   }
 
+  /// The largest token id in both splits (-1 when empty): a cache whose ids reach past the
+  /// tokenizer's vocabulary is damaged (the model would trap on it mid-run).
+  public func largestTokenID() -> Int {
+    var largest = -1
+    for file in [train, validation] where file.count > 0 {
+      let base = file.bytes.baseAddress!
+      if meta.bytesPerToken == 2 {
+        let p = base.assumingMemoryBound(to: UInt16.self)
+        for i in 0..<(file.count / 2) { largest = max(largest, Int(UInt16(littleEndian: p[i]))) }
+      } else {
+        let p = base.assumingMemoryBound(to: UInt32.self)
+        for i in 0..<(file.count / 4) { largest = max(largest, Int(UInt32(littleEndian: p[i]))) }
+      }
+    }
+    return largest
+  }
+
   /// Copies `count` tokens starting at `start` of a split into `out`.
   @inline(__always)
   public func copy(
@@ -258,19 +275,30 @@ extension DataManager {
         store.meta.tokenizerHash == tokenizer.hash,
         store.meta.textHash == text.manifestHash
       {
+        // Ids past the vocabulary: the cached files were damaged; they are made again.
+        guard store.largestTokenID() < tokenizer.vocabSize else {
+          log("\(dir.path): token ids past the vocabulary (a damaged cache): tokenizing again")
+          stores.append(try rebuilt(text, dir, tokenizer: tokenizer))
+          continue
+        }
         stores.append(store)
         continue
       }
-      let meta = try TokenStore.build(
-        text: text, tokenizer: tokenizer, split: split, directory: dir)
-      log(
-        String(
-          format: "tokenized %@: %d + %d tokens in %.1f s", text.name, meta.trainTokens,
-          meta.validationTokens, meta.seconds))
-      stores.append(try TokenStore(directory: dir, name: text.name))
+      stores.append(try rebuilt(text, dir, tokenizer: tokenizer))
     }
     return TokenDataset(
       name: spec.displayName, components: stores, weights: leaves.map { $0.weight })
+  }
+
+  /// Tokenizes `text` into `dir` (replacing what is there) and opens the store.
+  private func rebuilt(_ text: TextStore, _ dir: URL, tokenizer: BPETokenizer) throws -> TokenStore
+  {
+    let meta = try TokenStore.build(text: text, tokenizer: tokenizer, split: split, directory: dir)
+    log(
+      String(
+        format: "tokenized %@: %d + %d tokens in %.1f s", text.name, meta.trainTokens,
+        meta.validationTokens, meta.seconds))
+    return try TokenStore(directory: dir, name: text.name)
   }
 
   /// Everything a multi-stage run needs: the tokenizer trained on the first stage's dataset (D0)

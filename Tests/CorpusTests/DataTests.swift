@@ -176,6 +176,20 @@ func temporaryCache() -> CorpusCache {
     let tokenizedBefore = lines.filter { $0.hasPrefix("tokenized") }.count
     _ = try manager.tokens(.builtin("synthetic"), tokenizer: tok)
     #expect(lines.filter { $0.hasPrefix("tokenized") }.count == tokenizedBefore)
+    // A damaged cache (ids past the vocabulary: the model trapped mid-run) is made again.
+    #expect(c.largestTokenID() < tok.vocabSize)
+    let folder = cache.tokens.appendingPathComponent(tok.hash)
+    let stores = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+    let own = try #require(stores.first { $0.hasPrefix("synthetic-s") }, "\(stores)")
+    let validation = folder.appendingPathComponent(own).appendingPathComponent("val.bin")
+    let handle = try FileHandle(forWritingTo: validation)
+    try handle.seek(toOffset: 20)
+    try handle.write(contentsOf: Data([0xFF, 0xFF]))
+    try handle.close()
+    let repaired = try manager.tokens(.builtin("synthetic"), tokenizer: tok)
+    #expect(lines.contains { $0.contains("a damaged cache") }, "\(lines)")
+    #expect(lines.filter { $0.hasPrefix("tokenized") }.count == tokenizedBefore + 1)
+    #expect(repaired.components[0].largestTokenID() < tok.vocabSize)
     // Other languages reuse the same tokenizer and tokenize less efficiently.
     let de = try manager.tokens(.builtin("synthetic-de"), tokenizer: tok)
     #expect(de.components[0].meta.bytesPerTokenOfText < c.meta.bytesPerTokenOfText)
