@@ -335,12 +335,23 @@ struct DataTokenizer: ParsableCommand {
       } else {
         tok = try manager.tokenizer(vocabSize: vocab ?? 4096, trainedOn: DatasetSpec.parse(dataset))
       }
+      // As every output file: a device or pipe written in place (an atomic replace put a regular
+      // file where /dev/full was), a failed write an error; a folder is refused.
+      var isFolder: ObjCBool = false
+      if output.hasSuffix("/")
+        || (FileManager.default.fileExists(atPath: output, isDirectory: &isFolder)
+          && isFolder.boolValue)
+      {
+        throw CLIError("--output \(output): a folder; name the file (\(output)/tokenizer.json)")
+      }
+      let parent = URL(fileURLWithPath: output).deletingLastPathComponent()
       do {
-        try tok.save(to: URL(fileURLWithPath: output))
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
       } catch {
         throw CLIError("\(output): \(FileErrorText.describe(error))")
       }
-      printText("wrote \(output): vocab \(tok.vocabSize), hash \(tok.hash)")
+      try OutputFile.write(tok.huggingFaceJSON(), to: output)
+      if output != "-" { printText("wrote \(output): vocab \(tok.vocabSize), hash \(tok.hash)") }
     }
   }
 }

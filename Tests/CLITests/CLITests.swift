@@ -306,5 +306,15 @@ struct DataErrorCLITests {
     #expect(preset.status == 0 && preset.stdout.contains("vocab 256"), "\(preset)")
     let encoded = try CLI.run(["data", "encode", "--tokenizer", out, text])
     #expect(encoded.status == 0 && encoded.stdout.contains("[104,101,108,108,111]"), "\(encoded)")
+    // A device is written in place (a full one fails, naming it), never replaced by a file; a
+    // folder is refused.
+    let full = try CLI.run(
+      ["data", "tokenizer", "tiny", "--output", "/dev/full"], environment: ["CPTUI_CACHE": cache])
+    #expect(full.status != 0 && full.stderr.contains("/dev/full"), "\(full)")
+    var info = stat()
+    #expect(stat("/dev/full", &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR)
+    let toFolder = try CLI.run(
+      ["data", "tokenizer", "tiny", "--output", folder + "/"], environment: ["CPTUI_CACHE": cache])
+    #expect(toFolder.status != 0 && toFolder.stderr.contains("a folder"), "\(toFolder)")
   }
 }
