@@ -213,6 +213,22 @@ struct ChartExportTests {
     #expect(legend.contains("sweep__seed=1") && legend.contains("sweep__seed=2"), "\(legend)")
   }
 
+  /// Union baselines come last, as compare and replay list them, whatever the order given (the
+  /// shipped weak-shift folder sorts union-weak-shift.jsonl first).
+  @Test func unionBaselinesComeLast() throws {
+    let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("sample-runs/weak-shift")
+    let paths = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+      .filter { $0.hasSuffix(".jsonl") }.sorted()
+      .map { folder.appendingPathComponent($0).path }
+    #expect(paths.first?.hasSuffix("union-weak-shift.jsonl") == true, "\(paths)")
+    let (runs, _) = try ExportRun.load(paths: paths)
+    #expect(runs.count == paths.count)
+    #expect(runs.last?.path.hasSuffix("union-weak-shift.jsonl") == true)
+    #expect(runs.dropLast().allSatisfy { !$0.path.contains("union") }, "\(runs.map(\.path))")
+  }
+
   @Test func logTextIsEscapedInSVGAndCSV() throws {
     let nasty = "evil\u{1}\u{1b}[31m <b>&amp; \"q\", 'x'\nnext\u{7f}"
     var events = Self.events(name: nasty)
