@@ -77,8 +77,7 @@ public struct ExportRun: Sendable {
     }
     var runs = zip(paths, eventLists).map { ExportRun(path: $0.0, events: $0.1) }
     // Union baselines last, as compare and replay list them (so a run keeps its colour).
-    let union = runs.map { Comparison.isUnionName($0.name) }
-    let order = runs.indices.filter { !union[$0] } + runs.indices.filter { union[$0] }
+    let order = Comparison.unionsLast(runs.map { Comparison.isUnionName($0.name) })
     runs = order.map { runs[$0] }
     eventLists = order.map { eventLists[$0] }
     let labels = Comparison.labels(

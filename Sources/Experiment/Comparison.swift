@@ -190,7 +190,7 @@ public struct Comparison: Sendable {
       rows.append(
         Row(
           path: run.path, name: name, label: "", summary: summary,
-          isUnion: unionPaths.contains(run.path) || Self.isUnionName(name),
+          isUnion: Self.isUnion(path: run.path, runName: summary.runName, unionPaths: unionPaths),
           deltaToUnion: nil))
     }
     // An --average beyond what a stage's last fifth holds is honoured only that far: said.
@@ -338,6 +338,20 @@ public struct Comparison: Sendable {
 
   /// Whether a run named `name` (its header's run name, else its file name) is a union baseline.
   public static func isUnionName(_ name: String) -> Bool { name.lowercased().hasPrefix("union") }
+
+  /// Whether a run is a union baseline: given with `--union`, or named so (its header's run name,
+  /// else its file's name, starts with "union").
+  public static func isUnion(path: String, runName: String?, unionPaths: Set<String> = []) -> Bool {
+    let name =
+      runName.flatMap { $0.isEmpty ? nil : $0 } ?? URL(fileURLWithPath: path).lastPathComponent
+    return unionPaths.contains(path) || isUnionName(name)
+  }
+
+  /// Run indices as compare, replay and export list runs: continual runs in the order given, union
+  /// baselines, the yardstick, last.
+  public static func unionsLast(_ isUnion: [Bool]) -> [Int] {
+    isUnion.indices.filter { !isUnion[$0] } + isUnion.indices.filter { isUnion[$0] }
+  }
 
   /// Whether a run and its union baseline train budgets too far apart for Δunion to compare like
   /// with like: more than 1 % (a step or two of rounding tokens to steps is the same budget).

@@ -156,7 +156,7 @@ struct CompareReport {
     self.comparison = comparison
     // Unsorted, the runs keep their order (the logs' natural order), and union baselines, the
     // yardstick, come last.
-    var rows = comparison.rows.filter { !$0.isUnion } + comparison.rows.filter(\.isUnion)
+    var rows = Comparison.unionsLast(comparison.rows.map(\.isUnion)).map { comparison.rows[$0] }
     if let column {
       rows.sort { a, b in
         switch column {

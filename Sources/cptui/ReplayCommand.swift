@@ -142,9 +142,10 @@ enum ReplayLoader {
     }
     // Union baselines last, as compare lists them: run 1, pinned at the start, is a continual run
     // (a folder's union-weak-shift.jsonl sorted first and was pinned, showing no forgetting).
-    let first = rows(Comparison(runs: runs, unionPaths: unionPaths))
-    let isUnion = runs.map { first[$0.path]?.row.isUnion ?? false }
-    let order = runs.indices.filter { !isUnion[$0] } + runs.indices.filter { isUnion[$0] }
+    let order = Comparison.unionsLast(
+      runs.map {
+        Comparison.isUnion(path: $0.path, runName: $0.header?.runName, unionPaths: unionPaths)
+      })
     runs = order.map { runs[$0] }
     skipped = order.map { skipped[$0] }
     let comparison = Comparison(runs: runs, unionPaths: unionPaths)
