@@ -56,7 +56,7 @@ extension ScreenModel {
       // A proposal that cannot start as it is (infinite past the plan) says so at once, and one
       // that carries a typed η max above the ladder (stage 3 copies stage 2's) warns again.
       view.entryError =
-        nextStage.startRefusal ?? StageSteps.highRateWarning(nextStage.lrMax).map { "η max " + $0 }
+        nextStage.startRefusal ?? Self.etaMaxWarning(nextStage.lrMax)
     case .pause: return [.togglePause]
     case .smoothing: view.smoothing.toggle()
     case .logY: view.logY.toggle()
@@ -231,14 +231,19 @@ extension ScreenModel {
       view.entryText = ""
       view.entryError = nil
       // Taken (a config may hold it too), but said: such rates make these models' loss explode.
-      if view.stageField == .lrMax, let warning = StageSteps.highRateWarning(v) {
-        view.entryError = "η max " + warning
+      if view.stageField == .lrMax, let warning = Self.etaMaxWarning(v) {
+        view.entryError = warning
       }
       return true
     case .failure(let e):
       view.entryError = e.message
       return false
     }
+  }
+
+  /// The panel's message for an η max above the ladder ("η max 1e-1 is above 5e-2: …"), else nil.
+  static func etaMaxWarning(_ lrMax: Double) -> String? {
+    StageSteps.highRateWarning(lrMax).map { "η max " + $0 }
   }
 
   mutating func set(_ field: StageField, _ v: Double) {
