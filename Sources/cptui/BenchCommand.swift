@@ -15,10 +15,12 @@ struct BenchCommand: ParsableCommand {
       """)
 
   @OptionGroup var model: ModelOptions
-  @Option(help: "Sequences per batch (B).") var batch = 16
-  @Option(help: "Timed training steps (and at least as many evaluation passes, over 1 s or more).")
+  @Option(help: "Sequences per batch (B), 1–4096.") var batch = 16
+  @Option(
+    help:
+      "Timed training steps, 1–1000000 (and at least as many evaluation passes, over 1 s or more).")
   var steps = 10
-  @Option(help: "Untimed steps first.") var warmup = 2
+  @Option(help: "Untimed steps first, 0–1000000.") var warmup = 2
   @Option(help: "Engine threads: OpenBLAS and cptui's own loops (default: what OpenBLAS chose).")
   var threads: Int?
   @Option(

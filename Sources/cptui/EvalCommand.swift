@@ -18,7 +18,7 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "A cptui checkpoint (.safetensors).") var checkpoint: String
   @Option(help: "A file of little-endian uint16 token ids.") var tokens: String
   @Option(help: "Window length (default: the checkpoint's context).") var context: Int?
-  @Option(help: "Windows per forward pass.") var batch = 8
+  @Option(help: "Windows per forward pass, 1–4096.") var batch = 8
 
   func validate() throws {
     // A batch is windows held at once: past 4096 it only costs memory (13 GB at 1e8).

@@ -21,13 +21,14 @@ struct ScheduleCommand: ParsableCommand {
       "Override a config key, e.g. stages.2.replay=25 (repeatable).", valueName: "key=value"))
   var overrides: [String] = []
 
-  @Option(help: "Plot width in characters.")
+  @Option(help: "Plot width in characters, 20–1000.")
   var width: Int = 72
 
-  @Option(help: "Plot height in characters.")
+  @Option(help: "Plot height in characters, 4–500.")
   var height: Int = 12
 
-  @Option(help: "Rows of the step table (stage starts and warmup ends are added to them).")
+  @Option(
+    help: "Rows of the step table, 2–100000 (stage starts and warmup ends are added to them).")
   var rows: Int = 16
 
   @Flag(help: "Draw with ASCII characters instead of braille dots.")
