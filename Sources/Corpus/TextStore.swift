@@ -57,15 +57,22 @@ public final class TextStore: @unchecked Sendable {
     manifestHash = SHA256.hex(manifestData)
     text = try MappedFile(directory.appendingPathComponent("text.bin"))
     let idx = try MappedFile(directory.appendingPathComponent("docs.u64"))
+    let damaged = CorpusError.badCache(
+      "document index \(directory.appendingPathComponent("docs.u64").path) does not match its text")
+    // A damaged index (cut short, flipped bits) must not reach `document(_:)`: offsets start at 0,
+    // rise (empty documents are dropped), end at the text's size, one per document plus one.
+    guard idx.count % 8 == 0, idx.count / 8 == manifest.documents + 1 else { throw damaged }
     var offs: [Int] = []
     offs.reserveCapacity(idx.count / 8)
     for i in 0..<(idx.count / 8) {
-      offs.append(
-        Int(UInt64(littleEndian: idx.bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))))
+      let raw = UInt64(
+        littleEndian: idx.bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
+      guard raw <= UInt64(text.count), offs.last.map({ raw > UInt64($0) }) ?? true else {
+        throw damaged
+      }
+      offs.append(Int(raw))
     }
-    guard offs.first == 0, offs.last == text.count else {
-      throw CorpusError.badCache("document index of \(directory.path) does not match its text")
-    }
+    guard offs.first == 0, offs.last == text.count else { throw damaged }
     offsets = offs
   }
 

@@ -195,6 +195,37 @@ func temporaryCache() -> CorpusCache {
     #expect(de.components[0].meta.bytesPerTokenOfText < c.meta.bytesPerTokenOfText)
   }
 
+  /// A damaged document index (one offset past the text, offsets out of order, cut short) is refused
+  /// with the file named, and the text is prepared again rather than trapping in `document(_:)`.
+  @Test func damagedDocumentIndexIsPreparedAgain() throws {
+    let cache = temporaryCache()
+    defer { try? FileManager.default.removeItem(at: cache.root) }
+    var lines: [String] = []
+    let manager = DataManager(cache: cache, log: { lines.append($0) })
+    let store = try manager.textStore(.builtin("synthetic"))
+    let folder = cache.text.appendingPathComponent("synthetic")
+    let index = folder.appendingPathComponent("docs.u64")
+    let intact = try Data(contentsOf: index)
+    var pastText = intact
+    pastText.replaceSubrange(8..<16, with: Data(repeating: 0xFF, count: 8))
+    var outOfOrder = intact
+    outOfOrder.replaceSubrange(8..<16, with: intact[24..<32])
+    for damaged in [pastText, outOfOrder, intact.prefix(intact.count - 8), intact.prefix(13)] {
+      try damaged.write(to: index)
+      #expect {
+        _ = try TextStore(directory: folder, name: "synthetic")
+      } throws: { error in
+        "\(error)".contains("docs.u64")
+      }
+      let again = try manager.textStore(.builtin("synthetic"))
+      #expect(again.documentCount == store.documentCount)
+      #expect(
+        Array(again.document(again.documentCount - 1))
+          == Array(store.document(store.documentCount - 1)))
+    }
+    #expect(lines.filter { $0.hasPrefix("prepared") }.count == 5, "\(lines)")
+  }
+
   @Test func prepareStagesUsesOneTokenizer() throws {
     let cache = temporaryCache()
     defer { try? FileManager.default.removeItem(at: cache.root) }
