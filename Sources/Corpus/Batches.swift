@@ -85,6 +85,25 @@ public final class BatchMixer: @unchecked Sendable {
     else {
       throw CorpusError.invalidArgument("saved sampler state does not match these replay datasets")
     }
+    // Values a mixer never reaches would trap in `nextBatch` (negative or huge cursors) or loop
+    // there for ever (xoshiro's all-zero state only gives zeros).
+    let rng = saved.rng
+    let credits = saved.replayCredits + saved.componentCredits.joined()
+    let cursorLimit =
+      replayOrder == .sequential ? replay.map { $0.components.map(\.trainCount) } : nil
+    let cursorsFit = saved.cursors.indices.allSatisfy { d in
+      saved.cursors[d].indices.allSatisfy { c in
+        (0...(cursorLimit?[d][c] ?? Int.max / 2)).contains(saved.cursors[d][c])
+      }
+    }
+    guard rng.s0 | rng.s1 | rng.s2 | rng.s3 != 0, saved.step >= 0, saved.replayedRows >= 0,
+      saved.carry.isFinite, (0...1).contains(saved.carry), credits.allSatisfy(\.isFinite),
+      cursorsFit
+    else {
+      throw CorpusError.invalidArgument(
+        "saved sampler state is damaged (a value no sampler reaches: all-zero random state, "
+          + "a negative count or a cursor past its split)")
+    }
     state = saved
   }
 

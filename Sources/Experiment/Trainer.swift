@@ -215,9 +215,16 @@ public final class Trainer: @unchecked Sendable {
     {
       lastPeriodicCheckpoint = checkpointPath
     }
-    if !stageEnded, stageStep > 0, stageIndex < config.stages.count, let saved = state.mixer {
+    if !stageEnded, stageStep > 0, stageIndex < config.stages.count {
+      // Mid-stage, the batches go on from the saved sampler; without it the next step had none.
+      guard let saved = state.mixer else {
+        throw CheckpointError(
+          path: path, reason: "it holds no sampler state (cptui.trainer mixer) in mid-stage")
+      }
       let m = try makeMixer(stage: stageIndex)
-      try m.restore(saved)
+      do { try m.restore(saved) } catch let error as CorpusError {
+        throw CheckpointError(path: path, reason: "\(error)")
+      }
       mixer = m
     }
     resumed = true

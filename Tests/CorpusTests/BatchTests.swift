@@ -162,6 +162,32 @@ final class BatchFixture: @unchecked Sendable {
     #expect(throws: CorpusError.self) { try b.restore(a.state) }
   }
 
+  /// A saved state with values no mixer reaches (from a damaged checkpoint) is refused: an all-zero
+  /// random state looped for ever in `below`, a negative or too large cursor read outside its split.
+  @Test func restoreRejectsDamagedValues() throws {
+    for order in ReplayOrder.allCases {
+      let a = try BatchMixer(
+        current: f.d1, replay: [(f.d0, 1)], replayShare: 0.25, batchSize: 4, context: 8, seed: 4,
+        replayOrder: order)
+      try a.restore(a.state)
+      var damages: [(String, (inout MixerState) -> Void)] = [
+        ("zero rng", { ($0.rng.s0, $0.rng.s1, $0.rng.s2, $0.rng.s3) = (0, 0, 0, 0) }),
+        ("negative cursor", { $0.cursors[0][0] = -9 }),
+        ("negative step", { $0.step = -1 }),
+        ("carry", { $0.carry = .nan }),
+        ("credit", { $0.replayCredits[0] = .infinity }),
+      ]
+      if order == .sequential {
+        damages.append(("cursor past split", { $0.cursors[0][0] = Int.max - 3 }))
+      }
+      for (name, damage) in damages {
+        var state = a.state
+        damage(&state)
+        #expect(throws: CorpusError.self, "\(order) \(name)") { try a.restore(state) }
+      }
+    }
+  }
+
   @Test func validationWindowsAreFixed() throws {
     let mix = TokenDataset(
       name: "mix", components: f.d0.components + f.d1.components, weights: [1, 1])

@@ -315,6 +315,26 @@ struct TrainerTests {
     } catch {
       #expect("\(error)".contains("its trainer state is damaged"), "\(error)")
     }
+    // An all-zero sampler random state (the resumed run looped for ever drawing its first batch)
+    // is refused, naming the checkpoint.
+    bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: checkpoint.path)))
+    for word in ["s0", "s1", "s2", "s3"] {
+      let key = Array("\(word)\\\":".utf8)
+      let at = try #require(
+        (0...(bytes.count - key.count)).first { Array(bytes[$0..<$0 + key.count]) == key })
+      var end = at + key.count
+      while bytes[end] >= UInt8(ascii: "0") && bytes[end] <= UInt8(ascii: "9") { end += 1 }
+      bytes[at + key.count] = UInt8(ascii: "0")
+      for i in (at + key.count + 1)..<end { bytes[i] = UInt8(ascii: " ") }
+    }
+    try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+    do {
+      try misnamed.restore(checkpoint: damaged)
+      Issue.record("an all-zero sampler state was restored")
+    } catch {
+      #expect(
+        "\(error)".contains("checkpoint \(damaged): saved sampler state is damaged"), "\(error)")
+    }
   }
 
   @Test func interactiveRunWaitsAndTakesTheChosenStage() throws {
