@@ -588,7 +588,8 @@ struct ConfigDecoder {
     }
     optimizer.beta1 = try read("beta1", 0...0.999_999, optimizer.beta1)
     optimizer.beta2 = try read("beta2", 0...0.999_999_999, optimizer.beta2)
-    optimizer.epsilon = try read("epsilon", 0...1, optimizer.epsilon)
+    // ε = 0 divides 0 by 0 for a weight whose gradient has been 0 (an unused token's embedding).
+    optimizer.epsilon = try read("epsilon", 1e-12...1, optimizer.epsilon)
     optimizer.weightDecay = try read("weightDecay", 0...10, optimizer.weightDecay)
     optimizer.gradClip = try read("gradClip", 0...1e9, optimizer.gradClip)
     return optimizer

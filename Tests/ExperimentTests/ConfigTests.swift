@@ -215,6 +215,11 @@ let errorCases: [ErrorCase] = [
       "--set stages.2.replay=250: stages.2.replay: must be between 0 and 100 (percent of every batch), got 250",
     overrides: ["stages.2.replay=250"]),
   .init(
+    name: "epsilon of 0 (AdamW divides 0 by 0 for an unused embedding row)",
+    yaml: head + twoStages,
+    message: "--set optimizer.epsilon=0: optimizer.epsilon: must be between 1e-12 and 1, got 0",
+    overrides: ["optimizer.epsilon=0"]),
+  .init(
     name: "override that breaks another field",
     yaml: head + twoStages,
     message: "--set model.heads=3: model.heads: width 32 is not divisible by heads 3",
