@@ -105,7 +105,8 @@ enum HeadlessRun {
         printError(
           """
           \(stopped) No checkpoint was written, so it cannot be resumed: free some space (or \
-          make the checkpoint folder writable), then start the run again.
+          make the checkpoint folder writable), then start the run again with another --out (or \
+          after removing \(recorder.path)).
           """)
       }
       throw ExitCode(HeadlessRun.writeFailureStatus)

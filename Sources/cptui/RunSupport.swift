@@ -122,6 +122,18 @@ enum RunSupport {
   /// checked before training, which would otherwise end at the first checkpoint (a stage later).
   static func checkCheckpointFolder(forLog path: String) throws {
     let folder = checkpointDirectory(forLog: path)
+    // A log name near the file system's limit leaves no room for ".checkpoints": the run would
+    // train a stage, then fail at its first checkpoint.
+    let url = URL(fileURLWithPath: folder)
+    let parent = url.deletingLastPathComponent().path
+    let limit = pathconf(parent, Int32(_PC_NAME_MAX))
+    let length = url.lastPathComponent.utf8.count
+    if length > (limit > 0 ? limit : 255) {
+      throw CLIError(
+        "\(path): the log's name is too long: its checkpoint folder \(url.lastPathComponent) would "
+          + "take \(length) bytes, over the \(limit > 0 ? limit : 255) a name may have here; choose a "
+          + "shorter --out")
+    }
     // Anything at the path (a link too, even one to nothing) that does not lead to a folder.
     var entry = stat()
     var target = stat()

@@ -133,6 +133,13 @@ import Testing
       atPath: folder + "/linked.checkpoints", withDestinationPath: "/nonexistent/place")
     let l = try CLI.run(["run", "tiny", "--out", linked, "--threads", "1", "--quiet"])
     #expect(l.status == 1 && l.stderr.contains("linked.checkpoints: a file (or a link"), "\(l)")
+    // A log name that leaves no room for ".checkpoints" (it trained a stage, then failed at the
+    // first checkpoint with advice to free space) is refused before training.
+    let long = folder + "/" + String(repeating: "a", count: 245) + ".jsonl"
+    let n = try CLI.run(["run", "tiny", "--out", long, "--threads", "1", "--quiet"])
+    #expect(n.status == 1 && n.stderr.contains("the log's name is too long"), "\(n)")
+    #expect(n.stderr.contains("choose a shorter --out"), "\(n)")
+    #expect(!FileManager.default.fileExists(atPath: long))
   }
 
   /// `cptui tiny-live` in tmux with its log in `dir` and `settings` (`--set …` text); the shell
