@@ -816,9 +816,18 @@ struct ConfigDecoder {
       replayFrom = try stringList(field)
       for source in replayFrom {
         guard names.contains(source) else { throw error(field, unknownDataset(source, names)) }
+        // Read back from a log or checkpoint, the panel's choice stands: a second stage on D0
+        // replays D0 when nothing else was trained before it.
+        if logged { continue }
         if source == dataset {
           throw error(
             field, "\"\(source)\" is the stage's own dataset; replay draws on earlier data")
+        }
+        if !earlier.contains(where: { $0.dataset == source }) {
+          throw error(
+            field,
+            "\"\(source)\" is not trained by an earlier stage; replay draws on earlier data"
+              + (earlier.isEmpty ? " and stage 1 has none" : ""))
         }
       }
       if replayFrom.isEmpty && replayPercent > 0 && !logged {
@@ -834,8 +843,10 @@ struct ConfigDecoder {
       if replayFrom.isEmpty, let field = fields["replay"] {
         throw error(
           field,
-          "\(short(replayPercent))% replay needs an earlier dataset to replay from (set replayFrom)"
-        )
+          "\(short(replayPercent))% replay needs earlier data to replay, "
+            + (earlier.isEmpty
+              ? "and stage 1 has none"
+              : "and the stages before this one trained its own dataset only"))
       }
     }
 

@@ -151,7 +151,9 @@ public final class Trainer: @unchecked Sendable {
     guard let stateText = loaded.metadata["cptui.trainer"],
       let state = try? JSONDecoder().decode(TrainerState.self, from: Data(stateText.utf8))
     else { throw CheckpointError(path: path, reason: "no trainer state (cptui.trainer metadata)") }
-    let saved = try loader.parse(yaml: state.config, source: path)
+    // Read back as it was accepted: stages chosen on the panel may do what a config may not
+    // (replay a second stage's own dataset, the only one trained before it).
+    let saved = try loader.parse(yaml: state.config, source: path, logged: true)
     // The position must be one the saved plan has: the stage, its step, and the run's step as the
     // stages before it add up (a damaged one ended, cut short or crashed the resumed run).
     let stagesBefore = saved.stages.prefix(max(0, state.stageIndex)).reduce(0) { $0 + $1.steps }

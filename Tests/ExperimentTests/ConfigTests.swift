@@ -127,7 +127,16 @@ let errorCases: [ErrorCase] = [
       + twoStages.replacingOccurrences(
         of: "steps: 100\n  - dataset: D1", with: "steps: 100\n    replay: 5\n  - dataset: D1"),
     message:
-      "t.yaml:12:13: stages.1.replay: 5% replay needs an earlier dataset to replay from (set replayFrom)"
+      "t.yaml:12:13: stages.1.replay: 5% replay needs earlier data to replay, and stage 1 has none"
+  ),
+  .init(
+    name: "stage 1 replaying a later dataset",
+    yaml: head
+      + twoStages.replacingOccurrences(
+        of: "steps: 100\n  - dataset: D1",
+        with: "steps: 100\n    replay: 5\n    replayFrom: [D1]\n  - dataset: D1"),
+    message:
+      #"t.yaml:13:17: stages.1.replayFrom: "D1" is not trained by an earlier stage; replay draws on earlier data and stage 1 has none"#
   ),
   .init(
     name: "a negative warmup in steps",

@@ -364,6 +364,26 @@ struct TrainerTests {
     #expect(lastStep == 35)
   }
 
+  /// A stage the panel chose back on stage 1's dataset with replay (the panel replays D0 there,
+  /// the only data trained before) resumes from a checkpoint inside it: the checkpoint's config is
+  /// read back as it was accepted, not refused as "the stage's own dataset".
+  @Test func aPanelStageReplayingItsOwnDatasetResumes() throws {
+    let (config, data, folder) = try Self.setUp()
+    var again = config.stages[0]
+    again.replayPercent = 25
+    again.replayFrom = ["D0"]
+    again.steps = 10
+    again.length = .steps(10)
+    let (events, status) = try Self.run(
+      config, data, folder: folder, commands: [(-1, .startStage(again)), (25, .stop)], wait: true)
+    #expect(status == .stopped)
+    let checkpoint = try #require(
+      events.compactMap { if case .checkpoint(let c) = $0 { return c } else { return nil } }.last)
+    #expect(checkpoint.step == 25)
+    let resumed = try Self.resume(config, data, folder: folder, from: checkpoint.path)
+    #expect(resumed.status == .completed, "\(resumed.events.suffix(3))")
+  }
+
   /// A checkpoint asked for where one already exists (between stages, after the stage-end one;
   /// twice at one step mid-stage) is not written or logged again.
   @Test func aRequestedCheckpointOfAnExistingStepIsNotWrittenTwice() throws {
