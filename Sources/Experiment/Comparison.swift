@@ -382,17 +382,18 @@ public struct Comparison: Sendable {
   /// or the schedule and replay of the last stage when all agree.
   static func distinguishingLabels(_ runs: [[RunEvent]]) -> [String] {
     let lastStarts: [StageStartEvent?] = runs.map { events in
-      let starts = events.compactMap {
+      let logged = events.compactMap {
         if case .stageStart(let s) = $0 { return s } else { return nil }
       }
-      guard var last = plannedLastStage(events, started: starts.last) ?? starts.last else {
-        return nil
-      }
+      // The stages as logged, then those the header plans beyond them (a run that ended or stands
+      // before its last planned stage is labelled by that stage).
+      let known = logged + plannedStagesAfter(events, started: logged.last)
+      guard var last = known.last else { return nil }
       // A stage continuing an infinite span has no warmup of its own (logged 0): the span's
       // first stage warmed up, and the label says so ("infinite … · warmup 0%" misread the run).
       if last.schedule == "infinite" {
         var first = last.stage
-        while let before = starts.last(where: { $0.stage == first - 1 }),
+        while let before = known.last(where: { $0.stage == first - 1 }),
           before.schedule == "infinite"
         {
           first -= 1
@@ -437,28 +438,31 @@ public struct Comparison: Sendable {
     }
   }
 
-  /// The schedule with the parameters that tell two of one kind apart (`Schedule.summary`:
-  /// `infinite inverse-sqrt +anneal`, `wsd 1-sqrt 20%`); an unknown kind as logged.
-  /// A run that ended (or stands) before its last planned stage is labelled by that stage, as its
-  /// header's config plans it: a sweep's run stopped in stage 1 read "replay 0% · stages 1" next
-  /// to its finished siblings' "replay 25%". nil for a run that completed, or without a plan.
-  static func plannedLastStage(_ events: [RunEvent], started: StageStartEvent?) -> StageStartEvent?
+  /// The stages a run's header plans after the last one it started (`started`), as their
+  /// stage-start events would read: a sweep's run stopped in stage 1 read "replay 0% · stages 1"
+  /// next to its finished siblings' "replay 25%". Empty for a run that completed, or without a
+  /// plan.
+  static func plannedStagesAfter(_ events: [RunEvent], started: StageStartEvent?)
+    -> [StageStartEvent]
   {
     var header: RunHeader?
     for event in events {
       switch event {
       case .header(let found): header = header ?? found
-      case .runEnd(let end) where end.status == .completed: return nil
+      case .runEnd(let end) where end.status == .completed: return []
       default: continue
       }
     }
     guard let logged = header?.config,
-      let config = try? ConfigLoader().parse(logged: logged, source: "run log header"),
-      config.stages.count > started?.stage ?? 0
-    else { return nil }
-    return config.stageStartEvent(index: config.stages.count - 1)
+      let config = try? ConfigLoader().parse(logged: logged, source: "run log header")
+    else { return [] }
+    let startedCount = started?.stage ?? 0
+    guard config.stages.count > startedCount else { return [] }
+    return (startedCount..<config.stages.count).map { config.stageStartEvent(index: $0) }
   }
 
+  /// The schedule with the parameters that tell two of one kind apart (`Schedule.summary`:
+  /// `infinite inverse-sqrt +anneal`, `wsd 1-sqrt 20%`); an unknown kind as logged.
   static func scheduleText(_ start: StageStartEvent) -> String {
     Schedule(logged: start.schedule, parameters: start.scheduleParameters)?.summary
       ?? start.schedule

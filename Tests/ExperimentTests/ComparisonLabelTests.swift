@@ -226,6 +226,29 @@ struct ComparisonLabelTests {
     let runs = [try run(replay: 0, stopInStage1: false), try run(replay: 25, stopInStage1: true)]
     #expect(Comparison.distinguishingLabels(runs) == ["replay 0%", "replay 25%"])
   }
+
+  /// A run stopped inside the first stage of an infinite span is labelled by its planned last
+  /// stage with the span's warmup (the plan's continuing stage has none of its own), not
+  /// "warmup 0%".
+  @Test func aRunStoppedBeforeItsInfiniteSpanContinuesShowsTheSpansWarmup() throws {
+    func run(_ schedule: String, warmup: String, stop: Bool) throws -> [RunEvent] {
+      // Three stages: the last one's stage before it is not logged either.
+      let yaml = TrainerTests.yaml + "\n  - {dataset: D0, replay: 25}"
+      let config = try ConfigLoader().parse(
+        yaml: yaml, overrides: ["defaults.schedule=\(schedule)", "defaults.warmup=\(warmup)"])
+      let header = RunHeader(runName: "r", startTime: "t", config: config.resolvedJSON)
+      var events: [RunEvent] = [.header(header), .stageStart(config.stageStartEvent(index: 0))]
+      if stop { return events + [.runEnd(RunEndEvent(status: .stopped))] }
+      events.append(.stageStart(config.stageStartEvent(index: 1)))
+      return events + [.runEnd(RunEndEvent(status: .completed))]
+    }
+    let labels = Comparison.distinguishingLabels([
+      try run("infinite", warmup: "10%", stop: true), try run("cosine", warmup: "5%", stop: false),
+    ])
+    #expect(labels.count == 2)
+    #expect(labels[0].hasPrefix("infinite") && labels[0].contains("warmup 10%"), "\(labels)")
+    #expect(labels[1].hasPrefix("cosine") && labels[1].contains("warmup 5%"), "\(labels)")
+  }
 }
 
 /// A log from another writer whose dataset is named like a measure column (`avg`, `forgetting`,
