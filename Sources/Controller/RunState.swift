@@ -459,7 +459,8 @@ public struct RunState: Sendable, Equatable {
     } else if awaitingChoice {
       out.append(
         currentStage >= plannedStages.count
-          ? "stage \(currentStage) done: the run is complete · q ends it · n adds a stage"
+          ? "stage \(currentStage) done, the run is complete: q ends it, or the panel (n) adds "
+            + "stage \(currentStage + 1)"
           : "stage \(currentStage) done: set up stage \(currentStage + 1) in the panel (n), Enter "
             + "starts it · q quits")
       if checkpointRequested {

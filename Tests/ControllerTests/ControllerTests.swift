@@ -135,6 +135,15 @@ enum Script {
     #expect(model.status.mode == .waiting, "between stages: waiting, not paused")
     #expect(model.status.etaSeconds == nil)
     #expect(model.notices.first?.contains("set up stage 2 in the panel (n)") == true)
+    // After the last planned stage the panel opens as well: the notice says both ways on.
+    var one = config
+    one.stages.removeLast()
+    let complete = Script.fold(
+      Script.stageOne(one), into: RunState(config: one, interactive: true)
+    ).screenModel()
+    #expect(
+      complete.notices.first
+        == "stage 1 done, the run is complete: q ends it, or the panel (n) adds stage 2")
     let headless = Script.fold(
       Script.stageOne(config), into: RunState(config: config, interactive: false))
     #expect(headless.panelRequest == 0)
