@@ -69,16 +69,18 @@ public struct BrailleCanvas {
     owner[i] = line
   }
 
-  /// Draws a line between two dots (Bresenham), clipped to the canvas first. `dotted` leaves out
-  /// every other pair of dots.
+  /// Draws a line between two dots (Bresenham), clipped to the canvas first, broken up by `dash`
+  /// from dot number `phase` on. Returns the phase for a segment going on from this one's end (the
+  /// shared dot counted once), so a dash pattern runs on along a polyline of short segments.
+  @discardableResult
   public mutating func line(
     _ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, line id: Int16, lineLayer: UInt8,
-    dotted: Bool = false
-  ) {
+    dash: LineDash = .solid, phase: Int = 0
+  ) -> Int {
     guard
       let (ax, ay, bx, by) = BrailleCanvas.clip(
         x0, y0, x1, y1, maxX: Double(dotWidth - 1), maxY: Double(dotHeight - 1))
-    else { return }
+    else { return phase }
     var x = Int(ax.rounded())
     var y = Int(ay.rounded())
     let ex = Int(bx.rounded())
@@ -88,11 +90,11 @@ public struct BrailleCanvas {
     let sx = x < ex ? 1 : -1
     let sy = y < ey ? 1 : -1
     var err = dx + dy
-    var n = 0
+    var n = phase
     while true {
-      if !dotted || (n / 2) % 2 == 0 { set(x, y, line: id, lineLayer: lineLayer) }
+      if dash.draws(n) { set(x, y, line: id, lineLayer: lineLayer) }
+      if x == ex && y == ey { return n }
       n += 1
-      if x == ex && y == ey { break }
       let e2 = 2 * err
       if e2 >= dy {
         err += dy

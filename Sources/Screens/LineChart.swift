@@ -4,6 +4,36 @@
 
 import Terminal
 
+/// How a line is broken up. In an overlay (a colour per run) it tells the datasets apart: D0
+/// solid, D1 dotted, D2 dashed, D3 sparse, then again from solid.
+public enum LineDash: Int, Sendable, CaseIterable {
+  case solid, dotted, dashed, sparse
+
+  /// The dash of dataset `index` (from 0) in an overlay.
+  public static func forDataset(_ index: Int) -> LineDash { allCases[index % allCases.count] }
+
+  /// Whether the `n`-th dot along a line (from 0) is drawn: dotted 2 of every 4 dots, dashed 6 of
+  /// every 9, sparse 1 of every 4.
+  @inline(__always) func draws(_ n: Int) -> Bool {
+    switch self {
+    case .solid: true
+    case .dotted: n % 4 < 2
+    case .dashed: n % 9 < 6
+    case .sparse: n % 4 == 0
+    }
+  }
+
+  /// The legend's sample of the line (two cells).
+  func sample(asciiOnly: Bool, solid: String) -> String {
+    switch self {
+    case .solid: solid
+    case .dotted: asciiOnly ? ".." : "┅┅"
+    case .dashed: asciiOnly ? "--" : "╍╍"
+    case .sparse: asciiOnly ? ". " : "┉┉"
+    }
+  }
+}
+
 /// One line to draw.
 public struct ChartLine: Sendable {
   public var xs: [Double]
@@ -12,19 +42,19 @@ public struct ChartLine: Sendable {
   /// Faint lines (raw curves under smoothed ones, planned LR) are drawn first and lose cells to
   /// normal lines.
   public var faint: Bool
-  public var dotted: Bool
+  public var dash: LineDash
   /// Whether this line counts when fitting the Y range.
   public var fitsY: Bool
 
   public init(
-    xs: [Double], ys: [Double], style: Style, faint: Bool = false, dotted: Bool = false,
+    xs: [Double], ys: [Double], style: Style, faint: Bool = false, dash: LineDash = .solid,
     fitsY: Bool = true
   ) {
     self.xs = xs
     self.ys = ys
     self.style = style
     self.faint = faint
-    self.dotted = dotted
+    self.dash = dash
     self.fitsY = fitsY
   }
 }
@@ -33,13 +63,13 @@ public struct ChartLine: Sendable {
 public struct LegendEntry: Sendable {
   public var text: String
   public var style: Style
-  public var dotted: Bool
+  public var dash: LineDash
   public var hidden: Bool
 
-  public init(text: String, style: Style, dotted: Bool = false, hidden: Bool = false) {
+  public init(text: String, style: Style, dash: LineDash = .solid, hidden: Bool = false) {
     self.text = text
     self.style = style
-    self.dotted = dotted
+    self.dash = dash
     self.hidden = hidden
   }
 }
@@ -167,10 +197,12 @@ public enum LineChart {
           let layer: UInt8 = line.faint ? 1 : 2
           var prevX = Double.nan
           var prevY = Double.nan
+          var phase = 0
           for i in d.xs.indices {
             let y = d.ys[i]
             guard y.isFinite else {
               prevX = .nan
+              phase = 0
               continue
             }
             let dx = (d.xs[i] - lo) * xScale
@@ -181,8 +213,9 @@ public enum LineChart {
                   cell(dx.rounded()), cell(dy.rounded()), line: Int16(k), lineLayer: layer)
               }
             } else {
-              canvas.line(
-                prevX, prevY, dx, dy, line: Int16(k), lineLayer: layer, dotted: line.dotted)
+              phase = canvas.line(
+                prevX, prevY, dx, dy, line: Int16(k), lineLayer: layer, dash: line.dash,
+                phase: phase)
             }
             prevX = dx
             prevY = dy
@@ -358,7 +391,6 @@ public enum LineChart {
     else { return }
     let g = grid.glyphs
     let sample = g.legendLine
-    let dottedSample = grid.asciiOnly ? ".." : "┅┅"
     let texts = legend.map { grid.asciiOnly ? CellGrid.asciiVersion(of: $0.text) : $0.text }
     let width = boxWidth - sample.count - 3
     let x0 = px + pw - width - sample.count - 2
@@ -368,7 +400,7 @@ public enum LineChart {
       let y = top + k
       grid.fill(Rect(x: x0 - 1, y: y, width: width + sample.count + 3, height: 1))
       let s = e.hidden ? Style(.muted) : e.style
-      grid.put(e.dotted ? dottedSample : sample, x: x0, y: y, style: s)
+      grid.put(e.dash.sample(asciiOnly: grid.asciiOnly, solid: sample), x: x0, y: y, style: s)
       grid.putTruncated(
         texts[k], x: x0 + sample.count + 1, y: y, width: width,
         style: e.hidden ? Style(.muted) : Style(.text))

@@ -158,11 +158,11 @@ public enum ScreenRenderer {
 
   // MARK: - charts
 
-  /// The style of dataset `d` of run `r`, and whether it is dotted. One run: a colour per dataset.
-  /// An overlay: a colour per run, datasets told apart by line style (odd ones dotted).
-  static func seriesStyle(run r: Int, dataset d: Int, runCount: Int) -> (Style, Bool) {
-    if runCount <= 1 { return (Style(ColorRole.seriesRoles[d % 8]), false) }
-    return (Style(ColorRole.seriesRoles[r % 8]), d % 2 == 1)
+  /// The style and dash of dataset `d` of run `r`. One run: a colour per dataset, solid lines.
+  /// An overlay: a colour per run, datasets told apart by dash (`LineDash.forDataset`).
+  static func seriesStyle(run r: Int, dataset d: Int, runCount: Int) -> (Style, LineDash) {
+    if runCount <= 1 { return (Style(ColorRole.seriesRoles[d % 8]), .solid) }
+    return (Style(ColorRole.seriesRoles[r % 8]), LineDash.forDataset(d))
   }
 
   static func isHidden(_ model: ScreenModel, run r: Int, dataset d: Int) -> Bool {
@@ -171,15 +171,15 @@ public enum ScreenRenderer {
 
   /// Adds a series to a chart: smoothed with the raw curve faint underneath, or raw.
   static func addLines(
-    _ s: Series, style: Style, dotted: Bool, smoothing: Bool, weight: Double,
+    _ s: Series, style: Style, dash: LineDash, smoothing: Bool, weight: Double,
     to lines: inout [ChartLine]
   ) {
     if smoothing {
-      lines.append(ChartLine(xs: s.xs, ys: s.ys, style: style, faint: true, dotted: dotted))
+      lines.append(ChartLine(xs: s.xs, ys: s.ys, style: style, faint: true, dash: dash))
       let sm = Smoothing.ema(s.ys, weight: weight)
-      lines.append(ChartLine(xs: s.xs, ys: sm, style: style, dotted: dotted))
+      lines.append(ChartLine(xs: s.xs, ys: sm, style: style, dash: dash))
     } else {
-      lines.append(ChartLine(xs: s.xs, ys: s.ys, style: style, dotted: dotted))
+      lines.append(ChartLine(xs: s.xs, ys: s.ys, style: style, dash: dash))
     }
   }
 
@@ -190,14 +190,15 @@ public enum ScreenRenderer {
     if model.view.smoothing { title += " · smoothed " + Format.trimmed(model.view.smoothingWeight) }
     if model.view.logY { title += " · log-y" }
     if model.runs.count > 1, let first = model.runs.first, first.validation.count > 1 {
-      // Odd datasets are dotted (`seriesStyle`): D0 D2 solid, D1 D3 dotted.
+      // Each dataset's dash (`seriesStyle`): "D0 solid, D1 dotted, D2 dashed, D3 sparse".
       let names = first.validation.map {
         $0.name.split(separator: " ").first.map(String.init) ?? $0.name
       }
-      let solid = stride(from: 0, to: names.count, by: 2).map { names[$0] }
-      let dotted = stride(from: 1, to: names.count, by: 2).map { names[$0] }
-      title +=
-        " · \(solid.joined(separator: " ")) solid, \(dotted.joined(separator: " ")) dotted · last (min)"
+      let kinds = LineDash.allCases.compactMap { dash -> String? in
+        let named = names.indices.filter { LineDash.forDataset($0) == dash }.map { names[$0] }
+        return named.isEmpty ? nil : named.joined(separator: " ") + " \(dash)"
+      }
+      title += " · " + kinds.joined(separator: ", ") + " · last (min)"
     } else if model.runs.count == 1 {
       // The legend's numbers: the latest evaluation, and the lowest so far.
       title += " · latest (min)"
@@ -213,14 +214,14 @@ public enum ScreenRenderer {
     var legend: [LegendEntry] = []
     let n = model.runs.count
     var rows:
-      [(name: String, last: String, min: String, style: Style, dotted: Bool, hidden: Bool)] =
+      [(name: String, last: String, min: String, style: Style, dash: LineDash, hidden: Bool)] =
         []
     for ri in drawOrder(model) {
       let run = model.runs[ri]
       for (di, s) in run.validation.enumerated() where !isHidden(model, run: ri, dataset: di) {
-        let (style, dotted) = seriesStyle(run: ri, dataset: di, runCount: n)
+        let (style, dash) = seriesStyle(run: ri, dataset: di, runCount: n)
         addLines(
-          s, style: style, dotted: dotted, smoothing: model.view.smoothing,
+          s, style: style, dash: dash, smoothing: model.view.smoothing,
           weight: model.view.smoothingWeight, to: &lines)
       }
     }
@@ -229,14 +230,14 @@ public enum ScreenRenderer {
     } else {
       for run in model.runs {
         for (di, s) in run.validation.enumerated() {
-          let (style, dotted) = seriesStyle(run: 0, dataset: di, runCount: n)
+          let (style, dash) = seriesStyle(run: 0, dataset: di, runCount: n)
           var name = TextSanitizer.clean(s.name, maxLength: 32)
           if run.validation.count > 1 { name = "\(di + 1) " + name }
           rows.append(
             (
               name, s.lastFinite.map(Format.loss) ?? "–",
               s.minFinite.map { "(min " + Format.loss($0) + ")" } ?? "",
-              style, dotted, isHidden(model, run: 0, dataset: di)
+              style, dash, isHidden(model, run: 0, dataset: di)
             ))
         }
       }
@@ -251,7 +252,7 @@ public enum ScreenRenderer {
         ? row.name + pad + "  (hidden)"
         : row.name + pad + "  " + lastPad + row.last + " " + row.min
       legend.append(
-        LegendEntry(text: text, style: row.style, dotted: row.dotted, hidden: row.hidden))
+        LegendEntry(text: text, style: row.style, dash: row.dash, hidden: row.hidden))
     }
     let markers = chartMarkers(model)
     let spec = ChartSpec(
@@ -381,7 +382,7 @@ public enum ScreenRenderer {
       let run = model.runs[ri]
       let style = n > 1 ? Style(ColorRole.seriesRoles[ri % 8]) : Style(.series1)
       addLines(
-        run.trainLoss, style: style, dotted: false, smoothing: model.view.smoothing,
+        run.trainLoss, style: style, dash: .solid, smoothing: model.view.smoothing,
         weight: model.view.smoothingWeight, to: &lines)
     }
     let markers = chartMarkers(model).map { StageMarker(x: $0.x, label: "") }

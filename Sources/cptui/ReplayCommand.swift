@@ -11,7 +11,7 @@ struct ReplayCommand: ParsableCommand {
     commandName: "replay",
     abstract: "Play logged runs back on the live screen, overlaid, with their comparison.",
     discussion: """
-      Plays one run, or several overlaid on one chart (a colour per run, D0 solid and D1 dotted), \
+      Plays one run, or several overlaid on one chart (a colour per run; D0 solid, D1 dotted, D2 dashed, D3 sparse), \
       as they happened: stage transitions included, at 1×, 10×, 100×, 1000× or as fast as \
       possible. Keys: space pauses, < > (or [ ]) change speed, , . step one evaluation (of the pinned run), PgUp PgDn scrub \
       5 %, Home End (or g G) jump to start/end, 1–9 hide/show a run, p pins the next run (drawn \

@@ -39,6 +39,24 @@ struct StyleTests {
     #expect(g.render().contains("D0 solid, D1 dotted"))
   }
 
+  /// Four datasets in an overlay: each has its own dash, and the title says which (D2 was drawn
+  /// solid like D0, and D3 dotted like D1).
+  @Test func overlayDatasetsBeyondTwoHaveTheirOwnDash() {
+    var m = Fixtures.overlay3()
+    for r in m.runs.indices {
+      for (k, name) in ["D2 code", "D3 shakespeare"].enumerated() {
+        var extra = m.runs[r].validation[k]
+        extra.name = name
+        extra.ys = extra.ys.map { $0 + 1 }
+        m.runs[r].validation.append(extra)
+      }
+    }
+    let g = Self.grid(m, 160, 40)
+    #expect(
+      g.render().contains("D0 solid, D1 dotted, D2 dashed, D3 sparse · last (min)"), "\(g.render())"
+    )
+  }
+
   @Test func markersAndModeIndicator() {
     let g = Self.grid(Fixtures.stageTwo())
     #expect(g.cells.contains { $0.scalar == "┊" && $0.style == Style(.marker) })

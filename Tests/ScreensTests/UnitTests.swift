@@ -41,6 +41,27 @@ struct BrailleTests {
     #expect(d.bits[0] == 0x47)
   }
 
+  /// Dashes run on along a polyline: a line of one-dot segments is broken up as one long line
+  /// (each segment restarting its pattern drew every short segment whole, dashed as solid).
+  @Test(arguments: [
+    (LineDash.solid, 32), (LineDash.dotted, 16), (LineDash.dashed, 23), (LineDash.sparse, 8),
+  ])
+  func dashPatternsRunOnAcrossSegments(dash: LineDash, dots: Int) {
+    var whole = BrailleCanvas(columns: 16, rows: 1)
+    whole.line(0, 0, 31, 0, line: 0, lineLayer: 1, dash: dash)
+    var pieces = BrailleCanvas(columns: 16, rows: 1)
+    var phase = 0
+    for x in 0..<31 {
+      phase = pieces.line(
+        Double(x), 0, Double(x + 1), 0, line: 0, lineLayer: 1, dash: dash, phase: phase)
+    }
+    #expect(pieces.bits == whole.bits)
+    #expect(whole.bits.map { $0.nonzeroBitCount }.reduce(0, +) == dots)
+    // Datasets of an overlay take the dashes in turn, then again from solid.
+    #expect(
+      (0..<6).map(LineDash.forDataset) == [.solid, .dotted, .dashed, .sparse, .solid, .dotted])
+  }
+
   @Test func asciiFallbackCharacters() {
     #expect(BrailleCanvas.asciiCharacter(0x01) == "'")
     #expect(BrailleCanvas.asciiCharacter(0x40) == ".")
