@@ -335,6 +335,32 @@ enum Script {
     #expect(stage.schedule == .cosine)
   }
 
+  /// The stage lines the fold draws from logged stage starts: a stage continuing an infinite span
+  /// says so (it has no warmup or ηmax of its own), a stage starting one, or any other schedule,
+  /// names its warmup and ηmax, and a constant-min stage the rate it trains at.
+  @Test(arguments: [
+    (["infinite", "infinite"], "stage 2: infinite continues · r5%"),
+    (["cosine", "infinite"], "stage 2: warmup 1% · ηmax 1e-2 · r5%"),
+    (["infinite", "cosine"], "stage 2: warmup 1% · ηmax 1e-2 · r5%"),
+    (["cosine", "constant-min"], "stage 2: ηmin 1e-3 · r5%"),
+  ])
+  func stageMarkersAreLabelledFromTheLoggedStarts(schedules: [String], label: String) {
+    var config = Script.config()
+    for (i, name) in schedules.enumerated() {
+      let kind = ScheduleKind(rawValue: name)!
+      config.stages[i].schedule = Schedule.withDefaults(kind)
+      let continues = i > 0 && name == "infinite" && schedules[i - 1] == "infinite"
+      config.stages[i].warmupFraction = continues || kind == .constantMin ? 0 : 0.01
+    }
+    let events =
+      Script.stageOne(config) + [Script.stageStart(config, 1)]
+      + Script.steps(stage: 2, from: 101, to: 110)
+    let state = Script.fold(events, into: RunState(config: config, interactive: true))
+    let markers = state.screenModel().runs[0].stageMarkers
+    #expect(markers.map(\.label) == [label])
+    #expect(markers.first?.x == Double(100 * Script.tokensPerStep))
+  }
+
   /// A stage continuing an infinite schedule keeps the span's warmup (none), ηmax, ηmin and
   /// planned length: the panel refuses changes to them (a changed length re-planned the steps
   /// already trained, so the learning rate jumped; a changed ηmax was logged but not trained, and
