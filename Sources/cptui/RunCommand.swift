@@ -133,6 +133,23 @@ struct RunCommand: ParsableCommand {
     }
   }
 
+  /// The latest `step-N.safetensors` beside `checkpoint` with N past `step` that the log does not
+  /// name (`logged`): what a run killed between writing a checkpoint and logging it leaves. The
+  /// resume does not trust a file the log does not vouch for, but says it is there.
+  static func laterUnloggedCheckpoint(beside checkpoint: String, than step: Int, logged: Set<Int>)
+    -> (path: String, step: Int)?
+  {
+    let folder = URL(fileURLWithPath: checkpoint).deletingLastPathComponent().path
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    let later = names.compactMap { name -> (path: String, step: Int)? in
+      guard let match = name.wholeMatch(of: /step-(\d{1,12})\.safetensors/),
+        let n = Int(match.output.1), n > step, !logged.contains(n)
+      else { return nil }
+      return (folder + "/" + name, n)
+    }
+    return later.max { $0.step < $1.step }
+  }
+
   /// Prints a resume's note to standard error.
   static func printNote(_ text: String) { printError("cptui: " + text) }
 
@@ -237,6 +254,14 @@ struct RunCommand: ParsableCommand {
       note(
         "the latest checkpoint, \(latest.path) (step \(latest.step)), is missing; resuming from "
           + "\(checkpoint) (step \(logged[found].step))")
+    }
+    if let later = laterUnloggedCheckpoint(
+      beside: checkpoint, than: logged[found].step, logged: Set(logged.map(\.step)))
+    {
+      note(
+        "\(later.path) (step \(later.step)) is later than any checkpoint the log names (the run "
+          + "stopped before logging it, or its line is damaged): it is not used; resuming from "
+          + "step \(logged[found].step)")
     }
     try RunSupport.checkCheckpointFolder(forLog: path)
     let resumedThreads = events.reversed().lazy.compactMap { event -> Int? in
