@@ -391,8 +391,7 @@ public struct RunState: Sendable, Equatable {
         warmupPercent: s.warmupFraction * 100, lrMax: s.lrMax, lrMin: s.lrMin,
         schedules: [s.schedule], replayPercent: s.replayPercent)
       // A stage of an infinite span after its first: the rate carries on, no warmup or ηmax.
-      let before = stages.last { $0.stage == s.stage - 1 }
-      let continues = s.schedule == "infinite" && before?.schedule == "infinite"
+      let continues = stages.infiniteSpanStart(of: s.stage).map { $0 < s.stage } ?? false
       run.stageMarkers.append(
         StageMarker(
           x: Double(s.startTokens),

@@ -391,14 +391,10 @@ public struct Comparison: Sendable {
       guard var last = known.last else { return nil }
       // A stage continuing an infinite span has no warmup of its own (logged 0): the span's
       // first stage warmed up, and the label says so ("infinite … · warmup 0%" misread the run).
-      if last.schedule == "infinite" {
-        var first = last.stage
-        while let before = known.last(where: { $0.stage == first - 1 }),
-          before.schedule == "infinite"
-        {
-          first -= 1
-          last.warmupFraction = before.warmupFraction
-        }
+      if let first = known.infiniteSpanStart(of: last.stage), first < last.stage,
+        let start = known.last(where: { $0.stage == first })
+      {
+        last.warmupFraction = start.warmupFraction
       }
       return last
     }

@@ -345,6 +345,19 @@ public struct StageStartEvent: Sendable, Hashable {
   }
 }
 
+extension Array where Element == StageStartEvent {
+  /// The first stage of the `infinite` span stage number `stage` belongs to (consecutive infinite
+  /// stages share one schedule: only the first warms up to its ηmax), the latest start logged per
+  /// stage counting; nil when that stage is not infinite or not here. A stage continues a span
+  /// when this is below its own number.
+  public func infiniteSpanStart(of stage: Int) -> Int? {
+    guard last(where: { $0.stage == stage })?.schedule == "infinite" else { return nil }
+    var first = stage
+    while last(where: { $0.stage == first - 1 })?.schedule == "infinite" { first -= 1 }
+    return first
+  }
+}
+
 /// A stage is over.
 public struct StageEndEvent: Sendable, Hashable {
   public var stage: Int
