@@ -10,6 +10,10 @@ extension ScreenModel {
     if key == .resize { return [] }
     // A message from the last key on the main screen (a fixed field's reason) lasts one key.
     if view.overlay == .none { view.entryError = nil }
+    // Typed text the panel refused holds the next Enter: the user meant a value, not "start"
+    // (each letter of "nan" refused, Enter started the stage with the old η max).
+    let typingWasRefused = view.typingRefused
+    view.typingRefused = false
     guard let action = KeyTable.action(for: key, in: KeyTable.contexts(for: self)) else {
       // In the stage panel a character that is no key is never dropped in silence: within a
       // typed value it is kept, so that a slip ("2B") is refused at Enter (dropped, "2" became a
@@ -19,6 +23,7 @@ extension ScreenModel {
           return apply(.typeText, key: key)
         }
         view.entryError = "\(c) is no key here: type a value (3e-4, 25, 2M)"
+        view.typingRefused = true
         return []
       }
       // A letter that does nothing here says where the keys are (once, on the key hint line).
@@ -32,6 +37,11 @@ extension ScreenModel {
     if !status.hasTrainer && view.overlay == .none
       && (Self.trainingOnly.contains(action) || (action == .pause && status.mode != .replay))
     {
+      return []
+    }
+    if action == .confirm, typingWasRefused, view.overlay == .stagePanel, view.entryText.isEmpty {
+      view.entryError =
+        "nothing typed was taken · Enter again starts stage \(status.stage + 1)"
       return []
     }
     return apply(action, key: key)
@@ -134,6 +144,7 @@ extension ScreenModel {
       // A field of choices takes no text: say so, or the next Enter starts the stage unawares.
       guard view.stageField.isNumeric else {
         view.entryError = "\(view.stageField.title.trimmingSpaces()) is chosen with ←→, not typed"
+        view.typingRefused = true
         break
       }
       guard view.entryText.count < 16 else { break }
@@ -141,6 +152,7 @@ extension ScreenModel {
       if let reason = nextStage.lockReason(view.stageField) {
         view.entryText = ""
         view.entryError = reason
+        view.typingRefused = true
         break
       }
       // Typing after a refused value starts a new one (not "1e-4" + "30" = "1e-430").

@@ -70,6 +70,9 @@ public struct ViewState: Sendable, Equatable {
   public var entryText: String
   /// An error about the last typed value, shown in the stage panel.
   public var entryError: String?
+  /// The last key in the stage panel was typed text the panel refused ("nan" in η max, "wsd" in
+  /// schedule): the next Enter does not start the stage but says what it would start.
+  public var typingRefused = false
   /// The comparison table's sort column and direction.
   public var sortColumn: Int
   public var sortDescending: Bool

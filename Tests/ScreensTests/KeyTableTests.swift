@@ -186,6 +186,28 @@ struct KeyTableTests {
     #expect(m.view.overlay == .quitConfirm)
   }
 
+  /// Typed text the panel refused ("nan" in η max: every letter is no key; "wsd" in schedule)
+  /// holds the next Enter: it says nothing was taken, and only a second Enter starts the stage.
+  @Test func enterAfterRefusedTypingDoesNotStartTheStage() {
+    for (field, text) in [(StageField.lrMax, "nan"), (.schedule, "wsd")] {
+      var m = Fixtures.stageBoundary()
+      m.view.stageField = field
+      let before = m.nextStage
+      for c in text { #expect(m.handleKey(.char(c)).isEmpty) }
+      #expect(m.handleKey(.enter).isEmpty, "\(field)")
+      #expect(m.view.overlay == .stagePanel)
+      #expect(
+        m.view.entryError == "nothing typed was taken · Enter again starts stage 2", "\(m.view)")
+      let screen = ScreenRenderer.renderText(model: m, width: 80, height: 24)
+      #expect(screen.contains("nothing typed was taken · Enter again starts stage 2"), "\(screen)")
+      guard case .startNextStage(let settings) = m.handleKey(.enter).first else {
+        Issue.record("the second Enter starts the stage (\(field))")
+        continue
+      }
+      #expect(settings == before)
+    }
+  }
+
   /// A proposal carrying an η max above the ladder (stage 3 copies stage 2's typed 1e-1) warns
   /// as soon as the panel opens; one on the ladder opens without a message.
   @Test func openingThePanelOnAHighEtaMaxProposalWarns() {
