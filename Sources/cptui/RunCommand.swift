@@ -115,9 +115,10 @@ struct RunCommand: ParsableCommand {
     }
     if let logged, logged != given {
       note(
-        "note: \(log) trained on \(logged) thread\(logged == 1 ? "" : "s"); on \(given) its "
-          + "losses differ from an uninterrupted run's in the last digits (leave out --threads "
-          + "to continue on \(logged))")
+        "note: \(log) trained on \(logged) thread\(logged == 1 ? "" : "s"); on \(given) it "
+          + "no longer gives an uninterrupted run's losses: sums are added in another order, and "
+          + "the small differences grow over training, to a few hundredths of a loss (leave "
+          + "out --threads to continue on \(logged))")
     }
     return given
   }
