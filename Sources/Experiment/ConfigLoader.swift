@@ -763,6 +763,15 @@ struct ConfigDecoder {
     let warmupPlace =
       own["warmup"] ?? own["schedule"] ?? fields["warmup"] ?? fields["schedule"] ?? value
     switch schedule {
+    case .repeatedCosine(let periods, _):
+      // Shorter cycles are no cosine (40 periods of one step each stayed at ηmin).
+      if steps < periods * ConfigDefaults.minimumStepsPerPeriod {
+        throw error(
+          own["schedule"] ?? fields["schedule"] ?? value,
+          "\(periods) periods leave \(steps) steps too few for a cosine each: a period needs at "
+            + "least \(ConfigDefaults.minimumStepsPerPeriod) steps (at most "
+            + "\(steps / ConfigDefaults.minimumStepsPerPeriod) periods for this stage)")
+      }
     case .warmupStableDecay(_, let decayFraction):
       if warmupFraction + decayFraction > 1 + 1e-12 {
         throw error(

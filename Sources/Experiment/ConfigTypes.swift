@@ -284,6 +284,9 @@ public enum ConfigDefaults {
   public static let evaluationWindows = 32
   public static let evaluationAverage = 3
   public static let repeatedCosinePeriods = 2
+  /// The fewest steps a repeated-cosine period may have (fewer are no cosine: one-step periods
+  /// stayed at ηmin).
+  public static let minimumStepsPerPeriod = 4
   public static let rewarmFraction = 0.01
   public static let decayFraction = 0.2
   public static let decayShape = DecayShape.oneMinusSqrt

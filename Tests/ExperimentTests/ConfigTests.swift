@@ -190,6 +190,12 @@ let errorCases: [ErrorCase] = [
       "t.yaml:15:39: stages.2.schedule.periods: applies to the repeated-cosine schedule, not cosine"
   ),
   .init(
+    name: "more repeated-cosine periods than the stage has room for",
+    yaml: head + twoStages + "\n    schedule: {kind: repeated-cosine, periods: 40}",
+    message:
+      "t.yaml:15:15: stages.2.schedule: 40 periods leave 100 steps too few for a cosine each: a period needs at least 4 steps (at most 25 periods for this stage)"
+  ),
+  .init(
     name: "optimizer state",
     yaml: head + twoStages + "\n    optimizerState: maybe",
     message: #"t.yaml:15:21: stages.2.optimizerState: expected reset or keep, got "maybe""#),
