@@ -147,7 +147,9 @@ extension ScreenModel {
         view.typingRefused = true
         break
       }
-      guard view.entryText.count < 16 else { break }
+      // Kept past the longest value taken, to be refused whole at Enter rather than cut here
+      // ("0.0000000000000000000015" was cut to a 0 that was taken).
+      guard view.entryText.count < 4 * Self.maximumEntryLength else { break }
       // A fixed field takes no text: it says why at the first key.
       if let reason = nextStage.lockReason(view.stageField) {
         view.entryText = ""
@@ -197,6 +199,9 @@ extension ScreenModel {
     return []
   }
 
+  /// The longest value the stage panel takes as typed.
+  static let maximumEntryLength = 16
+
   /// Actions that mean nothing without a trainer (ignored in replay).
   static let trainingOnly: [Action] = [
     .openStagePanel, .checkpoint, .warmupDown, .warmupUp, .replayDown, .replayUp, .lrMaxDown,
@@ -222,6 +227,11 @@ extension ScreenModel {
   /// Applies typed text to the focused field. Returns false (and sets an error) if it is invalid.
   mutating func commitEntry() -> Bool {
     guard !view.entryText.isEmpty else { return true }
+    guard view.entryText.count <= Self.maximumEntryLength else {
+      view.entryError =
+        "a value has at most \(Self.maximumEntryLength) characters: write 1.5e-21, not 0.00…"
+      return false
+    }
     if let reason = nextStage.lockReason(view.stageField) {
       view.entryError = reason
       return false

@@ -379,7 +379,9 @@ public enum StageSteps {
       }
       if multiplier != 1 { t.removeLast() }
     }
-    guard let v = Double(t), v.isFinite else {
+    // Plain decimal numbers only: Double() also reads hexadecimal ("0x10" as 16), nan and inf.
+    let decimal = t.wholeMatch(of: /[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?/) != nil
+    guard decimal, let v = Double(t), v.isFinite else {
       return .failure(
         EntryError(
           field == .length

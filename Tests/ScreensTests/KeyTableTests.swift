@@ -483,9 +483,28 @@ struct KeyTableTests {
 
   @Test(arguments: [
     ("101", StageField.replay), ("80", .warmup), ("11", .lrMax), ("0", .lrMax), ("-1", .lrMin),
+    // Only plain decimal numbers: no hexadecimal (read as 0.125 and 16), nan or inf.
+    ("0x1p-3", .lrMax), ("0x10", .replay), ("nan", .lrMin), ("inf", .length), ("1e", .lrMax),
+    ("..5", .warmup),
   ])
   func refusesValuesAConfigRefuses(entry: (String, StageField)) {
     #expect((try? StageSteps.parse(entry.0, for: entry.1).get()) == nil)
+  }
+
+  /// A value longer than the panel takes is refused whole with a message (it was cut, and the
+  /// cut "0.00000000000000" was taken as 0), and the next Enter does not start the stage.
+  @Test func aTooLongValueIsRefusedNotCut() {
+    var m = Fixtures.stageBoundary()
+    m.view.stageField = .lrMin
+    let before = m.nextStage
+    for c in "0.0000000000000000000015" { _ = m.handleKey(.char(c)) }
+    #expect(m.handleKey(.enter).isEmpty)
+    #expect(m.view.entryError?.hasPrefix("a value has at most 16 characters") == true, "\(m.view)")
+    #expect(m.nextStage == before)
+    #expect(m.handleKey(.escape).isEmpty && m.view.overlay == .stagePanel)
+    for c in "1.5e-21" { _ = m.handleKey(.char(c)) }
+    #expect(m.handleKey(.enter).isEmpty)
+    #expect(m.nextStage.lrMin == 1.5e-21)
   }
 
   @Test func ladders() {
