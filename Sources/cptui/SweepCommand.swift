@@ -183,11 +183,14 @@ struct SweepCommand: ParsableCommand {
     let base = try Self.load(plan.config, overrides: plan.overrides, plan: plan, role: "preset")
     let folder = plan.out ?? "runs/sweep-\(base.name)"
     var jobs: [(name: String, config: ExperimentConfig, isUnion: Bool)] = []
+    var combos: [[String]] = []
     for combo in SweepFile.combinations(plan.axes) {
       let config = try Self.loadCombination(plan, combo)
       let suffix = combo.map { Self.fileSafe($0) }.joined(separator: "__")
       jobs.append((suffix.isEmpty ? base.name : "\(base.name)__\(suffix)", config, false))
+      combos.append(combo)
     }
+    try Self.checkCombinationsDiffer(jobs.map { ($0.name, $0.config) }, combos: combos)
     if let union = plan.union {
       // One union run, or one per seed (named …__seed=N) when the sweep file has seeds:.
       let seeds = plan.unionPerSeed ? plan.axes.first { $0.key == "seed" }?.choices ?? [] : []
@@ -443,6 +446,35 @@ struct SweepCommand: ParsableCommand {
         || FileManager.default.fileExists(atPath: beside)
     }
     return (hasCheckpoint ? .resumable : .unresumable, lastRun.header)
+  }
+
+  /// Refuses, before anything trains, grid combinations that would share one log (values that
+  /// differ only in characters a file name cannot hold: "a b" and "a/b") or train one config
+  /// twice (values that read alike: 25 and 25%, 1e-2 and 0.01): the second was found only after
+  /// the first had trained, or ran the same training twice under two labels.
+  static func checkCombinationsDiffer(
+    _ jobs: [(name: String, config: ExperimentConfig)], combos: [[String]]
+  )
+    throws
+  {
+    func label(_ i: Int) -> String { combos[i].joined(separator: " ") }
+    var byName: [String: Int] = [:]
+    var byConfig: [String: Int] = [:]
+    for (i, job) in jobs.enumerated() {
+      if let j = byName[job.name] {
+        throw CLIError(
+          "--grid: \(label(j)) and \(label(i)) would share one log, \(job.name).jsonl (a file "
+            + "name keeps letters, digits and =.-_ only); choose values that differ in those")
+      }
+      byName[job.name] = i
+      let resolved = JSONText.encode(job.config.resolvedJSON)
+      if let j = byConfig[resolved] {
+        throw CLIError(
+          "--grid: \(label(j)) and \(label(i)) give the same config; each value runs once, "
+            + "so give one of them")
+      }
+      byConfig[resolved] = i
+    }
   }
 
   static func fileSafe(_ text: String) -> String {

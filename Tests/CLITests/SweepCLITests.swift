@@ -463,6 +463,20 @@ struct SweepGridErrorTests {
         ],
         "--grid stages.2.replay=1: --grid stage2.replay=0,5 is the same key"
       ),
+      // Values that read alike train one config twice; names a file cannot tell apart share a
+      // log (found only after the first had trained).
+      (
+        ["sweep", "tiny", "--grid", "stage2.replay=25,25%", "--out", out],
+        "--grid: stage2.replay=25 and stage2.replay=25% give the same config"
+      ),
+      (
+        ["sweep", "tiny", "--grid", "stage2.lrMax=1e-2,0.01", "--out", out],
+        "--grid: stage2.lrMax=1e-2 and stage2.lrMax=0.01 give the same config"
+      ),
+      (
+        ["sweep", "tiny", "--grid", "stage2.name=a b,a/b", "--out", out],
+        "--grid: stage2.name=a b and stage2.name=a/b would share one log, tiny__stage2.name=a_b.jsonl"
+      ),
     ]
     for (arguments, expected) in cases {
       let r = try CLI.run(arguments)
