@@ -21,7 +21,8 @@ struct BenchCommand: ParsableCommand {
       "Timed training steps, 1–1000000 (and at least as many evaluation passes, over 1 s or more).")
   var steps = 10
   @Option(help: "Untimed steps first, 0–1000000.") var warmup = 2
-  @Option(help: "Engine threads: OpenBLAS and cptui's own loops (default: what OpenBLAS chose).")
+  @Option(
+    help: "Engine threads, 1–64: OpenBLAS and cptui's own loops (default: what OpenBLAS chose).")
   var threads: Int?
   @Option(
     help: ArgumentHelp(

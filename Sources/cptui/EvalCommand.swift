@@ -55,7 +55,9 @@ struct EvalCommand: ParsableCommand {
     }
     print(
       String(
-        format: "loss %.6f over %d windows of %d tokens (%d predictions)", result.loss,
+        format:
+          "loss %.6f over %d window\(result.windows == 1 ? "" : "s") of %d tokens (%d predictions)",
+        result.loss,
         result.windows, length, result.windows * length))
   }
 }

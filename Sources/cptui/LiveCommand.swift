@@ -38,7 +38,7 @@ struct LiveCommand: ParsableCommand {
       "Override a config key, e.g. --set stages.2.replay=25.", valueName: "key=value"))
   var overrides: [String] = []
   @Option(help: "Theme name or .theme file (default: dark).") var theme: String?
-  @Option(help: "Engine threads (default: all cores).") var threads: Int?
+  @Option(help: "Engine threads, 1–64 (default: all cores).") var threads: Int?
   @Option(help: "Run log to write (default: runs/NAME-TIME.jsonl).") var out: String?
   @Option(help: "Continue a stopped run's log on the screen (its own config, checkpoint and log).")
   var resume: String?
@@ -59,17 +59,25 @@ struct LiveCommand: ParsableCommand {
     let (themes, chosenTheme) = try RunSupport.theme(theme)
     // The screen must be able to open (a terminal, a usable TERM) before a log is made or taken
     // (a resume takes the log's lock and cuts a torn last line) or a step trained.
-    let headlessResume = resume.map { "`cptui run --resume \($0)` continues it headless" }
+    // A run that already completed has nothing to continue, headless or not: say so instead.
+    // (Read only when the screen cannot open: a big log takes a moment to read.)
+    func headlessResume() -> String? {
+      resume.map { log in
+        RunSupport.runCompleted(log)
+          ? "\(log) already completed (`cptui compare \(log)` prints its results)"
+          : "`cptui run --resume \(log)` continues it headless"
+      }
+    }
     func requireScreen() throws {
       guard isatty(0) == 1, isatty(1) == 1 else {
         throw CLIError(
           "the live screen needs a terminal; "
-            + (headlessResume ?? "use `cptui run` for headless training"))
+            + (headlessResume() ?? "use `cptui run` for headless training"))
       }
       do {
         try CursesTerminal.checkUsable()
       } catch {
-        throw CLIError("\(error)" + (headlessResume.map { "; " + $0 } ?? ""))
+        throw CLIError("\(error)" + (headlessResume().map { "; " + $0 } ?? ""))
       }
     }
     if resume != nil { try requireScreen() }

@@ -27,7 +27,8 @@ struct RunCommand: ParsableCommand {
       "Override a config key, e.g. --set stages.2.replay=25.", valueName: "key=value"))
   var overrides: [String] = []
   @Option(help: "Continue the run of this log from its last checkpoint.") var resume: String?
-  @Option(help: "Engine threads (default: all cores; with --resume, the count the run trained on).")
+  @Option(
+    help: "Engine threads, 1–64 (default: all cores; with --resume, the count the run trained on).")
   var threads: Int?
   @Flag(help: "No progress line.") var quiet = false
 

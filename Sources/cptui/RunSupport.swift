@@ -86,10 +86,19 @@ enum RunSupport {
     if let note = try threadsNote(threads) { printError("cptui: note: " + note) }
   }
 
-  /// Throws when `--threads` is not positive; the note for more threads than cores, if so.
+  /// The most engine threads a command takes (OpenBLAS's own limit in Debian's build).
+  static let maximumThreads = 64
+
+  /// Throws when `--threads` is not positive or above `maximumThreads`; the note for more
+  /// threads than cores, if so.
   static func threadsNote(_ threads: Int?) throws -> String? {
     guard let threads else { return nil }
     if threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
+    // Debian's OpenBLAS runs at most 64 threads (more were silently 64, while cptui's own loops
+    // took the number given).
+    if threads > maximumThreads {
+      throw ValidationError("--threads must be at most \(maximumThreads), got \(threads)")
+    }
     let cores = ProcessInfo.processInfo.activeProcessorCount
     guard threads > cores else { return nil }
     return
@@ -97,6 +106,14 @@ enum RunSupport {
   }
 
   /// Checkpoints of `RUN.jsonl` go to `RUN.checkpoints/`.
+  /// Whether the last run in the log at `path` completed (false when it cannot be read).
+  static func runCompleted(_ path: String) -> Bool {
+    guard let contents = try? RunLogReader.read(path: path) else { return false }
+    return RunLogReader.applyingResumes(contents.lastRunAsWritten.events).contains {
+      if case .runEnd(let end) = $0 { return end.status == .completed } else { return false }
+    }
+  }
+
   static func checkpointDirectory(forLog path: String) -> String {
     (path.hasSuffix(".jsonl") ? String(path.dropLast(6)) : path) + ".checkpoints"
   }

@@ -37,7 +37,9 @@ struct SweepCommand: ParsableCommand {
   var unionOverrides: [String] = []
   @Option(help: "Folder for the logs (default: runs/sweep-NAME).") var out: String?
   @Option(
-    help: "Engine threads (default: all cores; an interrupted run goes on with the count it had).")
+    help:
+      "Engine threads, 1–64 (default: all cores; an interrupted run goes on with the count it had)."
+  )
   var threads: Int?
   @Option(
     help: "Evaluations averaged for final losses (default: the run config's evaluation.average, 3)."

@@ -111,6 +111,11 @@ struct RunCLITests {
     // A completed run cannot be resumed again.
     let again = try CLI.run(["run", "--resume", killed], environment: env)
     #expect(again.status != 0 && again.stderr.contains("already completed"), "\(again.stderr)")
+    // Nor on the screen: without a terminal it says so, not "continue it headless".
+    let screen = try CLI.run(["--resume", killed], environment: env)
+    #expect(
+      screen.status == 1 && screen.stderr.contains("needs a terminal; \(killed) already completed"),
+      "\(screen.stderr)")
   }
 
   /// SIGTERM (or Ctrl-C) stops a headless run at the next step: the log ends with runEnd
@@ -472,6 +477,11 @@ struct RunCLITests {
     for command in ["run", "sweep", "bench"] {
       let zero = try CLI.run([command, "tiny", "--threads", "0"])
       #expect(zero.status == 64 && zero.stderr.contains("--threads must be positive"), "\(zero)")
+      // Past OpenBLAS's limit (it ran 64 while the note and cptui's own loops said 1000).
+      let huge = try CLI.run([command, "tiny", "--threads", "1000"])
+      #expect(
+        huge.status == 64 && huge.stderr.contains("--threads must be at most 64, got 1000"),
+        "\(huge)")
     }
     let cores = ProcessInfo.processInfo.activeProcessorCount
     let out = Self.folder.appendingPathComponent("threads-\(UUID().uuidString.prefix(8))").path
