@@ -23,6 +23,16 @@ do {
   // A file-system error no command caught: one line naming the path, not Foundation's dump.
   printError("Error: \(CLIError(describing: error).description)")
   exit(1)
+} catch  where CPTUI.exitCode(for: error) == .success {
+  // --help, help COMMAND, --version: printed here, so that a failed write is said (exit 0 before).
+  print(CPTUI.fullMessage(for: error))
+  do {
+    try OutputFile.checkStandardOutput()
+  } catch {
+    printError("Error: \(error)")
+    exit(1)
+  }
+  exit(0)
 } catch {
   CPTUI.exit(withError: error)
 }

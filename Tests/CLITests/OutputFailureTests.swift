@@ -32,7 +32,10 @@ struct OutputFailureTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let errors = folder.appendingPathComponent("stderr.txt").path
     FileManager.default.createFile(atPath: errors, contents: nil)
-    for arguments in [["compare", Self.log], ["export", Self.log, "--csv", "-"]] {
+    for arguments in [
+      ["compare", Self.log], ["export", Self.log, "--csv", "-"], ["--help"], ["--version"],
+      ["help", "run"], ["run", "--help"],
+    ] {
       #expect(try Self.run(arguments, stdout: "/dev/full", stderr: errors) == 1, "\(arguments)")
       let text = try String(contentsOfFile: errors, encoding: .utf8)
       #expect(text.contains("cannot write to standard output"), "\(arguments): \(text)")
