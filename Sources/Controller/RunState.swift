@@ -456,17 +456,18 @@ public struct RunState: Sendable, Equatable {
     } else if stopping {
       out.append("stopping: saving a checkpoint and the log…")
     } else if awaitingChoice {
+      // The checkpoint the user just asked for first: after the long stage notice it was cut off.
+      if checkpointRequested {
+        out.append("saving a checkpoint…")
+      } else if let c = checkpointNotice {
+        out.append(c)
+      }
       out.append(
         currentStage >= plannedStages.count
           ? "stage \(currentStage) done, the run is complete: q ends it, or the panel (n) adds "
             + "stage \(currentStage + 1)"
           : "stage \(currentStage) done: set up stage \(currentStage + 1) in the panel (n), Enter "
             + "starts it · q quits")
-      if checkpointRequested {
-        out.append("saving a checkpoint…")
-      } else if let c = checkpointNotice {
-        out.append(c)
-      }
     } else if choicePending {
       out.append("starting the next stage…")
     } else if checkpointRequested {

@@ -482,7 +482,8 @@ public enum ScreenRenderer {
     var x = r.x + 2
     for item in items {
       x += grid.put(item.keys, x: x, y: r.y, style: Style(.key), maxWidth: r.maxX - x)
-      x += grid.put(" " + item.text, x: x, y: r.y, style: Style(.muted), maxWidth: r.maxX - x)
+      // Cut with an ellipsis on a narrow screen ("[q] quit (asks first whi" read as whole).
+      x += grid.putTruncated(" " + item.text, x: x, y: r.y, width: r.maxX - x, style: Style(.muted))
       x += 2
     }
   }

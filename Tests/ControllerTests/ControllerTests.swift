@@ -177,7 +177,8 @@ enum Script {
   }
 
   /// Between stages the stage-end checkpoint already holds the state: `c` confirms it at once
-  /// (the trainer writes nothing), under the line asking for the next stage.
+  /// (the trainer writes nothing), before the line asking for the next stage (after it, the long
+  /// stage notice cut it off at 100 columns).
   @Test func checkpointBetweenStagesConfirmsTheStageEndOne() {
     let config = Script.config()
     var state = Script.fold(
@@ -190,7 +191,7 @@ enum Script {
     #expect(!state.checkpointRequested)
     let notices = state.screenModel().notices
     #expect(
-      notices.count == 2 && notices[1] == "checkpoint saved: step-100.safetensors", "\(notices)")
+      notices.count == 2 && notices[0] == "checkpoint saved: step-100.safetensors", "\(notices)")
   }
 
   @Test func stageTwoGivesMarkersAndMeasures() {
