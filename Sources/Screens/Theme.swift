@@ -32,6 +32,7 @@ public struct ThemeError: Error, Sendable, Equatable, CustomStringConvertible {
 
   public var description: String {
     if line == 0 { return "\(file): \(message)" }
+    if field.isEmpty { return "\(file):\(line): \(message)" }
     // A field is text from the file: a long or binary line is cut so the error stays one line.
     let shown = field.count > 40 ? String(field.prefix(40)) + "…" : field
     return "\(file):\(line): \(shown): \(message)"
@@ -242,7 +243,14 @@ public struct ThemeLoader: Sendable {
         file: path, line: 0, field: "",
         message: "not a theme file (binary data); see themes/*.theme")
     }
-    return try ThemeParser.parse(String(decoding: data, as: UTF8.self), file: path)
+    // Text that is not UTF-8 is named by its line (decoded, it read "??name: unknown role").
+    guard let text = String(data: data, encoding: .utf8) else {
+      let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+      let bad = lines.firstIndex { String(data: Data($0), encoding: .utf8) == nil } ?? 0
+      throw ThemeError(
+        file: path, line: bad + 1, field: "", message: "cannot read it as UTF-8 text")
+    }
+    return try ThemeParser.parse(text, file: path)
   }
 
   /// Theme names for cycling: the built-in ones first, then other files found, sorted.

@@ -101,6 +101,16 @@ struct ThemeTests {
         #expect(error.description.contains(reason), "\(error.description)")
       }
     }
+    // Text that is not UTF-8 is named by its line (it read "??name: unknown role").
+    let latin1 = dir.appendingPathComponent("latin1.theme").path
+    FileManager.default.createFile(
+      atPath: latin1, contents: Data("name = x\ntext = red # caf".utf8 + [0xE9, 0x0A]))
+    do {
+      _ = try loader.loadFile(latin1)
+      Issue.record("latin1.theme loaded")
+    } catch {
+      #expect(error.description == "\(latin1):2: cannot read it as UTF-8 text", "\(error)")
+    }
     // Cycling with `t` to a broken theme names its file, line and field in the short notice.
     try "name = broken\n\ntext = teel\n".write(
       to: dir.appendingPathComponent("broken.theme"), atomically: true, encoding: .utf8)
