@@ -65,8 +65,21 @@ struct EvalCommand: ParsableCommand {
 /// Reads token files in the nanoGPT/llm.c layout.
 enum TokenFileReader {
   static func readUInt16(path: String) throws -> [Int32] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw CLIError("\(path): no such file or not readable")
+    // Read as a stream, so a device or a pipe reads too (/dev/null was "not readable").
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+      throw CLIError("\(path): no such file")
+    }
+    guard !isFolder.boolValue else { throw CLIError("\(path): a folder, not a token file") }
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      throw CLIError("\(path): cannot be opened for reading (permissions?)")
+    }
+    defer { try? handle.close() }
+    let data: Data
+    do {
+      data = try handle.readToEnd() ?? Data()
+    } catch {
+      throw CLIError("\(path): cannot be read: \(FileErrorText.describe(error))")
     }
     guard data.count % 2 == 0 else {
       throw CLIError("\(path): \(data.count) bytes is not a whole number of uint16 token ids")

@@ -227,6 +227,18 @@ struct EngineCLITests {
     ])
     #expect(bad.status != 0)
     #expect(bad.stderr.contains("not a whole number of uint16"), "\(bad.stderr)")
+    // A device reads as the stream it is, a folder and a missing file are named so.
+    for (path, message) in [
+      ("/dev/null", "/dev/null: 0 tokens do not fill one window"),
+      (dir.path, "\(dir.path): a folder, not a token file"),
+      (dir.path + "/none.bin", "none.bin: no such file"),
+    ] {
+      let r = try CLI.run([
+        "eval", "--checkpoint", dir.appendingPathComponent("tiny.safetensors").path, "--tokens",
+        path,
+      ])
+      #expect(r.status == 1 && r.stderr.contains(message), "\(path): \(r.stderr)")
+    }
   }
 }
 
