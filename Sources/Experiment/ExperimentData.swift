@@ -70,6 +70,18 @@ public struct ExperimentData: @unchecked Sendable {
 }
 
 extension ExperimentData {
+  /// When the BPE tokenizer learned fewer tokens than `tokenizer.vocab` asks for (its text has no
+  /// more pairs to merge), what the user should know; nil otherwise. The model keeps its
+  /// `model.vocab` rows, the extra ones never used.
+  public func tokenizerShortfall(of config: ExperimentConfig) -> String? {
+    guard config.tokenizer.kind == .bpe, tokenizer.vocabSize < config.tokenizer.vocab else {
+      return nil
+    }
+    return "the tokenizer learned \(tokenizer.vocabSize) tokens of the \(config.tokenizer.vocab) "
+      + "tokenizer.vocab asks for (its text has no more pairs to merge); the model keeps "
+      + "\(config.model.vocab) rows, \(config.model.vocab - tokenizer.vocabSize) of them unused"
+  }
+
   /// Per dataset of `config` (in its order), its tokens: the token counts and a hash of each
   /// component's tokens, tokenizer and weight. Recorded in the run log's header; equal
   /// fingerprints mean the same tokens (a source file touched but not changed keeps its).

@@ -56,11 +56,14 @@ enum RunSupport {
     _ config: ExperimentConfig, progress: @escaping (String) -> Void
   ) throws -> ExperimentData {
     let manager = DataManager(log: progress)
+    let data: ExperimentData
     do {
-      return try ExperimentData.prepare(config, manager: manager)
+      data = try ExperimentData.prepare(config, manager: manager)
     } catch {
       throw CLIError(describing: error)
     }
+    if let note = data.tokenizerShortfall(of: config) { printError("cptui: note: " + note) }
+    return data
   }
 
   /// `runs/NAME-YYYYmmdd-HHMMSS.jsonl` under the current folder.

@@ -572,3 +572,41 @@ struct TrainerTests {
     #expect(FileManager.default.fileExists(atPath: folder + "/step-\(good).safetensors"))
   }
 }
+
+/// A BPE tokenizer whose text runs out of pairs to merge learns fewer tokens than asked for: the
+/// run says so (the model's extra rows go unused), and says nothing when it learned them all.
+struct TokenizerShortfallTests {
+  @Test func aTokenizerThatLearnedFewerTokensIsNamed() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cptui-shortfall-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: root) }
+    for i in 1...10 {
+      try String(repeating: "ab ba ab ba\n", count: 100).write(
+        to: root.appendingPathComponent("f\(i).txt"), atomically: true, encoding: .utf8)
+    }
+    let yaml = """
+      name: shortfall
+      model: {layers: 1, heads: 2, width: 16, context: 16}
+      tokenizer: {kind: bpe, vocab: 300}
+      datasets:
+        D0: ["\(root.path)/f*.txt"]
+      batchSize: 2
+      defaults: {steps: 4}
+      stages:
+        - dataset: D0
+      """
+    let manager = DataManager(cache: CorpusCache(root: root.appendingPathComponent("cache")))
+    let config = try ConfigLoader().parse(yaml: yaml)
+    let data = try ExperimentData.prepare(config, manager: manager)
+    let note = try #require(data.tokenizerShortfall(of: config))
+    #expect(data.tokenizer.vocabSize < 300)
+    #expect(
+      note.hasPrefix("the tokenizer learned \(data.tokenizer.vocabSize) tokens of the 300"),
+      "\(note)")
+    let fewer = try ConfigLoader().parse(
+      yaml: yaml, overrides: ["tokenizer.vocab=\(data.tokenizer.vocabSize)"])
+    let all = try ExperimentData.prepare(fewer, manager: manager)
+    #expect(all.tokenizerShortfall(of: fewer) == nil)
+  }
+}
