@@ -3,8 +3,8 @@ import Foundation
 
 /// Writes a command's output file (CSV, SVG, tables): standard output for "-", a device or pipe
 /// (`/dev/stdout`, `/dev/full`, a FIFO) written in place, a regular file replaced atomically — an
-/// atomic replace of a device would put a regular file where the device was. Every failed write
-/// is an error naming the output.
+/// atomic replace of a device would put a regular file where the device was — in its folder,
+/// made when missing. Every failed write is an error naming the output.
 enum OutputFile {
   /// Refuses an output file that is one of the files the command reads (the same file, by
   /// device and inode, under any name): writing it would replace a run log by a table.
@@ -36,11 +36,31 @@ enum OutputFile {
       return
     }
     do {
+      // Missing folders are made, as `run --out` makes them (export refused them).
+      let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+      if !FileManager.default.fileExists(atPath: folder.path) {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      }
       try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
-      let reason = FileErrorText.folderInTheWay(path) ?? FileErrorText.describe(error)
+      let reason =
+        FileErrorText.folderInTheWay(path) ?? fileInPlaceOfFolder(path)
+        ?? FileErrorText.describe(error)
       throw CLIError("cannot write \(path): \(reason)")
     }
+  }
+
+  /// "F is a file, not a folder" when the nearest existing folder on the way to `path` is a file.
+  static func fileInPlaceOfFolder(_ path: String) -> String? {
+    var url = URL(fileURLWithPath: path).deletingLastPathComponent()
+    while url.path != "/" {
+      var isFolder: ObjCBool = false
+      if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) {
+        return isFolder.boolValue ? nil : "\(url.path) is a file, not a folder"
+      }
+      url = url.deletingLastPathComponent()
+    }
+    return nil
   }
 
   /// Flushes standard output and throws when anything written to it was lost (a full disk behind

@@ -80,7 +80,14 @@ struct ExportCLITests {
     try #require(run.status == 0, "\(run.stderr)")
 
     let csvPath = try Self.path("tiny.csv", in: "out")
-    let svgPath = try Self.path("tiny.svg", in: "out")
+    // A folder that is not there yet is made, as `run --out` makes its own.
+    let svgFolder = try Self.path("new-\(UUID().uuidString.prefix(8))", in: "out")
+    let svgPath = svgFolder + "/charts/tiny.svg"
+    defer { try? FileManager.default.removeItem(atPath: svgFolder) }
+    let through = try CLI.run(["export", log, "--csv", log + "/x.csv"])
+    #expect(
+      through.status == 1 && through.stderr.contains("\(log) is a file, not a folder"),
+      "\(through.stderr)")
     let r = try CLI.run(["export", log, "--csv", csvPath, "--svg", svgPath, "--title", "tiny"])
     #expect(r.status == 0, "\(r.stderr)")
 
