@@ -124,15 +124,7 @@ public enum FileErrorText {
         // Making a folder under a file (CPTUI_CACHE naming a file) fails without a reason.
         let path =
           ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
-        var folder = path.map { URL(fileURLWithPath: $0) }
-        while let url = folder, url.path != "/" {
-          var isFolder: ObjCBool = false
-          if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) {
-            if !isFolder.boolValue { return "\(url.path) is a file, where a folder is needed" }
-            break
-          }
-          folder = url.deletingLastPathComponent()
-        }
+        if let path, let reason = fileWhereFolderIsNeeded(path) { return reason }
       default: break
       }
     }
@@ -157,6 +149,20 @@ public enum FileErrorText {
     let inCache = path == root || path.hasPrefix(root + "/")
     return "\(path): \(describe(error))"
       + (inCache ? " (the data cache; CPTUI_CACHE chooses another folder)" : "")
+  }
+
+  /// "F is a file, where a folder is needed" when the nearest existing entry on the way up from
+  /// `path` (itself included) is a file; nil when it is a folder or nothing exists.
+  public static func fileWhereFolderIsNeeded(_ path: String) -> String? {
+    var url = URL(fileURLWithPath: path)
+    while url.path != "/" {
+      var isFolder: ObjCBool = false
+      if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) {
+        return isFolder.boolValue ? nil : "\(url.path) is a file, where a folder is needed"
+      }
+      url = url.deletingLastPathComponent()
+    }
+    return nil
   }
 
   /// Why `path` cannot be written as a file, when that is plain before trying: it is a folder.

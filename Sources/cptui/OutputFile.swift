@@ -44,23 +44,12 @@ enum OutputFile {
       try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
       let reason =
-        FileErrorText.folderInTheWay(path) ?? fileInPlaceOfFolder(path)
+        FileErrorText.folderInTheWay(path)
+        ?? FileErrorText.fileWhereFolderIsNeeded(
+          URL(fileURLWithPath: path).deletingLastPathComponent().path)
         ?? FileErrorText.describe(error)
       throw CLIError("cannot write \(path): \(reason)")
     }
-  }
-
-  /// "F is a file, not a folder" when the nearest existing folder on the way to `path` is a file.
-  static func fileInPlaceOfFolder(_ path: String) -> String? {
-    var url = URL(fileURLWithPath: path).deletingLastPathComponent()
-    while url.path != "/" {
-      var isFolder: ObjCBool = false
-      if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) {
-        return isFolder.boolValue ? nil : "\(url.path) is a file, not a folder"
-      }
-      url = url.deletingLastPathComponent()
-    }
-    return nil
   }
 
   /// Flushes standard output and throws when anything written to it was lost (a full disk behind

@@ -212,9 +212,7 @@ struct RunCommand: ParsableCommand {
       throw CLIError("\(path): the logged config does not load: \(error)")
     }
     let events = RunLogReader.applyingResumes(lastRun.events)
-    if events.contains(where: {
-      if case .runEnd(let end) = $0 { return end.status == .completed } else { return false }
-    }) {
+    if RunSupport.completed(events) {
       throw CLIError(
         "\(path): the run already completed (watch it again with: cptui replay \(path))")
     }

@@ -112,7 +112,12 @@ enum RunSupport {
   /// Whether the last run in the log at `path` completed (false when it cannot be read).
   static func runCompleted(_ path: String) -> Bool {
     guard let contents = try? RunLogReader.read(path: path) else { return false }
-    return RunLogReader.applyingResumes(contents.lastRunAsWritten.events).contains {
+    return completed(RunLogReader.applyingResumes(contents.lastRunAsWritten.events))
+  }
+
+  /// Whether a run's events (resumes applied) hold a completed run end.
+  static func completed(_ events: [RunEvent]) -> Bool {
+    events.contains {
       if case .runEnd(let end) = $0 { return end.status == .completed } else { return false }
     }
   }

@@ -86,7 +86,7 @@ struct ExportCLITests {
     defer { try? FileManager.default.removeItem(atPath: svgFolder) }
     let through = try CLI.run(["export", log, "--csv", log + "/x.csv"])
     #expect(
-      through.status == 1 && through.stderr.contains("\(log) is a file, not a folder"),
+      through.status == 1 && through.stderr.contains("\(log) is a file, where a folder is needed"),
       "\(through.stderr)")
     let r = try CLI.run(["export", log, "--csv", csvPath, "--svg", svgPath, "--title", "tiny"])
     #expect(r.status == 0, "\(r.stderr)")
