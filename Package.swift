@@ -8,6 +8,7 @@
 //   RunLog      run-log events and JSONL reading/writing
 //   Experiment  configs, LR schedules, stages, the trainer loop
 //   Controller  the actor between trainer and screen; pure screen-state folding
+//   Spelling    "did you mean" for names a person typed (config keys, commands, theme words)
 //   Terminal    cell grid and curses backend
 //   Screens     charts, panels, themes, key table
 //   cptui       the command line
@@ -46,22 +47,27 @@ let package = Package(
     .target(name: "Model", dependencies: ["Tensor"], swiftSettings: numericSettings),
     .target(name: "Corpus"),
     .target(name: "RunLog"),
+    .target(name: "Spelling"),
     .target(
       name: "Experiment",
-      dependencies: ["Model", "Corpus", "RunLog", .product(name: "Yams", package: "Yams")]),
+      dependencies: [
+        "Model", "Corpus", "RunLog", "Spelling", .product(name: "Yams", package: "Yams"),
+      ]),
     .target(name: "Terminal", dependencies: ["CNcursesw"]),
-    .target(name: "Screens", dependencies: ["Terminal"]),
+    .target(name: "Screens", dependencies: ["Terminal", "Spelling"]),
     .target(name: "Controller", dependencies: ["RunLog", "Screens", "Terminal", "Experiment"]),
     .executableTarget(
       name: "cptui",
       dependencies: [
         "Tensor", "Model", "Corpus", "RunLog", "Experiment", "Controller", "Screens", "Terminal",
+        "Spelling",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
     .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
     .testTarget(name: "RunLogTests", dependencies: ["RunLog"]),
+    .testTarget(name: "SpellingTests", dependencies: ["Spelling"]),
     // Helpers that more than one test target needs (CSV and SVG readers); linked by tests only.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(

@@ -2,6 +2,7 @@ import Corpus
 import Foundation
 import Model
 import RunLog
+import Spelling
 
 /// Reads experiment configs (YAML) into `ExperimentConfig`, applying `--set` overrides first and
 /// checking everything; every error names the key path and the line (see `ConfigError`).
@@ -277,15 +278,7 @@ struct ConfigDecoder {
   }
 
   func suggest(_ word: String, among candidates: [String]) -> String? {
-    let lower = word.lowercased()
-    var best: (String, Int)?
-    for candidate in candidates {
-      let distance = editDistance(lower, candidate.lowercased())
-      if distance <= max(1, min(3, candidate.count / 3)), distance < (best?.1 ?? .max) {
-        best = (candidate, distance)
-      }
-    }
-    return best?.0
+    Spelling.suggestion(for: word, among: candidates)
   }
 
   // MARK: The document
@@ -1007,25 +1000,4 @@ struct ConfigDecoder {
 func short(_ value: Double) -> String {
   if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
   return String(format: "%g", value)
-}
-
-/// Edit distance counting a swap of two neighbours as one edit (for "did you mean").
-func editDistance(_ a: String, _ b: String) -> Int {
-  let a = Array(a)
-  let b = Array(b)
-  if a.isEmpty { return b.count }
-  if b.isEmpty { return a.count }
-  var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
-  for i in 0...a.count { table[i][0] = i }
-  for j in 0...b.count { table[0][j] = j }
-  for i in 1...a.count {
-    for j in 1...b.count {
-      let cost = a[i - 1] == b[j - 1] ? 0 : 1
-      table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
-      if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-        table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1)
-      }
-    }
-  }
-  return table[a.count][b.count]
 }

@@ -3,6 +3,7 @@
 // `$XDG_CONFIG_HOME/cptui/themes`, then the `themes/` folder next to the executable or repository.
 
 import Foundation
+import Spelling
 import Terminal
 
 /// A parsed theme.
@@ -83,9 +84,13 @@ public enum ThemeParser {
       let eight = key.hasSuffix("@8")
       let roleName = eight ? String(key.dropLast(2)) : key
       guard let role = ColorRole(name: roleName) else {
-        let known = ColorRole.allCases.map(\.name).joined(separator: ", ")
-        throw ThemeError(
-          file: file, line: lineNumber, field: key, message: "unknown role (known: name, \(known))")
+        let names = ColorRole.allCases.map(\.name)
+        var message = "unknown role"
+        if let close = Spelling.suggestion(for: roleName, among: ["name"] + names) {
+          message += " (did you mean `\(close)\(eight && close != "name" ? "@8" : "")`?)"
+        }
+        message += " (known: name, \(names.joined(separator: ", ")))"
+        throw ThemeError(file: file, line: lineNumber, field: key, message: message)
       }
       let spec: (TermColor, TermColor?, TextAttributes)
       do {
@@ -137,7 +142,12 @@ public enum ThemeParser {
       case "reverse": attrs.insert(.reverse)
       case "underline": attrs.insert(.underline)
       default:
-        throw EntryError("unknown word `\(words[i])` (attributes: bold dim reverse underline)")
+        let attributes = ["bold", "dim", "reverse", "underline"]
+        var message = "unknown word `\(words[i])`"
+        if let close = Spelling.suggestion(for: w, among: attributes + ["on"]) {
+          message += " (did you mean `\(close)`?)"
+        }
+        throw EntryError(message + " (attributes: bold dim reverse underline)")
       }
       i += 1
     }
@@ -156,8 +166,12 @@ public enum ThemeParser {
       return .index(UInt8(k + 8))
     }
     if w == "gray" || w == "grey" { return .index(8) }
-    throw EntryError(
-      "unknown colour `\(word)` (default, a name such as red or bright-blue, or 0–255)")
+    var message = "unknown colour `\(word)`"
+    let names = colorNames + colorNames.map { "bright-" + $0 } + ["default", "gray", "grey"]
+    if let close = Spelling.suggestion(for: w, among: names) {
+      message += " (did you mean `\(close)`?)"
+    }
+    throw EntryError(message + " (default, a name such as red or bright-blue, or 0–255)")
   }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiment
 import Foundation
+import Spelling
 
 /// The `cptui` command: the live screen by default, and headless subcommands.
 struct CPTUI: ParsableCommand {
@@ -28,25 +29,7 @@ enum CommandTypo {
     else { return nil }
     let names = CPTUI.configuration.subcommands.compactMap { $0.configuration.commandName }
     guard !names.contains(word) else { return nil }
-    let close = names.map { ($0, distance(word, $0)) }.filter { $0.1 <= 2 }
-    return close.min { $0.1 < $1.1 }?.0
-  }
-
-  /// Levenshtein distance.
-  static func distance(_ a: String, _ b: String) -> Int {
-    let a = Array(a)
-    let b = Array(b)
-    var row = Array(0...b.count)
-    for i in 1...max(a.count, 1) where !a.isEmpty {
-      var previous = row[0]
-      row[0] = i
-      for j in 1...max(b.count, 1) where !b.isEmpty {
-        let current = row[j]
-        row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-        previous = current
-      }
-    }
-    return a.isEmpty ? b.count : row[b.count]
+    return Spelling.suggestion(for: word, among: names, allowance: { _ in 2 })
   }
 }
 

@@ -491,7 +491,10 @@ struct SweepGridErrorTests {
 
 /// A mistyped command is named as such, not read as a config for the live screen.
 struct CommandTypoTests {
-  @Test(arguments: [("runn", "run"), ("compar", "compare"), ("replya", "replay")])
+  @Test(arguments: [
+    ("runn", "run"), ("compar", "compare"), ("replya", "replay"), ("RUN", "run"),
+    ("sweeep", "sweep"),
+  ])
   func aMistypedCommandIsSuggested(typed: String, meant: String) throws {
     let r = try CLI.run([typed, "tiny"])
     #expect(r.status == 64)

@@ -55,10 +55,14 @@ struct ThemeTests {
   }
 
   @Test(arguments: [
-    ("name = x\nsereis1 = red", 2, "sereis1", "unknown role"),
+    ("name = x\nsereis1 = red", 2, "sereis1", "unknown role (did you mean `series1`?)"),
+    ("name = x\nsereis1@8 = red", 2, "sereis1@8", "(did you mean `series1@8`?)"),
+    ("name = x\ntext = gren", 2, "text", "unknown colour `gren` (did you mean `green`?)"),
+    ("name = x\ntext = red on bright-bleu", 2, "text", "(did you mean `bright-blue`?)"),
+    ("name = x\ntext = red bodl", 2, "text", "unknown word `bodl` (did you mean `bold`?)"),
     ("name = x\n\ntext = 300", 3, "text", "0–255"),
     ("name = x\ntext = red on", 2, "text", "background"),
-    ("name = x\ntext = red blink", 2, "text", "blink"),
+    ("name = x\ntext = red blink", 2, "text", "unknown word `blink` (attributes:"),
     ("name = x\njust words", 2, "just words", "expected"),
     ("text = red", 0, "name", "no `name"),
     ("name = x\ntext = red\n\ntext = blue", 4, "text", "given twice (first on line 2)"),
