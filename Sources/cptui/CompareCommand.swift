@@ -189,10 +189,25 @@ struct CompareReport {
   var text: String {
     // Names come from log files: made safe for the terminal (no escapes, bidi or long lines), and
     // in ASCII before they are padded when the locale is not UTF-8.
-    // Padded by display width (CJK and emoji take two columns); a long name is cut in the middle.
-    let names = rows.map {
-      localText(TextSanitizer.clean($0.title, maxLength: 1000)).middleTruncated(toWidth: 80)
+    // Padded by display width (CJK and emoji take two columns). A long name leaves out whole parts
+    // of its label, those most rows share first, unless that makes two different names read the
+    // same: then it is cut in the middle.
+    func local(_ text: String) -> String { localText(TextSanitizer.clean(text, maxLength: 1000)) }
+    let full = rows.map { local($0.title) }
+    let ellipsis = localText("…")
+    let lines = rows.map { row in
+      let status = row.summary.endStatus == .completed ? "" : " [\(row.status)]"
+      return row.label.isEmpty
+        ? PartedLine(head: local(row.name), parts: [], tail: status)
+        : PartedLine(
+          head: local(row.name) + " (", parts: row.label.components(separatedBy: " · ").map(local),
+          tail: ")" + status)
     }
+    let fitted = PartedLine.fitted(
+      lines, toWidth: 80, separator: localText(" · "), ellipsis: ellipsis)
+    let names =
+      Set(fitted).count == Set(full).count
+      ? fitted : full.map { $0.middleTruncated(toWidth: 80, ellipsis: ellipsis) }
     let nameWidth = max(names.map(\.terminalWidth).max() ?? 0, 3)
     func padded(_ name: String) -> String {
       name + String(repeating: " ", count: max(0, nameWidth - name.terminalWidth))

@@ -308,6 +308,21 @@ struct SweepCLITests {
       folders.stdout.contains("strong-shift/union-strong-shift")
         && folders.stdout.contains("replay-order/union-strong-shift")
         && folders.stdout.contains("validation spread windows"), "\(folders.stdout)")
+    // Labels too long for the name column leave out whole parts, those most rows share first:
+    // no word cut in two, and the part that sets the two replay orders apart stays.
+    let long = try CLI.run(
+      ["compare", root + "/no-shift", root + "/replay-order"], environment: ["LC_ALL": "C.UTF-8"])
+    let names = long.stdout.split(separator: "\n").dropFirst().map { String($0.prefix(80)) }
+    #expect(names.count == 7, "\(long.stdout)")
+    #expect(
+      names.contains { $0.contains("…") }
+        && names.allSatisfy {
+          !$0.contains("…") || $0.contains(" · … ") || $0.contains("(… · ")
+        }, "\(long.stdout)")
+    #expect(
+      long.stdout.contains("replay order sequential")
+        && long.stdout.contains("replay order spread")
+        && long.stdout.contains("infinite inverse-sqrt +anneal"), "\(long.stdout)")
     let shifts = try CLI.run(["compare", root + "/strong-shift", root + "/weak-shift"])
     #expect(shifts.stderr.contains("D1 is other data in some of these runs"), "\(shifts.stderr)")
   }

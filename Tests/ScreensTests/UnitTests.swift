@@ -142,6 +142,43 @@ struct MiddleTruncationTests {
   }
 }
 
+struct PartedLineTests {
+  @Test func aLongLineLeavesOutTheMostSharedPartsWhole() {
+    let lines = [
+      PartedLine(
+        head: "strong-shift (", parts: ["cosine", "replay 25%", "replay order sequential"],
+        tail: ")"),
+      PartedLine(
+        head: "strong-shift (", parts: ["cosine", "replay 25%", "replay order spread"], tail: ")"),
+      PartedLine(head: "strong-shift (", parts: ["cosine", "replay 0%"], tail: ") [stopped]"),
+    ]
+    // Wide enough: as they are.
+    #expect(
+      PartedLine.fitted(lines, toWidth: 80)
+        == [
+          "strong-shift (cosine · replay 25% · replay order sequential)",
+          "strong-shift (cosine · replay 25% · replay order spread)",
+          "strong-shift (cosine · replay 0%) [stopped]",
+        ])
+    // `cosine` (all three) goes before `replay 25%` (two); what sets a line apart stays.
+    let fitted = PartedLine.fitted(lines, toWidth: 56)
+    #expect(
+      fitted == [
+        "strong-shift (… · replay 25% · replay order sequential)",
+        "strong-shift (cosine · replay 25% · replay order spread)",
+        "strong-shift (cosine · replay 0%) [stopped]",
+      ])
+    let narrower = PartedLine.fitted(lines, toWidth: 42)
+    #expect(narrower[0] == "strong-shift (… · replay order sequential)")
+    #expect(narrower[1] == "strong-shift (… · replay order spread)")
+    // Neighbouring parts left out show one ellipsis; a line still too long is cut in the middle.
+    let three = PartedLine(head: "r (", parts: ["a1", "b1", "c1", "unique"], tail: ")")
+    let other = PartedLine(head: "s (", parts: ["a1", "b1", "c1"], tail: ")")
+    #expect(PartedLine.fitted([three, other], toWidth: 14)[0] == "r (… · unique)")
+    #expect(PartedLine.fitted([three, other], toWidth: 10)[0].terminalWidth == 10)
+  }
+}
+
 struct FormatTests {
   @Test func naturalOrderReadsNumbersAsNumbers() {
     let names = [
