@@ -10,6 +10,7 @@ public enum ScheduleText {
         "optimizer",
       ]
     ]
+    let tokens = compactCounts(config.stages.map { $0.steps * config.tokensPerStep })
     for (index, stage) in config.stages.enumerated() {
       var label = "\(index + 1)"
       if let name = stage.name { label += " \(name)" }
@@ -17,7 +18,7 @@ public enum ScheduleText {
         stage.replayPercent > 0
         ? "\(short(stage.replayPercent))% of \(stage.replayFrom.joined(separator: "+"))" : "0"
       rows.append([
-        label, stage.dataset, "\(stage.steps)", compactCount(stage.steps * config.tokensPerStep),
+        label, stage.dataset, "\(stage.steps)", tokens[index],
         stage.schedule.summary, formatPercent(stage.warmupFraction), short(stage.lrMax),
         short(stage.lrMin), replay, stage.optimizerState.rawValue,
       ])
@@ -41,11 +42,12 @@ public enum ScheduleText {
       if warmup > 0, warmup < plan.stages[index].steps { steps.insert(start + warmup) }
     }
     var table: [[String]] = [["step", "stage", "stage step", "tokens", "lr"]]
-    for step in steps.sorted() {
+    let sorted = steps.sorted()
+    let tokens = compactCounts(sorted.map { $0 * config.tokensPerStep })
+    for (row, step) in sorted.enumerated() {
       let stage = plan.stageIndex(globalStep: step)
       table.append([
-        "\(step)", "\(stage + 1)", "\(step - plan.stageStarts[stage])",
-        compactCount(step * config.tokensPerStep),
+        "\(step)", "\(stage + 1)", "\(step - plan.stageStarts[stage])", tokens[row],
         String(format: "%.6g", plan.lr(globalStep: step)),
       ])
     }
@@ -154,6 +156,30 @@ public enum ScheduleText {
     if abs(number) >= 1e6 { return short((number / 1e5).rounded() / 10) + "M" }
     if abs(number) >= 1e4 { return short((number / 1e2).rounded() / 10) + "k" }
     return "\(value)"
+  }
+
+  /// A table column of counts in one unit, chosen by its largest value: as they are below 100 000,
+  /// then in k below 10 million, then in M; three significant digits, no exponent:
+  /// [0, 20480, 2002944] → 0, 20.5k, 2003k (not `9472` beside `10.1k` as `compactCount` gives them
+  /// one by one).
+  public static func compactCounts(_ values: [Int]) -> [String] {
+    let largest = Double(values.map { abs($0) }.max() ?? 0)
+    let (scale, unit) = largest >= 1e7 ? (1e6, "M") : largest >= 1e5 ? (1e3, "k") : (1, "")
+    guard scale > 1 else { return values.map { "\($0)" } }
+    return values.map { value in
+      let scaled = Double(value) / scale
+      let size = abs(scaled)
+      // Three significant digits from 1 up; below 1 (a first step in a long run) two.
+      let digits =
+        size >= 100
+        ? 0 : size >= 10 ? 1 : size >= 1 || size == 0 ? 2 : 1 - Int(log10(size).rounded(.down))
+      var text = String(format: "%.\(digits)f", scaled)
+      if text.contains(".") {
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+      }
+      return value == 0 ? "0" : text + unit
+    }
   }
 
   static func align(_ rows: [[String]]) -> [String] {

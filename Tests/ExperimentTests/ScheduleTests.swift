@@ -255,5 +255,11 @@ extension Schedule {
     #expect(steps == [0, 10, 99, 100, 149])
     #expect(points[3].hasSuffix("0.100274"))
     #expect(points[4].hasSuffix("0.0004"))
+    // A tokens column keeps one unit, the one of its largest count.
+    #expect(
+      ScheduleText.compactCounts([0, 3, 10240, 133_120, 2_002_944])
+        == ["0", "0.003k", "10.2k", "133k", "2003k"])
+    #expect(ScheduleText.compactCounts([0, 9472, 10112]) == ["0", "9472", "10112"])
+    #expect(ScheduleText.compactCounts([4096, 20_480_000]) == ["0.0041M", "20.5M"])
   }
 }
