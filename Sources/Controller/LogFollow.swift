@@ -66,7 +66,7 @@ public struct LogFollow: Sendable {
   private var fileMissing = false
   private var config: ExperimentConfig?
   private var sawHeader = false
-  private var order = OrderGuard()
+  private var order = EventOrder()
   private let configFromHeader: @Sendable (RunHeader) -> ExperimentConfig?
 
   /// Starts following at time `now`. `config` turns a header into the run's config (its planned
@@ -109,7 +109,7 @@ public struct LogFollow: Sendable {
     }
     if refold {
       state = RunState(config: config, interactive: false)
-      order = OrderGuard()
+      order = EventOrder()
       for event in RunLogReader.applyingResumes(events) where order.admit(event) {
         state.apply(event)
       }
@@ -126,7 +126,7 @@ public struct LogFollow: Sendable {
     sawHeader = false
     inputEnded = false
     state = RunState(config: nil, interactive: false)
-    order = OrderGuard()
+    order = EventOrder()
     restarts += 1
     lastRestart = now
   }
@@ -194,48 +194,6 @@ public struct LogFollow: Sendable {
     if s < 7200 { return "\(s / 60) min" }
     let minutes = s % 3600 / 60
     return "\(s / 3600) h \(minutes < 10 ? "0" : "")\(minutes) min"
-  }
-}
-
-/// Drops step and evaluation events that go back in time, one event at a time, as replay drops
-/// them from a whole log (a step not after the last step kept; an evaluation before the last one
-/// kept, or repeating it right after it): every curve's x must only grow.
-struct OrderGuard: Sendable {
-  private var lastStep = Int.min
-  private var lastEval = Int.min
-  private var lastWasEval = false
-  private var dropped: [String] = []
-  private var droppedCount = 0
-
-  /// Whether `event` is kept (and remembered).
-  mutating func admit(_ event: RunEvent) -> Bool {
-    switch event {
-    case .step(let s):
-      guard s.step > lastStep else { return drop("step \(s.step)") }
-      lastStep = s.step
-    case .eval(let e):
-      guard e.step > lastEval || (e.step == lastEval && !lastWasEval) else {
-        return drop("eval \(e.step)")
-      }
-      lastEval = e.step
-    default: break
-    }
-    if case .eval = event { lastWasEval = true } else { lastWasEval = false }
-    return true
-  }
-
-  private mutating func drop(_ what: String) -> Bool {
-    droppedCount += 1
-    if dropped.count < 3 { dropped.append(what) }
-    return false
-  }
-
-  /// "ignored 3 events out of order or repeated (step 40, step 41, eval 40)", or nil.
-  var notice: String? {
-    guard droppedCount > 0 else { return nil }
-    let more = droppedCount > dropped.count ? ", …" : ""
-    return "ignored \(droppedCount) event\(droppedCount == 1 ? "" : "s") out of order or repeated ("
-      + dropped.joined(separator: ", ") + more + ")"
   }
 }
 

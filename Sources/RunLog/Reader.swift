@@ -492,66 +492,16 @@ public enum RunLogReader {
   /// "ignored 3 events out of order or repeated (step 40, step 41, eval 40)".
   public static func inOrder(_ events: [RunEvent]) -> (events: [RunEvent], notice: String?) {
     guard !isInOrder(events) else { return (events, nil) }
-    var kept: [RunEvent] = []
-    kept.reserveCapacity(events.count)
-    var lastStep = Int.min
-    var lastEval = Int.min
-    var dropped: [String] = []
-    var droppedCount = 0
-    for event in events {
-      switch event {
-      case .step(let s):
-        guard s.step > lastStep else {
-          droppedCount += 1
-          if dropped.count < 3 { dropped.append("step \(s.step)") }
-          continue
-        }
-        lastStep = s.step
-      case .eval(let e):
-        guard e.step >= lastEval, !(e.step == lastEval && kept.last.map(Self.isEval) == true)
-        else {
-          droppedCount += 1
-          if dropped.count < 3 { dropped.append("eval \(e.step)") }
-          continue
-        }
-        lastEval = e.step
-      default: break
-      }
-      kept.append(event)
-    }
-    guard droppedCount > 0 else { return (events, nil) }
-    let more = droppedCount > dropped.count ? ", …" : ""
-    return (
-      kept,
-      "ignored \(droppedCount) event\(droppedCount == 1 ? "" : "s") out of order or repeated ("
-        + dropped.joined(separator: ", ") + more + ")"
-    )
+    var order = EventOrder()
+    let kept = events.filter { order.admit($0) }
+    return (kept, order.notice)
   }
 
   /// Whether `inOrder` would keep every event (checked without copying).
   static func isInOrder(_ events: [RunEvent]) -> Bool {
-    var lastStep = Int.min
-    var lastEval = Int.min
-    var previousWasEval = false
-    for event in events {
-      switch event {
-      case .step(let s):
-        guard s.step > lastStep else { return false }
-        lastStep = s.step
-        previousWasEval = false
-      case .eval(let e):
-        guard e.step > lastEval || (e.step == lastEval && !previousWasEval) else { return false }
-        lastEval = e.step
-        previousWasEval = true
-      default:
-        previousWasEval = false
-      }
-    }
+    var order = EventOrder()
+    for event in events where !order.admit(event) { return false }
     return true
-  }
-
-  static func isEval(_ event: RunEvent) -> Bool {
-    if case .eval = event { return true } else { return false }
   }
 
   /// Drops the events a `resume` supersedes: those logged before it with a step greater than the

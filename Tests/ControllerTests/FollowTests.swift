@@ -167,6 +167,10 @@ struct FollowTests {
     #expect(
       follow.notices(at: 1).contains(
         "ignored 7 events out of order or repeated (eval 10, step 5, step 6, …)"))
+    // The evaluation again after other lines (a concatenated tail) is a repeat as well.
+    follow.take(.init(events: [eval10]), at: 2)
+    #expect(follow.state.validation["D0"]?.xs.count == 1)
+    #expect(follow.notices(at: 2).contains { $0.hasPrefix("ignored 8 events") })
   }
 
   @Test func theHeaderConfigPlansTheStages() {

@@ -248,21 +248,25 @@ func sameEvents(_ a: [RunEvent], _ b: [RunEvent]) -> Bool {
     func step(_ n: Int) -> RunEvent {
       .step(StepEvent(stage: 1, step: n, tokens: n, lr: 0, loss: 1))
     }
-    func eval(_ n: Int) -> RunEvent {
-      .eval(EvalEvent(stage: 1, step: n, tokens: n, losses: [DatasetLoss("D0", 1)]))
+    func eval(_ n: Int, stage: Int = 1) -> RunEvent {
+      .eval(EvalEvent(stage: stage, step: n, tokens: n, losses: [DatasetLoss("D0", 1)]))
     }
+    let end = RunEvent.stageEnd(StageEndEvent(stage: 1, step: 4, tokens: 4))
     let events = [
       step(1), step(2), eval(2), eval(2), step(2), step(3), step(1), eval(1), step(4), eval(4),
-      .stageEnd(StageEndEvent(stage: 1, step: 4, tokens: 4)), eval(4),
+      end, eval(4, stage: 2),
     ]
     let (kept, notice) = RunLogReader.inOrder(events)
-    #expect(
-      kept == [
-        step(1), step(2), eval(2), step(3), step(4), eval(4),
-        .stageEnd(StageEndEvent(stage: 1, step: 4, tokens: 4)), eval(4),
-      ])
+    // A later stage's evaluation at the same step is not a repeat.
+    #expect(kept == [step(1), step(2), eval(2), step(3), step(4), eval(4), end, eval(4, stage: 2)])
     #expect(notice == "ignored 4 events out of order or repeated (eval 2, step 2, step 1, …)")
     #expect(RunLogReader.inOrder(kept).notice == nil)
+    // A log's tail written again (steps and the final evaluation after the stage end): the
+    // evaluation is a repeat too, though other events stand between the two copies.
+    let tail = [step(3), step(4), eval(4)]
+    let again = RunLogReader.inOrder([step(3), step(4), eval(4), end] + tail)
+    #expect(again.events == [step(3), step(4), eval(4), end])
+    #expect(again.notice == "ignored 3 events out of order or repeated (step 3, step 4, eval 4)")
   }
 
   @Test func largeFilesReadOnTwoThreadsGiveWhatOneThreadGives() throws {
