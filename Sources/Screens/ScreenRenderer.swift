@@ -307,9 +307,19 @@ public enum ScreenRenderer {
     let values = chosen
     let valuesW = values.map(\.terminalWidth).max() ?? 0
     let room = max(8, min(48, width - valuesW - 3))
-    let names = model.runs.enumerated().map { ri, run in
-      let pin = ri == pinned ? (asciiOnly ? ">" : "▸") : " "
-      return pin + "\(ri + 1) " + TextSanitizer.clean(run.name, maxLength: room)
+    // A name too long leaves out whole parts, those most runs share first, so the setting that
+    // tells runs apart stays (cut at its end, two peak-LR runs read the same); cut in the middle
+    // when that would make two names alike.
+    let full = model.runs.map { TextSanitizer.clean($0.name, maxLength: 1000) }
+    let ellipsis = asciiOnly ? "..." : "…"
+    let parted = PartedLine.fitted(
+      full.map { PartedLine(head: "", parts: $0.components(separatedBy: " · "), tail: "") },
+      toWidth: room, ellipsis: ellipsis)
+    let fitted =
+      Set(parted).count == Set(full).count
+      ? parted : full.map { $0.middleTruncated(toWidth: room, ellipsis: ellipsis) }
+    let names = model.runs.indices.map { ri in
+      (ri == pinned ? (asciiOnly ? ">" : "▸") : " ") + "\(ri + 1) " + fitted[ri]
     }
     let nameW = names.map(\.terminalWidth).max() ?? 0
     var out: [LegendEntry] = []

@@ -28,8 +28,9 @@ public struct PartedLine: Sendable, Equatable {
   }
 
   /// Each line in at most `width` columns. A line too long leaves out parts, most shared first
-  /// (ties: the longer, then the later); one still too long with every part but one left out is
-  /// cut in the middle (`middleTruncated`).
+  /// (ties: the longer, then the later), and first not a part whose leaving would make the line's
+  /// remaining parts all found in another line (it could then be read as that one). A line too
+  /// long with every part but one left out is cut in the middle (`middleTruncated`).
   public static func fitted(
     _ lines: [PartedLine], toWidth width: Int, separator: String = " · ", ellipsis: String = "…"
   ) -> [String] {
@@ -37,7 +38,15 @@ public struct PartedLine: Sendable, Equatable {
     for line in lines {
       for part in Set(line.parts) { sharedBy[part, default: 0] += 1 }
     }
-    return lines.map { line in
+    let partSets = lines.map { Set($0.parts) }
+    return lines.enumerated().map { index, line in
+      // Whether these parts of the line are not all in any other line.
+      func tellsApart(_ kept: Set<String>) -> Bool {
+        partSets.indices.allSatisfy { other in
+          other == index || partSets[other] == partSets[index]
+            || !kept.isSubset(of: partSets[other])
+        }
+      }
       var text = line.text(separator: separator, ellipsis: ellipsis)
       let order = line.parts.indices.sorted { a, b in
         let (pa, pb) = (line.parts[a], line.parts[b])
@@ -46,9 +55,18 @@ public struct PartedLine: Sendable, Equatable {
         return a > b
       }
       var left: Set<Int> = []
-      for i in order.dropLast() where text.terminalWidth > width {
-        left.insert(i)
-        text = line.text(separator: separator, ellipsis: ellipsis, leaving: left)
+      func kept(_ left: Set<Int>) -> Set<String> {
+        Set(line.parts.indices.filter { !left.contains($0) }.map { line.parts[$0] })
+      }
+      // First only parts the line is told apart without; then, if it is still too long, any.
+      for careful in [true, false] {
+        for i in order where text.terminalWidth > width && left.count < line.parts.count - 1 {
+          guard !left.contains(i) else { continue }
+          let trial = left.union([i])
+          if careful && !tellsApart(kept(trial)) && tellsApart(kept(left)) { continue }
+          left = trial
+          text = line.text(separator: separator, ellipsis: ellipsis, leaving: left)
+        }
       }
       return text.middleTruncated(toWidth: width, ellipsis: ellipsis)
     }

@@ -126,6 +126,19 @@ struct StyleTests {
     #expect(wide.contains("D3 "), "\(wide)")
   }
 
+  /// Names too long for the legend leave out the parts most runs share, not their ends: two
+  /// peak-LR runs cut at the end both read "strong-shift · cosine · replay 0% …".
+  @Test func longNamesKeepWhatTellsRunsApart() {
+    var m = Fixtures.overlay3()
+    for (i, eta) in ["2e-3", "4e-3", "8e-3"].enumerated() {
+      m.runs[i].name = "strong-shift · cosine · replay 0% · warmup 1% · ηmax \(eta)"
+    }
+    let text = ScreenRenderer.renderText(model: m, width: 80, height: 24)
+    for eta in ["2e-3", "4e-3", "8e-3"] {
+      #expect(text.contains(" · … · ηmax \(eta) "), "\(text)")
+    }
+  }
+
   /// At 80 columns a paused replay's long status keeps which run is pinned ("run 3/4"), dropping
   /// its label and dataset first; with room, the label shows too.
   @Test func aNarrowPausedReplayStillNamesThePinnedRun() {

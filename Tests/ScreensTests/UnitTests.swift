@@ -176,6 +176,16 @@ struct PartedLineTests {
     let other = PartedLine(head: "s (", parts: ["a1", "b1", "c1"], tail: ")")
     #expect(PartedLine.fitted([three, other], toWidth: 14)[0] == "r (… · unique)")
     #expect(PartedLine.fitted([three, other], toWidth: 10)[0].terminalWidth == 10)
+    // A part is kept, though most shared, when the line would otherwise read as another: without
+    // `bbbb` the first line is `aaaa · x`, all in the second line, so `aaaa` goes instead.
+    let told = PartedLine.fitted(
+      [
+        PartedLine(head: "", parts: ["aaaa", "bbbb", "x"], tail: ""),
+        PartedLine(head: "", parts: ["aaaa", "x", "cc"], tail: ""),
+        PartedLine(head: "", parts: ["bbbb", "y"], tail: ""),
+        PartedLine(head: "", parts: ["bbbb", "z"], tail: ""),
+      ], toWidth: 12)
+    #expect(told == ["… · bbbb · x", "… · x · cc", "bbbb · y", "bbbb · z"])
   }
 }
 
