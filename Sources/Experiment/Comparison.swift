@@ -218,7 +218,9 @@ public struct Comparison: Sendable {
         meanings[name, default: []].insert(JSONText.encode(definition[name]!))
       }
     }
-    for name in meanings.keys.sorted() where meanings[name]!.count > 1 {
+    // Only datasets that are columns: a union's mixture (`union`) is trained on, never evaluated.
+    let columns = Set(rows.flatMap(\.summary.datasets))
+    for name in meanings.keys.sorted() where meanings[name]!.count > 1 && columns.contains(name) {
       notices.append(
         "\(name) is other data in some of these runs (\(meanings[name]!.count) definitions): its "
           + "column compares different experiments")

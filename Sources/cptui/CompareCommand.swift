@@ -139,8 +139,15 @@ enum LogPaths {
     if out.isEmpty && !arguments.isEmpty {
       throw CLIError("no run logs to read (every file found was skipped)")
     }
+    // One file named twice (`a.jsonl ./a.jsonl`, a folder and a file in it, a link) is read once.
     var seen = Set<String>()
-    return out.filter { seen.insert($0).inserted }
+    return out.filter { path in
+      var info = stat()
+      let key =
+        stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        ? "\(info.st_dev):\(info.st_ino)" : path
+      return seen.insert(key).inserted
+    }
   }
 
   /// Numbers inside names compare as numbers: replay=5 before replay=25, warmup=0 before 0.5.

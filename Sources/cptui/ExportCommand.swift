@@ -30,6 +30,11 @@ struct ExportCommand: ParsableCommand {
   func validate() throws {
     if csv == nil && svg == nil { throw ValidationError("give --csv OUT, --svg OUT or both") }
     if csv == "-" && svg == "-" { throw ValidationError("only one of --csv and --svg can be '-'") }
+    if let csv, let svg, OutputFile.samePlace(csv, svg) {
+      throw ValidationError(
+        "--csv \(csv) and --svg \(svg) are the same file: the chart would replace the table "
+          + "(give two files)")
+    }
     if SVGChart.Theme(rawValue: theme) == nil {
       throw ValidationError("--theme must be light or dark, not '\(theme)'")
     }

@@ -22,6 +22,20 @@ enum OutputFile {
     }
   }
 
+  /// Whether two output paths name one file: the same path once made absolute and standardized
+  /// (`./a.csv`, `a.csv`), or, when both are files, the same device and inode (a link).
+  static func samePlace(_ a: String, _ b: String) -> Bool {
+    guard a != "-", b != "-" else { return false }
+    func absolute(_ path: String) -> String {
+      URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+    if absolute(a) == absolute(b) { return true }
+    var first = stat()
+    var second = stat()
+    return stat(a, &first) == 0 && stat(b, &second) == 0 && (first.st_mode & S_IFMT) == S_IFREG
+      && first.st_dev == second.st_dev && first.st_ino == second.st_ino
+  }
+
   static func write(_ text: String, to path: String) throws {
     if path == "-" {
       CStreams.writeStandardOutput(text)

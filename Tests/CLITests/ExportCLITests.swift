@@ -38,6 +38,15 @@ struct ExportCLITests {
       #expect(r.stderr.contains("one of the logs read; refusing to overwrite it"), "\(r.stderr)")
       #expect(try Data(contentsOf: URL(fileURLWithPath: log)) == before, "\(arguments)")
     }
+    // One output named twice: refused before anything is written (the SVG replaced the CSV).
+    let out = folder + "/ev.csv"
+    let twice = try CLI.run(["export", log, "--csv", out, "--svg", folder + "/./ev.csv"])
+    #expect(twice.status == 64 && twice.stderr.contains("are the same file"), "\(twice.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: out))
+    // One log named twice (`a.jsonl` and `./a.jsonl`, a link to it) is one row.
+    let rows = try CLI.run(["compare", log, folder + "/./a.jsonl", link])
+    #expect(rows.status == 0, "\(rows.stderr)")
+    #expect(rows.stdout.split(separator: "\n").count == 2, "\(rows.stdout)")
   }
 
   /// Elements named `path` in an SVG document, or nil when it is not well-formed XML.
