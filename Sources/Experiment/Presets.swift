@@ -1,4 +1,5 @@
 import Foundation
+import Spelling
 
 /// The shipped experiment presets (YAML files in the repository's `presets/` folder).
 ///
@@ -14,8 +15,15 @@ public enum Presets {
     public var name: String
     public var searched: [String]
     public var available: [String]
+    /// The sweep files' names (`presets/sweeps/`): a sweep given where a preset belongs is said so.
+    public var sweeps: [String] = []
     public var description: String {
       var text = "no preset named \"\(name)\""
+      if sweeps.contains(name) {
+        text += " (\(name) is a sweep: cptui sweep \(name))"
+      } else if let close = Spelling.suggestion(for: name, among: available) {
+        text += " (did you mean \"\(close)\"?)"
+      }
       if !available.isEmpty { text += " (presets: \(available.joined(separator: ", ")))" }
       if available.isEmpty {
         text += "; looked in \(searched.isEmpty ? "no folders" : searched.joined(separator: ", "))"
@@ -97,7 +105,9 @@ public enum Presets {
         if FileManager.default.fileExists(atPath: file.path) { return file }
       }
     }
-    throw NotFound(name: name, searched: folders.map(\.path), available: names(in: folders))
+    throw NotFound(
+      name: name, searched: folders.map(\.path), available: names(in: folders),
+      sweeps: names(in: folders.map { $0.appendingPathComponent("sweeps") }))
   }
 
   /// Reads a preset (see `ConfigLoader.load`).

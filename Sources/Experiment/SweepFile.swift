@@ -1,4 +1,5 @@
 import Foundation
+import Spelling
 
 /// A sweep written down in a file (the shipped ones are in `presets/sweeps/`), so that an experiment
 /// of the paper is one short command: `cptui sweep replay-strong`.
@@ -153,7 +154,9 @@ public struct SweepFile: Equatable, Sendable {
     for entry in entries where !keys.contains(entry.key) {
       throw ConfigError(
         source: source, line: entry.keyLine, column: entry.keyColumn, keyPath: entry.key,
-        message: "unknown key in a sweep file (keys: \(keys.joined(separator: ", ")))")
+        message: "unknown key in a sweep file"
+          + (Spelling.suggestion(for: entry.key, among: keys).map { " (did you mean \"\($0)\"?)" }
+            ?? "") + " (keys: \(keys.joined(separator: ", ")))")
     }
     guard let presetNode = root["preset"] else {
       throw fail(root, "preset", "a sweep file names its experiment with preset:")

@@ -50,6 +50,10 @@ public struct ModelConfig: Sendable, Hashable, Codable {
     try positive(width, "width")
     try positive(context, "context")
     try positive(vocab, "vocab")
+    if vocab < 2 {
+      // One token: every loss is log 1 = 0, nothing to learn or measure.
+      throw ModelConfigError(field: "vocab", message: "must be at least 2, got \(vocab)")
+    }
     if width % heads != 0 {
       throw ModelConfigError(
         field: "width", message: "width \(width) is not divisible by heads \(heads)",

@@ -3,6 +3,7 @@ import Experiment
 import Foundation
 import RunLog
 import Screens
+import Spelling
 import Terminal
 
 /// `cptui compare`: the paper-style table for existing run logs.
@@ -78,7 +79,9 @@ struct CompareCommand: ParsableCommand {
         + ["adaptation", "avg", "union"]
       let aliases = ["average", "Δunion"]
       guard known.contains(sort) || aliases.contains(sort) else {
-        throw CLIError("--sort \(sort): not a column; one of \(known.joined(separator: ", "))")
+        let close = Spelling.suggestion(for: sort, among: known).map { " (did you mean \($0)?)" }
+        throw CLIError(
+          "--sort \(sort): not a column\(close ?? ""); one of \(known.joined(separator: ", "))")
       }
     }
     let table = CompareReport(comparison, sortedBy: sort)

@@ -230,9 +230,12 @@ struct DataInfo: ParsableCommand {
           ? "nothing (bytes, as \(config.name))" : "\(source) (as \(config.name))"
       } else {
         tok = try tokenizerOptions.make(manager, default: first)
-        from = tokenizerOptions.tokenizer ?? (tokenizerOptions.tokenizerFrom ?? first.displayName)
+        from = tokenizerOptions.tokenizerFrom ?? first.displayName
       }
-      printText("tokenizer \(tok.hash): vocab \(tok.vocabSize), trained on \(from)")
+      // A tokenizer read from a file says so: where its merges were learned is not recorded.
+      let origin =
+        tokenizerOptions.tokenizer.map { "read from \($0)" } ?? "trained on \(from)"
+      printText("tokenizer \(tok.hash): vocab \(tok.vocabSize), \(origin)")
       let header = [
         "dataset", "MB", "docs", "train docs", "val docs", "train tokens", "val tokens",
         "bytes/token",

@@ -101,6 +101,19 @@ struct EngineCLITests {
     let zero = try CLI.run(["bench", "--layers", "0"])
     #expect(zero.status != 0)
     #expect(zero.stderr.contains("--layers"), "\(zero.stderr)")
+    let one = try CLI.run(["bench", "--vocab", "1"])
+    #expect(one.status == 64 && one.stderr.contains("--vocab: must be at least 2"), "\(one.stderr)")
+    // A sweep's name where a preset belongs is said so; a mistyped preset gets a suggestion.
+    let sweep = try CLI.run(["schedule", "replay-strong"])
+    #expect(
+      sweep.status != 0
+        && sweep.stderr.contains("(replay-strong is a sweep: cptui sweep replay-strong)"),
+      "\(sweep.stderr)")
+    let sort = try CLI.run([
+      "compare", ExportCLITests.repository.appendingPathComponent("sample-runs/strong-shift").path,
+      "--sort", "forgeting",
+    ])
+    #expect(sort.stderr.contains("not a column (did you mean forgetting?)"), "\(sort.stderr)")
   }
 
   @Test func benchPrintsJSON() throws {
@@ -318,6 +331,10 @@ struct DataErrorCLITests {
     #expect(preset.status == 0 && preset.stdout.contains("vocab 256"), "\(preset)")
     let encoded = try CLI.run(["data", "encode", "--tokenizer", out, text])
     #expect(encoded.status == 0 && encoded.stdout.contains("[104,101,108,108,111]"), "\(encoded)")
+    // A tokenizer read from a file is said to be read from it (it read "trained on tok.json").
+    let dataInfo = try CLI.run(
+      ["data", "info", "synthetic", "--tokenizer", out], environment: ["CPTUI_CACHE": cache])
+    #expect(dataInfo.status == 0 && dataInfo.stdout.contains("read from \(out)"), "\(dataInfo)")
     // A device is written in place (a full one fails, naming it), never replaced by a file; a
     // folder is refused.
     let full = try CLI.run(

@@ -631,7 +631,9 @@ let errorCases: [ErrorCase] = [
       _ = try Presets.load(named: "strong-shfit", in: [Self.folder])
       Issue.record("no error")
     } catch let error as Presets.NotFound {
-      #expect(error.description.hasPrefix("no preset named \"strong-shfit\" (presets: default"))
+      #expect(
+        error.description.hasPrefix(
+          "no preset named \"strong-shfit\" (did you mean \"strong-shift\"?) (presets: default"))
     } catch {
       Issue.record("wrong error \(error)")
     }
