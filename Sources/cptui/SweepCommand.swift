@@ -332,6 +332,9 @@ struct SweepCommand: ParsableCommand {
         loggedData = opened.loggedData
         session = (opened.config, opened.recorder, opened.checkpoint)
         checkpointStep = opened.checkpointStep
+        printError(
+          "cptui: \(path): unfinished; resuming it from its checkpoint at step "
+            + "\(opened.checkpointStep)")
         jobThreads = RunCommand.resumeThreads(
           given: self.threads, logged: opened.threads, log: path)
       } else {

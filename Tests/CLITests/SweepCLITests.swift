@@ -79,6 +79,18 @@ struct SweepCLITests {
     #expect(restarted.stderr.contains("starting it over"), "\(restarted.stderr)")
     #expect(FileManager.default.fileExists(atPath: cut + ".abandoned"))
     #expect(restarted.stdout == first.stdout)
+    // A log cut after a checkpoint is resumed from it, and says so; the table is the same.
+    let logLines = try String(contentsOfFile: cut, encoding: .utf8).split(separator: "\n")
+    let checkpoint = try #require(logLines.firstIndex { $0.contains(#""type":"checkpoint""#) })
+    try (logLines.prefix(checkpoint + 1).joined(separator: "\n") + "\n").write(
+      toFile: cut, atomically: true, encoding: .utf8)
+    let resumed = try CLI.run(again, environment: env)
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(
+      resumed.stderr.contains(
+        "tiny__stage2.replay=5.jsonl: unfinished; resuming it from its checkpoint at step "),
+      "\(resumed.stderr)")
+    #expect(resumed.stdout == first.stdout)
     // A file that is not a run log is never overwritten.
     let notes = out + "/tiny__stage2.replay=25.jsonl"
     try "my notes\n".write(toFile: notes, atomically: true, encoding: .utf8)
