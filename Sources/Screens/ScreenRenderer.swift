@@ -97,7 +97,7 @@ public enum ScreenRenderer {
       s.mode == .finished
       ? TextSanitizer.clean(s.endedAs ?? s.mode.rawValue, maxLength: 12)
       : s.mode.rawValue + (s.mode == .replay ? (s.replaySpeed.map { " " + $0 } ?? "") : "")
-    let modeText = "[" + mode + "]"
+    var modeText = "[" + mode + "]"
     let modeRole: ColorRole =
       switch s.mode {
       case .live: .live
@@ -106,7 +106,7 @@ public enum ScreenRenderer {
       case .stalled: .stalled
       case .finished: .muted
       }
-    let right = r.maxX - modeText.count - 1
+    var right = r.maxX - modeText.count - 1
     var x = r.x + 1
     x += grid.put("cptui", x: x, y: r.y, style: Style(.title, .bold), maxWidth: right - x)
     // Parts give way when the line is short (the rate, the ETA, the dataset, the run name); the
@@ -141,7 +141,18 @@ public enum ScreenRenderer {
       let shown = parts.compactMap { $0 }
       return shown.isEmpty ? "" : dot + shown.joined(separator: dot)
     }
-    let room = max(0, right - x - 1)
+    var room = max(0, right - x - 1)
+    // A replay's total time ("/6:13") gives way before the run's number: at 80 columns, paused
+    // and aligned by tokens, "run 1/9" went.
+    if s.mode == .replay, let shortName {
+      let least = dot + ([shortName] + [stage, step].compactMap { $0 }).joined(separator: dot)
+      let compact = modeText.replacing(/\/[0-9:\-]+/, with: "")
+      if least.terminalWidth > room, compact != modeText {
+        modeText = compact
+        right = r.maxX - modeText.count - 1
+        room = max(0, right - x - 1)
+      }
+    }
     for drop in [\.rate, \.eta, \.dataset, \.name]
       as [WritableKeyPath<(name: Bool, dataset: Bool, rate: Bool, eta: Bool), Bool>]
     where line().terminalWidth > room {

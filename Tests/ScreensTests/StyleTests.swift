@@ -154,6 +154,14 @@ struct StyleTests {
     let narrow = ScreenRenderer.renderText(model: m, width: 80, height: 24)
     let first = narrow.split(separator: "\n").first.map(String.init) ?? ""
     #expect(first.contains("run 3/3 · stage 1/2 · step 281/978"), "\(first)")
+    #expect(first.contains("[replay paused 10× 1:23/4:40]"), "\(first)")
+    // Aligned by tokens, the total time gives way so that the run's number stays.
+    m.status.replaySpeed = "paused 10× 1:23/4:40 by tokens"
+    let aligned = ScreenRenderer.renderText(model: m, width: 80, height: 24)
+    let status = aligned.split(separator: "\n").first.map(String.init) ?? ""
+    #expect(
+      status.contains("run 3/3 · stage 1/2 · step 281/978")
+        && status.contains("[replay paused 10× 1:23 by tokens]"), "\(status)")
     let wide = ScreenRenderer.renderText(model: m, width: 140, height: 40)
     #expect(wide.contains("run 3/3: warmup 1% · replay 25%"), "\(wide)")
   }
