@@ -322,13 +322,9 @@ public enum ScreenRenderer {
     // tells runs apart stays (cut at its end, two peak-LR runs read the same); cut in the middle
     // when that would make two names alike.
     let full = model.runs.map { TextSanitizer.clean($0.name, maxLength: 1000) }
-    let ellipsis = asciiOnly ? "..." : "…"
-    let parted = PartedLine.fitted(
+    let fitted = PartedLine.fitted(
       full.map { PartedLine(head: "", parts: $0.components(separatedBy: " · "), tail: "") },
-      toWidth: room, ellipsis: ellipsis)
-    let fitted =
-      Set(parted).count == Set(full).count
-      ? parted : full.map { $0.middleTruncated(toWidth: room, ellipsis: ellipsis) }
+      toWidth: room, ellipsis: asciiOnly ? "..." : "…")
     let names = model.runs.indices.map { ri in
       (ri == pinned ? (asciiOnly ? ">" : "▸") : " ") + "\(ri + 1) " + fitted[ri]
     }

@@ -30,9 +30,19 @@ public struct PartedLine: Sendable, Equatable {
   /// Each line in at most `width` columns. A line too long leaves out parts, most shared first
   /// (ties: the longer, then the later), and first not a part whose leaving would make the line's
   /// remaining parts all found in another line (it could then be read as that one). A line too
-  /// long with every part but one left out is cut in the middle (`middleTruncated`).
+  /// long with every part but one left out is cut in the middle (`middleTruncated`); so is every
+  /// line when leaving parts out would still make two different lines read the same.
   public static func fitted(
     _ lines: [PartedLine], toWidth width: Int, separator: String = " · ", ellipsis: String = "…"
+  ) -> [String] {
+    let full = lines.map { $0.text(separator: separator, ellipsis: ellipsis) }
+    let parted = leavingPartsOut(lines, toWidth: width, separator: separator, ellipsis: ellipsis)
+    return Set(parted).count == Set(full).count
+      ? parted : full.map { $0.middleTruncated(toWidth: width, ellipsis: ellipsis) }
+  }
+
+  private static func leavingPartsOut(
+    _ lines: [PartedLine], toWidth width: Int, separator: String, ellipsis: String
   ) -> [String] {
     var sharedBy: [String: Int] = [:]
     for line in lines {

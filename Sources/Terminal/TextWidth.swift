@@ -44,29 +44,28 @@ extension String {
     let room = width - ellipsis.terminalWidth
     guard room > 0 else { return String(ellipsis.prefix(max(width, 0))) }
     let chars = Array(self)
-    let (headEnd, tailStart) = middleCut(chars, room: room)
-    return String(chars[..<headEnd]) + ellipsis + String(chars[tailStart...])
-  }
-
-  /// Where a middle cut of `chars` into `room` columns ends the head and starts the tail: the head
-  /// gets the odd column, the tail the rest.
-  private func middleCut(_ chars: [Character], room: Int) -> (headEnd: Int, tailStart: Int) {
+    var head = ""
+    var tail = ""
     var headWidth = 0
     var tailWidth = 0
     var i = 0
     var j = chars.count - 1
+    // Alternate: the head gets the odd column, the tail the rest.
     while i <= j {
       let takeHead = headWidth <= tailWidth
-      let w = String(takeHead ? chars[i] : chars[j]).terminalWidth
+      let c = takeHead ? chars[i] : chars[j]
+      let w = String(c).terminalWidth
       if (takeHead ? headWidth : tailWidth) + w > (takeHead ? (room + 1) / 2 : room / 2) { break }
       if takeHead {
+        head.append(c)
         headWidth += w
         i += 1
       } else {
+        tail = String(c) + tail
         tailWidth += w
         j -= 1
       }
     }
-    return (i, j + 1)
+    return head + ellipsis + tail
   }
 }

@@ -203,8 +203,6 @@ struct CompareReport {
     // of its label, those most rows share first, unless that makes two different names read the
     // same: then it is cut in the middle.
     func local(_ text: String) -> String { localText(TextSanitizer.clean(text, maxLength: 1000)) }
-    let full = rows.map { local($0.title) }
-    let ellipsis = localText("…")
     let lines = rows.map { row in
       let status = row.summary.endStatus == .completed ? "" : " [\(row.status)]"
       return row.label.isEmpty
@@ -213,11 +211,8 @@ struct CompareReport {
           head: local(row.name) + " (", parts: row.label.components(separatedBy: " · ").map(local),
           tail: ")" + status)
     }
-    let fitted = PartedLine.fitted(
-      lines, toWidth: 80, separator: localText(" · "), ellipsis: ellipsis)
-    let names =
-      Set(fitted).count == Set(full).count
-      ? fitted : full.map { $0.middleTruncated(toWidth: 80, ellipsis: ellipsis) }
+    let names = PartedLine.fitted(
+      lines, toWidth: 80, separator: localText(" · "), ellipsis: localText("…"))
     let nameWidth = max(names.map(\.terminalWidth).max() ?? 0, 3)
     func padded(_ name: String) -> String {
       name + String(repeating: " ", count: max(0, nameWidth - name.terminalWidth))
