@@ -34,7 +34,7 @@ public struct LearningRatePreview: Sendable, Equatable {
     var draftStart =
       current.stageStarts.indices.contains(nextStageIndex)
       ? current.stageStarts[nextStageIndex] : current.totalSteps
-    if let draft, startingNow, stageRunning, stages.indices.contains(nextStageIndex - 1) {
+    if draft != nil, startingNow, stageRunning, stages.indices.contains(nextStageIndex - 1) {
       let running = nextStageIndex - 1
       let done = step - current.stageStarts[running]
       if done > 0 && done < stages[running].steps {

@@ -14,8 +14,8 @@ struct OutputFailureTests {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CLI.binary)
     process.arguments = arguments
-    process.standardOutput = try #require(FileHandle(forWritingAtPath: stdout))
-    process.standardError = try #require(FileHandle(forWritingAtPath: stderr))
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
     try process.run()
     process.waitUntilExit()
     #expect(process.terminationReason == .exit, "\(arguments) died of a signal")
@@ -31,7 +31,7 @@ struct OutputFailureTests {
     let folder = try CLI.temporaryFolder("output-failure")
     defer { try? FileManager.default.removeItem(at: folder) }
     let errors = folder.appendingPathComponent("stderr.txt").path
-    FileManager.default.createFile(atPath: errors, contents: nil)
+    _ = FileManager.default.createFile(atPath: errors, contents: nil)
     for arguments in [
       ["compare", Self.log], ["export", Self.log, "--csv", "-"], ["--help"], ["--version"],
       ["help", "run"], ["run", "--help"],

@@ -107,7 +107,7 @@ struct ThemeTests {
     }
     // Text that is not UTF-8 is named by its line (it read "??name: unknown role").
     let latin1 = dir.appendingPathComponent("latin1.theme").path
-    FileManager.default.createFile(
+    _ = FileManager.default.createFile(
       atPath: latin1, contents: Data("name = x\ntext = red # caf".utf8 + [0xE9, 0x0A]))
     do {
       _ = try loader.loadFile(latin1)

@@ -439,7 +439,8 @@ struct CellGridTests {
 
 struct ExtremeNumberTests {
   @Test(arguments: [
-    0, -0.0, 5e-324, 1e-300, 1e300, -1e300, .infinity, -.infinity, .nan, 9.3e18, 1e15,
+    0, -0.0, .leastNonzeroMagnitude, 1e-300, 1e300, -1e300, .infinity, -.infinity, .nan, 9.3e18,
+    1e15,
     Double.greatestFiniteMagnitude,
   ])
   func formattingNeverTraps(v: Double) {
