@@ -168,13 +168,19 @@ struct ConfigDecoder {
           keyPath: renderKeyPath(path + [.key(entry.key)]), message: message,
           override: entry.value.origin)
       }
-      if entry.value.isNull { continue }
+      // A key with no value (`lrMax:`) is refused by the reader of its value ("expected a number,
+      // got nothing") rather than read as absent; a section with none (`model:`) reads as empty.
+      // Logs written before this rule keep loading.
+      if entry.value.isNull, logged { continue }
       found[entry.key] = Located(node: entry.value, path: path + [.key(entry.key)])
     }
     return found
   }
 
   func scalar(_ value: Located, expected: String) throws(ConfigError) -> String {
+    if value.node.isNull {
+      throw error(value, "no value: give \(expected), or remove the key to use the default")
+    }
     guard case .scalar(let text, _) = value.node.value else {
       throw error(value, "expected \(expected), got \(value.node.kindDescription)")
     }
@@ -265,7 +271,7 @@ struct ConfigDecoder {
 
   func stringList(_ value: Located) throws(ConfigError) -> [String] {
     switch value.node.value {
-    case .scalar: return [try string(value)]
+    case .scalar, .null: return [try scalar(value, expected: "a name or a list of names")]
     case .list(let items):
       var texts: [String] = []
       for (index, item) in items.enumerated() {

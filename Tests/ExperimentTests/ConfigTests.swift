@@ -62,6 +62,18 @@ let errorCases: [ErrorCase] = [
         of: "steps: 100\n    replay", with: "steps: many\n    replay"),
     message: #"t.yaml:13:12: stages.2.steps: expected a whole number, got "many""#),
   .init(
+    name: "a key with no value",
+    yaml: head + twoStages.replacingOccurrences(of: "replay: 25", with: "replay:"),
+    message:
+      "t.yaml:14:12: stages.2.replay: no value: give a percentage, or remove the key to use the default"
+  ),
+  .init(
+    name: "a list key with no value",
+    yaml: head + twoStages + "\n    replayFrom: null",
+    message:
+      "t.yaml:15:17: stages.2.replayFrom: no value: give a name or a list of names, or remove the key to use the default"
+  ),
+  .init(
     name: "map where a number belongs",
     yaml: head.replacingOccurrences(of: "batchSize: 4", with: "batchSize: {x: 1}") + twoStages,
     message: #"t.yaml:8:12: batchSize: expected a whole number, got a map"#),
@@ -732,6 +744,12 @@ let errorCases: [ErrorCase] = [
 }
 
 @Suite struct ConfigInTheRunLog {
+  /// A section written with nothing under it (its keys commented out) reads as empty: the defaults.
+  @Test func aSectionWithNoEntriesTakesTheDefaults() throws {
+    let config = try parse(head + "evaluation:\n  # every: 10\n" + twoStages)
+    #expect(config == (try parse(head + twoStages)))
+  }
+
   @Test func aLoggedConfigReadsBackFromTheLogHeader() throws {
     let config = try Presets.load(named: "strong-shift", in: [PresetFiles.folder])
     let header = RunEvent.header(
