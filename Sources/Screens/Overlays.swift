@@ -208,7 +208,9 @@ enum Overlays {
         x += grid.put(text, x: x, y: y, style: style, maxWidth: maxX - x) + 1
       }
     }
-    if let e = v.entryError {
+    // The last refusal or note, else a standing warning for an η max that stays above the ladder
+    // while other fields are edited (the note of the edit that set it is gone by then).
+    if let e = v.entryError ?? ScreenModel.etaMaxWarning(s.lrMax) {
       grid.putTruncated(
         TextSanitizer.clean(e), x: inner.x, y: inner.maxY - 3, width: inner.width,
         style: Style(.error))

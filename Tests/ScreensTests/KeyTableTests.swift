@@ -140,8 +140,8 @@ struct KeyTableTests {
     #expect(m.nextStage.lrMax == lrMax)
   }
 
-  /// A typed ηmax above the ladder is taken, with a warning that stays until the next key that
-  /// changes the draft; one on the ladder says nothing.
+  /// A typed ηmax above the ladder is taken, with a warning on the panel for as long as the value
+  /// stays, whatever else is edited; one on the ladder says nothing.
   @Test func aTypedEtaMaxAboveTheLadderIsTakenWithAWarning() {
     var m = Fixtures.stageBoundary()
     m.view.stageField = .lrMax
@@ -154,11 +154,20 @@ struct KeyTableTests {
     #expect(screen.contains("η max 1e1 is above 5e-2: likely to diverge"), "\(screen)")
     _ = m.handleKey(.down)
     #expect(m.view.entryError?.contains("likely to diverge") == true)
+    // Another field changed (the length, typed): its edit clears the note, not the warning.
+    m.view.stageField = .length
+    for c in "2000" { _ = m.handleKey(.char(c)) }
+    _ = m.handleKey(.enter)
+    #expect(m.nextStage.lengthTokens == 2000)
+    let afterEdit = ScreenRenderer.renderText(model: m, width: 80, height: 24)
+    #expect(afterEdit.contains("η max 1e1 is above 5e-2: likely to diverge"), "\(afterEdit)")
     m.view.stageField = .lrMax
     for c in "3e-3" { _ = m.handleKey(.char(c)) }
     _ = m.handleKey(.enter)
     #expect(m.nextStage.lrMax == 3e-3)
     #expect(m.view.entryError == nil)
+    let onTheLadder = ScreenRenderer.renderText(model: m, width: 80, height: 24)
+    #expect(!onTheLadder.contains("likely to diverge"), "\(onTheLadder)")
   }
 
   /// A slip while typing is kept and refused at Enter: "2B" does not become a 2-token stage; a
