@@ -61,6 +61,8 @@ struct RunCommand: ParsableCommand {
       loggedData = opened.loggedData
       session = (opened.config, opened.recorder, opened.checkpoint)
       checkpointStep = opened.checkpointStep
+      // Said even with --quiet, as sweep says it: where the run goes on from is not progress.
+      Self.printNote("resuming \(resume) from its checkpoint at step \(opened.checkpointStep)")
       threads = Self.resumeThreads(given: self.threads, logged: opened.threads, log: resume)
     } else {
       let config = try RunSupport.loadConfig(self.config!, overrides: overrides)

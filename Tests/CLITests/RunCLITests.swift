@@ -101,6 +101,12 @@ struct RunCLITests {
       .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     let resumeAt = try #require(objects.firstIndex { $0["type"] as? String == "resume" })
     #expect(objects[resumeAt]["threads"] as? Int == 1)
+    let resumeStep = try #require(objects[resumeAt]["step"] as? Int)
+    #expect(resumeStep >= killedAt!)
+    #expect(
+      resumed.stderr.contains(
+        "cptui: resuming \(killed) from its checkpoint at step \(resumeStep)"),
+      "\(resumed.stderr)")
     let checkpointTime =
       objects[..<resumeAt].last { $0["type"] as? String == "checkpoint" }?[
         "time"] as? Double
