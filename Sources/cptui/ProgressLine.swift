@@ -2,6 +2,7 @@ import Experiment
 import Foundation
 import RunLog
 import Screens
+import Terminal
 
 /// The one-line progress display of headless runs on stderr: stage, step, tokens/s, ETA and the
 /// last validation losses. Redrawn in place (at most 4 times a second) on a terminal; one line per
@@ -75,7 +76,10 @@ final class ProgressLine: @unchecked Sendable {
     drawn = false
   }
 
-  private var line: String {
+  private var line: String { parts.joined(separator: " · ") }
+
+  /// stage, step, tokens/s, ETA, losses.
+  private var parts: [String] {
     let remaining = Double(max(totalSteps - step, 0) * tokensPerStep)
     let eta = tokensPerSecond > 0 ? Self.duration(remaining / tokensPerSecond) : "–"
     // Non-finite losses as the log writes them ("NaN", not printf's "-nan").
@@ -86,9 +90,43 @@ final class ProgressLine: @unchecked Sendable {
       return "\(loss.dataset) \(value)"
     }
     .joined(separator: " ")
-    return
-      "stage \(stage)/\(stageCount) · step \(step)/\(totalSteps) · "
-      + "\(Self.rate(tokensPerSecond)) tok/s · ETA \(eta) · \(losses)"
+    return [
+      "stage \(stage)/\(stageCount)", "step \(step)/\(totalSteps)",
+      "\(Self.rate(tokensPerSecond)) tok/s", "ETA \(eta)", losses,
+    ]
+  }
+
+  /// The progress parts joined in fewer than `columns` columns, so that a narrow terminal never
+  /// wraps the line (a wrapped line is not redrawn in place: its first row stays behind each time).
+  /// Leaves out tokens/s, then the ETA, then the stage; then cuts the end with `…`.
+  /// `columns` ≤ 0 (not known) keeps the whole line.
+  static func fitted(_ parts: [String], columns: Int) -> String {
+    var kept = parts
+    let whole = { (parts: [String]) in localText(parts.joined(separator: " · ")) }
+    guard columns > 0 else { return whole(kept) }
+    let room = columns - 1
+    for index in [2, 3, 0] where whole(kept).terminalWidth > room && index < parts.count {
+      kept.removeAll { $0 == parts[index] }
+    }
+    let text = whole(kept)
+    guard text.terminalWidth > room else { return text }
+    let ellipsis = localText("…")
+    var cut = ""
+    var width = 0
+    for c in text {
+      let w = String(c).terminalWidth
+      if width + w + ellipsis.terminalWidth > room { break }
+      cut.append(c)
+      width += w
+    }
+    return cut + ellipsis
+  }
+
+  /// The terminal's columns on stderr (0 when not known).
+  private static var terminalColumns: Int {
+    var size = winsize()
+    guard ioctl(2, UInt(TIOCGWINSZ), &size) == 0 else { return 0 }
+    return Int(size.ws_col)
   }
 
   private func draw(force: Bool) {
@@ -96,7 +134,7 @@ final class ProgressLine: @unchecked Sendable {
     let now = Date().timeIntervalSinceReferenceDate
     if !force && now - lastDraw < 0.25 { return }
     lastDraw = now
-    writeStandardError("\r\u{1B}[K" + localText(line))
+    writeStandardError("\r\u{1B}[K" + Self.fitted(parts, columns: Self.terminalColumns))
     drawn = true
   }
 

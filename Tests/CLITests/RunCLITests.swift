@@ -499,4 +499,35 @@ struct RunCLITests {
     #expect(many.status == 0, "\(many.stderr)")
     #expect(many.stderr.contains("more than the \(cores) cores here"), "\(many.stderr)")
   }
+
+  /// On a terminal narrower than the progress line, the line drops parts (tokens/s, ETA) to fit
+  /// instead of wrapping: a wrapped line is not redrawn in place and leaves rows behind.
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(1)))
+  func theProgressLineFitsANarrowTerminal() throws {
+    let log = Self.folder.appendingPathComponent("narrow-\(UUID().uuidString.prefix(8)).jsonl").path
+    let command =
+      "env LANG=C.UTF-8 LC_ALL=C.UTF-8 CPTUI_CACHE='\(Self.cache)' '\(CLI.binary)' run tiny "
+      + "--threads 1 --set defaults.steps=400 --out '\(log)'; echo CPTUI-EXIT=$?; sleep 60"
+    let tmux = try TmuxSession(width: 44, height: 12, command: command)
+    defer { tmux.close() }
+    // Rows of progress drawings ("stage 1/2 · step 10/800 · … · D0 5.685 D1 5.700"), or of a
+    // part of one.
+    func progressRows(_ screen: String) -> [String] {
+      screen.split(separator: "\n").map(String.init).filter {
+        ($0.contains("step ") || $0.contains(" · D0 ")) && !$0.hasPrefix("cptui")
+      }
+    }
+    var seen: Set<String> = []
+    let screen = try tmux.waitFor("CPTUI-EXIT=0") { screen in
+      seen.formUnion(progressRows(screen))
+      return screen.contains("CPTUI-EXIT=0")
+    }
+    // One progress row, the last drawing: no leftover rows of earlier ones, each drawing whole.
+    let rows = progressRows(screen)
+    #expect(rows.count == 1 && rows[0].contains("step 800/800"), "\(screen)")
+    #expect(
+      seen.count > 1
+        && seen.allSatisfy { $0.count < 44 && $0.contains("step ") && $0.contains(" D1 ") },
+      "\(seen)")
+  }
 }
