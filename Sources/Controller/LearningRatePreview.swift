@@ -38,8 +38,7 @@ public struct LearningRatePreview: Sendable, Equatable {
       let running = nextStageIndex - 1
       let done = step - current.stageStarts[running]
       if done > 0 && done < stages[running].steps {
-        stages[running].steps = done
-        stages[running].length = .steps(done)
+        StageConfig.endEarly(&stages, index: running, ran: done)
         draftStart = step
       }
     }
@@ -49,12 +48,7 @@ public struct LearningRatePreview: Sendable, Equatable {
         ? plannedStages[nextStageIndex] : plannedStages.last
       let stage = StageChoice.stageConfig(
         from: draft, datasets: datasets, base: base, tokensPerStep: tokensPerStep)
-      if nextStageIndex < stages.count {
-        stages[nextStageIndex] = stage
-      } else {
-        stages.append(stage)
-      }
-      StageConfig.alignInfiniteSpans(&stages)
+      StageConfig.place(stage, at: nextStageIndex, in: &stages)
     }
     let plan = SchedulePlan(stages: stages.map(\.stageSchedule))
     func lr(_ n: Int) -> Double {

@@ -158,10 +158,13 @@ public struct RunState: Sendable, Equatable {
       summaryEvents.append(event)
       if let i = stages.lastIndex(where: { $0.stage == e.stage }) {
         stageEnds[i] = e.step
-        // A stage that ended early plans no more steps.
+        // A stage that ended early plans no more steps (those an infinite span's next stage
+        // takes on, as the trainer plans it).
         let index = e.stage - 1
         if plannedStages.indices.contains(index) {
-          plannedStages[index].steps = max(0, e.step - stages[i].startStep)
+          let ran = max(0, e.step - stages[i].startStep)
+          StageConfig.endEarly(&plannedStages, index: index, ran: ran)
+          plannedStages[index].steps = ran
         }
       }
       if interactive && ended == nil && !stopping && !choicePending

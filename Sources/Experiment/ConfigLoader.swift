@@ -779,7 +779,9 @@ struct ConfigDecoder {
         )
       }
     case .infinite(let parameters):
-      if warmupFraction > parameters.cooldownEnd {
+      // Not for a logged plan: an infinite stage ended early keeps its warmup's steps, a larger
+      // share of its shorter self (StageConfig.endEarly).
+      if warmupFraction > parameters.cooldownEnd, !logged {
         throw error(
           warmupPlace,
           "the warmup (\(formatPercent(warmupFraction))) ends after the cooldown (\(formatPercent(parameters.cooldownEnd)))"

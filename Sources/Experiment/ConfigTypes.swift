@@ -265,6 +265,51 @@ public struct StageConfig: Sendable, Hashable {
     StageSchedule(
       schedule: schedule, steps: steps, warmupFraction: warmupFraction, lrMax: lrMax, lrMin: lrMin)
   }
+
+  /// Whether stage `index` of `stages` continues the infinite span of the stage before it.
+  static func continuesInfinite(_ stages: [StageConfig], _ index: Int) -> Bool {
+    index > 0 && stages.indices.contains(index) && stages[index].schedule.kind == .infinite
+      && stages[index - 1].schedule.kind == .infinite
+  }
+
+  /// Stage `index` of `stages` made as long as the `ran` steps it trained (it ended early; later
+  /// stages start where it ended), as the trainer, the live screen and the chart's preview all plan
+  /// it. When the next stage continues the same infinite span, the steps left unrun go to that stage
+  /// and the span's warmup keeps its length in steps: the span, and so the learning rate at every
+  /// one of its steps, stays as planned (ending stage 1 of a 1500 + 1500-step span at step 592 had
+  /// moved the cooldown's end from step 1800 to 1255, a 6.5 % drop of the rate at the switch).
+  public static func endEarly(_ stages: inout [StageConfig], index: Int, ran: Int) {
+    guard stages.indices.contains(index), ran > 0, ran < stages[index].steps else { return }
+    if continuesInfinite(stages, index + 1) {
+      let unrun = stages[index].steps - ran
+      if stages[index].warmupFraction > 0 {
+        stages[index].warmupFraction = min(
+          1, stages[index].warmupFraction * Double(stages[index].steps) / Double(ran))
+      }
+      stages[index + 1].steps += unrun
+      stages[index + 1].length = .steps(stages[index + 1].steps)
+    }
+    stages[index].steps = ran
+    stages[index].length = .steps(ran)
+  }
+
+  /// `stage` put at `index` of `stages` (in place of the planned stage there, or added), as the
+  /// trainer puts a stage chosen on the live screen: a stage continuing an infinite span in place of
+  /// a planned one keeps the planned length (the stage panel fixes it; it holds what an early end
+  /// of the stage before left unrun), and the span's rates are handed on.
+  public static func place(_ stage: StageConfig, at index: Int, in stages: inout [StageConfig]) {
+    var stage = stage
+    if index < stages.count {
+      if stage.schedule.kind == .infinite && continuesInfinite(stages, index) {
+        stage.steps = stages[index].steps
+        stage.length = stages[index].length
+      }
+      stages[index] = stage
+    } else {
+      stages.append(stage)
+    }
+    alignInfiniteSpans(&stages)
+  }
 }
 
 /// Built-in defaults (paper values, with ηmax sized for the tiny models here).

@@ -313,10 +313,7 @@ public final class Trainer: @unchecked Sendable {
   /// Puts `stage` at `index` (replacing a planned stage or adding one) and re-plans the schedule.
   /// A stage that starts an infinite span gives its rates to the planned stages continuing it.
   private func setStage(_ stage: StageConfig, at index: Int) throws {
-    var stages = config.stages
-    if index < stages.count { stages[index] = stage } else { stages.append(stage) }
-    config.stages = stages
-    config.alignInfiniteSpans()
+    StageConfig.place(stage, at: index, in: &config.stages)
     plan = config.schedulePlan
   }
 
@@ -508,8 +505,7 @@ public final class Trainer: @unchecked Sendable {
     if lastEvalStep != globalStep, let outcome = evaluateOrDiverge() { return outcome }
     if reason == .endedEarly && stageStep > 0 && stageStep < config.stages[stageIndex].steps {
       // The stage is as long as it ran: later stages start (and are logged) where it ended.
-      config.stages[stageIndex].steps = stageStep
-      config.stages[stageIndex].length = .steps(stageStep)
+      StageConfig.endEarly(&config.stages, index: stageIndex, ran: stageStep)
       plan = config.schedulePlan
     }
     stageEnded = true

@@ -149,9 +149,13 @@ enum Overlays {
         default: value = Format.count(s.lengthTokens) + " tokens"
         }
         let first = s.infiniteSpan?.firstStage ?? 1
-        grid.put(
-          value + "  (as stage \(first): infinite)", x: x, y: y, style: Style(.muted),
-          maxWidth: maxX - x)
+        var text = value + "  (as stage \(first): infinite)"
+        if field == .length, model.status.mode != .waiting, model.status.mode != .finished {
+          // Enter ends the running stage now: the span keeps its length, so this stage also
+          // trains the steps that stage leaves (StageConfig.endEarly).
+          text = value + " + stage \(model.status.stage)'s rest  (infinite)"
+        }
+        grid.put(text, x: x, y: y, style: Style(.muted), maxWidth: maxX - x)
         continue
       }
       switch field {

@@ -423,8 +423,20 @@ enum Script {
     var model = session.merge(snapshot)
     let planned = model.runs[0].lrPlanned
     _ = session.handleKey(.char("n"), in: &model)
-    // Opened mid-stage, the panel's Enter would start the proposal now: so does the preview.
-    #expect(model.runs[0].lrPlanned.xs.last == Double((50 + 100) * Script.tokensPerStep))
+    // Opened mid-stage, the panel's Enter would start the proposal now: so does the preview. The
+    // proposal continues the infinite span, which keeps its length: stage 2 takes on the 50 steps
+    // stage 1 leaves, and the rate at every step is the planned one (no jump at the switch).
+    let startingNow = model.runs[0].lrPlanned
+    let opened = ScreenRenderer.renderText(model: model, width: 100, height: 30)
+    #expect(opened.contains("+ stage 1's rest  (infinite)"), "\(opened)")
+    #expect(startingNow.xs.last == Double(200 * Script.tokensPerStep))
+    let plannedAt = Dictionary(zip(planned.xs, planned.ys)) { a, _ in a }
+    let shared = zip(startingNow.xs, startingNow.ys).filter { plannedAt[$0.0] != nil }
+    #expect(shared.count > 10)
+    for (x, y) in shared {
+      #expect(
+        abs(y - plannedAt[x]!) <= 1e-12 * plannedAt[x]!, "at \(x): \(y) against \(plannedAt[x]!)")
+    }
     _ = session.handleKey(.escape, in: &model)
     #expect(model.runs[0].lrPlanned == planned)
     _ = session.handleKey(.char("n"), in: &model)

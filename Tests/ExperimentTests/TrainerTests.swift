@@ -483,6 +483,52 @@ struct TrainerTests {
     #expect(ends.last?.step == 28)
   }
 
+  /// An infinite span keeps its length when its first stage ends early: the next stage takes on
+  /// the steps left unrun and the warmup keeps its steps, so every step's learning rate is the
+  /// planned one, whether the next stage starts on its own, is chosen on the panel during the stage,
+  /// or the run is resumed after the early end (with a warmup, 2 steps, now over 60 % of the 3-step
+  /// stage: past the cooldown's end as a share, which a logged plan may be).
+  @Test func endingAnInfiniteStageEarlyKeepsTheSpansLearningRate() throws {
+    let (config, data, folder) = try Self.setUp(["defaults.schedule=infinite"])
+    func rates(_ events: [RunEvent]) -> [Int: Double] {
+      var out: [Int: Double] = [:]
+      for case .step(let s) in events { out[s.step] = s.lr }
+      return out
+    }
+    func ends(_ events: [RunEvent]) -> [Int] {
+      events.compactMap { if case .stageEnd(let e) = $0 { return e.step } else { return nil } }
+    }
+    let planned = rates(try Self.run(config, data, folder: folder + "-planned").events)
+    #expect(planned.count == 40)
+    for endAt in [3, 8] {
+      let ended = try Self.run(
+        config, data, folder: folder + "-\(endAt)", commands: [(endAt, .endStage)])
+      #expect(ended.status == .completed)
+      #expect(ends(ended.events) == [endAt, 40])
+      #expect(rates(ended.events) == planned, "ended at \(endAt)")
+      let chosen = try Self.run(
+        config, data, folder: folder + "-chosen-\(endAt)",
+        commands: [(endAt, .startStage(config.stages[1])), (-2, .stop)], wait: true)
+      #expect(ends(chosen.events) == [endAt, 40])
+      #expect(rates(chosen.events) == planned, "chosen at \(endAt)")
+    }
+    let stopped = try Self.run(
+      config, data, folder: folder + "-stopped", commands: [(3, .endStage), (10, .stop)])
+    let checkpoints = stopped.events.compactMap {
+      if case .checkpoint(let c) = $0 { return c } else { return nil }
+    }
+    #expect(checkpoints.map(\.step) == [3, 10])
+    for checkpoint in checkpoints {
+      let resumed = try Self.resume(
+        config, data, folder: folder + "-resumed-\(checkpoint.step)", from: checkpoint.path)
+      #expect(resumed.status == .completed)
+      #expect(ends(resumed.events).last == 40)
+      let after = rates(resumed.events)
+      #expect(after.count == 40 - checkpoint.step)
+      #expect(after.allSatisfy { planned[$0.key] == $0.value }, "resumed from \(checkpoint.step)")
+    }
+  }
+
   /// After a resume the plan ends where the restored run will: a stage ended early (at 8 of 20)
   /// moves the end from 40 to 28, whether the checkpoint is the stage end's or a later one's
   /// (the headless progress line counted 40, and its ETA never reached 0).
