@@ -292,6 +292,27 @@ final class TmuxSession {
     #expect(events.last?["type"] as? String == "runEnd")
   }
 
+  /// A second `q` while the run saves leaves at once: the message says the log may lack its end,
+  /// and the exit status is 1 (not 130: no Ctrl-C came), the terminal restored.
+  @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(1)))
+  func aSecondQWhileSavingLeavesAtOnceWithStatusOne() throws {
+    let (tmux, _) = try Self.start(environment: ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"])
+    defer { tmux.close() }
+    try tmux.waitFor(text: "1 D0 english")
+    try tmux.waitFor(text: "step ")
+    tmux.send("q")
+    try tmux.waitFor(text: "Stop training and quit?")
+    tmux.send("yq")  // one write: the second q is read before the run can end
+    let after = try tmux.waitFor(text: "CPTUI-EXIT=")
+    #expect(after.contains("quit before the run finished saving"), "\(after)")
+    #expect(after.contains("CPTUI-EXIT=1\n"), "\(after)")
+    // The terminal is restored: the shell echoes what we type.
+    tmux.send("echo O''K", "Enter")
+    try tmux.waitFor("the shell's output") {
+      $0.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "OK" }
+    }
+  }
+
   /// A run that diverges on the screen ends as `run` does: the reason on stderr and exit 3; the
   /// screen offers no next stage or pause after it, and `n` says why.
   @Test(.enabled(if: LiveScreenTests.tmuxAvailable), .timeLimit(.minutes(1)))
