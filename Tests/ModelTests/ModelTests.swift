@@ -151,7 +151,9 @@ struct ModelBehaviourTests {
   /// Two threads, either splitting the batch over two replicas (data parallel, the default) or
   /// splitting rows, heads and parameters inside each op: the result matches one thread to
   /// rounding, and repeats bit for bit. An odd batch gives the replicas unequal rows.
-  @Test(arguments: [(true, 8), (true, 5), (false, 8)])
+  /// The cases run one at a time: each holds OpenBLAS to one thread inside its parallel parts, a
+  /// process-wide setting, and OpenBLAS's results differ in the last bits between 1 and 2 threads.
+  @Test(.serialized, arguments: [(true, 8), (true, 5), (false, 8)])
   func twoThreadsAgreeAndAreDeterministic(dataParallel: Bool, b: Int) throws {
     let config = ModelConfig(layers: 2, heads: 4, width: 64, context: 32, vocab: 300)
     var rng = SeededRNG(seed: 4)
@@ -178,7 +180,10 @@ struct ModelBehaviourTests {
     let two = try run(threads: 2)
     let twoAgain = try run(threads: 2)
     #expect(two.losses == twoAgain.losses)
-    #expect(two.grads == twoAgain.grads)
+    // Counted, not compared as arrays: a failing == on 70k floats makes the test library diff them
+    // for many minutes.
+    let differing = zip(two.grads, twoAgain.grads).filter { $0.bitPattern != $1.bitPattern }.count
+    #expect(differing == 0, "\(differing) of \(two.grads.count) gradients differ between two runs")
     for (x, y) in zip(one.losses, two.losses) { #expect(abs(x - y) < 1e-5) }
     let scale = one.grads.map { abs($0) }.max() ?? 1
     let worst = zip(one.grads, two.grads).map { abs($0 - $1) }.max() ?? 0
