@@ -67,7 +67,12 @@ extension ScreenModel {
       // that carries a typed η max above the ladder (stage 3 copies stage 2's) warns again.
       view.entryError =
         nextStage.startRefusal ?? Self.etaMaxWarning(nextStage.lrMax)
-    case .pause: return [.togglePause]
+    case .pause:
+      // Between stages nothing runs to pause: say what to do instead of doing nothing.
+      if status.hasTrainer && status.mode == .waiting && view.overlay == .none {
+        view.entryError = "no stage is running to pause · n chooses the next one"
+      }
+      return [.togglePause]
     case .smoothing: view.smoothing.toggle()
     case .logY: view.logY.toggle()
     case .panLeft: pan(by: -0.25)
@@ -221,6 +226,14 @@ extension ScreenModel {
       view.hiddenSeries.remove(n)
     } else if n <= legendGroupCount {
       view.hiddenSeries.insert(n)
+    } else if view.overlay == .none {
+      let what = runs.count > 1 ? "run" : "dataset"
+      switch legendGroupCount {
+      case 0: view.entryError = "\(n) does nothing: no series is drawn yet"
+      case 1: view.entryError = "\(n) does nothing: 1 shows or hides the one \(what)"
+      default:
+        view.entryError = "\(n) does nothing: 1–\(legendGroupCount) show or hide a \(what)"
+      }
     }
   }
 

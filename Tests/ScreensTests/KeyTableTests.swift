@@ -262,6 +262,24 @@ struct KeyTableTests {
     #expect(m.keyMessage == nil)
   }
 
+  /// Keys that mean nothing at the moment say why instead of doing nothing in silence: space
+  /// between stages, and a series digit past the legend.
+  @Test func keysThatDoNothingNowSayWhy() {
+    var m = Fixtures.stageBoundary()
+    m.view.overlay = .none
+    _ = m.handleKey(.char(" "))
+    #expect(m.keyMessage == "no stage is running to pause · n chooses the next one")
+    var live = Fixtures.live()
+    #expect(live.legendGroupCount == 2)
+    _ = live.handleKey(.char(" "))
+    #expect(live.keyMessage == nil)
+    _ = live.handleKey(.char("3"))
+    #expect(live.keyMessage == "3 does nothing: 1–2 show or hide a dataset")
+    #expect(live.view.hiddenSeries.isEmpty)
+    _ = live.handleKey(.char("2"))
+    #expect(live.keyMessage == nil && live.view.hiddenSeries == [2])
+  }
+
   /// While the run saves itself to stop, the hint line offers no stage, pause or checkpoint, and
   /// n says why.
   @Test func aStoppingRunOffersNoStage() {
