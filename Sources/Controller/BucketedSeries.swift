@@ -23,11 +23,14 @@ public struct BucketedSeries: Sendable, Equatable {
     ys.reserveCapacity(self.capacity)
   }
 
+  /// The last sample appended (the current value, where the drawn points are bucket means).
+  public private(set) var latest: Double?
   /// Samples appended so far.
   public var sampleCount: Int { xs.count * width + pendingCount }
 
   /// Adds one sample (NaN or ±inf make their bucket non-finite, which splits the drawn line).
   public mutating func append(x: Double, y: Double) {
+    latest = y
     pendingSum += y
     pendingCount += 1
     pendingX = x

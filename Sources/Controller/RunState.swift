@@ -388,6 +388,8 @@ public struct RunState: Sendable, Equatable {
     }
     run.trainLoss = trainLoss.series(name: "train")
     run.lrPast = learningRate.series(name: "lr")
+    run.latestTrainLoss = trainLoss.latest
+    run.latestLearningRate = learningRate.latest
     run.lrPlanned = isRunning ? plannedLearningRate() : Series(name: "lr planned")
     for s in stages where s.stage > 1 {
       let settings = StageSettings(

@@ -77,6 +77,10 @@ public struct RunSeries: Sendable, Equatable {
   /// The learning rate still planned for the rest of the run (drawn faint).
   public var lrPlanned: Series
   public var stageMarkers: [StageMarker]
+  /// The last step's learning rate and train loss (the series' last points are bucket means,
+  /// which lag during warmup); nil falls back to the series' last finite point.
+  public var latestLearningRate: Double?
+  public var latestTrainLoss: Double?
   /// In an overlay: this run's own status line and measures, shown while it is pinned.
   public var status: RunStatus?
   public var measures: Measures?

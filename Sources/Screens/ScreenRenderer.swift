@@ -360,10 +360,18 @@ public enum ScreenRenderer {
     }
   }
 
+  /// The value a small panel's title shows: the last step's (finite) value where the run has it,
+  /// else the series' last finite point.
+  static func titleValue(latest: Double?, _ series: Series) -> Double? {
+    if let latest, latest.isFinite { return latest }
+    return series.lastFinite
+  }
+
   static func drawLearningRate(
     _ model: ScreenModel, xRange: ClosedRange<Double>, in r: Rect, grid: inout CellGrid
   ) {
-    let current = model.runs.isEmpty ? nil : model.runs[model.pinnedRun].lrPast.lastFinite
+    let pinned = model.runs.isEmpty ? nil : model.runs[model.pinnedRun]
+    let current = pinned.flatMap { titleValue(latest: $0.latestLearningRate, $0.lrPast) }
     grid.box(r, title: "learning rate" + (current.map { "  " + Format.scientific($0) } ?? ""))
     var lines: [ChartLine] = []
     let n = model.runs.count
@@ -391,7 +399,8 @@ public enum ScreenRenderer {
   static func drawTrainLoss(
     _ model: ScreenModel, xRange: ClosedRange<Double>, in r: Rect, grid: inout CellGrid
   ) {
-    let current = model.runs.isEmpty ? nil : model.runs[model.pinnedRun].trainLoss.lastFinite
+    let pinned = model.runs.isEmpty ? nil : model.runs[model.pinnedRun]
+    let current = pinned.flatMap { titleValue(latest: $0.latestTrainLoss, $0.trainLoss) }
     grid.box(r, title: "train loss" + (current.map { "  " + Format.loss($0) } ?? ""))
     var lines: [ChartLine] = []
     let n = model.runs.count

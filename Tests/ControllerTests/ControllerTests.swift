@@ -95,6 +95,30 @@ enum Script {
 }
 
 @Suite struct FoldTests {
+  /// Past 2048 steps the drawn points are means of several steps; the panel titles still give the
+  /// last step's learning rate and train loss (a mean lagged the warmup by half a bucket).
+  @Test func smallPanelTitlesGiveTheLastStep() {
+    let config = Script.config()
+    var state = Script.fold(
+      Array(Script.stageOne(config).prefix(3)), into: RunState(config: config, interactive: true))
+    // 5004 steps close buckets of 4; the last one jumps (as a re-warmed rate does).
+    for n in 1...5004 {
+      state = RunState.fold(
+        state,
+        .step(
+          StepEvent(
+            stage: 1, step: n, tokens: n * Script.tokensPerStep, lr: n < 5004 ? 1e-3 : 9e-3,
+            loss: n < 5004 ? 2 : 7.5)))
+    }
+    let model = state.screenModel()
+    #expect(abs((model.runs[0].lrPast.ys.last ?? 0) - 3e-3) < 1e-12)  // the last bucket's mean
+    #expect(model.runs[0].latestLearningRate == 9e-3)
+    #expect(model.runs[0].latestTrainLoss == 7.5)
+    let screen = ScreenRenderer.renderText(model: model, width: 120, height: 40)
+    #expect(screen.contains("learning rate  9e-3"), "\(screen)")
+    #expect(screen.contains("train loss  7.50"), "\(screen)")
+  }
+
   @Test func stageOneDrawsCurvesStatusAndPlan() {
     let config = Script.config()
     var events = Script.stageOne(config)
