@@ -422,18 +422,19 @@ public enum ScreenRenderer {
 
   static func drawSettings(_ s: StageSettings, in r: Rect, grid: inout CellGrid) {
     grid.box(r, title: "next stage")
+    // A stage continuing an infinite schedule keeps its span's warmup, ηmax, ηmin and length:
+    // those rows say "fixed" where the others show their keys (or nothing: panel-only fields).
+    func keys(_ field: StageField, _ keys: String) -> String {
+      s.lockReason(field) == nil ? keys : "fixed"
+    }
     let rows: [(String, String, String)] = [
       ("dataset", TextSanitizer.clean(s.dataset, maxLength: 40), "[n]"),
-      // A stage continuing an infinite schedule keeps its span's warmup and ηmax: no keys.
-      ("warmup", Format.percent(s.warmupPercent), s.lockReason(.warmup) == nil ? "[w/W]" : "fixed"),
+      ("warmup", Format.percent(s.warmupPercent), keys(.warmup, "[w/W]")),
       ("replay", Format.percent(s.replayPercent), "[r/R]"),
-      (
-        "η max", Format.scientific(s.lrMax, significant: 3),
-        s.lockReason(.lrMax) == nil ? "[e/E]" : "fixed"
-      ),
-      ("η min", Format.scientific(s.lrMin, significant: 3), ""),
+      ("η max", Format.scientific(s.lrMax, significant: 3), keys(.lrMax, "[e/E]")),
+      ("η min", Format.scientific(s.lrMin, significant: 3), keys(.lrMin, "")),
       ("schedule", TextSanitizer.clean(s.schedule, maxLength: 20), ""),
-      ("length", Format.count(s.lengthTokens) + " tokens", ""),
+      ("length", Format.count(s.lengthTokens) + " tokens", keys(.length, "")),
     ]
     let inner = r.inset(by: 1)
     for (k, row) in rows.prefix(inner.height).enumerated() {

@@ -393,6 +393,12 @@ struct KeyTableTests {
     model.view.overlay = .none
     ScreenRenderer.render(model: model, into: &panel)
     #expect(!panel.render().contains("[e/E]") && panel.render().contains("[r/R]"))
+    // Every fixed row says so: warmup, η max, η min and length.
+    let fixedRows = panel.render().split(separator: "\n").filter { line in
+      line.contains("fixed")
+        && ["warmup", "η max", "η min", "length"].contains { line.contains($0) }
+    }
+    #expect(fixedRows.count == 4, "\(panel.render())")
     model.view.overlay = .stagePanel
     _ = model.handleKey(.escape)
     #expect(model.view.overlay == .none && model.keyMessage == nil)
