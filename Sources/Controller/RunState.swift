@@ -417,6 +417,7 @@ public struct RunState: Sendable, Equatable {
       status.etaSeconds = Double((total - step) * perStep) / t
     }
     status.stopping = stopping && ended == nil
+    status.held = paused && ended == nil
     if let ended {
       status.mode = .finished
       if ended.status != .completed { status.endedAs = ended.status.rawValue }

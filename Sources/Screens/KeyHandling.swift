@@ -68,8 +68,9 @@ extension ScreenModel {
       view.entryError =
         nextStage.startRefusal ?? Self.etaMaxWarning(nextStage.lrMax)
     case .pause:
-      // Between stages nothing runs to pause: say what to do instead of doing nothing.
-      if status.hasTrainer && status.mode == .waiting && view.overlay == .none {
+      // Between stages nothing runs to pause: say what to do instead of doing nothing (unless
+      // space retries a stage-end checkpoint that could not be written).
+      if status.hasTrainer && status.mode == .waiting && !status.held && view.overlay == .none {
         view.entryError = "no stage is running to pause · n chooses the next one"
       }
       return [.togglePause]

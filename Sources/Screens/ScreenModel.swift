@@ -135,6 +135,9 @@ public struct RunStatus: Sendable, Equatable {
   public var endedAs: String? = nil
   /// The user quit and the run is saving its checkpoint and log: it takes no more commands.
   public var stopping = false
+  /// The trainer is held: by the user, or until space retries a checkpoint it could not write
+  /// (which can happen between stages, where `mode` says `.waiting`).
+  public var held = false
 
   /// Whether there is a trainer behind the screen that takes commands.
   public var hasTrainer: Bool { mode != .replay && !followed }

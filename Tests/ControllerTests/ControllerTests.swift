@@ -119,6 +119,19 @@ enum Script {
     #expect(screen.contains("train loss  7.50"), "\(screen)")
   }
 
+  /// A stage-end checkpoint that could not be written holds the trainer between stages: the
+  /// screen still waits for the next stage, and knows that space retries the checkpoint.
+  @Test func aHeldTrainerBetweenStagesIsShownHeld() {
+    let config = Script.config()
+    var state = Script.fold(
+      Script.stageOne(config), into: RunState(config: config, interactive: true))
+    #expect(state.screenModel().status.mode == .waiting && !state.screenModel().status.held)
+    state.apply(.error(ErrorEvent(kind: .io, message: "checkpoint not written (paused: …)")))
+    state.note(.paused(true))
+    let model = state.screenModel()
+    #expect(model.status.mode == .waiting && model.status.held)
+  }
+
   @Test func stageOneDrawsCurvesStatusAndPlan() {
     let config = Script.config()
     var events = Script.stageOne(config)

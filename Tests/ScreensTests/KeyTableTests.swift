@@ -269,6 +269,10 @@ struct KeyTableTests {
     m.view.overlay = .none
     _ = m.handleKey(.char(" "))
     #expect(m.keyMessage == "no stage is running to pause · n chooses the next one")
+    // A stage-end checkpoint that could not be written holds the trainer: space retries it.
+    m.status.held = true
+    #expect(m.handleKey(.char(" ")) == [.togglePause])
+    #expect(m.keyMessage == nil)
     var live = Fixtures.live()
     #expect(live.legendGroupCount == 2)
     _ = live.handleKey(.char(" "))
