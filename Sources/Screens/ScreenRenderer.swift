@@ -142,10 +142,12 @@ public enum ScreenRenderer {
       return shown.isEmpty ? "" : dot + shown.joined(separator: dot)
     }
     var room = max(0, right - x - 1)
-    // A replay's total time ("/6:13") gives way before the run's number: at 80 columns, paused
-    // and aligned by tokens, "run 1/9" went.
-    if s.mode == .replay, let shortName {
-      let least = dot + ([shortName] + [stage, step].compactMap { $0 }).joined(separator: dot)
+    // A replay's total time ("/6:13") gives way before the run's number (at 80 columns, paused
+    // and aligned by tokens, "run 1/9" went) and before the stage and step (at 40 columns one
+    // run's status read "stage …").
+    if s.mode == .replay {
+      let least =
+        dot + ([shortName] + [stage, step]).compactMap { $0 }.joined(separator: dot)
       let compact = modeText.replacing(/\/[0-9:\-]+/, with: "")
       if least.terminalWidth > room, compact != modeText {
         modeText = compact

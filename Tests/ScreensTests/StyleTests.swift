@@ -166,6 +166,18 @@ struct StyleTests {
     #expect(wide.contains("run 3/3: warmup 1% · replay 25%"), "\(wide)")
   }
 
+  /// At 40 columns one run's replay gives up its total time before its stage (it read "stage …").
+  @Test func aNarrowReplayKeepsItsStage() {
+    var m = Fixtures.stageTwo()
+    m.status.mode = .replay
+    m.status.replaySpeed = "10× 0:29/6:13"
+    let narrow = ScreenRenderer.renderText(model: m, width: 40, height: 10)
+    let status = narrow.split(separator: "\n").first.map(String.init) ?? ""
+    #expect(status.contains("stage 2/2") && status.contains("[replay 10× 0:29]"), "\(status)")
+    let wide = ScreenRenderer.renderText(model: m, width: 80, height: 24)
+    #expect(wide.contains("[replay 10× 0:29/6:13]"), "\(wide)")
+  }
+
   @Test func pKeyPinsTheNextRunShowsItsStatusAndUnhidesIt() {
     var m = Fixtures.overlay3()
     m.status.mode = .replay
