@@ -22,4 +22,12 @@ enum CStreams {
     }
     return nil
   }
+
+  /// Ends the process at once with `status`, the C streams flushed: without `exit()`'s clean-up,
+  /// which frees OpenBLAS's buffers while another thread may still be inside it (a segfault, 1
+  /// run in 5, on a second Ctrl-C) and runs while other threads still run.
+  static func exitAtOnce(_ status: Int32) -> Never {
+    fflush(nil)
+    _exit(status)
+  }
 }

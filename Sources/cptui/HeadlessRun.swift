@@ -35,7 +35,7 @@ enum HeadlessRun {
     signals.watch(notice: "stopped while preparing the data; nothing was trained") { signal in
       recorder.closeRemovingIfEmpty()
       stoppedPreparing()
-      exit(128 + signal)
+      CStreams.exitAtOnce(128 + signal)  // the data is still being prepared on another thread
     }
     defer { signals.unwatch() }
     let data = try RunSupport.prepareData(config) { progress.message($0) }

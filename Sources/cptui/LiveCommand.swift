@@ -184,11 +184,10 @@ struct LiveCommand: ParsableCommand {
     if outcome.forced {
       printError("cptui: quit before the run finished saving — log \(path) may lack its end")
       recorder.close()
-      // A second q is not a signal: exit 1, the run did not end as it should. At once, without
-      // exit()'s clean-up: the trainer thread is still in OpenBLAS, whose buffers that clean-up
-      // frees (a crash, and a backtrace prompt on the terminal just restored).
-      fflush(nil)
-      _exit(outcome.signalExitStatus ?? 1)
+      // A second q is not a signal: exit 1, the run did not end as it should. At once: the
+      // trainer thread is still in OpenBLAS (exit() crashed, leaving a backtrace prompt on the
+      // terminal just restored).
+      CStreams.exitAtOnce(outcome.signalExitStatus ?? 1)
     }
     controllerDone.wait()
     if let failure = recorder.failure { throw CLIError("run log: \(failure)") }

@@ -220,12 +220,8 @@ final class StopSignals: @unchecked Sendable {
       count += 1
       return (count, self.action)
     }
-    guard n == 1 else {
-      // At once, without exit()'s clean-up: the trainer thread may be inside OpenBLAS, whose
-      // buffers that clean-up frees (a segfault, 1 run in 5, before this).
-      fflush(nil)
-      _exit(128 + sig)
-    }
+    // A second signal leaves at once: the trainer thread may be inside OpenBLAS.
+    guard n == 1 else { CStreams.exitAtOnce(128 + sig) }
     if let action {
       printError("\ncptui: " + action.notice)
       action.onStop(sig)
