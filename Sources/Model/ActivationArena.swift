@@ -3,13 +3,11 @@
 final class ActivationArena {
   /// Per-layer activations kept for backward.
   struct Layer {
-    var ln1, ln2: UnsafeMutablePointer<Float>  // [N×C] LayerNorm outputs
     var ln1Mean, ln1Rstd, ln2Mean, ln2Rstd: UnsafeMutablePointer<Float>  // [N]
     var qkv: UnsafeMutablePointer<Float>  // [N×3C], q and k rotated
     var probs: UnsafeMutablePointer<Float>  // [B×H×T×T] attention probabilities
     var attY: UnsafeMutablePointer<Float>  // [N×C] attention output before the dense projection
-    var fc: UnsafeMutablePointer<Float>  // [N×4C] MLP pre-activation, then gelu' of it
-    var fcGelu: UnsafeMutablePointer<Float>  // [N×4C] MLP activation
+    var fc: UnsafeMutablePointer<Float>  // [N×4C] MLP pre-activation before its bias
   }
 
   let batch: Int
@@ -22,7 +20,18 @@ final class ActivationArena {
   let inputs: UnsafeMutablePointer<Int32>  // [N]
   let targets: UnsafeMutablePointer<Int32>  // [N]
   let lnf, lnfMean, lnfRstd: UnsafeMutablePointer<Float>  // [N×C], [N], [N]
-  let logits: UnsafeMutablePointer<Float>  // [N×V]; after a training forward, dLoss/dLogits
+  /// One block of the output projection: [headRows×V] logits, then (training) dLoss/dLogits.
+  let logits: UnsafeMutablePointer<Float>
+  /// Rows per output-projection block: enough for efficient GEMMs, few enough that the logits
+  /// stay a few MiB (N×V floats would be config A's largest buffer).
+  let headRows: Int
+  /// dLoss/dW_out [V×C], summed over the blocks of a training forward; `backward` adds it to the
+  /// gradients.
+  let headGradient: UnsafeMutablePointer<Float>
+  /// Recomputed, not kept: a LayerNorm output [N×C] and the MLP activation gelu(fc + bias) [N×4C]
+  /// live here while one layer's GEMMs read them, in forward and again in backward, where they
+  /// are rebuilt from the kept residual, mean, rstd and fc (bit for bit the forward's values).
+  let normed, activated: UnsafeMutablePointer<Float>
   // Backward scratch, shared by all layers.
   let dlnf, dResidual, dLn1, dLn2, dAttY: UnsafeMutablePointer<Float>  // [N×C]
   let dQkv: UnsafeMutablePointer<Float>  // [N×3C]
@@ -34,7 +43,10 @@ final class ActivationArena {
   /// Threads this arena has scratch for.
   let parts: Int
 
-  init(config: ModelConfig, batch: Int, length: Int, slots: Int, parts: Int) {
+  /// `headRows` overrides the output projection's block rows (tests use it to split small batches).
+  init(
+    config: ModelConfig, batch: Int, length: Int, slots: Int, parts: Int, headRows: Int? = nil
+  ) {
     self.parts = parts
     self.batch = batch
     self.length = length
@@ -42,7 +54,9 @@ final class ActivationArena {
     let n = batch * length
     let c = config.width
     var owned: [UnsafeMutablePointer<Float>] = []
+    var counted = 0
     func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+      counted += count
       let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
       p.initialize(repeating: 0, count: max(count, 1))
       owned.append(p)
@@ -51,16 +65,20 @@ final class ActivationArena {
     for _ in 0..<slots {
       layers.append(
         Layer(
-          ln1: buffer(n * c), ln2: buffer(n * c), ln1Mean: buffer(n), ln1Rstd: buffer(n),
+          ln1Mean: buffer(n), ln1Rstd: buffer(n),
           ln2Mean: buffer(n), ln2Rstd: buffer(n), qkv: buffer(n * 3 * c),
           probs: buffer(batch * config.heads * length * length), attY: buffer(n * c),
-          fc: buffer(n * 4 * c), fcGelu: buffer(n * 4 * c)))
+          fc: buffer(n * 4 * c)))
     }
     residuals = (0...max(config.layers, 1)).map { _ in buffer(n * c) }
     lnf = buffer(n * c)
     lnfMean = buffer(n)
     lnfRstd = buffer(n)
-    logits = buffer(n * config.vocab)
+    self.headRows = max(1, min(n, headRows ?? Self.headRows(rows: n, vocab: config.vocab)))
+    logits = buffer(self.headRows * config.vocab)
+    headGradient = buffer(config.vocab * c)
+    normed = buffer(n * c)
+    activated = buffer(n * 4 * c)
     dlnf = buffer(n * c)
     dResidual = buffer(n * c)
     dLn1 = buffer(n * c)
@@ -74,7 +92,17 @@ final class ActivationArena {
     inputs = .allocate(capacity: max(n, 1))
     targets = .allocate(capacity: max(n, 1))
     self.owned = owned
+    floatCount = counted
   }
+
+  /// Rows per output-projection block for a pass of `rows` rows: a block of logits holds 2²¹
+  /// floats (8 MiB), or 256 rows when V is so large that fewer rows would make slow GEMMs.
+  static func headRows(rows: Int, vocab: Int) -> Int {
+    max(1, min(rows, max(256, (1 << 21) / max(vocab, 1))))
+  }
+
+  /// Floats this arena holds (token ids aside): what `ModelConfig.trainingBytes` estimates.
+  let floatCount: Int
 
   deinit {
     for p in owned { p.deallocate() }

@@ -44,6 +44,9 @@ public final class GPTNeoX: @unchecked Sendable {
   /// Row ranges of the replicas' pending backward passes.
   private var pendingParallel: (batch: Int, parts: [Range<Int>])?
   private let ownsParameters: Bool
+  /// Rows per output-projection block when set (else `ActivationArena`'s choice); for tests that
+  /// split small batches into several blocks. Set before the first forward pass.
+  var headBlockRows: Int?
 
   /// Builds a model with GPT-NeoX initialisation drawn from `seed` (see `initialize(seed:)`).
   public init(config: ModelConfig, seed: UInt64) throws(ModelConfigError) {
@@ -82,6 +85,7 @@ public final class GPTNeoX: @unchecked Sendable {
     sinTable = .allocate(capacity: tableCount)
     sinTable.initialize(from: main.sinTable, count: tableCount)
     dataParallel = false
+    headBlockRows = main.headBlockRows
   }
 
   deinit {
@@ -159,8 +163,7 @@ public final class GPTNeoX: @unchecked Sendable {
     for l in 0..<config.layers {
       blockForward(
         l, arena: arena, slot: training ? l : 0, x: arena.residual(residualIndex(l)),
-        out: arena.residual(residualIndex(l + 1)), batch: batch, length: length,
-        training: training)
+        out: arena.residual(residualIndex(l + 1)), batch: batch, length: length)
     }
     // Final LayerNorm and output projection.
     let xL = arena.residual(residualIndex(config.layers))
@@ -169,23 +172,50 @@ public final class GPTNeoX: @unchecked Sendable {
         x: xL, weight: parameters + layout.lnfWeight, bias: parameters + layout.lnfBias,
         out: arena.lnf, mean: arena.lnfMean, rstd: arena.lnfRstd, rows: n, cols: c)
     }
-    profiler.measure(.outputProjection) {
-      BLAS.gemm(
-        transB: true, m: n, n: v, k: c, a: arena.lnf, lda: c, b: parameters + layout.embedOut,
-        ldb: c, c: arena.logits, ldc: v)
-    }
-    let total = profiler.measure(.loss) {
-      kernels.crossEntropy(
-        logits: arena.logits, targets: arena.targets, rows: n, vocab: v,
-        gradScale: training ? 1 / Float(n) : 0)
-    }
+    let total = headForward(arena: arena, rows: n, training: training)
     pendingBackward = training ? (batch, length) : nil
     return Float(total / Double(n))
   }
 
+  /// Output projection and loss over `rows` rows of `arena.lnf`, in blocks of `arena.headRows` so
+  /// that only one block's logits exist. Returns the summed loss (blocks added in order). A
+  /// training pass also runs the head's backward block by block: dLoss/dlnf into `arena.dlnf` and
+  /// dLoss/dW_out summed into `arena.headGradient` (`gradients` are left to `backward`).
+  private func headForward(arena: ActivationArena, rows n: Int, training: Bool) -> Double {
+    let c = config.width
+    let v = config.vocab
+    let weight = parameters + layout.embedOut
+    let logits = arena.logits
+    var total: Double = 0
+    for first in stride(from: 0, to: n, by: arena.headRows) {
+      let rows = min(arena.headRows, n - first)
+      let lnf = arena.lnf + first * c
+      profiler.measure(.outputProjection) {
+        BLAS.gemm(
+          transB: true, m: rows, n: v, k: c, a: lnf, lda: c, b: weight, ldb: c, c: logits, ldc: v)
+      }
+      total += profiler.measure(.loss) {
+        kernels.crossEntropy(
+          logits: logits, targets: arena.targets + first, rows: rows, vocab: v,
+          gradScale: training ? 1 / Float(n) : 0)
+      }
+      guard training else { continue }
+      // logits now hold dLogits for this block.
+      profiler.measure(.outputProjection) {
+        BLAS.gemm(
+          transA: true, m: v, n: c, k: rows, a: logits, lda: v, b: lnf, ldb: c,
+          beta: first == 0 ? 0 : 1, c: arena.headGradient, ldc: c)
+        BLAS.gemm(
+          m: rows, n: c, k: v, a: logits, lda: v, b: weight, ldb: c, c: arena.dlnf + first * c,
+          ldc: c)
+      }
+    }
+    return total
+  }
+
   private func blockForward(
     _ l: Int, arena: ActivationArena, slot: Int, x: UnsafeMutablePointer<Float>,
-    out: UnsafeMutablePointer<Float>, batch: Int, length: Int, training: Bool
+    out: UnsafeMutablePointer<Float>, batch: Int, length: Int
   ) {
     let c = config.width
     let n = batch * length
@@ -195,20 +225,17 @@ public final class GPTNeoX: @unchecked Sendable {
     let w = parameters
     let a = arena.layer(slot)
 
+    // LayerNorm outputs and the MLP activation go to shared buffers (backward rebuilds them).
+    let normed = arena.normed
     profiler.measure(.layerNorm) {
       kernels.layerNormForward(
-        x: x, weight: w + p.ln1Weight, bias: w + p.ln1Bias, out: a.ln1, mean: a.ln1Mean,
+        x: x, weight: w + p.ln1Weight, bias: w + p.ln1Bias, out: normed, mean: a.ln1Mean,
         rstd: a.ln1Rstd, rows: n, cols: c)
-    }
-    profiler.measure(.layerNorm) {
-      kernels.layerNormForward(
-        x: x, weight: w + p.ln2Weight, bias: w + p.ln2Bias, out: a.ln2, mean: a.ln2Mean,
-        rstd: a.ln2Rstd, rows: n, cols: c)
     }
     // Attention.
     profiler.measure(.linear) {
       kernels.linearForward(
-        x: a.ln1, weight: w + p.qkvWeight, bias: w + p.qkvBias, y: a.qkv, rows: n, inputs: c,
+        x: normed, weight: w + p.qkvWeight, bias: w + p.qkvBias, y: a.qkv, rows: n, inputs: c,
         outputs: 3 * c)
     }
     profiler.measure(.rotary) {
@@ -238,17 +265,23 @@ public final class GPTNeoX: @unchecked Sendable {
         x: a.attY, weight: w + p.denseWeight, bias: w + p.denseBias, y: out, rows: n, inputs: c,
         outputs: c, accumulate: true)
     }
+    profiler.measure(.layerNorm) {
+      kernels.layerNormForward(
+        x: x, weight: w + p.ln2Weight, bias: w + p.ln2Bias, out: normed, mean: a.ln2Mean,
+        rstd: a.ln2Rstd, rows: n, cols: c)
+    }
     profiler.measure(.linear) {
       Linear.forward(
-        x: a.ln2, weight: w + p.fcWeight, bias: nil, y: a.fc, rows: n, inputs: c, outputs: 4 * c)
+        x: normed, weight: w + p.fcWeight, bias: nil, y: a.fc, rows: n, inputs: c, outputs: 4 * c)
     }
-    profiler.measure(.gelu) {  // adds the fc bias; a training pass keeps gelu' in place of fc
+    profiler.measure(.gelu) {  // adds the fc bias on the fly; fc itself is kept for backward
       kernels.biasGeluForward(
-        pre: a.fc, bias: w + p.fcBias, out: a.fcGelu, rows: n, cols: 4 * c, keepSlope: training)
+        pre: a.fc, bias: w + p.fcBias, out: arena.activated, rows: n, cols: 4 * c,
+        keepSlope: false)
     }
     profiler.measure(.linear) {
       kernels.linearForward(
-        x: a.fcGelu, weight: w + p.projWeight, bias: w + p.projBias, y: out, rows: n,
+        x: arena.activated, weight: w + p.projWeight, bias: w + p.projBias, y: out, rows: n,
         inputs: 4 * c, outputs: c, accumulate: true)
     }
   }
@@ -270,14 +303,9 @@ public final class GPTNeoX: @unchecked Sendable {
     let n = batch * length
     let v = config.vocab
     let g = gradients
-    // Output projection: logits now hold dLogits.
+    // Output projection: forward left dlnf and dW_out (see `headForward`).
     profiler.measure(.outputProjection) {
-      BLAS.gemm(
-        transA: true, m: v, n: c, k: n, a: arena.logits, lda: v, b: arena.lnf, ldb: c, beta: 1,
-        c: g + layout.embedOut, ldc: c)
-      BLAS.gemm(
-        m: n, n: c, k: v, a: arena.logits, lda: v, b: parameters + layout.embedOut, ldb: c,
-        c: arena.dlnf, ldc: c)
+      Vec.add(arena.headGradient, into: g + layout.embedOut, v * c)
     }
     let dResidual = arena.dResidual
     dResidual.update(repeating: 0, count: n * c)
@@ -311,18 +339,30 @@ public final class GPTNeoX: @unchecked Sendable {
     let x = arena.residual(l)
     let dOut = arena.dResidual  // d loss / d(block output); becomes d loss / d(block input)
 
-    // MLP branch.
+    let normed = arena.normed
+
+    // MLP branch. Rebuild gelu(fc + bias), and gelu' in place of fc (fc is not needed after).
+    profiler.measure(.gelu) {
+      kernels.biasGeluForward(
+        pre: a.fc, bias: w + p.fcBias, out: arena.activated, rows: n, cols: 4 * c, keepSlope: true)
+    }
     profiler.measure(.linear) {
       kernels.linearBackward(
-        dy: dOut, x: a.fcGelu, weight: w + p.projWeight, dx: arena.dFc, dWeight: g + p.projWeight,
-        dBias: g + p.projBias, rows: n, inputs: 4 * c, outputs: c, arena: arena)
+        dy: dOut, x: arena.activated, weight: w + p.projWeight, dx: arena.dFc,
+        dWeight: g + p.projWeight, dBias: g + p.projBias, rows: n, inputs: 4 * c, outputs: c,
+        arena: arena)
     }
     profiler.measure(.gelu) {
       kernels.geluBackward(slope: a.fc, arena.dFc, n * 4 * c)
     }
+    profiler.measure(.layerNorm) {  // rebuilds LN2's output (mean and rstd come out the same)
+      kernels.layerNormForward(
+        x: x, weight: w + p.ln2Weight, bias: w + p.ln2Bias, out: normed, mean: a.ln2Mean,
+        rstd: a.ln2Rstd, rows: n, cols: c)
+    }
     profiler.measure(.linear) {
       kernels.linearBackward(
-        dy: arena.dFc, x: a.ln2, weight: w + p.fcWeight, dx: arena.dLn2, dWeight: g + p.fcWeight,
+        dy: arena.dFc, x: normed, weight: w + p.fcWeight, dx: arena.dLn2, dWeight: g + p.fcWeight,
         dBias: g + p.fcBias, rows: n, inputs: c, outputs: 4 * c, arena: arena)
     }
     // Attention branch.
@@ -354,9 +394,15 @@ public final class GPTNeoX: @unchecked Sendable {
         qkv: arena.dQkv, cos: cosTable, sin: sinTable, rows: n, length: length, heads: heads,
         headSize: hs, rotaryDims: config.rotaryDims, inverse: true)
     }
+    profiler.measure(.layerNorm) {
+      kernels.layerNormForward(
+        x: x, weight: w + p.ln1Weight, bias: w + p.ln1Bias, out: normed, mean: a.ln1Mean,
+        rstd: a.ln1Rstd, rows: n, cols: c)
+    }
     profiler.measure(.linear) {
       kernels.linearBackward(
-        dy: arena.dQkv, x: a.ln1, weight: w + p.qkvWeight, dx: arena.dLn1, dWeight: g + p.qkvWeight,
+        dy: arena.dQkv, x: normed, weight: w + p.qkvWeight, dx: arena.dLn1,
+        dWeight: g + p.qkvWeight,
         dBias: g + p.qkvBias, rows: n, inputs: c, outputs: 3 * c, arena: arena)
     }
     // Both LayerNorms feed from x; the identity path keeps dOut itself.
@@ -452,7 +498,8 @@ public final class GPTNeoX: @unchecked Sendable {
     }
     let newArena = ActivationArena(
       config: config, batch: max(batch, arena?.batch ?? 0), length: max(length, arena?.length ?? 0),
-      slots: max(slots, arena?.slots ?? 0), parts: max(parts, arena?.parts ?? 0))
+      slots: max(slots, arena?.slots ?? 0), parts: max(parts, arena?.parts ?? 0),
+      headRows: headBlockRows)
     arena = newArena
     return newArena
   }

@@ -45,8 +45,11 @@ public enum GemmBenchmark {
     for (inputs, outputs) in [(c, 3 * c), (c, c), (c, 4 * c), (4 * c, c)] {
       linear(inputs: inputs, outputs: outputs, rows: n, count: config.layers)
     }
+    // The output projection runs in blocks of rows (`ActivationArena.headRows`).
     category = .outputProjection
-    linear(inputs: c, outputs: config.vocab, rows: n, count: 1)
+    let headRows = ActivationArena.headRows(rows: n, vocab: config.vocab)
+    linear(inputs: c, outputs: config.vocab, rows: headRows, count: n / headRows)
+    if n % headRows > 0 { linear(inputs: c, outputs: config.vocab, rows: n % headRows, count: 1) }
     category = .attention
     // Attention, as `Attention` runs it: query blocks of `blockRows` rows against the keys up to
     // the block's last row, for every (sequence, head) pair of every layer.

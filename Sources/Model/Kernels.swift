@@ -117,7 +117,8 @@ enum Kernels {
   /// GELU with the exact normal CDF, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as GPT-NeoX's `gelu`
   /// (Φ from FastMath, within 2e-7), of the fc layer's output plus its bias, in one pass:
   /// out[N×W] = gelu(pre + bias) per row. With `keepSlope`, `pre` is overwritten by the slope
-  /// gelu'(pre + bias) = Φ + x·φ that `geluBackward` needs (a training pass keeps no pre-activation).
+  /// gelu'(pre + bias) = Φ + x·φ that `geluBackward` needs (backward calls it on the kept pre-activation
+  /// to rebuild the activation and get the slope in one pass).
   static func biasGeluForward(
     pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
     rows: Int, cols: Int, keepSlope: Bool

@@ -67,4 +67,21 @@ struct GemmBenchmarkTests {
       #expect(attention == 12 * Double(l * c * context) * n)
     }
   }
+
+  /// The output projection is timed in the row blocks the model runs it in: with V = 16384 a
+  /// block is 256 rows, so 400 rows are a block of 256 and one of 144.
+  @Test func outputProjectionShapesAreTheModelsBlocks() {
+    let config = ModelConfig(layers: 1, heads: 2, width: 32, context: 200, vocab: 16_384)
+    let head = GemmBenchmark.shapes(config: config, batch: 2).filter {
+      $0.category == .outputProjection
+    }
+    let forward = head.filter { $0.shape.transB }.map { ($0.shape.m, $0.count) }
+    #expect(forward.map(\.0) == [256, 144] && forward.map(\.1) == [1, 1], "\(forward)")
+    #expect(head.count == 6)
+    // The blocks cover every row once: the FLOPs are the unblocked product's.
+    let blockFlops = head.reduce(0.0) {
+      $0 + 2 * Double($1.shape.m * $1.shape.n * $1.shape.k * $1.count)
+    }
+    #expect(blockFlops == 6 * 400 * Double(32 * 16_384))
+  }
 }

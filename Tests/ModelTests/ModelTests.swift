@@ -27,6 +27,29 @@ struct ModelBehaviourTests {
     }
   }
 
+  /// A training pass's arena holds what `ModelConfig.trainingBytes` estimates (which refuses
+  /// configs too large for the machine), and no longer the N×V logits or per-layer LayerNorm and
+  /// GELU outputs: config A's arena was 424 MiB and is 296 MiB (LayerNorm and GELU outputs
+  /// recomputed in backward: −76 MiB; logits in blocks of 512 rows and dW_out: −52 MiB).
+  @Test(arguments: [
+    ModelConfig(layers: 4, heads: 4, width: 256, context: 256, vocab: 4096),
+    ModelConfig(layers: 4, heads: 4, width: 128, context: 128, vocab: 512),
+    ModelConfig(layers: 3, heads: 2, width: 24, context: 37, vocab: 131_071),
+  ])
+  func arenaHoldsWhatTheEstimateSays(config: ModelConfig) {
+    let batch = 16
+    let arena = ActivationArena(
+      config: config, batch: batch, length: config.context, slots: config.layers, parts: 1)
+    let params = Double(ParameterLayout(config: config).count)
+    #expect(Double(4 * arena.floatCount) + 16 * params == config.trainingBytes(batch: batch))
+    let rows = batch * config.context
+    #expect(arena.headRows == min(rows, max(256, (1 << 21) / config.vocab)))
+    if config.width == 256 {
+      #expect(arena.headRows == 512)
+      #expect(Double(4 * arena.floatCount) / 1_048_576 < 300)
+    }
+  }
+
   @Test func sameSeedSameLosses() throws {
     func run() throws -> [Float] {
       let config = ModelConfig(layers: 2, heads: 2, width: 16, context: 8, vocab: 20)
