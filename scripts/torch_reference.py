@@ -10,6 +10,9 @@ Subcommands:
                                      written to DIR/torch-reference.safetensors (the unit tests read it)
   compare --fixture DIR --cptui BIN  runs `cptui dev gradients` and prints relative errors against torch
   eval --checkpoint CK --tokens F    mean loss over windows of T+1 uint16 ids, as `cptui eval`
+  widen --fixture DIR --out DIR2     a fixture of DIR's blocks with a 20000-token vocabulary and
+                                     context 128 (new random embeddings, a random batch of 3 rows), so
+                                     that `compare` sees cptui's output projection run in two blocks
   bench --layers … --threads N       training tokens/s of this model (AdamW, fp32, eager), JSON
 
 Needs: pip install torch safetensors numpy
@@ -221,6 +224,25 @@ def cmd_eval(args):
     print(f"loss {total / windows:.6f} over {windows} windows of {T} tokens ({windows * T} predictions)")
 
 
+def cmd_widen(args):
+    import os
+    src = f"{args.fixture}/tiny.safetensors"
+    with safe_open(src, "pt") as f:
+        meta = f.metadata()
+    cfg = json.loads(meta["cptui.model"])
+    cfg["vocab"], cfg["context"] = args.vocab, args.context  # rotary has no parameters: any T works
+    meta = dict(meta, **{"cptui.model": json.dumps(cfg)})
+    tensors = {k: v for k, v in load_file(src).items() if not k.startswith("optimizer.")}
+    g = torch.Generator().manual_seed(5)
+    for name in ("gpt_neox.embed_in.weight", "embed_out.weight"):
+        tensors[name] = (torch.randn(args.vocab, cfg["width"], generator=g) * 0.5).contiguous()
+    os.makedirs(args.out, exist_ok=True)
+    save_file(tensors, f"{args.out}/tiny.safetensors", metadata=meta)
+    ids = np.random.default_rng(5).integers(0, args.vocab, size=(args.batch, args.context + 1))
+    ids.astype("<i4").tofile(f"{args.out}/batch.bin")
+    print(f"wrote {args.out}: vocab {args.vocab}, {args.batch}×{args.context} rows")
+
+
 def cmd_bench(args):
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -269,13 +291,21 @@ def main():
     e.add_argument("--tokens", required=True)
     e.add_argument("--context", type=int)
     e.add_argument("--batch", type=int, default=8)
+    w = sub.add_parser("widen")
+    w.add_argument("--fixture", default="Tests/ModelTests/Fixtures")
+    w.add_argument("--out", required=True)
+    w.add_argument("--vocab", type=int, default=20000)
+    w.add_argument("--context", type=int, default=128)
+    w.add_argument("--batch", type=int, default=3)
     b = sub.add_parser("bench")
     for name, default in [("layers", 4), ("heads", 4), ("width", 128), ("context", 128), ("vocab", 512),
                           ("batch", 16), ("steps", 10), ("warmup", 2), ("threads", 1)]:
         b.add_argument(f"--{name}", type=int, default=default)
     b.add_argument("--rotary-fraction", type=float, default=0.25)
     args = p.parse_args()
-    {"reference": cmd_reference, "compare": cmd_compare, "eval": cmd_eval, "bench": cmd_bench}[args.cmd](args)
+    commands = {"reference": cmd_reference, "compare": cmd_compare, "eval": cmd_eval, "widen": cmd_widen,
+                "bench": cmd_bench}
+    commands[args.cmd](args)
 
 
 if __name__ == "__main__":
