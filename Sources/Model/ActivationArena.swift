@@ -5,7 +5,7 @@ final class ActivationArena {
   struct Layer {
     var ln1Mean, ln1Rstd, ln2Mean, ln2Rstd: UnsafeMutablePointer<Float>  // [N]
     var qkv: UnsafeMutablePointer<Float>  // [N×3C], q and k rotated
-    var probs: UnsafeMutablePointer<Float>  // [B×H×T×T] attention probabilities
+    var probs: UnsafeMutablePointer<Float>  // [B×H×probsCount(T)] packed attention probabilities
     var attY: UnsafeMutablePointer<Float>  // [N×C] attention output before the dense projection
     var fc: UnsafeMutablePointer<Float>  // [N×4C] MLP pre-activation before its bias
   }
@@ -67,7 +67,8 @@ final class ActivationArena {
         Layer(
           ln1Mean: buffer(n), ln1Rstd: buffer(n),
           ln2Mean: buffer(n), ln2Rstd: buffer(n), qkv: buffer(n * 3 * c),
-          probs: buffer(batch * config.heads * length * length), attY: buffer(n * c),
+          probs: buffer(batch * config.heads * Attention.probsCount(length: length)),
+          attY: buffer(n * c),
           fc: buffer(n * 4 * c)))
     }
     residuals = (0...max(config.layers, 1)).map { _ in buffer(n * c) }
@@ -111,7 +112,8 @@ final class ActivationArena {
   }
 
   /// True when this arena can hold a pass of this shape, kept layers and threads. Every buffer is
-  /// indexed by rows (b·T + t), by (b·H + h)·T² or by T², so smaller shapes fit in larger buffers.
+  /// indexed by rows (b·T + t), by (b·H + h)·probsCount(T) or by T², so smaller shapes fit in larger
+  /// buffers.
   func fits(batch: Int, length: Int, slots: Int, parts: Int) -> Bool {
     batch <= self.batch && length <= self.length && slots <= self.slots && parts <= self.parts
   }

@@ -244,6 +244,7 @@ public final class GPTNeoX: @unchecked Sendable {
         headSize: hs, rotaryDims: config.rotaryDims, inverse: false)
     }
     let scale = 1 / Float(hs).squareRoot()
+    let probsCount = Attention.probsCount(length: length)
     profiler.measure(.attention) {
       // One (batch row, head) pair per item, split over the threads.
       Parallel.forEachSlice(batch * heads, threads: threads, callsBLAS: true) { _, items in
@@ -253,7 +254,7 @@ public final class GPTNeoX: @unchecked Sendable {
           let q = UnsafePointer(a.qkv + b * length * 3 * c + h * 3 * hs)
           Attention.forward(
             q: q, k: q + hs, v: q + 2 * hs, ldqkv: 3 * c,
-            probs: a.probs + (b * heads + h) * length * length, y: a.attY + b * length * c + h * hs,
+            probs: a.probs + (b * heads + h) * probsCount, y: a.attY + b * length * c + h * hs,
             ldy: c, length: length, headSize: hs, scale: scale)
         }
       }
@@ -372,6 +373,7 @@ public final class GPTNeoX: @unchecked Sendable {
         dBias: g + p.denseBias, rows: n, inputs: c, outputs: c, arena: arena)
     }
     let scale = 1 / Float(hs).squareRoot()
+    let probsCount = Attention.probsCount(length: length)
     profiler.measure(.attention) {
       Parallel.forEachSlice(batch * heads, threads: threads, callsBLAS: true) { part, items in
         let dProbs = arena.dProbs + part * length * length
@@ -383,7 +385,7 @@ public final class GPTNeoX: @unchecked Sendable {
           let dq = arena.dQkv + base
           Attention.backward(
             q: q, k: q + hs, v: q + 2 * hs, ldqkv: 3 * c,
-            probs: a.probs + (b * heads + h) * length * length,
+            probs: a.probs + (b * heads + h) * probsCount,
             dy: arena.dAttY + b * length * c + h * hs, ldy: c, dq: dq, dk: dq + hs, dv: dq + 2 * hs,
             scratch: dProbs, length: length, headSize: hs, scale: scale)
         }

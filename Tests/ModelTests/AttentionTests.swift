@@ -15,7 +15,9 @@ struct AttentionTests {
     let dy = (0..<(t * hs)).map { _ in Float(rng.nextNormal()) }
     func run(_ block: Int) -> (y: [Float], dqkv: [Float]) {
       // NaN wherever nothing is written: a block must never read past its own keys.
-      var probs = [Float](repeating: .nan, count: t * t)
+      // The packed size and 16 more floats that must stay NaN: no block writes past its share.
+      let packed = Attention.probsCount(length: t, blockRows: block)
+      var probs = [Float](repeating: .nan, count: packed + 16)
       var y = [Float](repeating: 0, count: t * hs)
       var dqkv = [Float](repeating: 0, count: t * ld)
       var scratch = [Float](repeating: .nan, count: t * t)
@@ -34,6 +36,8 @@ struct AttentionTests {
           }
         }
       }
+      let untouched = probs[packed...].allSatisfy { $0.isNaN }
+      #expect(untouched, "block rows \(block) wrote past the packing")
       return (y, dqkv)
     }
     let reference = run(t)
@@ -45,6 +49,14 @@ struct AttentionTests {
       }
     }
   }
+}
+
+/// Packed causal probabilities: each query block keeps rows × (its last row + 1) floats.
+@Test func packedProbabilitiesAreTheBlocksTriangle() {
+  #expect(Attention.probsCount(length: 256) == 64 * (64 + 128 + 192 + 256))
+  #expect(Attention.probsCount(length: 13, blockRows: 4) == 4 * 4 + 4 * 8 + 4 * 12 + 1 * 13)
+  #expect(Attention.probsCount(length: 13, blockRows: 13) == 13 * 13)
+  #expect(Attention.probsCount(length: 1) == 1)
 }
 
 /// The GEMM list the benchmark's sgemm ceiling is measured on.
