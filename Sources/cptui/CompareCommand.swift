@@ -80,7 +80,9 @@ struct CompareCommand: ParsableCommand {
       let aliases = ["average", "Δunion"]
       guard known.contains(sort) || aliases.contains(sort) else {
         let close = Spelling.suggestion(for: sort, among: known).map { " (did you mean \($0)?)" }
-        throw CLIError(
+        // A bad option value, like --average 0: exit status 64 with the usage line, though the
+        // columns are only known once the logs are read.
+        throw ValidationError(
           "--sort \(sort): not a column\(close ?? ""); one of \(known.joined(separator: ", "))")
       }
     }

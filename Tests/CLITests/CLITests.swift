@@ -113,7 +113,9 @@ struct EngineCLITests {
       "compare", ExportCLITests.repository.appendingPathComponent("sample-runs/strong-shift").path,
       "--sort", "forgeting",
     ])
-    #expect(sort.stderr.contains("not a column (did you mean forgetting?)"), "\(sort.stderr)")
+    #expect(
+      sort.status == 64 && sort.stderr.contains("not a column (did you mean forgetting?)"),
+      "\(sort.status) \(sort.stderr)")
   }
 
   @Test func benchPrintsJSON() throws {
