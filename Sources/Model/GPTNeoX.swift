@@ -277,8 +277,7 @@ public final class GPTNeoX: @unchecked Sendable {
     }
     profiler.measure(.gelu) {  // adds the fc bias on the fly; fc itself is kept for backward
       kernels.biasGeluForward(
-        pre: a.fc, bias: w + p.fcBias, out: arena.activated, rows: n, cols: 4 * c,
-        keepSlope: false)
+        pre: a.fc, bias: w + p.fcBias, out: arena.activated, rows: n, cols: 4 * c)
     }
     profiler.measure(.linear) {
       kernels.linearForward(
@@ -342,19 +341,20 @@ public final class GPTNeoX: @unchecked Sendable {
 
     let normed = arena.normed
 
-    // MLP branch. Rebuild gelu(fc + bias), and gelu' in place of fc (fc is not needed after).
+    // MLP branch: dActivation, then one pass that rebuilds gelu(fc + bias) from the kept fc and
+    // turns dActivation into dFc, then the projection's weight gradient on the rebuilt activation.
+    profiler.measure(.linear) {
+      Linear.backwardInput(
+        dy: dOut, weight: w + p.projWeight, dx: arena.dFc, rows: n, inputs: 4 * c, outputs: c)
+    }
     profiler.measure(.gelu) {
-      kernels.biasGeluForward(
-        pre: a.fc, bias: w + p.fcBias, out: arena.activated, rows: n, cols: 4 * c, keepSlope: true)
+      kernels.biasGeluBackward(
+        pre: a.fc, bias: w + p.fcBias, out: arena.activated, d: arena.dFc, rows: n, cols: 4 * c)
     }
     profiler.measure(.linear) {
-      kernels.linearBackward(
-        dy: dOut, x: arena.activated, weight: w + p.projWeight, dx: arena.dFc,
-        dWeight: g + p.projWeight, dBias: g + p.projBias, rows: n, inputs: 4 * c, outputs: c,
-        arena: arena)
-    }
-    profiler.measure(.gelu) {
-      kernels.geluBackward(slope: a.fc, arena.dFc, n * 4 * c)
+      kernels.linearBackwardWeights(
+        dy: dOut, x: arena.activated, dWeight: g + p.projWeight, dBias: g + p.projBias, rows: n,
+        inputs: 4 * c, outputs: c, arena: arena)
     }
     profiler.measure(.layerNorm) {  // rebuilds LN2's output (mean and rstd come out the same)
       kernels.layerNormForward(

@@ -116,12 +116,10 @@ enum Kernels {
 
   /// GELU with the exact normal CDF, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as GPT-NeoX's `gelu`
   /// (Φ from FastMath, within 2e-7), of the fc layer's output plus its bias, in one pass:
-  /// out[N×W] = gelu(pre + bias) per row. With `keepSlope`, `pre` is overwritten by the slope
-  /// gelu'(pre + bias) = Φ + x·φ that `geluBackward` needs (backward calls it on the kept pre-activation
-  /// to rebuild the activation and get the slope in one pass).
+  /// out[N×W] = gelu(pre + bias) per row. `pre` is left as it is (a training pass keeps it).
   static func biasGeluForward(
-    pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-    rows: Int, cols: Int, keepSlope: Bool
+    pre: UnsafePointer<Float>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+    rows: Int, cols: Int
   ) {
     for r in 0..<rows {
       let p = pre + r * cols
@@ -129,9 +127,34 @@ enum Kernels {
       var j = 0
       while j + 16 <= cols {
         let v = FastMath.load(p + j) + FastMath.load(bias + j)
+        FastMath.store(v * FastMath.normalCDFAndPDF(v).cdf, o + j)
+        j += 16
+      }
+      if j < cols {
+        let count = cols - j
+        let v = FastMath.loadPartial(p + j, count) + FastMath.loadPartial(bias + j, count)
+        FastMath.storePartial(v * FastMath.normalCDFAndPDF(v).cdf, o + j, count)
+      }
+    }
+  }
+
+  /// Backward of `biasGeluForward` from the kept pre-activation, in one pass: rebuilds
+  /// out[N×W] = gelu(pre + bias) (bit for bit the forward's) for the next layer's weight gradient,
+  /// and turns d (dLoss/dout, in place) into dLoss/d(pre + bias) = d · (Φ + x·φ).
+  static func biasGeluBackward(
+    pre: UnsafePointer<Float>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+    d: UnsafeMutablePointer<Float>, rows: Int, cols: Int
+  ) {
+    for r in 0..<rows {
+      let p = pre + r * cols
+      let o = out + r * cols
+      let dr = d + r * cols
+      var j = 0
+      while j + 16 <= cols {
+        let v = FastMath.load(p + j) + FastMath.load(bias + j)
         let (cdf, pdf) = FastMath.normalCDFAndPDF(v)
         FastMath.store(v * cdf, o + j)
-        if keepSlope { FastMath.store(cdf + v * pdf, p + j) }
+        FastMath.store(FastMath.load(dr + j) * (cdf + v * pdf), dr + j)
         j += 16
       }
       if j < cols {
@@ -139,23 +162,8 @@ enum Kernels {
         let v = FastMath.loadPartial(p + j, count) + FastMath.loadPartial(bias + j, count)
         let (cdf, pdf) = FastMath.normalCDFAndPDF(v)
         FastMath.storePartial(v * cdf, o + j, count)
-        if keepSlope { FastMath.storePartial(cdf + v * pdf, p + j, count) }
+        FastMath.storePartial(FastMath.loadPartial(dr + j, count) * (cdf + v * pdf), dr + j, count)
       }
-    }
-  }
-
-  /// d[i] = dout[i] · slope[i], written over `dout` in place (`slope` from `biasGeluForward`).
-  static func geluBackward(
-    slope: UnsafePointer<Float>, _ dInOut: UnsafeMutablePointer<Float>, _ n: Int
-  ) {
-    var i = 0
-    while i + 16 <= n {
-      FastMath.store(FastMath.load(dInOut + i) * FastMath.load(slope + i), dInOut + i)
-      i += 16
-    }
-    while i < n {
-      dInOut[i] *= slope[i]
-      i += 1
     }
   }
 

@@ -19,12 +19,28 @@ enum Linear {
     dx: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
     dBias: UnsafeMutablePointer<Float>?, rows: Int, inputs: Int, outputs: Int
   ) {
+    backwardInput(dy: dy, weight: weight, dx: dx, rows: rows, inputs: inputs, outputs: outputs)
+    backwardWeight(dy: dy, x: x, dWeight: dWeight, rows: rows, inputs: inputs, outputs: outputs)
+    if let dBias { Vec.accumulateColumnSums(dy, rows: rows, cols: outputs, into: dBias) }
+  }
+
+  /// dx[N×in] = dy·W (overwritten).
+  static func backwardInput(
+    dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+    rows: Int, inputs: Int, outputs: Int
+  ) {
     BLAS.gemm(
       m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: weight, ldb: inputs, c: dx,
       ldc: inputs)
+  }
+
+  /// dW[out×in] += dyᵀ·x.
+  static func backwardWeight(
+    dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
+    rows: Int, inputs: Int, outputs: Int
+  ) {
     BLAS.gemm(
       transA: true, m: outputs, n: inputs, k: rows, a: dy, lda: outputs, b: x, ldb: inputs,
       beta: 1, c: dWeight, ldc: inputs)
-    if let dBias { Vec.accumulateColumnSums(dy, rows: rows, cols: outputs, into: dBias) }
   }
 }

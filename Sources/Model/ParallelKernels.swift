@@ -55,19 +55,23 @@ struct ParallelKernels {
   }
 
   func biasGeluForward(
-    pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-    rows: Int, cols: Int, keepSlope: Bool
+    pre: UnsafePointer<Float>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+    rows: Int, cols: Int
   ) {
     Parallel.forEachSlice(rows, threads: threads, minimumPerPart: Self.minimumRows) { _, r in
       let o = r.lowerBound * cols
-      Kernels.biasGeluForward(
-        pre: pre + o, bias: bias, out: out + o, rows: r.count, cols: cols, keepSlope: keepSlope)
+      Kernels.biasGeluForward(pre: pre + o, bias: bias, out: out + o, rows: r.count, cols: cols)
     }
   }
 
-  func geluBackward(slope: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
-    Parallel.forEachSlice(n, threads: threads, minimumPerPart: Self.minimumElements) { _, r in
-      Kernels.geluBackward(slope: slope + r.lowerBound, d + r.lowerBound, r.count)
+  func biasGeluBackward(
+    pre: UnsafePointer<Float>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+    d: UnsafeMutablePointer<Float>, rows: Int, cols: Int
+  ) {
+    Parallel.forEachSlice(rows, threads: threads, minimumPerPart: Self.minimumRows) { _, r in
+      let o = r.lowerBound * cols
+      Kernels.biasGeluBackward(
+        pre: pre + o, bias: bias, out: out + o, d: d + o, rows: r.count, cols: cols)
     }
   }
 
@@ -120,9 +124,22 @@ struct ParallelKernels {
     dBias: UnsafeMutablePointer<Float>, rows: Int, inputs: Int, outputs: Int,
     arena: ActivationArena
   ) {
-    Linear.backward(
-      dy: dy, x: x, weight: weight, dx: dx, dWeight: dWeight, dBias: nil, rows: rows,
-      inputs: inputs, outputs: outputs)
+    Linear.backwardInput(
+      dy: dy, weight: weight, dx: dx, rows: rows, inputs: inputs, outputs: outputs)
+    linearBackwardWeights(
+      dy: dy, x: x, dWeight: dWeight, dBias: dBias, rows: rows, inputs: inputs, outputs: outputs,
+      arena: arena)
+  }
+
+  /// The weight and bias half of `linearBackward` (dW += dyᵀ·x, db += column sums of dy), for
+  /// callers that need dx before x exists.
+  func linearBackwardWeights(
+    dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
+    dBias: UnsafeMutablePointer<Float>, rows: Int, inputs: Int, outputs: Int,
+    arena: ActivationArena
+  ) {
+    Linear.backwardWeight(
+      dy: dy, x: x, dWeight: dWeight, rows: rows, inputs: inputs, outputs: outputs)
     let parts = Parallel.partCount(rows, threads: threads, minimumPerPart: Self.minimumRows)
     if parts <= 1 {
       Vec.accumulateColumnSums(dy, rows: rows, cols: outputs, into: dBias)
