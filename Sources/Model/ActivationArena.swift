@@ -7,7 +7,11 @@ final class ActivationArena {
     var qkv: UnsafeMutablePointer<Float>  // [N×3C], q and k rotated
     var probs: UnsafeMutablePointer<Float>  // [B×H×probsCount(T)] packed attention probabilities
     var attY: UnsafeMutablePointer<Float>  // [N×C] attention output before the dense projection
-    var fc: UnsafeMutablePointer<Float>  // [N×4C] MLP pre-activation before its bias
+    var fc: UnsafeMutablePointer<Float>  // [N×4C] MLP pre-activation before its bias (see below)
+    /// Kept only when the arena `keepsOutputs`: the LayerNorm outputs [N×C] and the MLP activation
+    /// [N×4C]; a training forward then also writes gelu' over `fc`. Else nil: backward rebuilds
+    /// them from the residual, mean, rstd and fc into `normed` and `activated`.
+    var ln1, ln2, activated: UnsafeMutablePointer<Float>?
   }
 
   let batch: Int
@@ -28,9 +32,10 @@ final class ActivationArena {
   /// dLoss/dW_out [V×C], summed over the blocks of a training forward; `backward` adds it to the
   /// gradients.
   let headGradient: UnsafeMutablePointer<Float>
-  /// Recomputed, not kept: a LayerNorm output [N×C] and the MLP activation gelu(fc + bias) [N×4C]
-  /// live here while one layer's GEMMs read them, in forward and again in backward, where they
-  /// are rebuilt from the kept residual, mean, rstd and fc (bit for bit the forward's values).
+  /// Recomputed, not kept (unless `keepsOutputs`; then 1 float each): a LayerNorm output [N×C]
+  /// and the MLP activation gelu(fc + bias) [N×4C] live here while one layer's GEMMs read them, in
+  /// forward and again in backward, where they are rebuilt from the kept residual, mean, rstd and
+  /// fc (bit for bit the forward's values).
   let normed, activated: UnsafeMutablePointer<Float>
   // Backward scratch, shared by all layers.
   let dlnf, dResidual, dLn1, dLn2, dAttY: UnsafeMutablePointer<Float>  // [N×C]
@@ -43,9 +48,17 @@ final class ActivationArena {
   /// Threads this arena has scratch for.
   let parts: Int
 
-  /// `headRows` overrides the output projection's block rows (tests use it to split small batches).
+  /// True when every layer keeps its LayerNorm and GELU outputs (6·C floats a row) instead of
+  /// rebuilding them in backward: when they take at most `keptOutputsBudget` bytes in all. Rebuilding
+  /// costs about 3 % of a small model's step (config B) and saves a quarter of config A's memory.
+  let keepsOutputs: Bool
+  static let keptOutputsBudget = 32 << 20
+
+  /// `headRows` overrides the output projection's block rows (tests use it to split small batches);
+  /// `keepOutputs` overrides the choice of `keepsOutputs` (tests compare both ways).
   init(
-    config: ModelConfig, batch: Int, length: Int, slots: Int, parts: Int, headRows: Int? = nil
+    config: ModelConfig, batch: Int, length: Int, slots: Int, parts: Int, headRows: Int? = nil,
+    keepOutputs: Bool? = nil
   ) {
     self.parts = parts
     self.batch = batch
@@ -56,12 +69,14 @@ final class ActivationArena {
     var owned: [UnsafeMutablePointer<Float>] = []
     var counted = 0
     func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
-      counted += count
+      counted += max(count, 1)
       let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
       p.initialize(repeating: 0, count: max(count, 1))
       owned.append(p)
       return p
     }
+    let keep = keepOutputs ?? (slots * 6 * n * c * 4 <= Self.keptOutputsBudget)
+    keepsOutputs = keep
     for _ in 0..<slots {
       layers.append(
         Layer(
@@ -69,7 +84,9 @@ final class ActivationArena {
           ln2Mean: buffer(n), ln2Rstd: buffer(n), qkv: buffer(n * 3 * c),
           probs: buffer(batch * config.heads * Attention.probsCount(length: length)),
           attY: buffer(n * c),
-          fc: buffer(n * 4 * c)))
+          fc: buffer(n * 4 * c),
+          ln1: keep ? buffer(n * c) : nil, ln2: keep ? buffer(n * c) : nil,
+          activated: keep ? buffer(n * 4 * c) : nil))
     }
     residuals = (0...max(config.layers, 1)).map { _ in buffer(n * c) }
     lnf = buffer(n * c)
@@ -78,8 +95,8 @@ final class ActivationArena {
     self.headRows = max(1, min(n, headRows ?? Self.headRows(rows: n, vocab: config.vocab)))
     logits = buffer(self.headRows * config.vocab)
     headGradient = buffer(config.vocab * c)
-    normed = buffer(n * c)
-    activated = buffer(n * 4 * c)
+    normed = buffer(keep ? 0 : n * c)
+    activated = buffer(keep ? 0 : n * 4 * c)
     dlnf = buffer(n * c)
     dResidual = buffer(n * c)
     dLn1 = buffer(n * c)

@@ -47,6 +47,9 @@ public final class GPTNeoX: @unchecked Sendable {
   /// Rows per output-projection block when set (else `ActivationArena`'s choice); for tests that
   /// split small batches into several blocks. Set before the first forward pass.
   var headBlockRows: Int?
+  /// Whether layers keep their LayerNorm and GELU outputs when set (else `ActivationArena`'s
+  /// choice by size); for tests that compare both ways. Set before the first forward pass.
+  var keepLayerOutputs: Bool?
 
   /// Builds a model with GPT-NeoX initialisation drawn from `seed` (see `initialize(seed:)`).
   public init(config: ModelConfig, seed: UInt64) throws(ModelConfigError) {
@@ -86,6 +89,7 @@ public final class GPTNeoX: @unchecked Sendable {
     sinTable.initialize(from: main.sinTable, count: tableCount)
     dataParallel = false
     headBlockRows = main.headBlockRows
+    keepLayerOutputs = main.keepLayerOutputs
   }
 
   deinit {
@@ -163,7 +167,8 @@ public final class GPTNeoX: @unchecked Sendable {
     for l in 0..<config.layers {
       blockForward(
         l, arena: arena, slot: training ? l : 0, x: arena.residual(residualIndex(l)),
-        out: arena.residual(residualIndex(l + 1)), batch: batch, length: length)
+        out: arena.residual(residualIndex(l + 1)), batch: batch, length: length,
+        training: training)
     }
     // Final LayerNorm and output projection.
     let xL = arena.residual(residualIndex(config.layers))
@@ -215,7 +220,7 @@ public final class GPTNeoX: @unchecked Sendable {
 
   private func blockForward(
     _ l: Int, arena: ActivationArena, slot: Int, x: UnsafeMutablePointer<Float>,
-    out: UnsafeMutablePointer<Float>, batch: Int, length: Int
+    out: UnsafeMutablePointer<Float>, batch: Int, length: Int, training: Bool
   ) {
     let c = config.width
     let n = batch * length
@@ -225,17 +230,20 @@ public final class GPTNeoX: @unchecked Sendable {
     let w = parameters
     let a = arena.layer(slot)
 
-    // LayerNorm outputs and the MLP activation go to shared buffers (backward rebuilds them).
-    let normed = arena.normed
+    // LayerNorm outputs and the MLP activation: the layer's own buffers when the arena keeps them,
+    // else shared ones (backward rebuilds them).
+    let ln1 = a.ln1 ?? arena.normed
+    let ln2 = a.ln2 ?? arena.normed
+    let activated = a.activated ?? arena.activated
     profiler.measure(.layerNorm) {
       kernels.layerNormForward(
-        x: x, weight: w + p.ln1Weight, bias: w + p.ln1Bias, out: normed, mean: a.ln1Mean,
+        x: x, weight: w + p.ln1Weight, bias: w + p.ln1Bias, out: ln1, mean: a.ln1Mean,
         rstd: a.ln1Rstd, rows: n, cols: c)
     }
     // Attention.
     profiler.measure(.linear) {
       kernels.linearForward(
-        x: normed, weight: w + p.qkvWeight, bias: w + p.qkvBias, y: a.qkv, rows: n, inputs: c,
+        x: ln1, weight: w + p.qkvWeight, bias: w + p.qkvBias, y: a.qkv, rows: n, inputs: c,
         outputs: 3 * c)
     }
     profiler.measure(.rotary) {
@@ -268,20 +276,24 @@ public final class GPTNeoX: @unchecked Sendable {
     }
     profiler.measure(.layerNorm) {
       kernels.layerNormForward(
-        x: x, weight: w + p.ln2Weight, bias: w + p.ln2Bias, out: normed, mean: a.ln2Mean,
+        x: x, weight: w + p.ln2Weight, bias: w + p.ln2Bias, out: ln2, mean: a.ln2Mean,
         rstd: a.ln2Rstd, rows: n, cols: c)
     }
     profiler.measure(.linear) {
       Linear.forward(
-        x: normed, weight: w + p.fcWeight, bias: nil, y: a.fc, rows: n, inputs: c, outputs: 4 * c)
+        x: ln2, weight: w + p.fcWeight, bias: nil, y: a.fc, rows: n, inputs: c, outputs: 4 * c)
     }
-    profiler.measure(.gelu) {  // adds the fc bias on the fly; fc itself is kept for backward
+    // Adds the fc bias on the fly. A training pass keeps fc for backward, or gelu' over it when
+    // the activation is kept too.
+    let keepSlope = training && a.activated != nil
+    profiler.measure(.gelu) {
       kernels.biasGeluForward(
-        pre: a.fc, bias: w + p.fcBias, out: arena.activated, rows: n, cols: 4 * c)
+        pre: a.fc, bias: w + p.fcBias, out: activated, slope: keepSlope ? a.fc : nil, rows: n,
+        cols: 4 * c)
     }
     profiler.measure(.linear) {
       kernels.linearForward(
-        x: arena.activated, weight: w + p.projWeight, bias: w + p.projBias, y: out, rows: n,
+        x: activated, weight: w + p.projWeight, bias: w + p.projBias, y: out, rows: n,
         inputs: 4 * c, outputs: c, accumulate: true)
     }
   }
@@ -339,31 +351,53 @@ public final class GPTNeoX: @unchecked Sendable {
     let x = arena.residual(l)
     let dOut = arena.dResidual  // d loss / d(block output); becomes d loss / d(block input)
 
-    let normed = arena.normed
+    // A LayerNorm output: kept, or rebuilt into `normed` (mean and rstd come out the same).
+    func layerNormOutput(
+      _ kept: UnsafeMutablePointer<Float>?, weight: Int, bias: Int,
+      mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
+    ) -> UnsafeMutablePointer<Float> {
+      if let kept { return kept }
+      profiler.measure(.layerNorm) {
+        kernels.layerNormForward(
+          x: x, weight: w + weight, bias: w + bias, out: arena.normed, mean: mean, rstd: rstd,
+          rows: n, cols: c)
+      }
+      return arena.normed
+    }
 
-    // MLP branch: dActivation, then one pass that rebuilds gelu(fc + bias) from the kept fc and
-    // turns dActivation into dFc, then the projection's weight gradient on the rebuilt activation.
-    profiler.measure(.linear) {
-      Linear.backwardInput(
-        dy: dOut, weight: w + p.projWeight, dx: arena.dFc, rows: n, inputs: 4 * c, outputs: c)
+    // MLP branch.
+    if let activated = a.activated {  // kept, with gelu' over fc
+      profiler.measure(.linear) {
+        kernels.linearBackward(
+          dy: dOut, x: activated, weight: w + p.projWeight, dx: arena.dFc,
+          dWeight: g + p.projWeight, dBias: g + p.projBias, rows: n, inputs: 4 * c, outputs: c,
+          arena: arena)
+      }
+      profiler.measure(.gelu) {
+        kernels.geluBackward(slope: a.fc, arena.dFc, n * 4 * c)
+      }
+    } else {
+      // dActivation, then one pass that rebuilds gelu(fc + bias) from the kept fc and turns
+      // dActivation into dFc, then the projection's weight gradient on the rebuilt activation.
+      profiler.measure(.linear) {
+        Linear.backwardInput(
+          dy: dOut, weight: w + p.projWeight, dx: arena.dFc, rows: n, inputs: 4 * c, outputs: c)
+      }
+      profiler.measure(.gelu) {
+        kernels.biasGeluBackward(
+          pre: a.fc, bias: w + p.fcBias, out: arena.activated, d: arena.dFc, rows: n, cols: 4 * c)
+      }
+      profiler.measure(.linear) {
+        kernels.linearBackwardWeights(
+          dy: dOut, x: arena.activated, dWeight: g + p.projWeight, dBias: g + p.projBias,
+          rows: n, inputs: 4 * c, outputs: c, arena: arena)
+      }
     }
-    profiler.measure(.gelu) {
-      kernels.biasGeluBackward(
-        pre: a.fc, bias: w + p.fcBias, out: arena.activated, d: arena.dFc, rows: n, cols: 4 * c)
-    }
-    profiler.measure(.linear) {
-      kernels.linearBackwardWeights(
-        dy: dOut, x: arena.activated, dWeight: g + p.projWeight, dBias: g + p.projBias, rows: n,
-        inputs: 4 * c, outputs: c, arena: arena)
-    }
-    profiler.measure(.layerNorm) {  // rebuilds LN2's output (mean and rstd come out the same)
-      kernels.layerNormForward(
-        x: x, weight: w + p.ln2Weight, bias: w + p.ln2Bias, out: normed, mean: a.ln2Mean,
-        rstd: a.ln2Rstd, rows: n, cols: c)
-    }
+    let ln2 = layerNormOutput(
+      a.ln2, weight: p.ln2Weight, bias: p.ln2Bias, mean: a.ln2Mean, rstd: a.ln2Rstd)
     profiler.measure(.linear) {
       kernels.linearBackward(
-        dy: arena.dFc, x: normed, weight: w + p.fcWeight, dx: arena.dLn2, dWeight: g + p.fcWeight,
+        dy: arena.dFc, x: ln2, weight: w + p.fcWeight, dx: arena.dLn2, dWeight: g + p.fcWeight,
         dBias: g + p.fcBias, rows: n, inputs: c, outputs: 4 * c, arena: arena)
     }
     // Attention branch.
@@ -396,14 +430,11 @@ public final class GPTNeoX: @unchecked Sendable {
         qkv: arena.dQkv, cos: cosTable, sin: sinTable, rows: n, length: length, heads: heads,
         headSize: hs, rotaryDims: config.rotaryDims, inverse: true)
     }
-    profiler.measure(.layerNorm) {
-      kernels.layerNormForward(
-        x: x, weight: w + p.ln1Weight, bias: w + p.ln1Bias, out: normed, mean: a.ln1Mean,
-        rstd: a.ln1Rstd, rows: n, cols: c)
-    }
+    let ln1 = layerNormOutput(
+      a.ln1, weight: p.ln1Weight, bias: p.ln1Bias, mean: a.ln1Mean, rstd: a.ln1Rstd)
     profiler.measure(.linear) {
       kernels.linearBackward(
-        dy: arena.dQkv, x: normed, weight: w + p.qkvWeight, dx: arena.dLn1,
+        dy: arena.dQkv, x: ln1, weight: w + p.qkvWeight, dx: arena.dLn1,
         dWeight: g + p.qkvWeight,
         dBias: g + p.qkvBias, rows: n, inputs: c, outputs: 3 * c, arena: arena)
     }
@@ -501,7 +532,7 @@ public final class GPTNeoX: @unchecked Sendable {
     let newArena = ActivationArena(
       config: config, batch: max(batch, arena?.batch ?? 0), length: max(length, arena?.length ?? 0),
       slots: max(slots, arena?.slots ?? 0), parts: max(parts, arena?.parts ?? 0),
-      headRows: headBlockRows)
+      headRows: headBlockRows, keepOutputs: keepLayerOutputs)
     arena = newArena
     return newArena
   }

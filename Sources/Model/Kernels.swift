@@ -116,25 +116,46 @@ enum Kernels {
 
   /// GELU with the exact normal CDF, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as GPT-NeoX's `gelu`
   /// (Φ from FastMath, within 2e-7), of the fc layer's output plus its bias, in one pass:
-  /// out[N×W] = gelu(pre + bias) per row. `pre` is left as it is (a training pass keeps it).
+  /// out[N×W] = gelu(pre + bias) per row. With `slope`, also writes gelu'(pre + bias) = Φ + x·φ
+  /// there (it may be `pre` itself: an arena that keeps its outputs keeps the slope over fc).
   static func biasGeluForward(
     pre: UnsafePointer<Float>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-    rows: Int, cols: Int
+    slope: UnsafeMutablePointer<Float>? = nil, rows: Int, cols: Int
   ) {
     for r in 0..<rows {
       let p = pre + r * cols
       let o = out + r * cols
+      let s = slope.map { $0 + r * cols }
       var j = 0
       while j + 16 <= cols {
         let v = FastMath.load(p + j) + FastMath.load(bias + j)
-        FastMath.store(v * FastMath.normalCDFAndPDF(v).cdf, o + j)
+        let (cdf, pdf) = FastMath.normalCDFAndPDF(v)
+        FastMath.store(v * cdf, o + j)
+        if let s { FastMath.store(cdf + v * pdf, s + j) }
         j += 16
       }
       if j < cols {
         let count = cols - j
         let v = FastMath.loadPartial(p + j, count) + FastMath.loadPartial(bias + j, count)
-        FastMath.storePartial(v * FastMath.normalCDFAndPDF(v).cdf, o + j, count)
+        let (cdf, pdf) = FastMath.normalCDFAndPDF(v)
+        FastMath.storePartial(v * cdf, o + j, count)
+        if let s { FastMath.storePartial(cdf + v * pdf, s + j, count) }
       }
+    }
+  }
+
+  /// d[i] = dout[i] · slope[i], written over `dout` in place (`slope` from `biasGeluForward`).
+  static func geluBackward(
+    slope: UnsafePointer<Float>, _ dInOut: UnsafeMutablePointer<Float>, _ n: Int
+  ) {
+    var i = 0
+    while i + 16 <= n {
+      FastMath.store(FastMath.load(dInOut + i) * FastMath.load(slope + i), dInOut + i)
+      i += 16
+    }
+    while i < n {
+      dInOut[i] *= slope[i]
+      i += 1
     }
   }
 

@@ -101,8 +101,9 @@ public struct ModelConfig: Sendable, Hashable, Codable {
   /// Bytes a training run needs, about: weights, gradients and AdamW's two moments (16 bytes per
   /// parameter), plus the activation arena of one training pass over `batch` windows of `context`
   /// tokens (N = B·T rows): per layer 8·C kept floats per row (qkv, attention output, fc) and
-  /// B·H causal blocks of attention probabilities (under T²/2 + 32·T each); L+1 residuals and the final LayerNorm's output; 5·C rows of
-  /// recomputed LayerNorm/GELU outputs; 12·C of backward scratch; one output-projection block of
+  /// B·H causal blocks of attention probabilities (under T²/2 + 32·T each); L+1 residuals and the
+  /// final LayerNorm's output; LayerNorm and GELU outputs (6·C per row and layer when kept, else
+  /// 5·C in all); 12·C of backward scratch; one output-projection block of
   /// logits and dW_out. In Double, so absurd sizes give a large number, not a trap.
   public func trainingBytes(batch: Int) -> Double {
     let (l, c, t, v) = (Double(layers), Double(width), Double(context), Double(vocab))
@@ -113,8 +114,13 @@ public struct ModelConfig: Sendable, Hashable, Codable {
     let probs = b * b * q * (q + 1) / 2 + (t - q * b) * t
     let perLayer = n * 8 * c + 4 * n + Double(batch) * Double(heads) * probs
     let headRows = min(n, max(256, Double(1 << 21) / v))
+    // LayerNorm and GELU outputs: kept by every layer when small (`ActivationArena.keepsOutputs`),
+    // else two shared buffers that backward rebuilds them in.
+    let kept = l * 6 * n * c
+    let outputs = kept * 4 <= Double(ActivationArena.keptOutputsBudget) ? kept + 2 : 5 * n * c
     let floats =
-      l * perLayer + (l + 2) * n * c + 17 * n * c + 2 * n + headRows * v + v * c + t * t + 8 * c
+      l * perLayer + (l + 2) * n * c + outputs + 12 * n * c + 2 * n + headRows * v + v * c + t * t
+      + 8 * c
     return 16 * parameterEstimate + 4 * floats
   }
 

@@ -56,11 +56,19 @@ struct ParallelKernels {
 
   func biasGeluForward(
     pre: UnsafePointer<Float>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-    rows: Int, cols: Int
+    slope: UnsafeMutablePointer<Float>? = nil, rows: Int, cols: Int
   ) {
     Parallel.forEachSlice(rows, threads: threads, minimumPerPart: Self.minimumRows) { _, r in
       let o = r.lowerBound * cols
-      Kernels.biasGeluForward(pre: pre + o, bias: bias, out: out + o, rows: r.count, cols: cols)
+      Kernels.biasGeluForward(
+        pre: pre + o, bias: bias, out: out + o, slope: slope.map { $0 + o }, rows: r.count,
+        cols: cols)
+    }
+  }
+
+  func geluBackward(slope: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
+    Parallel.forEachSlice(n, threads: threads, minimumPerPart: Self.minimumElements) { _, r in
+      Kernels.geluBackward(slope: slope + r.lowerBound, d + r.lowerBound, r.count)
     }
   }
 

@@ -304,6 +304,32 @@ struct GradientCheckTests {
     }
   }
 
+  /// Layers keep their LayerNorm and GELU outputs when they are small, else backward rebuilds
+  /// them; the finite-difference checks above run the kept way. Rebuilt, the loss and every
+  /// gradient are the same bit for bit, at one thread and split over two replicas.
+  @Test(arguments: [1, 2])
+  func rebuiltOutputsGiveTheKeptOnesGradients(threads: Int) throws {
+    let kept = try Self.tinyModel()
+    let rebuilt = try Self.tinyModel()
+    kept.keepLayerOutputs = true
+    rebuilt.keepLayerOutputs = false
+    let (b, t) = (4, 5)
+    let tokens = Self.batch(kept, batch: b, length: t, seed: 12)
+    var losses: [Float] = []
+    for model in [kept, rebuilt] {
+      model.threads = threads
+      model.zeroGradients()
+      losses.append(model.forward(tokens: tokens, batch: b, length: t, training: true))
+      model.backward()
+      // A second pass, so a kept slope or a rebuilt buffer left over from the first shows.
+      losses.append(model.forward(tokens: tokens, batch: b, length: t, training: true))
+      model.backward()
+    }
+    #expect(losses[0] == losses[2] && losses[1] == losses[3], "\(losses)")
+    let differing = (0..<kept.layout.count).filter { kept.gradients[$0] != rebuilt.gradients[$0] }
+    #expect(differing.isEmpty, "\(differing.count) of \(kept.layout.count) gradients differ")
+  }
+
   @Test func gradientsAccumulateAcrossBackwardCalls() throws {
     let model = try Self.tinyModel()
     let tokens = Self.batch(model, batch: 2, length: 5, seed: 10)

@@ -28,8 +28,8 @@ struct ModelBehaviourTests {
   }
 
   /// A training pass's arena holds what `ModelConfig.trainingBytes` estimates (which refuses
-  /// configs too large for the machine), and no longer the N×V logits, per-layer LayerNorm and
-  /// GELU outputs or whole T×T probabilities: config A's arena was 424 MiB and is 272 MiB
+  /// configs too large for the machine), and no longer the N×V logits, whole T×T probabilities
+  /// or, when they would be large, per-layer LayerNorm and GELU outputs: config A's arena was 424 MiB and is 272 MiB
   /// (LayerNorm and GELU outputs recomputed in backward: −76 MiB; logits in blocks of 512 rows and
   /// dW_out: −52 MiB; probabilities packed by query block: −24 MiB).
   @Test(arguments: [
@@ -45,6 +45,8 @@ struct ModelBehaviourTests {
     #expect(Double(4 * arena.floatCount) + 16 * params == config.trainingBytes(batch: batch))
     let rows = batch * config.context
     #expect(arena.headRows == min(rows, max(256, (1 << 21) / config.vocab)))
+    // Config A rebuilds its LayerNorm and GELU outputs (96 MiB kept); B keeps them (24 MiB).
+    #expect(arena.keepsOutputs == (config.width < 256))
     if config.width == 256 {
       #expect(arena.headRows == 512)
       #expect(Double(4 * arena.floatCount) / 1_048_576 < 273)
