@@ -101,7 +101,7 @@ public struct ModelConfig: Sendable, Hashable, Codable {
   /// Bytes a training run needs, about: weights, gradients and AdamW's two moments (16 bytes per
   /// parameter), plus the activation arena of one training pass over `batch` windows of `context`
   /// tokens (N = B·T rows): per layer 8·C kept floats per row (qkv, attention output, fc) and
-  /// B·H causal blocks of attention probabilities (under T²/2 + 32·T each); L+1 residuals and the
+  /// B·H causal blocks of attention probabilities (at most T²/2 + 32·T each); L+1 residuals and the
   /// final LayerNorm's output; LayerNorm and GELU outputs (6·C per row and layer when kept, else
   /// 5·C in all); 12·C of backward scratch; one output-projection block of
   /// logits and dW_out. In Double, so absurd sizes give a large number, not a trap.
@@ -113,7 +113,7 @@ public struct ModelConfig: Sendable, Hashable, Codable {
     let q = (t / b).rounded(.down)
     let probs = b * b * q * (q + 1) / 2 + (t - q * b) * t
     let perLayer = n * 8 * c + 4 * n + Double(batch) * Double(heads) * probs
-    let headRows = min(n, max(256, Double(1 << 21) / v))
+    let headRows = min(n, max(256, (Double(1 << 21) / v).rounded(.down)))
     // LayerNorm and GELU outputs: kept by every layer when small (`ActivationArena.keepsOutputs`),
     // else two shared buffers that backward rebuilds them in.
     let kept = l * 6 * n * c

@@ -283,6 +283,10 @@ struct GradientCheckTests {
       model.zeroGradients()
       losses.append(model.forward(tokens: tokens, batch: b, length: t, training: true))
       model.backward()
+      // Twice, accumulated: a block summing onto the last pass's dW_out would show.
+      _ = model.forward(tokens: tokens, batch: b, length: t, training: true)
+      model.backward()
+      for k in 0..<model.layout.count { model.gradients[k] /= 2 }
     }
     #expect(abs(losses[0] - losses[1]) <= 1e-6 * abs(losses[0]), "\(losses)")
     var mismatches = 0
@@ -307,17 +311,20 @@ struct GradientCheckTests {
   /// Layers keep their LayerNorm and GELU outputs when they are small, else backward rebuilds
   /// them; the finite-difference checks above run the kept way. Rebuilt, the loss and every
   /// gradient are the same bit for bit, at one thread and split over two replicas.
-  @Test(arguments: [1, 2])
-  func rebuiltOutputsGiveTheKeptOnesGradients(threads: Int) throws {
+  /// Cases: one thread; two replicas; two threads splitting each op (80 rows, so the LayerNorm
+  /// and GELU passes are sliced too).
+  @Test(arguments: [(1, true, 4), (2, true, 4), (2, false, 16)])
+  func rebuiltOutputsGiveTheKeptOnesGradients(threads: Int, dataParallel: Bool, b: Int) throws {
     let kept = try Self.tinyModel()
     let rebuilt = try Self.tinyModel()
     kept.keepLayerOutputs = true
     rebuilt.keepLayerOutputs = false
-    let (b, t) = (4, 5)
+    let t = 5
     let tokens = Self.batch(kept, batch: b, length: t, seed: 12)
     var losses: [Float] = []
     for model in [kept, rebuilt] {
       model.threads = threads
+      model.dataParallel = dataParallel
       model.zeroGradients()
       losses.append(model.forward(tokens: tokens, batch: b, length: t, training: true))
       model.backward()
@@ -328,6 +335,32 @@ struct GradientCheckTests {
     #expect(losses[0] == losses[2] && losses[1] == losses[3], "\(losses)")
     let differing = (0..<kept.layout.count).filter { kept.gradients[$0] != rebuilt.gradients[$0] }
     #expect(differing.isEmpty, "\(differing.count) of \(kept.layout.count) gradients differ")
+  }
+
+  /// Contexts past one attention query block (64 rows): probabilities packed as 64×64 and 16×80
+  /// per (sequence, head), several pairs side by side. Every parameter tensor against finite
+  /// differences.
+  @Test func contextLongerThanOneAttentionBlock() throws {
+    let config = ModelConfig(layers: 1, heads: 2, width: 8, context: 80, vocab: 11)
+    let model = try GPTNeoX(config: config, seed: 13)
+    for entry in model.layout.entries where entry.shape.count == 2 {
+      for i in 0..<entry.count { model.parameters[entry.offset + i] *= 4 }
+    }
+    let (b, t) = (2, 80)
+    let tokens = Self.batch(model, batch: b, length: t, seed: 14)
+    model.zeroGradients()
+    _ = model.forward(tokens: tokens, batch: b, length: t, training: true)
+    model.backward()
+    func f() -> Double { Double(model.loss(tokens: tokens, batch: b, length: t)) }
+    for entry in model.layout.entries {
+      let step = max(1, entry.count / 12)
+      for i in stride(from: 0, to: entry.count, by: step) {
+        let k = entry.offset + i
+        Self.expectClose(
+          Double(model.gradients[k]), Self.numericGradient(model.parameters, k, epsilon: 5e-3, f),
+          "\(entry.name)[\(i)] T 80", atol: 5e-4, rtol: 3e-2)
+      }
+    }
   }
 
   @Test func gradientsAccumulateAcrossBackwardCalls() throws {

@@ -36,6 +36,8 @@ struct ModelBehaviourTests {
     ModelConfig(layers: 4, heads: 4, width: 256, context: 256, vocab: 4096),
     ModelConfig(layers: 4, heads: 4, width: 128, context: 128, vocab: 512),
     ModelConfig(layers: 3, heads: 2, width: 24, context: 200, vocab: 131_071),
+    // 2²¹ / 5000 = 419.4: a block of 419 rows.
+    ModelConfig(layers: 2, heads: 2, width: 32, context: 256, vocab: 5000),
   ])
   func arenaHoldsWhatTheEstimateSays(config: ModelConfig) {
     let batch = 16
@@ -45,6 +47,7 @@ struct ModelBehaviourTests {
     #expect(Double(4 * arena.floatCount) + 16 * params == config.trainingBytes(batch: batch))
     let rows = batch * config.context
     #expect(arena.headRows == min(rows, max(256, (1 << 21) / config.vocab)))
+    if config.vocab == 5000 { #expect(arena.headRows == 419) }
     // Config A rebuilds its LayerNorm and GELU outputs (96 MiB kept); B keeps them (24 MiB).
     #expect(arena.keepsOutputs == (config.width < 256))
     if config.width == 256 {
