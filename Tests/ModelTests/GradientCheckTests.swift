@@ -253,18 +253,26 @@ struct GradientCheckTests {
     let model = try Self.tinyModel(rotaryFraction: rotaryFraction)
     let (b, t) = (2, 5)
     let tokens = Self.batch(model, batch: b, length: t, seed: 9)
+    Self.checkEveryTensor(
+      model, tokens: tokens, batch: b, length: t, perTensor: 24,
+      label: "rotary \(rotaryFraction)")
+  }
+
+  /// One training pass, then a spread of `perTensor` elements of every parameter tensor (every
+  /// element of smaller ones) against central differences of the evaluation loss.
+  static func checkEveryTensor(
+    _ model: GPTNeoX, tokens: [Int32], batch b: Int, length t: Int, perTensor: Int, label: String
+  ) {
     model.zeroGradients()
     _ = model.forward(tokens: tokens, batch: b, length: t, training: true)
     model.backward()
     func f() -> Double { Double(model.loss(tokens: tokens, batch: b, length: t)) }
     for entry in model.layout.entries {
-      // Every element of small tensors, a spread of elements of the larger ones.
-      let step = max(1, entry.count / 24)
-      for i in stride(from: 0, to: entry.count, by: step) {
+      for i in stride(from: 0, to: entry.count, by: max(1, entry.count / perTensor)) {
         let k = entry.offset + i
-        Self.expectClose(
-          Double(model.gradients[k]), Self.numericGradient(model.parameters, k, epsilon: 5e-3, f),
-          "\(entry.name)[\(i)] rotary \(rotaryFraction)", atol: 5e-4, rtol: 3e-2)
+        expectClose(
+          Double(model.gradients[k]), numericGradient(model.parameters, k, epsilon: 5e-3, f),
+          "\(entry.name)[\(i)] \(label)", atol: 5e-4, rtol: 3e-2)
       }
     }
   }
@@ -348,19 +356,7 @@ struct GradientCheckTests {
     }
     let (b, t) = (2, 80)
     let tokens = Self.batch(model, batch: b, length: t, seed: 14)
-    model.zeroGradients()
-    _ = model.forward(tokens: tokens, batch: b, length: t, training: true)
-    model.backward()
-    func f() -> Double { Double(model.loss(tokens: tokens, batch: b, length: t)) }
-    for entry in model.layout.entries {
-      let step = max(1, entry.count / 12)
-      for i in stride(from: 0, to: entry.count, by: step) {
-        let k = entry.offset + i
-        Self.expectClose(
-          Double(model.gradients[k]), Self.numericGradient(model.parameters, k, epsilon: 5e-3, f),
-          "\(entry.name)[\(i)] T 80", atol: 5e-4, rtol: 3e-2)
-      }
-    }
+    Self.checkEveryTensor(model, tokens: tokens, batch: b, length: t, perTensor: 12, label: "T 80")
   }
 
   @Test func gradientsAccumulateAcrossBackwardCalls() throws {
