@@ -100,6 +100,15 @@ struct GradientCheckTests {
     d.update(from: r, count: n)
     Kernels.biasGeluBackward(pre: x, bias: bias, out: out, d: d, rows: rows, cols: cols)
     #expect((0..<n).allSatisfy { out[$0] == forward[$0] }, "backward rebuilds the forward's output")
+    // Keeping the slope (a layer that keeps its outputs) and multiplying later gives the same d.
+    let slope = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    let later = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    defer { for p in [slope, later, out, d] { p.deallocate() } }
+    Kernels.biasGeluForward(pre: x, bias: bias, out: out, slope: slope, rows: rows, cols: cols)
+    #expect((0..<n).allSatisfy { out[$0] == forward[$0] }, "keeping the slope changes no output")
+    later.update(from: r, count: n)
+    Kernels.geluBackward(slope: slope, later, n)
+    #expect((0..<n).allSatisfy { later[$0] == d[$0] }, "kept slope and applied slope agree")
     for i in 0..<n { Self.expectClose(Double(d[i]), Self.numericGradient(x, i, f), "gelu[\(i)]") }
     for j in 0..<cols {
       var dBias: Float = 0
