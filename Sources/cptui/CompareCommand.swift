@@ -80,10 +80,10 @@ struct CompareCommand: ParsableCommand {
       let aliases = ["average", "Δunion"]
       guard known.contains(sort) || aliases.contains(sort) else {
         let close = Spelling.suggestion(for: sort, among: known).map { " (did you mean \($0)?)" }
-        // A bad option value, like --average 0: exit status 64 with the usage line, though the
-        // columns are only known once the logs are read.
-        throw ValidationError(
-          "--sort \(sort): not a column\(close ?? ""); one of \(known.joined(separator: ", "))")
+        // A bad option value, like --average 0, though the columns are known only from the logs.
+        throw CLIError.badOption(
+          "--sort \(sort): not a column\(close ?? ""); one of \(known.joined(separator: ", "))",
+          of: Self.self)
       }
     }
     let table = CompareReport(comparison, sortedBy: sort)

@@ -95,8 +95,18 @@ enum TokenFileReader {
 /// A fatal command-line error: printed as one line on stderr, exit status 1.
 struct CLIError: Error, CustomStringConvertible {
   var description: String
+  /// Set for a bad option value that only the command's run can judge (a column named by the logs
+  /// it reads): reported like ArgumentParser's own option errors, with this command's usage line
+  /// and exit status 64, not 1.
+  var badOptionOf: ParsableCommand.Type?
   /// Messages quote names from files: control characters are shown escaped, never sent raw.
   init(_ message: String) { description = TextSanitizer.escaped(message) }
+  /// A bad option value of `command` (see `badOptionOf`).
+  static func badOption(_ message: String, of command: ParsableCommand.Type) -> CLIError {
+    var error = CLIError(message)
+    error.badOptionOf = command
+    return error
+  }
   /// The error's own text; a Foundation file-system error as "PATH: phrase" instead of its dump.
   init(describing error: any Error) {
     let ns = error as NSError

@@ -18,6 +18,12 @@ do {
   try OutputFile.checkStandardOutput()
 } catch let error as CLIError {
   printError("Error: \(error.description)")
+  if let command = error.badOptionOf {
+    printError("Usage: \(CPTUI.usageString(for: command))")
+    let name = command.configuration.commandName ?? "\(command)"
+    printError("  See 'cptui \(name) --help' for more information.")
+    exit(64)
+  }
   exit(1)
 } catch let error as NSError where [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains(error.domain) {
   // A file-system error no command caught: one line naming the path, not Foundation's dump.

@@ -114,7 +114,8 @@ struct EngineCLITests {
       "--sort", "forgeting",
     ])
     #expect(
-      sort.status == 64 && sort.stderr.contains("not a column (did you mean forgetting?)"),
+      sort.status == 64 && sort.stderr.contains("not a column (did you mean forgetting?)")
+        && sort.stderr.contains("Usage: cptui compare <logs>"),
       "\(sort.status) \(sort.stderr)")
   }
 
