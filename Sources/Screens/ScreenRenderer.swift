@@ -108,7 +108,6 @@ public enum ScreenRenderer {
       }
     var right = r.maxX - modeText.count - 1
     var x = r.x + 1
-    x += grid.put("cptui", x: x, y: r.y, style: Style(.title, .bold), maxWidth: right - x)
     // Parts give way when the line is short (the rate, the ETA, the dataset, the run name); the
     // stage and the step stay longest (a cut step count reads as a wrong one).
     let name = s.runName.isEmpty ? nil : TextSanitizer.clean(s.runName, maxLength: 64)
@@ -141,19 +140,36 @@ public enum ScreenRenderer {
       let shown = parts.compactMap { $0 }
       return shown.isEmpty ? "" : dot + shown.joined(separator: dot)
     }
-    var room = max(0, right - x - 1)
-    // A replay's total time ("/6:13") gives way before the run's number (at 80 columns, paused
-    // and aligned by tokens, "run 1/9" went) and before the stage and step (at 40 columns one
-    // run's status read "stage …").
-    if s.mode == .replay {
-      let least =
-        dot + ([shortName] + [stage, step]).compactMap { $0 }.joined(separator: dot)
-      let compact = modeText.replacing(/\/[0-9:\-]+/, with: "")
-      if least.terminalWidth > room, compact != modeText {
-        modeText = compact
-        right = r.maxX - modeText.count - 1
-        room = max(0, right - x - 1)
-      }
+    // The run's number, stage and step are what the line is for. When they do not fit, first a
+    // replay's total time ("/6:13") gives way (at 80 columns, paused and aligned by tokens,
+    // "run 1/9" went; at 40 columns one run's status read "stage …"), then the "cptui" title,
+    // then the replay's elapsed time and last its speed (at 40 columns the step read "…").
+    let least = dot + ([shortName] + [stage, step]).compactMap { $0 }.joined(separator: dot)
+    let title = "cptui"
+    var showsTitle = true
+    func roomLeft() -> Int {
+      max(0, right - x - 1 - (showsTitle ? title.count : 0))
+    }
+    func setMode(_ text: String) {
+      modeText = text
+      right = r.maxX - modeText.count - 1
+    }
+    if s.mode == .replay, least.terminalWidth > roomLeft() {
+      setMode(modeText.replacing(/\/[0-9:\-]+/, with: ""))
+    }
+    if least.terminalWidth > roomLeft() { showsTitle = false }
+    if s.mode == .replay, least.terminalWidth - dot.count > roomLeft() {
+      setMode(modeText.replacing(/\ [0-9]+:[0-9:]+(?=\]| by)/, with: ""))
+    }
+    if s.mode == .replay, least.terminalWidth - dot.count > roomLeft() {
+      let paused = s.replaySpeed?.hasPrefix("paused") == true
+      setMode(paused ? "[paused]" : "[replay]")
+    }
+    // Without the title, the line does not open with a bullet.
+    let lead = showsTitle ? 0 : dot.count
+    let room = roomLeft() + lead
+    if showsTitle {
+      x += grid.put(title, x: x, y: r.y, style: Style(.title, .bold), maxWidth: right - x)
     }
     for drop in [\.rate, \.eta, \.dataset, \.name]
       as [WritableKeyPath<(name: Bool, dataset: Bool, rate: Bool, eta: Bool), Bool>]
@@ -164,7 +180,7 @@ public enum ScreenRenderer {
       }
       keep[keyPath: drop] = false
     }
-    let text = line()
+    let text = String(line().dropFirst(lead))
     grid.putTruncated(text, x: x, y: r.y, width: max(0, right - x - 1), style: Style(.text))
     grid.put(modeText, x: right, y: r.y, style: Style(modeRole, .bold))
   }

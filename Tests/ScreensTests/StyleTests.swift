@@ -166,16 +166,52 @@ struct StyleTests {
     #expect(wide.contains("run 3/3: warmup 1% · replay 25%"), "\(wide)")
   }
 
-  /// At 40 columns one run's replay gives up its total time before its stage (it read "stage …").
+  /// At 40 columns one run's replay gives up its times and speed before its stage and step (it
+  /// read "stage …", later "step 1240/19…").
   @Test func aNarrowReplayKeepsItsStage() {
     var m = Fixtures.stageTwo()
     m.status.mode = .replay
     m.status.replaySpeed = "10× 0:29/6:13"
     let narrow = ScreenRenderer.renderText(model: m, width: 40, height: 10)
     let status = narrow.split(separator: "\n").first.map(String.init) ?? ""
-    #expect(status.contains("stage 2/2") && status.contains("[replay 10× 0:29]"), "\(status)")
+    #expect(
+      status.contains("stage 2/2 · step 1240/1953") && status.contains("[replay]"), "\(status)")
+    m.status.replaySpeed = "paused 10× 0:29/6:13"
+    let paused = ScreenRenderer.renderText(model: m, width: 40, height: 10)
+    #expect(paused.contains("step 1240/1953") && paused.contains("[paused]"), "\(paused)")
+    m.status.replaySpeed = "10× 0:29/6:13"
     let wide = ScreenRenderer.renderText(model: m, width: 80, height: 24)
     #expect(wide.contains("[replay 10× 0:29/6:13]"), "\(wide)")
+    #expect(wide.hasPrefix(" cptui · "), "\(wide)")
+  }
+
+  /// With a step count in the hundreds, at 40 columns the title and then the replay's elapsed
+  /// time give way so that the stage and the step show whole (the step read "…").
+  @Test func aNarrowStatusKeepsItsStep() {
+    var m = Fixtures.stageTwo()
+    m.status.stage = 1
+    m.status.step = 389
+    m.status.totalSteps = 978
+    m.status.mode = .replay
+    m.status.replaySpeed = "10× 0:29/2:58"
+    func status(_ width: Int) -> String {
+      let text = ScreenRenderer.renderText(model: m, width: width, height: 12)
+      return text.split(separator: "\n").first.map(String.init) ?? ""
+    }
+    let narrow = status(40)
+    #expect(narrow.hasPrefix(" stage 1/2 · step 389/978"), "\(narrow)")
+    #expect(narrow.contains("[replay 10×]") && !narrow.contains("cptui"), "\(narrow)")
+    // At 46 columns the elapsed time fits beside them; the title does not.
+    let middle = status(46)
+    #expect(
+      middle.hasPrefix(" stage 1/2 · step 389/978") && middle.contains("[replay 10× 0:29]"),
+      "\(middle)")
+    // Live at 40 columns: the title goes, the stage and step stay.
+    m.status.mode = .live
+    m.status.step = 12345
+    m.status.totalSteps = 99999
+    let live = status(40)
+    #expect(live.hasPrefix(" stage 1/2 · step 12345/99999") && live.contains("[live]"), "\(live)")
   }
 
   @Test func pKeyPinsTheNextRunShowsItsStatusAndUnhidesIt() {
