@@ -84,4 +84,11 @@ extension ModelConfig {
     let n = Double(ParameterLayout(config: self).nonEmbeddingCount)
     return 6 * n + 12 * Double(layers) * Double(width) * Double(context)
   }
+
+  /// Training FLOPs per token with the output projection counted too: `trainingFlopsPerToken` +
+  /// 6·V·C (PaLM's MFU convention, whose N holds the unembedding). At V = 4096, C = 256 the
+  /// output projection is a fifth of the step's GEMM FLOPs, which the Chinchilla count leaves out.
+  public var trainingFlopsPerTokenWithHead: Double {
+    trainingFlopsPerToken + 6 * Double(vocab) * Double(width)
+  }
 }

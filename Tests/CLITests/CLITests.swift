@@ -130,6 +130,12 @@ struct EngineCLITests {
     let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
     #expect((object?["tokens_per_second"] as? Double ?? 0) > 0)
     #expect(object?["kernel"] is String)
+    // With the output projection counted (6·V·C = 24576 FLOPs a token more than 6·N + 12·L·C·T =
+    // 6·12768 + 12·32·16 = 82752), model ÷ sgemm grows by that share.
+    let plain = object?["model_flops_over_sgemm"] as? Double ?? 0
+    let headed = object?["model_flops_with_head_over_sgemm"] as? Double ?? 0
+    #expect(
+      plain > 0 && abs(headed / plain - (82752.0 + 24576) / 82752) < 1e-9, "\(plain) \(headed)")
     let alone = object?["gemm_alone_seconds_per_step"] as? [String: Double] ?? [:]
     #expect(alone.values.allSatisfy { $0 > 0 }, "\(alone)")
     #expect(
