@@ -63,18 +63,25 @@ let package = Package(
         "Spelling",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
-    .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-    .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor"], resources: [.copy("Fixtures")]),
+    // Holds OpenBLAS to one thread in test processes from load time (its file says why).
+    .target(
+      name: "OneBLASThread", path: "Tests/OneBLASThread",
+      linkerSettings: [.linkedLibrary("openblas")]),
+    .testTarget(name: "TensorTests", dependencies: ["Tensor", "OneBLASThread"]),
+    .testTarget(
+      name: "ModelTests", dependencies: ["Model", "Tensor", "OneBLASThread"],
+      resources: [.copy("Fixtures")]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
     .testTarget(name: "RunLogTests", dependencies: ["RunLog"]),
     .testTarget(name: "SpellingTests", dependencies: ["Spelling"]),
     // Helpers that more than one test target needs (CSV and SVG readers); linked by tests only.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(
-      name: "ExperimentTests", dependencies: ["Experiment", "Corpus", "Model", "RunLog", "TestSupport"]),
+      name: "ExperimentTests",
+      dependencies: ["Experiment", "Corpus", "Model", "RunLog", "TestSupport", "OneBLASThread"]),
     .testTarget(
       name: "ControllerTests",
-      dependencies: ["Controller", "Experiment", "RunLog", "Screens", "Terminal"]),
+      dependencies: ["Controller", "Experiment", "RunLog", "Screens", "Terminal", "OneBLASThread"]),
     .testTarget(name: "ScreensTests", dependencies: ["Screens", "Terminal"], exclude: ["Golden"]),
     .testTarget(name: "CLITests", dependencies: ["cptui", "TestSupport"]),
   ]

@@ -51,6 +51,15 @@ struct FastMathTests {
 }
 
 struct BLASTests {
+  /// Test processes hold OpenBLAS to one thread from load time (Tests/OneBLASThread), whatever
+  /// OPENBLAS_NUM_THREADS says, so tests that compare bits never see another test's thread count.
+  /// Read twice around a parallel part that calls BLAS: the engine's toggle leaves it at 1.
+  @Test func testProcessesRunOpenBLASOnOneThread() {
+    #expect(BLAS.threads == 1)
+    Parallel.forEachSlice(4, threads: 2, callsBLAS: true) { _, _ in }
+    #expect(BLAS.threads == 1)
+  }
+
   /// Every transpose combination against a naive triple loop, with strides wider than the rows.
   @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
   func gemmMatchesNaive(transA: Bool, transB: Bool) {
