@@ -17,8 +17,15 @@ public struct ConfigLoader: Sendable {
     "delta_union",
   ]
 
-  public init(builtinDatasets: [String]? = nil) {
+  /// Engine threads the run will train on: data-parallel replicas each need gradients and
+  /// activations of their own, so the memory check counts them (`ModelConfig.trainingBytes`).
+  public var trainingThreads: Int
+  /// Memory the check compares with, in bytes; nil is this machine's (tests set it).
+  public var memoryBytes: Double?
+
+  public init(builtinDatasets: [String]? = nil, trainingThreads: Int = 1) {
     self.builtinDatasets = builtinDatasets.map(Set.init)
+    self.trainingThreads = trainingThreads
   }
 
   /// Reads a config file and applies `overrides` (`key.path=value`, list positions from 1).
@@ -62,6 +69,8 @@ public struct ConfigLoader: Sendable {
       try ConfigOverrides.apply(override, to: &root, source: source)
     }
     var decoder = ConfigDecoder(source: source, builtins: builtinDatasets, folder: folder)
+    decoder.trainingThreads = trainingThreads
+    decoder.memoryBytes = memoryBytes
     decoder.logged = logged
     return try decoder.decode(root)
   }
@@ -114,6 +123,9 @@ struct ConfigDecoder {
   var folder: String? = nil
   /// A run log's recorded config: rules added since a log was written do not refuse it.
   var logged = false
+  /// Engine threads and memory for the memory check (`ConfigLoader.trainingThreads`, `memoryBytes`).
+  var trainingThreads = 1
+  var memoryBytes: Double? = nil
 
   /// `path` as the config means it, made absolute so that the run log records where the data
   /// is (a resume from another folder finds it): relative to the config file's folder when it was
@@ -320,8 +332,8 @@ struct ConfigDecoder {
     let tokenizer = try decodeTokenizer(top["tokenizer"], names: names, modelVocab: modelVocab)
     let model = try decodeModel(top["model"], root: root, tokenizerVocab: tokenizer.vocab)
     // A model that cannot fit in this machine's memory is a config error, not a crash mid-setup.
-    let needed = model.trainingBytes(batch: batchSize)
-    let memory = Double(ProcessInfo.processInfo.physicalMemory)
+    let needed = model.trainingBytes(batch: batchSize, threads: trainingThreads)
+    let memory = memoryBytes ?? Double(ProcessInfo.processInfo.physicalMemory)
     if memory > 0, needed > memory {
       let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
       // Blame what an override set, when one of the sizes came from one; else the model.
@@ -333,8 +345,13 @@ struct ConfigDecoder {
       throw error(
         blamed?.node ?? top["model"]?.node ?? root,
         blamed?.path ?? top["model"]?.path ?? [.key("model")],
-        "training this model with batchSize \(batchSize) needs about \(gib(needed)) of memory; "
-          + "this machine has \(gib(memory)) (make the model, its context or the batch smaller)")
+        "training this model with batchSize \(batchSize)"
+          + (trainingThreads > 1 && batchSize > 1 ? " on \(trainingThreads) threads" : "")
+          + " needs about \(gib(needed)) of memory; this machine has \(gib(memory)) "
+          + "(make the model, its context or the batch smaller"
+          + (model.trainingBytes(batch: batchSize) <= memory
+            ? ", or train on fewer threads: one needs \(gib(model.trainingBytes(batch: batchSize))))"
+            : ")"))
     }
     let optimizer = try decodeOptimizer(top["optimizer"])
     let evaluation = try decodeEvaluation(top["evaluation"], names: names)

@@ -523,6 +523,12 @@ public final class GPTNeoX: @unchecked Sendable {
     return sums.reduce(0, +).squareRoot()
   }
 
+  /// Windows the model's own arena holds (nil: none made), then each data-parallel replica's: what
+  /// `ModelConfig.trainingBytes(batch:threads:)` counts; for tests.
+  var arenaBatches: (own: Int?, replicas: [Int]) {
+    (arena?.batch, replicas.map { $0.arena?.batch ?? 0 })
+  }
+
   private func arenaFor(batch: Int, length: Int, training: Bool) -> ActivationArena {
     let slots = training ? config.layers : 1
     let parts = threads

@@ -1,3 +1,5 @@
+import Tensor
+
 /// The size of a GPT-NeoX-style model. Shape letters used throughout the engine:
 /// B batch, T context (tokens per window), C width, H heads, hs = C/H head size, V vocabulary, L layers.
 public struct ModelConfig: Sendable, Hashable, Codable {
@@ -98,14 +100,28 @@ public struct ModelConfig: Sendable, Hashable, Codable {
     return 2 * Double(vocab) * c + Double(layers) * (12 * c * c + 13 * c) + 2 * c
   }
 
-  /// Bytes a training run needs, about: weights, gradients and AdamW's two moments (16 bytes per
-  /// parameter), plus the activation arena of one training pass over `batch` windows of `context`
-  /// tokens (N = B·T rows): per layer 8·C kept floats per row (qkv, attention output, fc) and
-  /// B·H causal blocks of attention probabilities (at most T²/2 + 32·T each); L+1 residuals and the
-  /// final LayerNorm's output; LayerNorm and GELU outputs (6·C per row and layer when kept, else
-  /// 5·C in all); 12·C of backward scratch; one output-projection block of
-  /// logits and dW_out. In Double, so absurd sizes give a large number, not a trap.
-  public func trainingBytes(batch: Int) -> Double {
+  /// Bytes a training run on `threads` engine threads needs, about: weights, gradients and AdamW's
+  /// two moments (16 bytes per parameter) and the activation arena of one training pass over
+  /// `batch` windows of `context` tokens (`activationFloats`). With 2 or more threads and batch > 1
+  /// (data parallel, `GPTNeoX.dataParallel`, the default), each of min(threads, batch) replicas
+  /// holds its own gradients (4 bytes per parameter) and an arena for its slice of the batch, and
+  /// the model holds none. In Double, so absurd sizes give a large number, not a trap.
+  public func trainingBytes(batch: Int, threads: Int = 1) -> Double {
+    let parameters = 16 * parameterEstimate
+    let parts = threads > 1 && batch > 1 ? min(threads, batch) : 1
+    if parts == 1 { return parameters + 4 * activationFloats(batch: batch) }
+    let slices = (0..<parts).map { Parallel.slice($0, of: parts, count: batch) }
+    let arenas = slices.reduce(0) { $0 + activationFloats(batch: $1.count) }
+    return parameters + Double(parts) * 4 * parameterEstimate + 4 * arenas
+  }
+
+  /// Floats of the activation arena of one training pass over `batch` windows of `context` tokens
+  /// (N = B·T rows; `ActivationArena.floatCount` exactly): per layer 8·C kept floats per row (qkv,
+  /// attention output, fc) and B·H causal blocks of attention probabilities (at most T²/2 + 32·T
+  /// each); L+1 residuals and the final LayerNorm's output; LayerNorm and GELU outputs (6·C per row
+  /// and layer when kept, else 5·C in all); 12·C of backward scratch; one output-projection block
+  /// of logits and dW_out.
+  func activationFloats(batch: Int) -> Double {
     let (l, c, t, v) = (Double(layers), Double(width), Double(context), Double(vocab))
     let n = Double(batch) * t
     // Packed causal probabilities (`Attention.probsCount`): q full blocks of b rows, then the rest.
@@ -118,10 +134,8 @@ public struct ModelConfig: Sendable, Hashable, Codable {
     // else two shared buffers that backward rebuilds them in.
     let kept = l * 6 * n * c
     let outputs = kept * 4 <= Double(ActivationArena.keptOutputsBudget) ? kept + 2 : 5 * n * c
-    let floats =
-      l * perLayer + (l + 2) * n * c + outputs + 12 * n * c + 2 * n + headRows * v + v * c + t * t
-      + 8 * c
-    return 16 * parameterEstimate + 4 * floats
+    return l * perLayer + (l + 2) * n * c + outputs + 12 * n * c + 2 * n + headRows * v + v * c
+      + t * t + 8 * c
   }
 
   /// "1.2G", "35M", "800": two significant digits above a million (so 1.2G never reads as the

@@ -91,7 +91,9 @@ struct LiveCommand: ParsableCommand {
     let resumed = try resume.map { try RunCommand.openForResume($0, note: note) }
     let config =
       try resumed?.config
-      ?? RunSupport.loadConfig(preset ?? self.config ?? "default", overrides: overrides)
+      ?? RunSupport.loadConfig(
+        preset ?? self.config ?? "default", overrides: overrides,
+        threads: self.threads ?? ProcessInfo.processInfo.activeProcessorCount)
     // A new run's config is checked first: its errors are worth reading even without a terminal.
     if resume == nil { try requireScreen() }
     let threads =

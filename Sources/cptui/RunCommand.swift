@@ -65,7 +65,7 @@ struct RunCommand: ParsableCommand {
       Self.printNote("resuming \(resume) from its checkpoint at step \(opened.checkpointStep)")
       threads = Self.resumeThreads(given: self.threads, logged: opened.threads, log: resume)
     } else {
-      let config = try RunSupport.loadConfig(self.config!, overrides: overrides)
+      let config = try RunSupport.loadConfig(self.config!, overrides: overrides, threads: threads)
       if let out { try RunSupport.checkCheckpointFolder(forLog: out) }
       var recorder: RunRecorder?
       // A default name another process took between the check and the create: the next one.

@@ -24,11 +24,21 @@ enum RunSupport {
 
   static var loader: ConfigLoader { ConfigLoader(builtinDatasets: builtinDatasetNames) }
 
-  /// A config file or preset name with `--set` overrides applied; errors become one-line messages.
-  static func loadConfig(_ pathOrName: String, overrides: [String]) throws -> ExperimentConfig {
+  /// The loader for a config about to train on `threads` engine threads (its memory check counts
+  /// the data-parallel replicas).
+  static func loader(threads: Int) -> ConfigLoader {
+    ConfigLoader(builtinDatasets: builtinDatasetNames, trainingThreads: threads)
+  }
+
+  /// A config file or preset name with `--set` overrides applied, checked for training on
+  /// `threads` engine threads; errors become one-line messages.
+  static func loadConfig(_ pathOrName: String, overrides: [String], threads: Int = 1) throws
+    -> ExperimentConfig
+  {
     let config: ExperimentConfig
     do {
-      config = try Presets.resolve(pathOrName, loader: loader, overrides: overrides)
+      config = try Presets.resolve(
+        pathOrName, loader: loader(threads: threads), overrides: overrides)
     } catch {
       throw CLIError(describing: error)
     }

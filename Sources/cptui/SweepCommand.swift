@@ -85,19 +85,24 @@ struct SweepCommand: ParsableCommand {
 
   /// The config of one grid combination. A value the config refuses is named where it was given:
   /// `--grid KEY=VALUE`, or the sweep file's line (not as a `--set` the user never typed).
-  static func loadCombination(_ plan: Plan, _ combo: [String]) throws -> ExperimentConfig {
+  static func loadCombination(_ plan: Plan, _ combo: [String], threads: Int = 1) throws
+    -> ExperimentConfig
+  {
     try load(
-      plan.config, overrides: plan.overrides + combo, plan: plan, combo: combo, role: "preset")
+      plan.config, overrides: plan.overrides + combo, plan: plan, combo: combo, role: "preset",
+      threads: threads)
   }
 
   /// Loads `config` (the plan's experiment, role "preset", or its union baseline, "union") with
   /// `overrides`; errors name the sweep file's line for what the file gave (its `set`, `union.set`,
   /// `preset`, `union`), the grid for `combo`'s values, `--union-set` for the union's others.
   static func load(
-    _ config: String, overrides: [String], plan: Plan, combo: [String] = [], role: String
+    _ config: String, overrides: [String], plan: Plan, combo: [String] = [], role: String,
+    threads: Int = 1
   ) throws -> ExperimentConfig {
     do {
-      return try Presets.resolve(config, loader: RunSupport.loader, overrides: overrides)
+      return try Presets.resolve(
+        config, loader: RunSupport.loader(threads: threads), overrides: overrides)
     } catch var error as ConfigError {
       if let entry = error.override, combo.contains(entry) {
         let axis = plan.axes.first { $0.choices.contains { $0.contains(entry) } }
@@ -182,12 +187,13 @@ struct SweepCommand: ParsableCommand {
     _ = StopSignals.shared  // from here on Ctrl-C stops, and never leaves a half-made file
     let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
     let plan = try plan()
-    let base = try Self.load(plan.config, overrides: plan.overrides, plan: plan, role: "preset")
+    let base = try Self.load(
+      plan.config, overrides: plan.overrides, plan: plan, role: "preset", threads: threads)
     let folder = plan.out ?? "runs/sweep-\(base.name)"
     var jobs: [(name: String, config: ExperimentConfig, isUnion: Bool)] = []
     var combos: [[String]] = []
     for combo in SweepFile.combinations(plan.axes) {
-      let config = try Self.loadCombination(plan, combo)
+      let config = try Self.loadCombination(plan, combo, threads: threads)
       let suffix = combo.map { Self.fileSafe($0) }.joined(separator: "__")
       jobs.append((suffix.isEmpty ? base.name : "\(base.name)__\(suffix)", config, false))
       combos.append(combo)
@@ -198,7 +204,8 @@ struct SweepCommand: ParsableCommand {
       let seeds = plan.unionPerSeed ? plan.axes.first { $0.key == "seed" }?.choices ?? [] : []
       for seed in seeds.isEmpty ? [[]] : seeds {
         let config = try Self.load(
-          union, overrides: plan.unionOverrides + seed, plan: plan, role: "union")
+          union, overrides: plan.unionOverrides + seed, plan: plan, role: "union",
+          threads: threads)
         let name =
           config.name.lowercased().hasPrefix("union") ? config.name : "union-\(config.name)"
         let suffix = seed.map { Self.fileSafe($0) }.joined(separator: "__")

@@ -304,6 +304,27 @@ let errorCases: [ErrorCase] = [
           "t.yaml:3:8: model: training this model with batchSize 4 needs about "), "\(error)")
       #expect(error.description.contains("GiB of memory; this machine has "), "\(error)")
     }
+    // Data-parallel replicas count: a model that fits on one thread but not on two is refused
+    // on two, which the message says, with the way out.
+    let small = head + twoStages
+    guard let model = try? parse(small).model else {
+      Issue.record("the small config does not parse")
+      return
+    }
+    let (one, two) = (model.trainingBytes(batch: 4), model.trainingBytes(batch: 4, threads: 2))
+    #expect(two > one)
+    var loader = ConfigLoader(builtinDatasets: builtinNames)
+    loader.memoryBytes = (one + two) / 2
+    #expect(throws: Never.self) { try loader.parse(yaml: small, source: "t.yaml") }
+    loader.trainingThreads = 2
+    do {
+      _ = try loader.parse(yaml: small, source: "t.yaml")
+      Issue.record("no error on 2 threads")
+    } catch {
+      #expect(
+        error.description.contains("with batchSize 4 on 2 threads needs about ")
+          && error.description.contains(", or train on fewer threads: one needs "), "\(error)")
+    }
     // The shipped presets' sizes are far from the limit.
     #expect(
       ModelConfig(layers: 4, heads: 4, width: 256, context: 256, vocab: 4096).trainingBytes(

@@ -54,6 +54,34 @@ struct ModelBehaviourTests {
       #expect(arena.headRows == 512)
       #expect(Double(4 * arena.floatCount) / 1_048_576 < 273)
     }
+    // On 2 or 3 threads (data parallel), each replica holds gradients and an arena for its slice
+    // of the batch (16 rows: 8 and 8, or 5, 5 and 6), and the model holds no arena.
+    for threads in [2, 3] {
+      let slices = (0..<threads).map { Parallel.slice($0, of: threads, count: batch).count }
+      let arenas = slices.reduce(0) {
+        $0
+          + ActivationArena(
+            config: config, batch: $1, length: config.context, slots: config.layers, parts: 1
+          ).floatCount
+      }
+      let expected = 16 * params + Double(threads) * 4 * params + 4 * Double(arenas)
+      #expect(config.trainingBytes(batch: batch, threads: threads) == expected, "\(threads)")
+    }
+    // One window cannot be split: one thread's estimate.
+    #expect(config.trainingBytes(batch: 1, threads: 2) == config.trainingBytes(batch: 1))
+  }
+
+  /// Training on 2 threads splits the batch over replicas, which make their arenas as the estimate
+  /// counts them: what `trainingBytes(batch:threads:)` assumes of `GPTNeoX.dataParallel`.
+  @Test func replicasTrainOnTheSlicesTheEstimateCounts() throws {
+    let config = ModelConfig(layers: 1, heads: 2, width: 16, context: 8, vocab: 40)
+    let model = try GPTNeoX(config: config, seed: 1)
+    model.threads = 2
+    let tokens = [Int32](repeating: 3, count: 5 * 9)
+    _ = model.forward(tokens: tokens, batch: 5, length: 8, training: true)
+    model.backward()
+    let batches = model.arenaBatches
+    #expect(batches.own == nil && batches.replicas == [2, 3], "\(batches)")
   }
 
   @Test func sameSeedSameLosses() throws {
