@@ -1,5 +1,3 @@
-import Tensor
-
 /// The size of a GPT-NeoX-style model. Shape letters used throughout the engine:
 /// B batch, T context (tokens per window), C width, H heads, hs = C/H head size, V vocabulary, L layers.
 public struct ModelConfig: Sendable, Hashable, Codable {
@@ -109,10 +107,15 @@ public struct ModelConfig: Sendable, Hashable, Codable {
   public func trainingBytes(batch: Int, threads: Int = 1) -> Double {
     let parameters = 16 * parameterEstimate
     let parts = threads > 1 && batch > 1 ? min(threads, batch) : 1
-    if parts == 1 { return parameters + 4 * activationFloats(batch: batch) }
-    let slices = (0..<parts).map { Parallel.slice($0, of: parts, count: batch) }
-    let arenas = slices.reduce(0) { $0 + activationFloats(batch: $1.count) }
-    return parameters + Double(parts) * 4 * parameterEstimate + 4 * arenas
+    if parts == 1 { return parameters + 4 * activationFloats(batch: Double(batch)) }
+    // `Parallel.slice`'s windows, in Double: an absurd batch must not overflow.
+    let (windows, n) = (Double(batch), Double(parts))
+    let arenas = (0..<parts).reduce(0.0) { sum, i in
+      let start = (windows * Double(i) / n).rounded(.down)
+      let end = (windows * Double(i + 1) / n).rounded(.down)
+      return sum + activationFloats(batch: end - start)
+    }
+    return parameters + n * 4 * parameterEstimate + 4 * arenas
   }
 
   /// Floats of the activation arena of one training pass over `batch` windows of `context` tokens
@@ -121,14 +124,14 @@ public struct ModelConfig: Sendable, Hashable, Codable {
   /// each); L+1 residuals and the final LayerNorm's output; LayerNorm and GELU outputs (6·C per row
   /// and layer when kept, else 5·C in all); 12·C of backward scratch; one output-projection block
   /// of logits and dW_out.
-  func activationFloats(batch: Int) -> Double {
+  func activationFloats(batch: Double) -> Double {
     let (l, c, t, v) = (Double(layers), Double(width), Double(context), Double(vocab))
-    let n = Double(batch) * t
+    let n = batch * t
     // Packed causal probabilities (`Attention.probsCount`): q full blocks of b rows, then the rest.
     let b = Double(Attention.blockRows)
     let q = (t / b).rounded(.down)
     let probs = b * b * q * (q + 1) / 2 + (t - q * b) * t
-    let perLayer = n * 8 * c + 4 * n + Double(batch) * Double(heads) * probs
+    let perLayer = n * 8 * c + 4 * n + batch * Double(heads) * probs
     let headRows = min(n, max(256, (Double(1 << 21) / v).rounded(.down)))
     // LayerNorm and GELU outputs: kept by every layer when small (`ActivationArena.keepsOutputs`),
     // else two shared buffers that backward rebuilds them in.

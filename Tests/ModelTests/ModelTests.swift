@@ -69,6 +69,8 @@ struct ModelBehaviourTests {
     }
     // One window cannot be split: one thread's estimate.
     #expect(config.trainingBytes(batch: 1, threads: 2) == config.trainingBytes(batch: 1))
+    // An absurd batch gives an absurd number, not an overflow trap.
+    #expect(config.trainingBytes(batch: Int.max, threads: 64) > 1e18)
   }
 
   /// Training on 2 threads splits the batch over replicas, which make their arenas as the estimate
