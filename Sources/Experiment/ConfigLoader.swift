@@ -28,6 +28,25 @@ public struct ConfigLoader: Sendable {
     self.trainingThreads = trainingThreads
   }
 
+  /// Why training `model` on `batch` windows and `threads` engine threads cannot fit in `memory`
+  /// bytes (nil: this machine's), or nil when it fits: "training this model with batchSize 16 on
+  /// 2 threads needs about 30.1 GiB of memory; this machine has 23.5 GiB (…)".
+  public static func memoryShortfall(
+    model: ModelConfig, batch: Int, threads: Int, memory: Double? = nil
+  ) -> String? {
+    let memory = memory ?? Double(ProcessInfo.processInfo.physicalMemory)
+    let needed = model.trainingBytes(batch: batch, threads: threads)
+    guard memory > 0, needed > memory else { return nil }
+    let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
+    let oneThread = model.trainingBytes(batch: batch)
+    return "training this model with batchSize \(batch)"
+      + (threads > 1 ? " on \(threads) threads" : "")
+      + " needs about \(gib(needed)) of memory; this machine has \(gib(memory)) "
+      + "(make the model, its context or the batch smaller"
+      + (oneThread <= memory
+        ? ", or train on fewer threads: --threads 1 needs \(gib(oneThread)))" : ")")
+  }
+
   /// Reads a config file and applies `overrides` (`key.path=value`, list positions from 1).
   public func load(path: String, overrides: [String] = []) throws(ConfigError) -> ExperimentConfig {
     let text: String
@@ -332,10 +351,9 @@ struct ConfigDecoder {
     let tokenizer = try decodeTokenizer(top["tokenizer"], names: names, modelVocab: modelVocab)
     let model = try decodeModel(top["model"], root: root, tokenizerVocab: tokenizer.vocab)
     // A model that cannot fit in this machine's memory is a config error, not a crash mid-setup.
-    let needed = model.trainingBytes(batch: batchSize, threads: trainingThreads)
-    let memory = memoryBytes ?? Double(ProcessInfo.processInfo.physicalMemory)
-    if memory > 0, needed > memory {
-      let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
+    if let shortfall = ConfigLoader.memoryShortfall(
+      model: model, batch: batchSize, threads: trainingThreads, memory: memoryBytes)
+    {
       // Blame what an override set, when one of the sizes came from one; else the model.
       let sizes = ["layers", "heads", "width", "context", "vocab"].compactMap { key -> Located? in
         guard let model = top["model"], let node = model.node[key], !node.isNull else { return nil }
@@ -344,14 +362,7 @@ struct ConfigDecoder {
       let blamed = ([top["batchSize"]].compactMap { $0 } + sizes).first { $0.node.origin != nil }
       throw error(
         blamed?.node ?? top["model"]?.node ?? root,
-        blamed?.path ?? top["model"]?.path ?? [.key("model")],
-        "training this model with batchSize \(batchSize)"
-          + (trainingThreads > 1 && batchSize > 1 ? " on \(trainingThreads) threads" : "")
-          + " needs about \(gib(needed)) of memory; this machine has \(gib(memory)) "
-          + "(make the model, its context or the batch smaller"
-          + (model.trainingBytes(batch: batchSize) <= memory
-            ? ", or train on fewer threads: one needs \(gib(model.trainingBytes(batch: batchSize))))"
-            : ")"))
+        blamed?.path ?? top["model"]?.path ?? [.key("model")], shortfall)
     }
     let optimizer = try decodeOptimizer(top["optimizer"])
     let evaluation = try decodeEvaluation(top["evaluation"], names: names)

@@ -137,7 +137,9 @@ public final class GPTNeoX: @unchecked Sendable {
   {
     precondition(batch > 0 && length > 0 && length <= config.context, "bad batch shape")
     pendingParallel = nil
-    if dataParallel && threads > 1 && batch > 1 {
+    // Every pass, one window too (an evaluation's last chunk can be one), so that the model
+    // never makes an arena of its own beside the replicas' (`ModelConfig.trainingBytes`).
+    if dataParallel && threads > 1 {
       return parallelForward(tokens: tokens, batch: batch, length: length, training: training)
     }
     let arena = arenaFor(batch: batch, length: length, training: training)

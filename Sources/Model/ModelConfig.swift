@@ -100,14 +100,14 @@ public struct ModelConfig: Sendable, Hashable, Codable {
 
   /// Bytes a training run on `threads` engine threads needs, about: weights, gradients and AdamW's
   /// two moments (16 bytes per parameter) and the activation arena of one training pass over
-  /// `batch` windows of `context` tokens (`activationFloats`). With 2 or more threads and batch > 1
-  /// (data parallel, `GPTNeoX.dataParallel`, the default), each of min(threads, batch) replicas
+  /// `batch` windows of `context` tokens (`activationFloats`). With 2 or more threads (data
+  /// parallel, `GPTNeoX.dataParallel`, the default), each of min(threads, batch) replicas
   /// holds its own gradients (4 bytes per parameter) and an arena for its slice of the batch, and
   /// the model holds none. In Double, so absurd sizes give a large number, not a trap.
   public func trainingBytes(batch: Int, threads: Int = 1) -> Double {
     let parameters = 16 * parameterEstimate
-    let parts = threads > 1 && batch > 1 ? min(threads, batch) : 1
-    if parts == 1 { return parameters + 4 * activationFloats(batch: Double(batch)) }
+    guard threads > 1 else { return parameters + 4 * activationFloats(batch: Double(batch)) }
+    let parts = max(1, min(threads, batch))
     // `Parallel.slice`'s windows, in Double: an absurd batch must not overflow.
     let (windows, n) = (Double(batch), Double(parts))
     let arenas = (0..<parts).reduce(0.0) { sum, i in

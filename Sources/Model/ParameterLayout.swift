@@ -78,8 +78,9 @@ public struct ParameterLayout: Sendable {
 }
 
 extension ModelConfig {
-  /// Training FLOPs per token: 6·N_nonembedding + 12·L·C·T (the convention of the Chinchilla and
-  /// llm.c papers; the attention term counts QKᵀ and AV at full T).
+  /// Training FLOPs per token: 6·N_nonembedding + 12·L·C·T, issue 8's count (Kaplan et al.'s N
+  /// without the embedding matrices, as Pythia reports it, plus PaLM's attention term, which
+  /// counts QKᵀ and AV at full T).
   public var trainingFlopsPerToken: Double {
     let n = Double(ParameterLayout(config: self).nonEmbeddingCount)
     return 6 * n + 12 * Double(layers) * Double(width) * Double(context)
@@ -87,7 +88,7 @@ extension ModelConfig {
 
   /// Training FLOPs per token with the output projection counted too: `trainingFlopsPerToken` +
   /// 6·V·C (PaLM's MFU convention, whose N holds the unembedding). At V = 4096, C = 256 the
-  /// output projection is a fifth of the step's GEMM FLOPs, which the Chinchilla count leaves out.
+  /// output projection is a fifth of the step's GEMM FLOPs, which the count above leaves out.
   public var trainingFlopsPerTokenWithHead: Double {
     trainingFlopsPerToken + 6 * Double(vocab) * Double(width)
   }

@@ -101,6 +101,7 @@ struct LiveCommand: ParsableCommand {
         RunCommand.resumeThreads(
           given: self.threads, logged: $0.threads, log: resume ?? "", note: note)
       } ?? self.threads ?? ProcessInfo.processInfo.activeProcessorCount
+    if let resume { try RunSupport.checkMemory(config, threads: threads, log: resume) }
     BLAS.threads = threads
     let path = resume ?? out ?? RunSupport.defaultLogPath(for: config)
     if resumed == nil && FileManager.default.fileExists(atPath: path) {

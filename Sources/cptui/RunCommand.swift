@@ -64,6 +64,7 @@ struct RunCommand: ParsableCommand {
       // Said even with --quiet, as sweep says it: where the run goes on from is not progress.
       Self.printNote("resuming \(resume) from its checkpoint at step \(opened.checkpointStep)")
       threads = Self.resumeThreads(given: self.threads, logged: opened.threads, log: resume)
+      try RunSupport.checkMemory(opened.config, threads: threads, log: resume)
     } else {
       let config = try RunSupport.loadConfig(self.config!, overrides: overrides, threads: threads)
       if let out { try RunSupport.checkCheckpointFolder(forLog: out) }

@@ -24,6 +24,17 @@ enum RunSupport {
 
   static var loader: ConfigLoader { ConfigLoader(builtinDatasets: builtinDatasetNames) }
 
+  /// Refuses to resume `log` on `threads` engine threads when its model cannot fit in memory on
+  /// that many (data-parallel replicas each hold gradients and activations; a new run's config
+  /// is checked as it loads, `loader(threads:)`).
+  static func checkMemory(_ config: ExperimentConfig, threads: Int, log: String) throws {
+    if let shortfall = ConfigLoader.memoryShortfall(
+      model: config.model, batch: config.batchSize, threads: threads)
+    {
+      throw CLIError("\(log): " + shortfall)
+    }
+  }
+
   /// The loader for a config about to train on `threads` engine threads (its memory check counts
   /// the data-parallel replicas).
   static func loader(threads: Int) -> ConfigLoader {

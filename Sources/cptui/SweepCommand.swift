@@ -344,6 +344,7 @@ struct SweepCommand: ParsableCommand {
             + "\(opened.checkpointStep)")
         jobThreads = RunCommand.resumeThreads(
           given: self.threads, logged: opened.threads, log: path)
+        try RunSupport.checkMemory(opened.config, threads: jobThreads, log: path)
       } else {
         let recorder: RunRecorder
         do {

@@ -323,7 +323,8 @@ let errorCases: [ErrorCase] = [
     } catch {
       #expect(
         error.description.contains("with batchSize 4 on 2 threads needs about ")
-          && error.description.contains(", or train on fewer threads: one needs "), "\(error)")
+          && error.description.contains(", or train on fewer threads: --threads 1 needs "),
+        "\(error)")
     }
     // The shipped presets' sizes are far from the limit.
     #expect(

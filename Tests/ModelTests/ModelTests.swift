@@ -67,8 +67,11 @@ struct ModelBehaviourTests {
       let expected = 16 * params + Double(threads) * 4 * params + 4 * Double(arenas)
       #expect(config.trainingBytes(batch: batch, threads: threads) == expected, "\(threads)")
     }
-    // One window cannot be split: one thread's estimate.
-    #expect(config.trainingBytes(batch: 1, threads: 2) == config.trainingBytes(batch: 1))
+    // One window is not split, but still runs on a replica: its gradients and arena.
+    let oneWindow = ActivationArena(
+      config: config, batch: 1, length: config.context, slots: config.layers, parts: 1)
+    #expect(
+      config.trainingBytes(batch: 1, threads: 2) == 20 * params + 4 * Double(oneWindow.floatCount))
     // An absurd batch gives an absurd number, not an overflow trap.
     #expect(config.trainingBytes(batch: Int.max, threads: 64) > 1e18)
   }
@@ -82,6 +85,9 @@ struct ModelBehaviourTests {
     let tokens = [Int32](repeating: 3, count: 5 * 9)
     _ = model.forward(tokens: tokens, batch: 5, length: 8, training: true)
     model.backward()
+    // An evaluation's last chunk of one window runs on the first replica, not on an arena of the
+    // model's own.
+    _ = model.forward(tokens: tokens, batch: 1, length: 8, training: false)
     let batches = model.arenaBatches
     #expect(batches.own == nil && batches.replicas == [2, 3], "\(batches)")
   }
