@@ -29,21 +29,21 @@ public struct ConfigLoader: Sendable {
   }
 
   /// Why training `model` on `batch` windows and `threads` engine threads cannot fit in `memory`
-  /// bytes (nil: this machine's), or nil when it fits: "training this model with batchSize 16 on
-  /// 2 threads needs about 30.1 GiB of memory; this machine has 23.5 GiB (…)".
+  /// (nil: this process's, `MachineMemory.current`), or nil when it fits: "training this model
+  /// with batchSize 16 on 2 threads needs about 30.1 GiB of memory; this machine has 23.5 GiB (…)".
   public static func memoryShortfall(
-    model: ModelConfig, batch: Int, threads: Int, memory: Double? = nil
+    model: ModelConfig, batch: Int, threads: Int, memory: MachineMemory? = nil
   ) -> String? {
-    let memory = memory ?? Double(ProcessInfo.processInfo.physicalMemory)
+    let available = memory ?? MachineMemory.current
     let needed = model.trainingBytes(batch: batch, threads: threads)
-    guard memory > 0, needed > memory else { return nil }
+    guard available.bytes > 0, needed > available.bytes else { return nil }
     let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
     let oneThread = model.trainingBytes(batch: batch)
     return "training this model with batchSize \(batch)"
       + (threads > 1 ? " on \(threads) threads" : "")
-      + " needs about \(gib(needed)) of memory; this machine has \(gib(memory)) "
+      + " needs about \(gib(needed)) of memory; \(available.phrase) "
       + "(make the model, its context or the batch smaller"
-      + (oneThread <= memory
+      + (oneThread <= available.bytes
         ? ", or train on fewer threads: --threads 1 needs \(gib(oneThread)))" : ")")
   }
 
@@ -352,7 +352,8 @@ struct ConfigDecoder {
     let model = try decodeModel(top["model"], root: root, tokenizerVocab: tokenizer.vocab)
     // A model that cannot fit in this machine's memory is a config error, not a crash mid-setup.
     if let shortfall = ConfigLoader.memoryShortfall(
-      model: model, batch: batchSize, threads: trainingThreads, memory: memoryBytes)
+      model: model, batch: batchSize, threads: trainingThreads,
+      memory: memoryBytes.map { MachineMemory(bytes: $0, isLimitedByCgroup: false) })
     {
       // Blame what an override set, when one of the sizes came from one; else the model.
       let sizes = ["layers", "heads", "width", "context", "vocab"].compactMap { key -> Located? in

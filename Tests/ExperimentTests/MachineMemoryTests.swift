@@ -1,0 +1,91 @@
+import Model
+import Testing
+
+@testable import Experiment
+
+/// The memory check's budget: the machine's memory, or a control group's smaller limit (inside a
+/// container the machine's memory is the host's).
+struct MachineMemoryTests {
+  let gib = 1_073_741_824.0
+
+  func resolve(_ files: [String: String], physical: Double = 24 * 1_073_741_824.0)
+    -> MachineMemory
+  {
+    MachineMemory.resolve(physical: physical, read: { files[$0] })
+  }
+
+  @Test func noControlGroupIsTheMachine() {
+    let m = resolve([:])
+    #expect(m == MachineMemory(bytes: 24 * gib, isLimitedByCgroup: false))
+    #expect(m.phrase == "this machine has 24.0 GiB")
+  }
+
+  /// cgroup v2: the group's memory.max; "max" is no limit; a group path that is not mounted
+  /// inside the container falls back to the root's file (the container's own group).
+  @Test func cgroupV2() {
+    let inGroup = resolve([
+      "/proc/self/cgroup": "0::/user.slice/run-1.scope\n",
+      "/sys/fs/cgroup/user.slice/run-1.scope/memory.max": "4294967296\n",
+    ])
+    #expect(inGroup == MachineMemory(bytes: 4 * gib, isLimitedByCgroup: true))
+    #expect(inGroup.phrase == "this container may use 4.0 GiB")
+    let unlimited = resolve([
+      "/proc/self/cgroup": "0::/\n", "/sys/fs/cgroup/memory.max": "max\n",
+    ])
+    #expect(!unlimited.isLimitedByCgroup && unlimited.bytes == 24 * gib)
+    let container = resolve([
+      "/proc/self/cgroup": "0::/docker/abc\n", "/sys/fs/cgroup/memory.max": "2147483648",
+    ])
+    #expect(container.bytes == 2 * gib && container.isLimitedByCgroup)
+    // "max" in the group's own file is no limit, even if another file says otherwise.
+    let ownMax = resolve([
+      "/proc/self/cgroup": "0::/a\n", "/sys/fs/cgroup/a/memory.max": "max",
+      "/sys/fs/cgroup/memory.max": "1073741824",
+    ])
+    #expect(!ownMax.isLimitedByCgroup)
+  }
+
+  /// cgroup v1 (this machine's kind): memory.limit_in_bytes, where "none" is a number near 2⁶³;
+  /// a limit above the machine's memory changes nothing.
+  @Test func cgroupV1() {
+    let lines = "9:name=systemd:/\n4:memory:/process_api/1e12\n1:cpu,cpuacct:/\n0::/\n"
+    let none = resolve([
+      "/proc/self/cgroup": lines,
+      "/sys/fs/cgroup/memory/process_api/1e12/memory.limit_in_bytes": "9223372036854771712\n",
+    ])
+    #expect(!none.isLimitedByCgroup && none.bytes == 24 * gib)
+    let limited = resolve([
+      "/proc/self/cgroup": lines,
+      "/sys/fs/cgroup/memory/memory.limit_in_bytes": "8589934592\n",
+    ])
+    #expect(limited == MachineMemory(bytes: 8 * gib, isLimitedByCgroup: true))
+    let above = resolve([
+      "/proc/self/cgroup": "4:memory:/\n",
+      "/sys/fs/cgroup/memory/memory.limit_in_bytes": "\(64 * 1_073_741_824)",
+    ])
+    #expect(!above.isLimitedByCgroup && above.bytes == 24 * gib)
+  }
+
+  /// Garbage in the files is no limit, never a crash.
+  @Test func unreadableFilesAreNoLimit() {
+    let m = resolve([
+      "/proc/self/cgroup": "nonsense\n::\n4:memory\n0::/x\n",
+      "/sys/fs/cgroup/x/memory.max": "-5",
+    ])
+    #expect(!m.isLimitedByCgroup && m.bytes == 24 * gib)
+  }
+
+  /// The memory check's message says which limit it is held to.
+  @Test func theShortfallNamesTheContainer() {
+    let model = ModelConfig(layers: 2, heads: 2, width: 16, context: 32, vocab: 300)
+    let small = MachineMemory(bytes: 1000, isLimitedByCgroup: true)
+    let text = ConfigLoader.memoryShortfall(model: model, batch: 4, threads: 1, memory: small)
+    #expect(
+      text?.contains("; this container may use 0.0 GiB (make the model") == true, "\(text ?? "")")
+    #expect(
+      ConfigLoader.memoryShortfall(
+        model: model, batch: 4, threads: 1,
+        memory: MachineMemory(bytes: 1e12, isLimitedByCgroup: true))
+        == nil)
+  }
+}
