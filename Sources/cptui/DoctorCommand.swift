@@ -1,10 +1,14 @@
 import ArgumentParser
+import Experiment
+import Foundation
 import Tensor
 
-/// `cptui doctor`: which OpenBLAS kernel and thread count cptui runs with, and why.
+/// `cptui doctor`: which OpenBLAS kernel and thread count cptui runs with, and why; the cores
+/// and the memory a config is checked against.
 struct DoctorCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "doctor", abstract: "Show the OpenBLAS kernel, threads and CPU features in use.")
+    commandName: "doctor",
+    abstract: "Show the OpenBLAS kernel, threads, CPU features and memory in use.")
 
   func run() throws {
     let features = KernelSelection.cpuFeatures()
@@ -21,5 +25,9 @@ struct DoctorCommand: ParsableCommand {
     print("OpenBLAS build:   \(BLAS.buildConfig)")
     let vector = ["avx512f", "avx512bw", "avx512vl", "avx2", "fma", "avx"].filter(features.contains)
     print("CPU vector flags: \(vector.joined(separator: " "))")
+    print(
+      "cores:            \(ProcessInfo.processInfo.activeProcessorCount) (the default --threads)")
+    // The budget `run`, `live` and `sweep` check a config's training memory against.
+    print("memory:           \(MachineMemory.current.phrase)")
   }
 }

@@ -78,6 +78,11 @@ struct KernelCLITests {
   @Test func noVariableGivesTheBestKernel() throws {
     let r = try CLI.run(["doctor"], removing: Self.clean)
     #expect(r.status == 0)
+    // The budget the memory check uses, and the default thread count.
+    #expect(
+      r.stdout.contains("\nmemory:           this machine has ")
+        || r.stdout.contains("\nmemory:           this container may use "), "\(r.stdout)")
+    #expect(r.stdout.contains("\ncores:            "), "\(r.stdout)")
     let kernelLine =
       r.stdout.split(separator: "\n").first { $0.hasPrefix("OpenBLAS kernel:") } ?? ""
     let bestLine = r.stdout.split(separator: "\n").first { $0.hasPrefix("best for CPU:") } ?? ""
