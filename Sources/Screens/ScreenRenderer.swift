@@ -145,6 +145,9 @@ public enum ScreenRenderer {
     // "run 1/9" went; at 40 columns one run's status read "stage …"), then the "cptui" title,
     // then the replay's elapsed time and last its speed (at 40 columns the step read "…").
     let least = dot + ([shortName] + [stage, step]).compactMap { $0 }.joined(separator: dot)
+    // The replay's elapsed time and speed give way for the stage and step only (a pinned run's
+    // number goes before them: at 40 columns it did not fit even without them).
+    let core = [stage, step].compactMap { $0 }.joined(separator: dot)
     let title = "cptui"
     var showsTitle = true
     func roomLeft() -> Int {
@@ -158,10 +161,10 @@ public enum ScreenRenderer {
       setMode(modeText.replacing(/\/[0-9:\-]+/, with: ""))
     }
     if least.terminalWidth > roomLeft() { showsTitle = false }
-    if s.mode == .replay, least.terminalWidth - dot.count > roomLeft() {
+    if s.mode == .replay, core.terminalWidth > roomLeft() {
       setMode(modeText.replacing(/\ [0-9]+:[0-9:]+(?=\]| by)/, with: ""))
     }
-    if s.mode == .replay, least.terminalWidth - dot.count > roomLeft() {
+    if s.mode == .replay, core.terminalWidth > roomLeft() {
       let paused = s.replaySpeed?.hasPrefix("paused") == true
       setMode(paused ? "[paused]" : "[replay]")
     }

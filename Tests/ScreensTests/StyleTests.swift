@@ -206,6 +206,12 @@ struct StyleTests {
     #expect(
       middle.hasPrefix(" stage 1/2 · step 389/978") && middle.contains("[replay 10× 0:29]"),
       "\(middle)")
+    // An overlay's run number does not fit at 40 columns even without the speed: the speed stays.
+    m.status.runName = "run 1/5: strong-shift"
+    let overlay = status(40)
+    #expect(
+      overlay.hasPrefix(" stage 1/2 · step 389/978") && overlay.contains("[replay 10×]"),
+      "\(overlay)")
     // Live at 40 columns: the title goes, the stage and step stay.
     m.status.mode = .live
     m.status.step = 12345
