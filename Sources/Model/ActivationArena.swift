@@ -41,7 +41,10 @@ final class ActivationArena {
   let dlnf, dResidual, dLn1, dLn2, dAttY: UnsafeMutablePointer<Float>  // [N×C]
   let dQkv: UnsafeMutablePointer<Float>  // [N×3C]
   let dFc: UnsafeMutablePointer<Float>  // [N×4C]
-  let dProbs: UnsafeMutablePointer<Float>  // [parts × T×T], one T×T scratch per thread
+  /// Attention backward's dP of one query block per thread: [parts × dProbsPerPart], each
+  /// min(blockRows, T) rows of T (`Attention.backward`'s scratch).
+  let dProbs: UnsafeMutablePointer<Float>
+  let dProbsPerPart: Int
   /// Per-thread partial sums (LayerNorm and bias gradients): [parts × 8C].
   let partials: UnsafeMutablePointer<Float>
   let partialStride: Int
@@ -104,7 +107,8 @@ final class ActivationArena {
     dAttY = buffer(n * c)
     dQkv = buffer(n * 3 * c)
     dFc = buffer(n * 4 * c)
-    dProbs = buffer(parts * length * length)
+    dProbsPerPart = min(Attention.blockRows, length) * length
+    dProbs = buffer(parts * dProbsPerPart)
     partialStride = 8 * c
     partials = buffer(parts * partialStride)
     inputs = .allocate(capacity: max(n, 1))
@@ -129,8 +133,8 @@ final class ActivationArena {
   }
 
   /// True when this arena can hold a pass of this shape, kept layers and threads. Every buffer is
-  /// indexed by rows (b·T + t), by (b·H + h)·probsCount(T) or by T², so smaller shapes fit in larger
-  /// buffers.
+  /// indexed by rows (b·T + t), by (b·H + h)·probsCount(T) or per thread by min(64, T)·T, so
+  /// smaller shapes fit in larger buffers.
   func fits(batch: Int, length: Int, slots: Int, parts: Int) -> Bool {
     batch <= self.batch && length <= self.length && slots <= self.slots && parts <= self.parts
   }

@@ -412,7 +412,7 @@ public final class GPTNeoX: @unchecked Sendable {
     let probsCount = Attention.probsCount(length: length)
     profiler.measure(.attention) {
       Parallel.forEachSlice(batch * heads, threads: threads, callsBLAS: true) { part, items in
-        let dProbs = arena.dProbs + part * length * length
+        let dProbs = arena.dProbs + part * arena.dProbsPerPart
         for item in items {
           let b = item / heads
           let h = item % heads

@@ -123,7 +123,7 @@ public struct ModelConfig: Sendable, Hashable, Codable {
   /// attention output, fc) and B·H causal blocks of attention probabilities (at most T²/2 + 32·T
   /// each); L+1 residuals and the final LayerNorm's output; LayerNorm and GELU outputs (6·C per row
   /// and layer when kept, else 5·C in all); 12·C of backward scratch; one output-projection block
-  /// of logits and dW_out.
+  /// of logits and dW_out; one attention query block's dP (64 rows of T).
   func activationFloats(batch: Double) -> Double {
     let (l, c, t, v) = (Double(layers), Double(width), Double(context), Double(vocab))
     let n = batch * t
@@ -138,7 +138,7 @@ public struct ModelConfig: Sendable, Hashable, Codable {
     let kept = l * 6 * n * c
     let outputs = kept * 4 <= Double(ActivationArena.keptOutputsBudget) ? kept + 2 : 5 * n * c
     return l * perLayer + (l + 2) * n * c + outputs + 12 * n * c + 2 * n + headRows * v + v * c
-      + t * t + 8 * c
+      + min(b, t) * t + 8 * c
   }
 
   /// "1.2G", "35M", "800": two significant digits above a million (so 1.2G never reads as the
