@@ -353,7 +353,7 @@ struct ConfigDecoder {
     // A model that cannot fit in this machine's memory is a config error, not a crash mid-setup.
     if let shortfall = ConfigLoader.memoryShortfall(
       model: model, batch: batchSize, threads: trainingThreads,
-      memory: memoryBytes.map { MachineMemory(bytes: $0, isLimitedByCgroup: false) })
+      memory: memoryBytes.map { MachineMemory(physical: $0) })
     {
       // Blame what an override set, when one of the sizes came from one; else the model.
       let sizes = ["layers", "heads", "width", "context", "vocab"].compactMap { key -> Located? in

@@ -4,58 +4,75 @@ import Foundation
 /// control group with a memory limit (a container: `ProcessInfo.physicalMemory` reports the host's
 /// memory there, and a run sized by it would be killed mid-way instead of refused up front).
 public struct MachineMemory: Sendable, Equatable {
-  /// Bytes the run may use.
-  public var bytes: Double
-  /// True when a control group's limit, not the machine's memory, sets `bytes`.
-  public var isLimitedByCgroup: Bool
+  /// The machine's memory.
+  public var physical: Double
+  /// The tightest memory limit of the process's control group and its ancestors, when one is
+  /// below the machine's memory.
+  public var cgroupLimit: Double?
 
-  /// "this machine has 23.5 GiB" or "this container may use 4.0 GiB".
-  public var phrase: String {
-    let gib = String(format: "%.1f GiB", bytes / 1_073_741_824)
-    return isLimitedByCgroup ? "this container may use \(gib)" : "this machine has \(gib)"
+  public init(physical: Double, cgroupLimit: Double? = nil) {
+    self.physical = physical
+    self.cgroupLimit = cgroupLimit
   }
 
-  /// This process's: the smaller of the machine's memory and its control group's limit.
+  /// Bytes the run may use.
+  public var bytes: Double { cgroupLimit ?? physical }
+
+  /// "this machine has 23.5 GiB", or "this process's control group allows 4.0 GiB of the
+  /// machine's 23.5 GiB".
+  public var phrase: String {
+    let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
+    guard let cgroupLimit else { return "this machine has \(gib(physical))" }
+    return "this process's control group allows \(gib(cgroupLimit)) of the machine's "
+      + gib(physical)
+  }
+
+  /// This process's: the machine's memory and its control group's limit.
   public static var current: MachineMemory {
     resolve(
       physical: Double(ProcessInfo.processInfo.physicalMemory),
       read: { try? String(contentsOfFile: $0, encoding: .utf8) })
   }
 
-  /// The smaller of `physical` and the memory limit of the control group that
+  /// `physical` and the tightest memory limit along the control-group path that
   /// `/proc/self/cgroup` names, read through `read` (a path to the file's text, nil when absent):
-  /// cgroup v2's `memory.max` ("max" is none) or v1's `memory.limit_in_bytes` (a huge number is
-  /// none), in the process's own group, else at the hierarchy's root (inside a container the root
-  /// is the container's group).
+  /// cgroup v2's `memory.max` ("max" is none) or v1's `memory.limit_in_bytes` (a number near 2⁶³
+  /// is none) of the group and of every ancestor up to the hierarchy's root (a parent's limit
+  /// holds its children; inside a container the root is the container's group, and the host's
+  /// path is not mounted). Assumes the usual mounts, /sys/fs/cgroup and /sys/fs/cgroup/memory.
   static func resolve(physical: Double, read: (String) -> String?) -> MachineMemory {
-    var limits: [Double] = []
-    /// The limit in the first of `paths` that exists (nil when its text is "max" or not a number).
-    func limit(_ paths: String...) -> Double? {
-      for path in paths {
-        guard let text = read(path) else { continue }
-        let value = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        return value > 0 ? value : nil
+    /// The limits in `file` of `group` and its ancestors, under `root`.
+    func limits(root: String, group: Substring, file: String) -> [Double] {
+      var parts = group.split(separator: "/").map(String.init)
+      var found: [Double] = []
+      while true {
+        let path = ([root] + parts + [file]).joined(separator: "/")
+        if let text = read(path),
+          let value = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)), value > 0
+        {
+          found.append(value)
+        }
+        if parts.isEmpty { break }
+        parts.removeLast()
       }
-      return nil
+      return found
     }
+    var found: [Double] = []
     for line in (read("/proc/self/cgroup") ?? "").split(separator: "\n") {
       let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
       guard fields.count == 3 else { continue }
-      let group = fields[2] == "/" ? "" : String(fields[2])
       if fields[0] == "0" && fields[1].isEmpty {
-        let root = "/sys/fs/cgroup"
-        limits += [limit("\(root)\(group)/memory.max", "\(root)/memory.max")].compactMap { $0 }
+        found += limits(root: "/sys/fs/cgroup", group: fields[2], file: "memory.max")
       } else if fields[1].split(separator: ",").contains("memory") {
-        let root = "/sys/fs/cgroup/memory"
-        let file = "memory.limit_in_bytes"
-        limits += [limit("\(root)\(group)/\(file)", "\(root)/\(file)")].compactMap { $0 }
+        found += limits(
+          root: "/sys/fs/cgroup/memory", group: fields[2], file: "memory.limit_in_bytes")
       }
     }
-    // v1 writes "no limit" as a number near 2⁶³.
-    let tightest = limits.filter { $0 < 1e18 }.min()
-    if let tightest, physical <= 0 || tightest < physical {
-      return MachineMemory(bytes: tightest, isLimitedByCgroup: true)
+    // v1 writes "no limit" as a number near 2⁶³; a limit above the machine's memory changes nothing.
+    let tightest = found.filter { $0 < 1e18 }.min()
+    guard let tightest, physical <= 0 || tightest < physical else {
+      return MachineMemory(physical: physical)
     }
-    return MachineMemory(bytes: physical, isLimitedByCgroup: false)
+    return MachineMemory(physical: physical, cgroupLimit: tightest)
   }
 }

@@ -48,7 +48,7 @@ enum Attention {
   }
 
   /// Gradients of `forward` w.r.t. q, k and v (overwritten, row stride `ldqkv`), from dY and the
-  /// saved probabilities. `scratch` holds at least blockRows × T floats.
+  /// saved probabilities. `scratch` holds at least min(blockRows, T) × T floats (row stride T).
   static func backward(
     q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldqkv: Int,
     probs: UnsafePointer<Float>, dy: UnsafePointer<Float>, ldy: Int,

@@ -123,7 +123,7 @@ public struct ModelConfig: Sendable, Hashable, Codable {
   /// attention output, fc) and B·H causal blocks of attention probabilities (at most T²/2 + 32·T
   /// each); L+1 residuals and the final LayerNorm's output; LayerNorm and GELU outputs (6·C per row
   /// and layer when kept, else 5·C in all); 12·C of backward scratch; one output-projection block
-  /// of logits and dW_out; one attention query block's dP (64 rows of T).
+  /// of logits and dW_out; one attention query block's dP (min(64, T) rows of T).
   func activationFloats(batch: Double) -> Double {
     let (l, c, t, v) = (Double(layers), Double(width), Double(context), Double(vocab))
     let n = batch * t

@@ -145,13 +145,14 @@ public enum ScreenRenderer {
     // "run 1/9" went; at 40 columns one run's status read "stage …"), then the "cptui" title,
     // then the replay's elapsed time and last its speed (at 40 columns the step read "…").
     let least = dot + ([shortName] + [stage, step]).compactMap { $0 }.joined(separator: dot)
-    // The replay's elapsed time and speed give way for the stage and step only (a pinned run's
-    // number goes before them: at 40 columns it did not fit even without them).
+    // Without the title and its bullet: the stage and step with the run's number, and alone.
+    let whole = String(least.dropFirst(dot.count))
     let core = [stage, step].compactMap { $0 }.joined(separator: dot)
     let title = "cptui"
     var showsTitle = true
-    func roomLeft() -> Int {
-      max(0, right - x - 1 - (showsTitle ? title.count : 0))
+    func roomLeft(mode: String? = nil) -> Int {
+      let right = mode.map { r.maxX - $0.count - 1 } ?? right
+      return max(0, right - x - 1 - (showsTitle ? title.count : 0))
     }
     func setMode(_ text: String) {
       modeText = text
@@ -161,12 +162,21 @@ public enum ScreenRenderer {
       setMode(modeText.replacing(/\/[0-9:\-]+/, with: ""))
     }
     if least.terminalWidth > roomLeft() { showsTitle = false }
-    if s.mode == .replay, core.terminalWidth > roomLeft() {
-      setMode(modeText.replacing(/\ [0-9]+:[0-9:]+(?=\]| by)/, with: ""))
-    }
-    if s.mode == .replay, core.terminalWidth > roomLeft() {
+    if s.mode == .replay {
+      // The elapsed time, then the speed, go while the line lacks room, if that makes room for
+      // the run's number or the stage and step do not fit at all; not for a run's number that
+      // would not fit even so (an overlay at 40 columns kept "[replay 10×]" that way).
       let paused = s.replaySpeed?.hasPrefix("paused") == true
-      setMode(paused ? "[paused]" : "[replay]")
+      let shorter = [
+        modeText.replacing(/\ [0-9]+:[0-9:]+(?=\]| by)/, with: ""),
+        paused ? "[paused]" : "[replay]",
+      ]
+      for (index, mode) in shorter.enumerated() where whole.terminalWidth > roomLeft() {
+        let coreFits = core.terminalWidth <= roomLeft()
+        let wholeFits = shorter[index...].contains { whole.terminalWidth <= roomLeft(mode: $0) }
+        guard !coreFits || wholeFits else { break }
+        setMode(mode)
+      }
     }
     // Without the title, the line does not open with a bullet.
     let lead = showsTitle ? 0 : dot.count

@@ -81,7 +81,8 @@ struct KernelCLITests {
     // The budget the memory check uses, and the default thread count.
     #expect(
       r.stdout.contains("\nmemory:           this machine has ")
-        || r.stdout.contains("\nmemory:           this container may use "), "\(r.stdout)")
+        || r.stdout.contains("\nmemory:           this process's control group allows "),
+      "\(r.stdout)")
     #expect(r.stdout.contains("\ncores:            "), "\(r.stdout)")
     let kernelLine =
       r.stdout.split(separator: "\n").first { $0.hasPrefix("OpenBLAS kernel:") } ?? ""

@@ -16,7 +16,7 @@ struct MachineMemoryTests {
 
   @Test func noControlGroupIsTheMachine() {
     let m = resolve([:])
-    #expect(m == MachineMemory(bytes: 24 * gib, isLimitedByCgroup: false))
+    #expect(m == MachineMemory(physical: 24 * gib))
     #expect(m.phrase == "this machine has 24.0 GiB")
   }
 
@@ -27,22 +27,24 @@ struct MachineMemoryTests {
       "/proc/self/cgroup": "0::/user.slice/run-1.scope\n",
       "/sys/fs/cgroup/user.slice/run-1.scope/memory.max": "4294967296\n",
     ])
-    #expect(inGroup == MachineMemory(bytes: 4 * gib, isLimitedByCgroup: true))
-    #expect(inGroup.phrase == "this container may use 4.0 GiB")
+    #expect(inGroup == MachineMemory(physical: 24 * gib, cgroupLimit: 4 * gib))
+    #expect(
+      inGroup.phrase == "this process's control group allows 4.0 GiB of the machine's 24.0 GiB")
     let unlimited = resolve([
       "/proc/self/cgroup": "0::/\n", "/sys/fs/cgroup/memory.max": "max\n",
     ])
-    #expect(!unlimited.isLimitedByCgroup && unlimited.bytes == 24 * gib)
+    #expect(unlimited == MachineMemory(physical: 24 * gib))
     let container = resolve([
       "/proc/self/cgroup": "0::/docker/abc\n", "/sys/fs/cgroup/memory.max": "2147483648",
     ])
-    #expect(container.bytes == 2 * gib && container.isLimitedByCgroup)
-    // "max" in the group's own file is no limit, even if another file says otherwise.
-    let ownMax = resolve([
-      "/proc/self/cgroup": "0::/a\n", "/sys/fs/cgroup/a/memory.max": "max",
-      "/sys/fs/cgroup/memory.max": "1073741824",
+    #expect(container.bytes == 2 * gib && container.cgroupLimit == 2 * gib)
+    // A parent's limit holds a child whose own file says "max" (a systemd slice, a job's step):
+    // the tightest along the path counts.
+    let nested = resolve([
+      "/proc/self/cgroup": "0::/job/step\n", "/sys/fs/cgroup/job/step/memory.max": "max",
+      "/sys/fs/cgroup/job/memory.max": "3221225472", "/sys/fs/cgroup/memory.max": "8589934592",
     ])
-    #expect(!ownMax.isLimitedByCgroup)
+    #expect(nested.cgroupLimit == 3 * gib)
   }
 
   /// cgroup v1 (this machine's kind): memory.limit_in_bytes, where "none" is a number near 2⁶³;
@@ -53,17 +55,17 @@ struct MachineMemoryTests {
       "/proc/self/cgroup": lines,
       "/sys/fs/cgroup/memory/process_api/1e12/memory.limit_in_bytes": "9223372036854771712\n",
     ])
-    #expect(!none.isLimitedByCgroup && none.bytes == 24 * gib)
+    #expect(none == MachineMemory(physical: 24 * gib))
     let limited = resolve([
       "/proc/self/cgroup": lines,
       "/sys/fs/cgroup/memory/memory.limit_in_bytes": "8589934592\n",
     ])
-    #expect(limited == MachineMemory(bytes: 8 * gib, isLimitedByCgroup: true))
+    #expect(limited == MachineMemory(physical: 24 * gib, cgroupLimit: 8 * gib))
     let above = resolve([
       "/proc/self/cgroup": "4:memory:/\n",
       "/sys/fs/cgroup/memory/memory.limit_in_bytes": "\(64 * 1_073_741_824)",
     ])
-    #expect(!above.isLimitedByCgroup && above.bytes == 24 * gib)
+    #expect(above == MachineMemory(physical: 24 * gib))
   }
 
   /// Garbage in the files is no limit, never a crash.
@@ -72,20 +74,22 @@ struct MachineMemoryTests {
       "/proc/self/cgroup": "nonsense\n::\n4:memory\n0::/x\n",
       "/sys/fs/cgroup/x/memory.max": "-5",
     ])
-    #expect(!m.isLimitedByCgroup && m.bytes == 24 * gib)
+    #expect(m == MachineMemory(physical: 24 * gib))
   }
 
   /// The memory check's message says which limit it is held to.
   @Test func theShortfallNamesTheContainer() {
     let model = ModelConfig(layers: 2, heads: 2, width: 16, context: 32, vocab: 300)
-    let small = MachineMemory(bytes: 1000, isLimitedByCgroup: true)
+    let small = MachineMemory(physical: 1e12, cgroupLimit: 1000)
     let text = ConfigLoader.memoryShortfall(model: model, batch: 4, threads: 1, memory: small)
     #expect(
-      text?.contains("; this container may use 0.0 GiB (make the model") == true, "\(text ?? "")")
+      text?.contains(
+        "; this process's control group allows 0.0 GiB of the machine's 931.3 GiB (make the")
+        == true, "\(text ?? "")")
     #expect(
       ConfigLoader.memoryShortfall(
         model: model, batch: 4, threads: 1,
-        memory: MachineMemory(bytes: 1e12, isLimitedByCgroup: true))
+        memory: MachineMemory(physical: 1e12))
         == nil)
   }
 }

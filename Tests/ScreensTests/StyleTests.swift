@@ -212,6 +212,11 @@ struct StyleTests {
     #expect(
       overlay.hasPrefix(" stage 1/2 · step 389/978") && overlay.contains("[replay 10×]"),
       "\(overlay)")
+    // At 50 columns, dropping the elapsed time makes room for it: then it goes, not the number.
+    let wider = status(50)
+    #expect(
+      wider.hasPrefix(" run 1/5 · stage 1/2 · step 389/978") && wider.contains("[replay 10×]"),
+      "\(wider)")
     // Live at 40 columns: the title goes, the stage and step stay.
     m.status.mode = .live
     m.status.step = 12345
