@@ -20,8 +20,8 @@ public struct ConfigLoader: Sendable {
   /// Engine threads the run will train on: data-parallel replicas each need gradients and
   /// activations of their own, so the memory check counts them (`ModelConfig.trainingBytes`).
   public var trainingThreads: Int
-  /// Memory the check compares with, in bytes; nil is this machine's (tests set it).
-  public var memoryBytes: Double?
+  /// Memory the check compares with; nil is this process's, `MachineMemory.current` (tests set it).
+  public var memory: MachineMemory?
 
   public init(builtinDatasets: [String]? = nil, trainingThreads: Int = 1) {
     self.builtinDatasets = builtinDatasets.map(Set.init)
@@ -38,7 +38,7 @@ public struct ConfigLoader: Sendable {
     let needed = model.trainingBytes(batch: batch, threads: threads)
     guard available.bytes > 0, needed > available.bytes else { return nil }
     let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
-    let oneThread = model.trainingBytes(batch: batch)
+    let oneThread = threads > 1 ? model.trainingBytes(batch: batch) : needed
     return "training this model with batchSize \(batch)"
       + (threads > 1 ? " on \(threads) threads" : "")
       + " needs about \(gib(needed)) of memory; \(available.phrase) "
@@ -89,7 +89,7 @@ public struct ConfigLoader: Sendable {
     }
     var decoder = ConfigDecoder(source: source, builtins: builtinDatasets, folder: folder)
     decoder.trainingThreads = trainingThreads
-    decoder.memoryBytes = memoryBytes
+    decoder.memory = memory
     decoder.logged = logged
     return try decoder.decode(root)
   }
@@ -142,9 +142,9 @@ struct ConfigDecoder {
   var folder: String? = nil
   /// A run log's recorded config: rules added since a log was written do not refuse it.
   var logged = false
-  /// Engine threads and memory for the memory check (`ConfigLoader.trainingThreads`, `memoryBytes`).
+  /// Engine threads and memory for the memory check (`ConfigLoader.trainingThreads`, `memory`).
   var trainingThreads = 1
-  var memoryBytes: Double? = nil
+  var memory: MachineMemory? = nil
 
   /// `path` as the config means it, made absolute so that the run log records where the data
   /// is (a resume from another folder finds it): relative to the config file's folder when it was
@@ -353,7 +353,7 @@ struct ConfigDecoder {
     // A model that cannot fit in this machine's memory is a config error, not a crash mid-setup.
     if let shortfall = ConfigLoader.memoryShortfall(
       model: model, batch: batchSize, threads: trainingThreads,
-      memory: memoryBytes.map { MachineMemory(physical: $0) })
+      memory: memory)
     {
       // Blame what an override set, when one of the sizes came from one; else the model.
       let sizes = ["layers", "heads", "width", "context", "vocab"].compactMap { key -> Located? in

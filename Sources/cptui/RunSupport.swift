@@ -22,7 +22,8 @@ enum RunSupport {
   /// Every name a config may use for a built-in dataset (recipes, their aliases, mixtures).
   static var builtinDatasetNames: [String] { Recipes.knownNames }
 
-  static var loader: ConfigLoader { ConfigLoader(builtinDatasets: builtinDatasetNames) }
+  /// The loader for a config that is only read (a schedule, a log's recorded config).
+  static var loader: ConfigLoader { loader(threads: 1) }
 
   /// Refuses to resume `log` on `threads` engine threads when its model cannot fit in memory on
   /// that many (data-parallel replicas each hold gradients and activations; a new run's config

@@ -314,7 +314,7 @@ let errorCases: [ErrorCase] = [
     let (one, two) = (model.trainingBytes(batch: 4), model.trainingBytes(batch: 4, threads: 2))
     #expect(two > one)
     var loader = ConfigLoader(builtinDatasets: builtinNames)
-    loader.memoryBytes = (one + two) / 2
+    loader.memory = MachineMemory(physical: (one + two) / 2)
     #expect(throws: Never.self) { try loader.parse(yaml: small, source: "t.yaml") }
     loader.trainingThreads = 2
     do {
