@@ -68,6 +68,44 @@ struct MachineMemoryTests {
     #expect(above == MachineMemory(physical: 24 * gib))
   }
 
+  /// The hierarchies come from /proc/self/mountinfo: a memory controller mounted with another
+  /// one, a v2 hierarchy at /sys/fs/cgroup/unified, a container's group mounted as its root, a
+  /// mount point with a space.
+  @Test func mountsComeFromMountinfo() {
+    let coMounted = resolve([
+      "/proc/self/mountinfo":
+        "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n"
+        + "35 31 0:32 / /sys/fs/cgroup/cpu,memory rw,relatime shared:9 - cgroup cgroup rw,cpu,memory\n",
+      "/proc/self/cgroup": "4:cpu,memory:/batch/job7\n",
+      "/sys/fs/cgroup/cpu,memory/batch/memory.limit_in_bytes": "3221225472\n",
+    ])
+    #expect(coMounted.cgroupLimit == 3 * gib)
+    let unified = resolve([
+      "/proc/self/mountinfo":
+        "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n",
+      "/proc/self/cgroup": "0::/user.slice\n",
+      "/sys/fs/cgroup/unified/user.slice/memory.max": "2147483648",
+      "/sys/fs/cgroup/user.slice/memory.max": "1073741824",
+    ])
+    #expect(unified.cgroupLimit == 2 * gib)
+    // The container's group is the mount's root: its file is the mount point's own, and a
+    // same-named directory under the mount point is not mistaken for it.
+    let container = resolve([
+      "/proc/self/mountinfo":
+        "35 31 0:32 /docker/abc /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory\n",
+      "/proc/self/cgroup": "4:memory:/docker/abc\n",
+      "/sys/fs/cgroup/memory/memory.limit_in_bytes": "1073741824",
+      "/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes": "536870912",
+    ])
+    #expect(container.cgroupLimit == 1 * gib)
+    let spaced = resolve([
+      "/proc/self/mountinfo": "41 31 0:38 / /mnt/my\\040cgroups rw - cgroup2 none rw\n",
+      "/proc/self/cgroup": "0::/\n", "/mnt/my cgroups/memory.max": "4294967296",
+    ])
+    #expect(spaced.cgroupLimit == 4 * gib)
+    #expect(CgroupMount.unescape("a\\134b\\0") == "a\\b\\0")
+  }
+
   /// Garbage in the files is no limit, never a crash.
   @Test func unreadableFilesAreNoLimit() {
     let m = resolve([
