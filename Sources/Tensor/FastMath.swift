@@ -59,15 +59,19 @@ public enum FastMath {
   /// Loads up to 16 floats (the rest `fill`).
   @inlinable @inline(__always)
   public static func loadPartial(_ p: UnsafePointer<Float>, _ count: Int, fill: Float = 0) -> V16 {
+    // One copy into the vector's bytes: lane-by-lane inserts with a variable index go through
+    // memory one lane at a time.
     var v = V16(repeating: fill)
-    for i in 0..<count { v[i] = p[i] }
+    withUnsafeMutableBytes(of: &v) { $0.baseAddress!.copyMemory(from: p, byteCount: count * 4) }
     return v
   }
 
   /// Stores the first `count` lanes.
   @inlinable @inline(__always)
   public static func storePartial(_ v: V16, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
-    for i in 0..<count { p[i] = v[i] }
+    withUnsafeBytes(of: v) {
+      UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: count * 4)
+    }
   }
 
   @inlinable @inline(__always)
