@@ -83,6 +83,6 @@ let package = Package(
       name: "ControllerTests",
       dependencies: ["Controller", "Experiment", "RunLog", "Screens", "Terminal", "OneBLASThread"]),
     .testTarget(name: "ScreensTests", dependencies: ["Screens", "Terminal"], exclude: ["Golden"]),
-    .testTarget(name: "CLITests", dependencies: ["cptui", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["cptui", "Experiment", "Model", "TestSupport"]),
   ]
 )
