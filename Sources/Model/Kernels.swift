@@ -190,6 +190,23 @@ enum Kernels {
     }
   }
 
+  /// row[j] = exp(row[j] − shift) for j < count, a multiple of 16; returns their sums per lane
+  /// (the lanes of `expShiftInPlace`'s sum). Not inlined, so that exp is inlined in its loop.
+  @inline(never)
+  static func expShiftVectors(_ row: UnsafeMutablePointer<Float>, _ count: Int, shift: FastMath.V16)
+    -> FastMath.V16
+  {
+    var acc = FastMath.V16(repeating: 0)
+    var j = 0
+    while j < count {
+      let e = FastMath.exp(FastMath.load(row + j) - shift)
+      FastMath.store(e, row + j)
+      acc += e
+      j += 16
+    }
+    return acc
+  }
+
   /// row[j] = exp(row[j] − shift) for j < count; returns their sum.
   @inline(__always)
   static func expShiftInPlace(_ row: UnsafeMutablePointer<Float>, _ count: Int, shift: Float)
@@ -283,12 +300,57 @@ enum Kernels {
   static func causalSoftmax(
     _ scores: UnsafeMutablePointer<Float>, firstRow: Int = 0, rows: Int, width: Int, stride: Int
   ) {
+    typealias V16 = FastMath.V16
+    // Lane numbers as floats: a vector-vector float comparison stays vectorised (Int32 lanes
+    // against a scalar are compared one by one).
+    let lanes = V16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
     for i in 0..<rows {
       let t = firstRow + i
       let row = scores + i * stride
-      let total = expShiftInPlace(row, t + 1, shift: maximum(row, t + 1))
-      Vec.scale(row, by: 1 / total, t + 1)
-      if width > t + 1 { (row + t + 1).update(repeating: 0, count: width - t - 1) }
+      let count = t + 1
+      let full = count / 16 * 16
+      let end = full == count ? count : full + 16
+      guard end <= width else {
+        // The row's last vector would reach past its width: a partial load instead.
+        let total = expShiftInPlace(row, count, shift: maximum(row, count))
+        Vec.scale(row, by: 1 / total, count)
+        if width > count { (row + count).update(repeating: 0, count: width - count) }
+        continue
+      }
+      // Whole vectors only, the lanes past column t masked (what `maximum`, `expShiftInPlace`
+      // and `Vec.scale` compute, in the same lanes and order, so the same floats; without their
+      // per-row partial copies and scalar tails, the most of a short row's time).
+      let past = lanes .>= V16(repeating: Float(count - full))
+      var highest = V16(repeating: -.infinity)
+      var j = 0
+      while j < full {
+        highest = FastMath.max(highest, FastMath.load(row + j))
+        j += 16
+      }
+      if full < end {
+        highest = FastMath.max(
+          highest, FastMath.load(row + full).replacing(with: -.infinity, where: past))
+      }
+      // The largest lane, halving in vector registers (`max()` goes lane by lane).
+      let eight = highest.lowHalf.replacing(
+        with: highest.highHalf, where: highest.highHalf .> highest.lowHalf)
+      let four = eight.lowHalf.replacing(
+        with: eight.highHalf, where: eight.highHalf .> eight.lowHalf)
+      let two = four.lowHalf.replacing(with: four.highHalf, where: four.highHalf .> four.lowHalf)
+      let s = V16(repeating: max(two[0], two[1]))
+      var sum = expShiftVectors(row, full, shift: s)
+      if full < end {
+        let e = FastMath.exp(FastMath.load(row + full).replacing(with: -.infinity, where: past) - s)
+        FastMath.store(e.replacing(with: 0, where: past), row + full)
+        sum += e
+      }
+      let scale = V16(repeating: 1 / sum.sum())
+      j = 0
+      while j < end {
+        FastMath.store(FastMath.load(row + j) * scale, row + j)
+        j += 16
+      }
+      if width > end { (row + end).update(repeating: 0, count: width - end) }
     }
   }
 

@@ -97,3 +97,34 @@ struct GemmBenchmarkTests {
     #expect(blockFlops == 6 * 400 * Double(32 * 16_384))
   }
 }
+
+/// The causal softmax's whole-vector path (a row's last vector masked past its diagonal) gives the
+/// floats of the partial-load one (`maximum`, `expShiftInPlace`, `Vec.scale`) bit for bit, with
+/// exact zeros past the diagonal, for every row length and for blocks that start mid-matrix.
+struct CausalSoftmaxTests {
+  @Test(arguments: [(0, 40, 40), (0, 48, 48), (17, 31, 48), (64, 64, 128), (3, 5, 13)])
+  func vectorPathMatchesPartialLoads(firstRow: Int, rows: Int, width: Int) {
+    var rng = SeededRNG(seed: 9)
+    let scores = (0..<(rows * width)).map { _ in Float(rng.nextNormal()) * 3 }
+    var fast = scores
+    Kernels.causalSoftmax(&fast, firstRow: firstRow, rows: rows, width: width, stride: width)
+    var reference = scores
+    reference.withUnsafeMutableBufferPointer { buffer in
+      for i in 0..<rows {
+        let count = min(firstRow + i + 1, width)
+        let row = buffer.baseAddress! + i * width
+        let total = Kernels.expShiftInPlace(row, count, shift: Kernels.maximum(row, count))
+        Vec.scale(row, by: 1 / total, count)
+        (row + count).update(repeating: 0, count: width - count)
+      }
+    }
+    let differing = (0..<(rows * width)).filter {
+      fast[$0].bitPattern != reference[$0].bitPattern
+    }
+    #expect(differing.isEmpty, "first differing index: \(differing.first ?? -1)")
+    for i in 0..<rows {
+      let sum = (0..<width).reduce(0.0) { $0 + Double(fast[i * width + $1]) }
+      #expect(abs(sum - 1) < 1e-5, "row \(i) sums to \(sum)")
+    }
+  }
+}
