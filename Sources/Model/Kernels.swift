@@ -256,7 +256,7 @@ enum Kernels {
       acc = FastMath.max(acc, FastMath.load(row + j))
       j += 16
     }
-    var m = acc.max()
+    var m = FastMath.largestLane(acc)
     while j < count {
       m = max(m, row[j])
       j += 1
@@ -331,13 +331,7 @@ enum Kernels {
         highest = FastMath.max(
           highest, FastMath.load(row + full).replacing(with: -.infinity, where: past))
       }
-      // The largest lane, halving in vector registers (`max()` goes lane by lane).
-      let eight = highest.lowHalf.replacing(
-        with: highest.highHalf, where: highest.highHalf .> highest.lowHalf)
-      let four = eight.lowHalf.replacing(
-        with: eight.highHalf, where: eight.highHalf .> eight.lowHalf)
-      let two = four.lowHalf.replacing(with: four.highHalf, where: four.highHalf .> four.lowHalf)
-      let s = V16(repeating: max(two[0], two[1]))
+      let s = V16(repeating: FastMath.largestLane(highest))
       var sum = expShiftVectors(row, full, shift: s)
       if full < end {
         let e = FastMath.exp(FastMath.load(row + full).replacing(with: -.infinity, where: past) - s)

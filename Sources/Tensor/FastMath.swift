@@ -34,6 +34,16 @@ public enum FastMath {
   @inlinable @inline(__always)
   public static func max(_ a: V16, _ b: V16) -> V16 { a.replacing(with: b, where: b .> a) }
 
+  /// The largest lane, halving in vector registers (Swift's `max()` on a SIMD vector goes lane by
+  /// lane through memory). NaN lanes are passed over, as `max(_:_:)` here does.
+  @inlinable @inline(__always)
+  public static func largestLane(_ v: V16) -> Float {
+    let eight = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
+    let four = eight.lowHalf.replacing(with: eight.highHalf, where: eight.highHalf .> eight.lowHalf)
+    let two = four.lowHalf.replacing(with: four.highHalf, where: four.highHalf .> four.lowHalf)
+    return two[1] > two[0] ? two[1] : two[0]
+  }
+
   /// Scalar eˣ with the same arithmetic as the vector version (lane 0 of a splat).
   @inlinable @inline(__always)
   public static func exp(_ x: Float) -> Float { exp(V16(repeating: x))[0] }
