@@ -83,8 +83,9 @@ struct CgroupMount: Equatable {
 
   /// The cgroup and cgroup2 mounts in mountinfo's text: "id parent dev root mountpoint options
   /// [optional…] - fstype source superoptions", paths with spaces written as \040.
+  /// A mount point mounted over again counts with its last (visible) mount only.
   static func parse(_ text: String) -> [CgroupMount] {
-    text.split(separator: "\n").compactMap { line in
+    let all = text.split(separator: "\n").compactMap { line -> CgroupMount? in
       let fields = line.split(separator: " ")
       guard let dash = fields.firstIndex(of: "-"), dash >= 6, fields.count >= dash + 4 else {
         return nil
@@ -96,6 +97,9 @@ struct CgroupMount: Equatable {
         root: unescape(fields[3]), mountPoint: unescape(fields[4]), isVersion2: type == "cgroup2",
         controllers: type == "cgroup" ? Set(options) : [])
     }
+    return all.enumerated().filter { index, mount in
+      !all[(index + 1)...].contains { $0.mountPoint == mount.mountPoint }
+    }.map(\.element)
   }
 
   /// mountinfo's octal escapes (\040 space, \011 tab, \012 newline, \134 backslash) decoded.
@@ -116,11 +120,17 @@ struct CgroupMount: Equatable {
   }
 
   /// The limits in `file` of `group` (a path in /proc/self/cgroup) and its ancestors, up to the
-  /// mount point. The group is taken relative to the mount's root when it lies under it.
+  /// mount point, the group taken relative to the mount's root. A group outside that root (a
+  /// cgroup namespace's view of a host hierarchy mounted in) reads the mount point's own file
+  /// only: the same path under the mount would be another group's.
   func limits(group: String, file: String, read: (String) -> String?) -> [Double] {
     var parts = group.split(separator: "/").map(String.init)
     let rootParts = root.split(separator: "/").map(String.init)
-    if parts.starts(with: rootParts) { parts.removeFirst(rootParts.count) }
+    if parts.starts(with: rootParts) {
+      parts.removeFirst(rootParts.count)
+    } else {
+      parts = []
+    }
     var found: [Double] = []
     while true {
       let path = ([mountPoint] + parts + [file]).joined(separator: "/")

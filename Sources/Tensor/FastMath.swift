@@ -71,6 +71,7 @@ public enum FastMath {
   public static func loadPartial(_ p: UnsafePointer<Float>, _ count: Int, fill: Float = 0) -> V16 {
     // One copy into the vector's bytes: lane-by-lane inserts with a variable index go through
     // memory one lane at a time.
+    assert((0...16).contains(count), "loadPartial of \(count) lanes")
     var v = V16(repeating: fill)
     withUnsafeMutableBytes(of: &v) { $0.baseAddress!.copyMemory(from: p, byteCount: count * 4) }
     return v
@@ -79,6 +80,7 @@ public enum FastMath {
   /// Stores the first `count` lanes.
   @inlinable @inline(__always)
   public static func storePartial(_ v: V16, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    assert((0...16).contains(count), "storePartial of \(count) lanes")
     withUnsafeBytes(of: v) {
       UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: count * 4)
     }

@@ -103,6 +103,24 @@ struct MachineMemoryTests {
       "/proc/self/cgroup": "0::/\n", "/mnt/my cgroups/memory.max": "4294967296",
     ])
     #expect(spaced.cgroupLimit == 4 * gib)
+    // A cgroup namespace with the host's hierarchy mounted in: the group path is not under the
+    // mount's root, so the same path under the mount point is another group's, not read; a
+    // mount point mounted over counts with its visible (last) mount only.
+    let namespaced = resolve([
+      "/proc/self/mountinfo": "30 29 0:26 /../.. /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+      "/proc/self/cgroup": "0::/system.slice/x.service\n",
+      "/sys/fs/cgroup/system.slice/x.service/memory.max": "1073741824",
+      "/sys/fs/cgroup/memory.max": "3221225472",
+    ])
+    #expect(namespaced.cgroupLimit == 3 * gib)
+    let covered = resolve([
+      "/proc/self/mountinfo": "30 29 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+        + "31 29 0:27 /docker/abc /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+      "/proc/self/cgroup": "0::/docker/abc\n",
+      "/sys/fs/cgroup/memory.max": "2147483648",
+      "/sys/fs/cgroup/docker/abc/memory.max": "536870912",
+    ])
+    #expect(covered.cgroupLimit == 2 * gib)
     #expect(CgroupMount.unescape("a\\134b\\0") == "a\\b\\0")
   }
 

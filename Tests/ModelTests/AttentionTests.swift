@@ -102,10 +102,18 @@ struct GemmBenchmarkTests {
 /// floats of the partial-load one (`maximum`, `expShiftInPlace`, `Vec.scale`) bit for bit, with
 /// exact zeros past the diagonal, for every row length and for blocks that start mid-matrix.
 struct CausalSoftmaxTests {
-  @Test(arguments: [(0, 40, 40), (0, 48, 48), (17, 31, 48), (64, 64, 128), (3, 5, 13)])
-  func vectorPathMatchesPartialLoads(firstRow: Int, rows: Int, width: Int) {
+  /// (first row, rows, width); short rows in a wide block (zeros written past the last vector),
+  /// a width that is no multiple of 16 (the last rows' partial path), one row in a 13-wide block.
+  @Test(
+    arguments: [(0, 40, 40), (0, 48, 48), (17, 31, 48), (64, 64, 128), (3, 5, 13), (0, 8, 64)],
+    [false, true])
+  func vectorPathMatchesPartialLoads(shape: (Int, Int, Int), wholeNumbers: Bool) {
+    let (firstRow, rows, width) = shape
     var rng = SeededRNG(seed: 9)
-    let scores = (0..<(rows * width)).map { _ in Float(rng.nextNormal()) * 3 }
+    // Whole numbers give ties for the maximum, zeros and rows of equal scores.
+    let scores = (0..<(rows * width)).map { _ in
+      wholeNumbers ? Float(rng.nextInt(below: 5)) - 2 : Float(rng.nextNormal()) * 3
+    }
     var fast = scores
     Kernels.causalSoftmax(&fast, firstRow: firstRow, rows: rows, width: width, stride: width)
     var reference = scores
