@@ -37,7 +37,7 @@ public struct ConfigLoader: Sendable {
     let available = memory ?? MachineMemory.current
     let needed = model.trainingBytes(batch: batch, threads: threads)
     guard available.bytes > 0, needed > available.bytes else { return nil }
-    let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
+    let gib = MachineMemory.gib
     let oneThread = threads > 1 ? model.trainingBytes(batch: batch) : needed
     return "training this model with batchSize \(batch)"
       + (threads > 1 ? " on \(threads) threads" : "")

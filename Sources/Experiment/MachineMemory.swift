@@ -21,10 +21,14 @@ public struct MachineMemory: Sendable, Equatable {
   /// "this machine has 23.5 GiB", or "this process's control group allows 4.0 GiB of the
   /// machine's 23.5 GiB".
   public var phrase: String {
-    let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
-    guard let cgroupLimit else { return "this machine has \(gib(physical))" }
-    return "this process's control group allows \(gib(cgroupLimit)) of the machine's "
-      + gib(physical)
+    guard let cgroupLimit else { return "this machine has \(Self.gib(physical))" }
+    return "this process's control group allows \(Self.gib(cgroupLimit)) of the machine's "
+      + Self.gib(physical)
+  }
+
+  /// Bytes as "23.5 GiB", as the memory check's messages write them.
+  public static func gib(_ bytes: Double) -> String {
+    String(format: "%.1f GiB", bytes / 1_073_741_824)
   }
 
   /// This process's: the machine's memory and its control group's limit.

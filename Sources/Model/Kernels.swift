@@ -190,8 +190,9 @@ enum Kernels {
     }
   }
 
-  /// row[j] = exp(row[j] − shift) for j < count, a multiple of 16; returns their sums per lane
-  /// (the lanes of `expShiftInPlace`'s sum). Not inlined, so that exp is inlined in its loop.
+  /// row[j] = exp(row[j] − shift) for j < count, a multiple of 16; returns their sums per lane.
+  /// The whole vectors of `expShiftInPlace` and `causalSoftmax`. Not inlined, so that exp is
+  /// inlined in its loop (it is not in a caller as large as `causalSoftmax`).
   @inline(never)
   static func expShiftVectors(_ row: UnsafeMutablePointer<Float>, _ count: Int, shift: FastMath.V16)
     -> FastMath.V16
@@ -212,17 +213,11 @@ enum Kernels {
   static func expShiftInPlace(_ row: UnsafeMutablePointer<Float>, _ count: Int, shift: Float)
     -> Float
   {
-    var acc = FastMath.V16(repeating: 0)
     let s = FastMath.V16(repeating: shift)
-    var j = 0
-    while j + 16 <= count {
-      let e = FastMath.exp(FastMath.load(row + j) - s)
-      FastMath.store(e, row + j)
-      acc += e
-      j += 16
-    }
+    let j = count / 16 * 16
+    var acc = expShiftVectors(row, j, shift: s)
     if j < count {
-      // Padding lanes hold −∞ − shift → exp 0, so they add nothing to the sum.
+      // Padding lanes hold −∞ − shift → exp's floor, ~1e-38: nothing a sum of at least 1 keeps.
       let e = FastMath.exp(FastMath.loadPartial(row + j, count - j, fill: -.infinity) - s)
       FastMath.storePartial(e, row + j, count - j)
       acc += e
